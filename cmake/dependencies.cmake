@@ -1,0 +1,15 @@
+# All dependencies come from Debian 12 packages (see scripts/install-deps.sh).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
+pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
+pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
+find_package(Poco REQUIRED COMPONENTS Foundation Net Util)
+find_package(RapidJSON REQUIRED)
+find_package(doctest REQUIRED)
+
+# RapidJSON ships no imported target, only an include path.
+add_library(hydra_rapidjson INTERFACE)
+target_include_directories(hydra_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIRS})
+# Never let a malformed document reach an assert(): our reader checks types first.
+target_compile_definitions(hydra_rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
