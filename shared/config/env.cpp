@@ -1,0 +1,43 @@
+#include "shared/config/env.hpp"
+
+#include <cstdlib>
+
+namespace hydra::config {
+
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  if (value == nullptr || *value == '\0') return std::nullopt;
+  return std::string(value);
+}
+
+std::string requireEnv(const char* name) {
+  auto value = env(name);
+  if (!value) throw ConfigError(std::string(name) + " is not set");
+  return *value;
+}
+
+long parseInteger(const char* name, const std::string& value, long min, long max) {
+  std::size_t used = 0;
+  long n = 0;
+  try {
+    n = std::stol(value, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != value.size() || n < min || n > max) {
+    throw ConfigError(std::string(name) + " must be a whole number from " + std::to_string(min) + " to " +
+                      std::to_string(max));
+  }
+  return n;
+}
+
+ListenAddress parseListen(const char* name, const std::string& value) {
+  const auto colon = value.rfind(':');
+  if (colon == std::string::npos || colon == 0) throw ConfigError(std::string(name) + " must be HOST:PORT");
+  ListenAddress address;
+  address.host = value.substr(0, colon);
+  address.port = static_cast<std::uint16_t>(parseInteger(name, value.substr(colon + 1), 0, 65535));
+  return address;
+}
+
+}  // namespace hydra::config

@@ -1,0 +1,92 @@
+#include "shared/db/pool.hpp"
+
+#include "shared/http/errors.hpp"
+#include "shared/log/log.hpp"
+
+namespace hydra::db {
+namespace {
+
+constexpr auto kLeaseTimeout = std::chrono::seconds(5);
+constexpr int kRetryAfterSeconds = 1;
+
+http::ApiError unavailable() {
+  return http::ApiError(503, "Database unavailable, retry shortly", kRetryAfterSeconds);
+}
+
+}  // namespace
+
+bool isOutage(const std::exception& error) {
+  if (dynamic_cast<const pqxx::broken_connection*>(&error) != nullptr) return true;
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&error)) {
+    const std::string state = sql->sqlstate();
+    // Class 08: connection exception; 57P01-57P03: admin/crash shutdown, cannot connect now.
+    return state.rfind("08", 0) == 0 || state == "57P01" || state == "57P02" || state == "57P03";
+  }
+  return false;
+}
+
+Pool::Pool(std::string url, std::size_t size, Preparer prepare)
+    : url_(std::move(url)), size_(size), prepare_(std::move(prepare)) {}
+
+std::unique_ptr<pqxx::connection> Pool::acquire() {
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const bool got = available_.wait_for(lock, kLeaseTimeout, [&] { return !idle_.empty() || open_ < size_; });
+    if (!got) throw unavailable();
+    if (!idle_.empty()) {
+      auto connection = std::move(idle_.back());
+      idle_.pop_back();
+      return connection;
+    }
+    ++open_;  // reserve the slot; connect outside the lock
+  }
+  try {
+    auto connection = std::make_unique<pqxx::connection>(url_);
+    pqxx::nontransaction(*connection).exec("SET TIME ZONE 'UTC'");
+    prepare_(*connection);
+    return connection;
+  } catch (const std::exception& e) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --open_;
+    }
+    available_.notify_one();
+    // The message may contain the connection string's host but never its password.
+    log::db().warning("cannot connect to PostgreSQL: " + std::string(isOutage(e) ? "unreachable" : e.what()));
+    throw unavailable();
+  }
+}
+
+void Pool::release(std::unique_ptr<pqxx::connection> connection) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    idle_.push_back(std::move(connection));
+  }
+  available_.notify_one();
+}
+
+void Pool::handleFailure(std::unique_ptr<pqxx::connection> connection, std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    if (!isOutage(e)) {
+      release(std::move(connection));
+      throw;
+    }
+    // One lost connection means the server restarted or went away: every idle connection
+    // is stale too, so drop them all rather than fail one request per stale connection.
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      open_ -= idle_.size() + 1;
+      idle_.clear();
+    }
+    available_.notify_all();
+    log::db().warning("lost the PostgreSQL connection; reconnecting on the next request");
+    throw unavailable();
+  } catch (...) {
+    release(std::move(connection));
+    throw;
+  }
+}
+
+}  // namespace hydra::db

@@ -1,0 +1,215 @@
+#include "shared/json/reader.hpp"
+
+#include <cctype>
+#include <unordered_set>
+
+#include <rapidjson/error/en.h>
+
+namespace hydra::json {
+namespace {
+
+using http::LocPart;
+using http::Problems;
+using http::ValidationError;
+
+[[noreturn]] void refuseBody(std::vector<LocPart> loc, std::string msg, std::string type) {
+  throw ValidationError({{std::move(loc), std::move(msg), std::move(type)}});
+}
+
+// RapidJSON keeps duplicate keys and its lookups return the first, so {"a":1,"a":2} would
+// mean different things to us and to other parsers. We refuse them, and bound the depth
+// because our own walkers (and rapidjson::Writer) recurse.
+void checkStructure(const rapidjson::Value& value, int depth) {
+  if (depth > kMaxDepth) refuseBody({"body"}, "JSON nesting is deeper than " + std::to_string(kMaxDepth), "json_invalid");
+  if (value.IsObject()) {
+    std::unordered_set<std::string_view> seen;
+    for (const auto& m : value.GetObject()) {
+      const std::string_view key(m.name.GetString(), m.name.GetStringLength());
+      if (!seen.insert(key).second) refuseBody({"body"}, "JSON object has a duplicate key", "json_invalid");
+      checkStructure(m.value, depth + 1);
+    }
+  } else if (value.IsArray()) {
+    for (const auto& v : value.GetArray()) checkStructure(v, depth + 1);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) refuseBody({"body"}, "Field required", "missing");
+
+  auto doc = std::make_unique<rapidjson::Document>();
+  // Iterative parsing: deep input must not exhaust the stack. Encoding validation: invalid
+  // UTF-8 would otherwise be accepted and stored.
+  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  if (doc->HasParseError()) {
+    refuseBody({"body", static_cast<int>(doc->GetErrorOffset())}, "JSON decode error", "json_invalid");
+  }
+  checkStructure(*doc, 0);
+  if (!doc->IsObject()) {
+    refuseBody({"body"}, "Input should be a valid dictionary or object to extract fields from",
+               "model_attributes_type");
+  }
+  return doc;
+}
+
+std::size_t utf8Length(std::string_view s) {
+  std::size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;  // count all but continuation bytes
+  return n;
+}
+
+std::optional<std::string> canonicalUuid(std::string_view s) {
+  if (s.size() != 36) return std::nullopt;
+  std::string out(s);
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const bool dash_position = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash_position != (out[i] == '-')) return std::nullopt;
+    if (!dash_position) {
+      if (!std::isxdigit(static_cast<unsigned char>(out[i]))) return std::nullopt;
+      out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+    }
+  }
+  return out;
+}
+
+namespace msg {
+std::string tooShort(std::size_t min_chars) {
+  return "String should have at least " + std::to_string(min_chars) + (min_chars == 1 ? " character" : " characters");
+}
+std::string tooLong(std::size_t max_chars) {
+  return "String should have at most " + std::to_string(max_chars) + (max_chars == 1 ? " character" : " characters");
+}
+std::string oneOf(const std::vector<std::string>& allowed) {
+  std::string text = "Input should be ";
+  for (std::size_t i = 0; i < allowed.size(); ++i) {
+    if (i > 0) text += i + 1 == allowed.size() ? " or " : ", ";
+    text += "'" + allowed[i] + "'";
+  }
+  return text;
+}
+}  // namespace msg
+
+ObjectReader::ObjectReader(const rapidjson::Value& object, std::vector<LocPart> loc, Problems& problems)
+    : object_(object), loc_(std::move(loc)), problems_(problems) {}
+
+std::vector<LocPart> ObjectReader::at(const char* key) const {
+  auto loc = loc_;
+  loc.emplace_back(std::string(key));
+  return loc;
+}
+
+bool ObjectReader::has(const char* key) const { return object_.FindMember(key) != object_.MemberEnd(); }
+
+const rapidjson::Value* ObjectReader::member(const char* key, bool required) {
+  const auto it = object_.FindMember(key);
+  // FastAPI treats an explicit null of an optional field as absent.
+  if (it == object_.MemberEnd() || (!required && it->value.IsNull())) {
+    if (required) problems_.add(at(key), "Field required", "missing");
+    return nullptr;
+  }
+  return &it->value;
+}
+
+std::optional<std::string> ObjectReader::string(const char* key, bool required, std::size_t min_chars,
+                                                std::size_t max_chars) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsString()) {
+    problems_.add(at(key), "Input should be a valid string", "string_type");
+    return std::nullopt;
+  }
+  std::string s(v->GetString(), v->GetStringLength());
+  const auto chars = utf8Length(s);
+  if (chars < min_chars) {
+    problems_.add(at(key), msg::tooShort(min_chars), "string_too_short");
+    return std::nullopt;
+  }
+  if (chars > max_chars) {
+    problems_.add(at(key), msg::tooLong(max_chars), "string_too_long");
+    return std::nullopt;
+  }
+  return s;
+}
+
+std::optional<std::string> ObjectReader::oneOf(const char* key, const std::vector<std::string>& allowed,
+                                               std::optional<std::string> fallback) {
+  const auto* v = member(key, !fallback);
+  if (v == nullptr) return fallback;
+  if (v->IsString()) {
+    const std::string s(v->GetString(), v->GetStringLength());
+    for (const auto& a : allowed) {
+      if (s == a) return s;
+    }
+  }
+  problems_.add(at(key), msg::oneOf(allowed), "literal_error");
+  return std::nullopt;
+}
+
+std::optional<std::string> ObjectReader::uuid(const char* key, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsString()) {
+    problems_.add(at(key), "UUID input should be a string, bytes or UUID object", "uuid_type");
+    return std::nullopt;
+  }
+  auto id = canonicalUuid(std::string_view(v->GetString(), v->GetStringLength()));
+  if (!id) problems_.add(at(key), "Input should be a valid UUID", "uuid_parsing");
+  return id;
+}
+
+const rapidjson::Value* ObjectReader::object(const char* key, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return nullptr;
+  if (!v->IsObject()) {
+    problems_.add(at(key), "Input should be a valid dictionary", "dict_type");
+    return nullptr;
+  }
+  return v;
+}
+
+std::optional<std::vector<std::string>> ObjectReader::stringArray(const char* key, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsArray()) {
+    problems_.add(at(key), "Input should be a valid list", "list_type");
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  int index = 0;
+  for (const auto& item : v->GetArray()) {
+    if (item.IsString()) {
+      out.emplace_back(item.GetString(), item.GetStringLength());
+    } else {
+      auto loc = at(key);
+      loc.emplace_back(index);
+      problems_.add(std::move(loc), "Input should be a valid string", "string_type");
+      ok = false;
+    }
+    ++index;
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::optional<std::int64_t> ObjectReader::integer(const char* key, bool required, std::int64_t min, std::int64_t max) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsInt64()) {
+    problems_.add(at(key), "Input should be a valid integer", "int_type");
+    return std::nullopt;
+  }
+  const auto n = v->GetInt64();
+  if (n < min) {
+    problems_.add(at(key), "Input should be greater than or equal to " + std::to_string(min), "greater_than_equal");
+    return std::nullopt;
+  }
+  if (n > max) {
+    problems_.add(at(key), "Input should be less than or equal to " + std::to_string(max), "less_than_equal");
+    return std::nullopt;
+  }
+  return n;
+}
+
+}  // namespace hydra::json

@@ -1,0 +1,26 @@
+#pragma once
+// The control plane's settings, read once from HYDRA_* in main.
+
+#include <string>
+
+#include "shared/config/env.hpp"
+
+namespace hydra::cp {
+
+struct Config {
+  std::string database_url;            // HYDRA_DATABASE_URL (libpq URI or keyword string)
+  config::ListenAddress listen;        // HYDRA_LISTEN, default 127.0.0.1:8080
+  std::string admin_token;             // HYDRA_ADMIN_TOKEN, at least 16 characters
+  std::string broker_public_key_path;  // HYDRA_BROKER_PUBLIC_KEY (PEM SubjectPublicKeyInfo)
+  int threads = 4;                     // HYDRA_THREADS
+  int db_pool_size = 4;                // HYDRA_DB_POOL_SIZE
+  std::string log_level;               // HYDRA_LOG_LEVEL, default information
+
+  /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
+  static Config forServe();
+};
+
+/// HYDRA_DATABASE_URL, checked for syntax (not reachability). Throws config::ConfigError.
+std::string databaseUrlFromEnvironment();
+
+}  // namespace hydra::cp

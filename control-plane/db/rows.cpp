@@ -1,0 +1,46 @@
+#include "control-plane/db/rows.hpp"
+
+#include "shared/db/timestamps.hpp"
+
+namespace hydra::cp::db {
+
+using hydra::db::rfc3339;
+using hydra::db::rfc3339OrNull;
+using hydra::db::textOrNull;
+
+model::Customer customerFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"])};
+}
+
+model::ApiKey apiKeyFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"]), rfc3339OrNull(row["revoked_at"]), {}};
+}
+
+model::Instance instanceFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"])};
+}
+
+model::Grant grantFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["connection_id"].c_str(), row["instance_id"].c_str(), row["capabilities"].c_str(),
+          rfc3339(row["granted_at"])};
+}
+
+model::Connection connectionFrom(const pqxx::row& row) {
+  model::Connection c;
+  c.id = row["id"].c_str();
+  c.customer_id = row["customer_id"].c_str();
+  c.provider = row["provider"].c_str();
+  c.name = row["name"].c_str();
+  c.auth_type = row["auth_type"].c_str();
+  c.scopes_json = row["scopes"].c_str();
+  c.metadata_json = textOrNull(row["metadata_json"]);
+  c.status = row["status"].c_str();
+  c.error_message = textOrNull(row["error_message"]);
+  c.expires_at = rfc3339OrNull(row["expires_at"]);
+  c.last_used_at = rfc3339OrNull(row["last_used_at"]);
+  c.created_at = rfc3339(row["created_at"]);
+  c.updated_at = rfc3339(row["updated_at"]);
+  return c;
+}
+
+}  // namespace hydra::cp::db

@@ -1,0 +1,78 @@
+#include "control-plane/db/statements.hpp"
+
+namespace hydra::cp::db {
+namespace {
+
+// Column lists shared by the statements that return whole rows; rows.cpp reads them by name.
+#define CONNECTION_COLUMNS                                                                        \
+  "id, customer_id, provider, name, auth_type, scopes::text AS scopes, "                          \
+  "metadata_json::text AS metadata_json, status, error_message, expires_at, last_used_at, "       \
+  "created_at, updated_at"
+#define GRANT_COLUMNS "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at"
+
+}  // namespace
+
+void prepareStatements(pqxx::connection& c) {
+  // Customers
+  c.prepare("customer_insert", "INSERT INTO customers (name) VALUES ($1) RETURNING id, name, created_at");
+  c.prepare("customer_exists", "SELECT 1 FROM customers WHERE id = $1");
+
+  // API keys
+  c.prepare("api_key_insert",
+            "INSERT INTO api_keys (customer_id, name, key_hash) VALUES ($1, $2, $3) "
+            "RETURNING id, name, created_at, revoked_at");
+  c.prepare("api_key_list",
+            "SELECT id, name, created_at, revoked_at FROM api_keys WHERE customer_id = $1 ORDER BY created_at, id");
+  c.prepare("api_key_revoke",
+            "UPDATE api_keys SET revoked_at = now() WHERE customer_id = $1 AND id = $2 AND revoked_at IS NULL");
+  c.prepare("api_key_customer_by_hash", "SELECT customer_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL");
+
+  // Instances
+  c.prepare("instance_insert",
+            "INSERT INTO instances (customer_id, name) VALUES ($1, $2) RETURNING id, name, created_at");
+  c.prepare("instance_list", "SELECT id, name, created_at FROM instances WHERE customer_id = $1 ORDER BY created_at, id");
+  c.prepare("instance_exists", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2");
+  c.prepare("instance_delete", "DELETE FROM instances WHERE customer_id = $1 AND id = $2");
+
+  // Connections
+  c.prepare("connection_insert",
+            "INSERT INTO connections (customer_id, provider, name, auth_type, scopes, metadata_json) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING " CONNECTION_COLUMNS);
+  c.prepare("connection_get", "SELECT " CONNECTION_COLUMNS " FROM connections WHERE customer_id = $1 AND id = $2");
+  c.prepare("connection_list",
+            "SELECT " CONNECTION_COLUMNS " FROM connections "
+            "WHERE customer_id = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR status = $3) "
+            "ORDER BY created_at, id LIMIT $4 OFFSET $5");
+  c.prepare("connection_count",
+            "SELECT count(*) FROM connections "
+            "WHERE customer_id = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR status = $3)");
+  // $3..$5 are NULL for "leave unchanged"; $6 says whether metadata_json is replaced ($7, may be
+  // NULL) and $8 whether the credentials were replaced, which makes the connection usable again.
+  c.prepare("connection_update",
+            "UPDATE connections SET "
+            " name = COALESCE($3, name),"
+            " scopes = COALESCE($4::jsonb, scopes),"
+            " metadata_json = CASE WHEN $5::boolean THEN $6::jsonb ELSE metadata_json END,"
+            " status = CASE WHEN $7::boolean THEN 'active' ELSE status END,"
+            " error_message = CASE WHEN $7::boolean THEN NULL ELSE error_message END,"
+            " updated_at = now() "
+            "WHERE customer_id = $1 AND id = $2 RETURNING " CONNECTION_COLUMNS);
+  c.prepare("connection_delete", "DELETE FROM connections WHERE customer_id = $1 AND id = $2");
+
+  // Secrets: the control plane writes ciphertext and never reads it back.
+  c.prepare("connection_secret_upsert",
+            "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3) "
+            "ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, "
+            "ciphertext = EXCLUDED.ciphertext, updated_at = now()");
+
+  // Grants
+  c.prepare("grant_insert",
+            "INSERT INTO grants (customer_id, connection_id, instance_id, capabilities) "
+            "VALUES ($1, $2, $3, $4::jsonb) RETURNING " GRANT_COLUMNS);
+  c.prepare("grant_list_by_connections",
+            "SELECT " GRANT_COLUMNS " FROM grants WHERE customer_id = $1 AND connection_id = ANY($2::uuid[]) "
+            "ORDER BY granted_at, id");
+  c.prepare("grant_delete", "DELETE FROM grants WHERE customer_id = $1 AND connection_id = $2 AND id = $3");
+}
+
+}  // namespace hydra::cp::db

@@ -1,0 +1,51 @@
+#pragma once
+// One function per endpoint, each reading parse -> authorize -> act -> encode.
+// Handlers hold no SQL and no crypto; routes.cpp maps paths to them.
+
+#include <pistache/router.h>
+
+#include "control-plane/services/auth.hpp"
+#include "control-plane/services/connections.hpp"
+#include "control-plane/services/identity.hpp"
+#include "shared/http/response.hpp"
+
+namespace hydra::cp {
+
+struct Services {
+  Authenticator& auth;
+  IdentityService& identity;
+  ConnectionService& connections;
+};
+
+namespace handlers {
+
+using Request = Pistache::Rest::Request;
+using http::Reply;
+
+// admin.cpp
+Reply createCustomer(Services& s, const Request& req);
+
+// api_keys.cpp
+Reply createApiKey(Services& s, const Request& req);
+Reply listApiKeys(Services& s, const Request& req);
+Reply revokeApiKey(Services& s, const Request& req);
+
+// instances.cpp
+Reply createInstance(Services& s, const Request& req);
+Reply listInstances(Services& s, const Request& req);
+Reply deleteInstance(Services& s, const Request& req);
+
+// connections.cpp
+Reply listConnections(Services& s, const Request& req);
+Reply createConnection(Services& s, const Request& req);
+Reply getConnection(Services& s, const Request& req);
+Reply updateConnection(Services& s, const Request& req);
+Reply deleteConnection(Services& s, const Request& req);
+
+// grants.cpp
+Reply createGrant(Services& s, const Request& req);
+Reply listGrants(Services& s, const Request& req);
+Reply deleteGrant(Services& s, const Request& req);
+
+}  // namespace handlers
+}  // namespace hydra::cp

@@ -1,0 +1,117 @@
+// hydracore-control-plane: the public Connections API.
+//   hydracore-control-plane [serve]   serve the API (default)
+//   hydracore-control-plane migrate   apply schema migrations and exit
+#include <iostream>
+
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
+#include <Poco/Util/OptionSet.h>
+
+#include "control-plane/config.hpp"
+#include "control-plane/db/statements.hpp"
+#include "control-plane/routes.hpp"
+#include "shared/crypto/public_key_file.hpp"
+#include "shared/db/migrate.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/log/log.hpp"
+
+namespace {
+
+using namespace hydra;
+
+constexpr const char* kEnvironmentHelp =
+    "Environment:\n"
+    "  HYDRA_DATABASE_URL       PostgreSQL connection (libpq URI), required\n"
+    "  HYDRA_LISTEN             address to serve on (default 127.0.0.1:8080)\n"
+    "  HYDRA_ADMIN_TOKEN        operator token for bootstrap endpoints (>= 16 characters), serve only\n"
+    "  HYDRA_BROKER_PUBLIC_KEY  broker's X25519 public key, PEM file, serve only\n"
+    "  HYDRA_THREADS            HTTP threads (default 4)\n"
+    "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
+    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n";
+
+void printHelp(const std::string& command) {
+  Poco::Util::OptionSet options;
+  options.addOption(Poco::Util::Option("help", "h", "show this help and exit"));
+  Poco::Util::HelpFormatter help(options);
+  help.setCommand("hydracore-control-plane");
+  if (command == "migrate") {
+    help.setUsage("migrate [--help]");
+    help.setHeader("Applies the schema migrations that are not applied yet, then exits. Safe to run twice, and "
+                   "from several processes at once. Needs only HYDRA_DATABASE_URL.");
+  } else {
+    help.setUsage("[serve | migrate] [--help]");
+    help.setHeader("The HydraCore Connections control plane: the customer-facing API. 'serve' (the default) "
+                   "serves it; 'migrate' applies schema migrations.");
+  }
+  help.setFooter(kEnvironmentHelp);
+  help.format(std::cout);
+}
+
+int migrate() {
+  const auto url = cp::databaseUrlFromEnvironment();
+  const int applied = db::migrate(url);
+  log::app().information("migrations applied: " + std::to_string(applied));
+  return 0;
+}
+
+int serve() {
+  const auto config = cp::Config::forServe();
+  log::init(config.log_level);
+  crypto::Sealer sealer([&] {
+    try {
+      return crypto::readPublicKeyPem(config.broker_public_key_path);
+    } catch (const std::exception& e) {
+      throw config::ConfigError(std::string("HYDRA_BROKER_PUBLIC_KEY: ") + e.what());
+    }
+  }());
+
+  db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
+  cp::Authenticator auth(pool, config.admin_token);
+  cp::IdentityService identity(pool);
+  cp::ConnectionService connections(pool, sealer);
+  cp::Services services{auth, identity, connections};
+
+  http::blockTerminationSignals();
+  http::Server server({config.listen, config.threads});
+  cp::addRoutes(server, services);
+  server.start();
+  log::app().information("control plane listening on " + config.listen.host + ":" + std::to_string(server.port()) +
+                         ", sealing to broker key " + sealer.keyId());
+  http::waitForTerminationSignal();
+  log::app().information("shutting down");
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string command = "serve";
+  bool help = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      help = true;
+    } else if ((arg == "serve" || arg == "migrate") && i == 1) {
+      command = arg;
+    } else {
+      std::cerr << "hydracore-control-plane: unknown argument '" << arg << "' (see --help)\n";
+      return 2;
+    }
+  }
+  if (help) {
+    printHelp(command);
+    return 0;
+  }
+  hydra::log::init("information");
+  try {
+    return command == "migrate" ? migrate() : serve();
+  } catch (const hydra::config::ConfigError& e) {
+    std::cerr << "hydracore-control-plane: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "hydracore-control-plane: " << command << " failed: " << e.what() << "\n";
+    return 1;
+  }
+}

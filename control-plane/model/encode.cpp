@@ -1,0 +1,96 @@
+// Response encoding. Field order follows the API document (alphabetical, as FastAPI emits).
+#include "control-plane/model/resources.hpp"
+
+#include "shared/json/writer.hpp"
+
+namespace hydra::cp::model {
+namespace {
+
+void write(json::Writer& w, const ApiKey& key) {
+  w.beginObject();
+  if (key.secret) w.key("api_key").string(*key.secret);
+  w.key("created_at").string(key.created_at);
+  w.key("id").string(key.id);
+  w.key("name").string(key.name);
+  w.key("revoked_at").stringOrNull(key.revoked_at);
+  w.endObject();
+}
+
+void write(json::Writer& w, const Instance& instance) {
+  w.beginObject().key("created_at").string(instance.created_at).key("id").string(instance.id);
+  w.key("name").string(instance.name).endObject();
+}
+
+void write(json::Writer& w, const Grant& grant) {
+  w.beginObject();
+  w.key("capabilities").rawOrNull(grant.capabilities_json);
+  w.key("connection_id").string(grant.connection_id);
+  w.key("granted_at").string(grant.granted_at);
+  w.key("id").string(grant.id);
+  w.key("instance_id").string(grant.instance_id);
+  w.endObject();
+}
+
+void write(json::Writer& w, const Connection& c) {
+  w.beginObject();
+  w.key("auth_type").string(c.auth_type);
+  w.key("created_at").string(c.created_at);
+  w.key("customer_id").string(c.customer_id);
+  w.key("error_message").stringOrNull(c.error_message);
+  w.key("expires_at").stringOrNull(c.expires_at);
+  w.key("grants").beginArray();
+  for (const auto& grant : c.grants) write(w, grant);
+  w.endArray();
+  w.key("id").string(c.id);
+  w.key("last_used_at").stringOrNull(c.last_used_at);
+  w.key("metadata_json").rawOrNull(c.metadata_json);
+  w.key("name").string(c.name);
+  w.key("provider").string(c.provider);
+  w.key("scopes").rawOrNull(c.scopes_json);
+  w.key("status").string(c.status);
+  w.key("updated_at").string(c.updated_at);
+  w.endObject();
+}
+
+template <typename T>
+std::string one(const T& item) {
+  json::Writer w;
+  write(w, item);
+  return w.str();
+}
+
+template <typename T>
+std::string listOf(const char* key, const std::vector<T>& items) {
+  json::Writer w;
+  w.beginObject().key(key).beginArray();
+  for (const auto& item : items) write(w, item);
+  w.endArray().endObject();
+  return w.str();
+}
+
+}  // namespace
+
+std::string toJson(const Customer& customer) {
+  json::Writer w;
+  w.beginObject().key("created_at").string(customer.created_at).key("id").string(customer.id);
+  w.key("name").string(customer.name).endObject();
+  return w.str();
+}
+
+std::string toJson(const ApiKey& key) { return one(key); }
+std::string toJson(const std::vector<ApiKey>& keys) { return listOf("api_keys", keys); }
+std::string toJson(const Instance& instance) { return one(instance); }
+std::string toJson(const std::vector<Instance>& instances) { return listOf("instances", instances); }
+std::string toJson(const Grant& grant) { return one(grant); }
+std::string toJson(const std::vector<Grant>& grants) { return listOf("grants", grants); }
+std::string toJson(const Connection& connection) { return one(connection); }
+
+std::string toJson(const std::vector<Connection>& page, long long total) {
+  json::Writer w;
+  w.beginObject().key("connections").beginArray();
+  for (const auto& connection : page) write(w, connection);
+  w.endArray().key("total").integer(total).endObject();
+  return w.str();
+}
+
+}  // namespace hydra::cp::model

@@ -1,0 +1,86 @@
+#pragma once
+// The control plane's resources as the API shows them, and the request bodies that create
+// or change them. fromJson validates (FastAPI-shaped 422); toJson encodes.
+// No type here holds credentials in a form that toJson could emit.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rapidjson/document.h>
+
+namespace hydra::cp::model {
+
+struct Customer {
+  std::string id, name, created_at;
+};
+
+struct ApiKey {
+  std::string id, name, created_at;
+  std::optional<std::string> revoked_at;
+  std::optional<std::string> secret;  // only right after creation, shown once
+};
+
+struct Instance {
+  std::string id, name, created_at;
+};
+
+struct Grant {
+  std::string id, connection_id, instance_id;
+  std::string capabilities_json;  // a JSON array of strings, as stored
+  std::string granted_at;
+};
+
+struct Connection {
+  std::string id, customer_id, provider, name, auth_type;
+  std::string scopes_json;                   // a JSON array, as stored
+  std::optional<std::string> metadata_json;  // a JSON object, as stored
+  std::string status;
+  std::optional<std::string> error_message, expires_at, last_used_at;
+  std::string created_at, updated_at;
+  std::vector<Grant> grants;
+};
+
+// Request bodies -------------------------------------------------------------------------
+
+struct NameInput {
+  std::string name;
+  /// `required`: 1..255 characters; otherwise 0..255 and "" when absent.
+  static NameInput fromJson(const rapidjson::Document& body, bool required);
+};
+
+struct ConnectionCreate {
+  std::string auth_type, provider, name;
+  std::string credentials_json;  // plaintext: sealed immediately, never stored or logged
+  std::string scopes_json;
+  std::optional<std::string> metadata_json;
+  static ConnectionCreate fromJson(const rapidjson::Document& body);
+};
+
+struct ConnectionUpdate {
+  std::optional<std::string> name, scopes_json;
+  bool replace_metadata = false;
+  std::optional<std::string> metadata_json;
+  std::optional<std::string> credentials_json;  // plaintext, as above
+  static ConnectionUpdate fromJson(const rapidjson::Document& body);
+};
+
+struct GrantCreate {
+  std::string instance_id;
+  std::string capabilities_json;
+  static GrantCreate fromJson(const rapidjson::Document& body);
+};
+
+// Encoding ----------------------------------------------------------------------------
+
+std::string toJson(const Customer& customer);
+std::string toJson(const ApiKey& key);
+std::string toJson(const std::vector<ApiKey>& keys);
+std::string toJson(const Instance& instance);
+std::string toJson(const std::vector<Instance>& instances);
+std::string toJson(const Grant& grant);
+std::string toJson(const std::vector<Grant>& grants);
+std::string toJson(const Connection& connection);
+std::string toJson(const std::vector<Connection>& page, long long total);
+
+}  // namespace hydra::cp::model

@@ -1,0 +1,59 @@
+#include "control-plane/services/auth.hpp"
+
+#include <optional>
+
+#include "shared/crypto/random.hpp"
+#include "shared/http/errors.hpp"
+#include "shared/http/request.hpp"
+
+namespace hydra::cp {
+namespace {
+
+using hydra::http::ApiError;
+
+std::optional<std::string> presentedSecret(const Pistache::Rest::Request& req) {
+  if (auto token = http::bearerToken(req)) return token;
+  return http::header(req, "X-Api-Key");
+}
+
+std::string hexHash(const std::string& secret) {
+  const auto hash = crypto::tokenHash(secret);
+  return "\\x" + crypto::hex(hash.data(), hash.size());
+}
+
+}  // namespace
+
+Authenticator::Authenticator(hydra::db::Pool& pool, std::string admin_token)
+    : pool_(pool), admin_token_(std::move(admin_token)) {}
+
+bool Authenticator::isAdmin(const std::string& presented) const {
+  return crypto::constantTimeEquals(presented, admin_token_);
+}
+
+void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
+  const auto secret = presentedSecret(req);
+  if (!secret) throw ApiError(401, "Not authenticated");
+  // Keys are looked up by their SHA-256, so the lookup itself reveals nothing by timing.
+  const auto owner = pool_.run([&](pqxx::connection& c) -> std::optional<std::string> {
+    pqxx::nontransaction tx(c);
+    const auto rows = tx.exec_prepared("api_key_customer_by_hash", hexHash(*secret));
+    if (rows.empty()) return std::nullopt;
+    return std::string(rows[0][0].c_str());
+  });
+  if (!owner) throw ApiError(401, "Invalid or revoked API key");
+  if (*owner != customer_id) throw ApiError(403, "This API key does not belong to this customer");
+}
+
+void Authenticator::requireAdmin(const Pistache::Rest::Request& req) const {
+  const auto secret = presentedSecret(req);
+  if (!secret) throw ApiError(401, "Not authenticated");
+  if (!isAdmin(*secret)) throw ApiError(401, "Invalid admin token");
+}
+
+void Authenticator::requireAdminOrCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
+  const auto secret = presentedSecret(req);
+  if (secret && isAdmin(*secret)) return;
+  requireCustomer(req, customer_id);
+}
+
+}  // namespace hydra::cp

@@ -1,0 +1,155 @@
+#include "control-plane/services/connections.hpp"
+
+#include "control-plane/db/rows.hpp"
+#include "shared/crypto/random.hpp"
+#include "shared/http/errors.hpp"
+
+namespace hydra::cp {
+namespace {
+
+using hydra::http::ApiError;
+
+constexpr const char* kDuplicateConnection = "A connection with this provider and name already exists";
+
+// Attaches each connection's grants with one query for the whole page.
+void attachGrants(pqxx::transaction_base& tx, const std::string& customer_id, std::vector<model::Connection>& page) {
+  if (page.empty()) return;
+  std::string ids = "{";
+  for (const auto& c : page) ids += (ids.size() > 1 ? "," : "") + c.id;  // UUIDs need no quoting
+  ids += "}";
+  for (const auto& row : tx.exec_prepared("grant_list_by_connections", customer_id, ids)) {
+    auto grant = db::grantFrom(row);
+    for (auto& c : page) {
+      if (c.id == grant.connection_id) c.grants.push_back(grant);
+    }
+  }
+}
+
+model::Connection fetchOne(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& connection_id) {
+  const auto rows = tx.exec_prepared("connection_get", customer_id, connection_id);
+  if (rows.empty()) throw http::notFound("Connection");
+  std::vector<model::Connection> one{db::connectionFrom(rows[0])};
+  attachGrants(tx, customer_id, one);
+  return std::move(one[0]);
+}
+
+}  // namespace
+
+void ConnectionService::storeCredentials(pqxx::work& tx, const std::string& customer_id,
+                                         const std::string& connection_id, const std::string& credentials_json) const {
+  const auto sealed = sealer_.seal(credentials_json, crypto::connectionAad(customer_id, connection_id));
+  tx.exec_prepared("connection_secret_upsert", connection_id, sealed.key_id,
+                   "\\x" + crypto::hex(sealed.ciphertext.data(), sealed.ciphertext.size()));
+}
+
+model::Connection ConnectionService::create(const std::string& customer_id, const model::ConnectionCreate& input) {
+  try {
+    return pool_.run([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      const auto metadata = input.metadata_json ? input.metadata_json->c_str() : nullptr;
+      auto created = db::connectionFrom(tx.exec_prepared1("connection_insert", customer_id, input.provider, input.name,
+                                                          input.auth_type, input.scopes_json, metadata));
+      // The row id is part of the ciphertext's associated data, so seal after the insert.
+      storeCredentials(tx, customer_id, created.id, input.credentials_json);
+      tx.commit();
+      return created;
+    });
+  } catch (const pqxx::unique_violation&) {
+    throw ApiError(409, kDuplicateConnection);
+  }
+}
+
+model::Connection ConnectionService::get(const std::string& customer_id, const std::string& connection_id) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    return fetchOne(tx, customer_id, connection_id);
+  });
+}
+
+ConnectionPage ConnectionService::list(const std::string& customer_id, const ConnectionFilter& filter) {
+  return pool_.run([&](pqxx::connection& c) {
+    // Repeatable read: the page and the total come from one snapshot.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
+    const auto provider = filter.provider ? filter.provider->c_str() : nullptr;
+    const auto status = filter.status ? filter.status->c_str() : nullptr;
+    ConnectionPage page;
+    for (const auto& row :
+         tx.exec_prepared("connection_list", customer_id, provider, status, filter.limit, filter.offset)) {
+      page.connections.push_back(db::connectionFrom(row));
+    }
+    page.total = tx.exec_prepared1("connection_count", customer_id, provider, status)[0].as<long long>();
+    attachGrants(tx, customer_id, page.connections);
+    return page;
+  });
+}
+
+model::Connection ConnectionService::update(const std::string& customer_id, const std::string& connection_id,
+                                            const model::ConnectionUpdate& input) {
+  try {
+    return pool_.run([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      const auto name = input.name ? input.name->c_str() : nullptr;
+      const auto scopes = input.scopes_json ? input.scopes_json->c_str() : nullptr;
+      const auto metadata = input.metadata_json ? input.metadata_json->c_str() : nullptr;
+      const bool new_credentials = input.credentials_json.has_value();
+      const auto rows = tx.exec_prepared("connection_update", customer_id, connection_id, name, scopes,
+                                         input.replace_metadata, metadata, new_credentials);
+      if (rows.empty()) throw http::notFound("Connection");
+      if (new_credentials) storeCredentials(tx, customer_id, connection_id, *input.credentials_json);
+      auto updated = fetchOne(tx, customer_id, connection_id);
+      tx.commit();
+      return updated;
+    });
+  } catch (const pqxx::unique_violation&) {
+    throw ApiError(409, kDuplicateConnection);
+  }
+}
+
+void ConnectionService::remove(const std::string& customer_id, const std::string& connection_id) {
+  pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    // Grants and the secret go with the connection (ON DELETE CASCADE).
+    if (tx.exec_prepared("connection_delete", customer_id, connection_id).affected_rows() == 0) {
+      throw http::notFound("Connection");
+    }
+    tx.commit();
+  });
+}
+
+model::Grant ConnectionService::grant(const std::string& customer_id, const std::string& connection_id,
+                                      const model::GrantCreate& input) {
+  try {
+    return pool_.run([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      if (tx.exec_prepared("connection_get", customer_id, connection_id).empty()) throw http::notFound("Connection");
+      // An instance of another customer looks exactly like one that does not exist.
+      if (tx.exec_prepared("instance_exists", customer_id, input.instance_id).empty()) throw http::notFound("Instance");
+      auto created = db::grantFrom(tx.exec_prepared1("grant_insert", customer_id, connection_id, input.instance_id,
+                                                     input.capabilities_json));
+      tx.commit();
+      return created;
+    });
+  } catch (const pqxx::unique_violation&) {
+    throw ApiError(409, "This connection is already granted to this instance");
+  }
+}
+
+std::vector<model::Grant> ConnectionService::grants(const std::string& customer_id, const std::string& connection_id) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    return fetchOne(tx, customer_id, connection_id).grants;
+  });
+}
+
+void ConnectionService::revokeGrant(const std::string& customer_id, const std::string& connection_id,
+                                    const std::string& grant_id) {
+  pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (tx.exec_prepared("grant_delete", customer_id, connection_id, grant_id).affected_rows() == 0) {
+      throw http::notFound("Grant");
+    }
+    tx.commit();
+  });
+}
+
+}  // namespace hydra::cp

@@ -1,0 +1,92 @@
+#include "control-plane/services/identity.hpp"
+
+#include "control-plane/db/rows.hpp"
+#include "shared/crypto/random.hpp"
+#include "shared/http/errors.hpp"
+
+namespace hydra::cp {
+namespace {
+
+constexpr const char* kApiKeyPrefix = "hck_";
+
+void requireCustomerExists(pqxx::transaction_base& tx, const std::string& customer_id) {
+  if (tx.exec_prepared("customer_exists", customer_id).empty()) throw http::notFound("Customer");
+}
+
+template <typename T>
+std::vector<T> all(const pqxx::result& rows, T (*from)(const pqxx::row&)) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(from(row));
+  return out;
+}
+
+}  // namespace
+
+model::Customer IdentityService::createCustomer(const std::string& name) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto customer = db::customerFrom(tx.exec_prepared1("customer_insert", name));
+    tx.commit();
+    return customer;
+  });
+}
+
+model::ApiKey IdentityService::createApiKey(const std::string& customer_id, const std::string& name) {
+  const auto secret = crypto::newSecretToken(kApiKeyPrefix);
+  const auto hash = crypto::tokenHash(secret);
+  auto key = pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    requireCustomerExists(tx, customer_id);
+    auto created = db::apiKeyFrom(
+        tx.exec_prepared1("api_key_insert", customer_id, name, "\\x" + crypto::hex(hash.data(), hash.size())));
+    tx.commit();
+    return created;
+  });
+  key.secret = secret;
+  return key;
+}
+
+std::vector<model::ApiKey> IdentityService::listApiKeys(const std::string& customer_id) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    requireCustomerExists(tx, customer_id);
+    return all(tx.exec_prepared("api_key_list", customer_id), db::apiKeyFrom);
+  });
+}
+
+void IdentityService::revokeApiKey(const std::string& customer_id, const std::string& key_id) {
+  pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (tx.exec_prepared("api_key_revoke", customer_id, key_id).affected_rows() == 0) throw http::notFound("API key");
+    tx.commit();
+  });
+}
+
+model::Instance IdentityService::createInstance(const std::string& customer_id, const std::string& name) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    auto instance = db::instanceFrom(tx.exec_prepared1("instance_insert", customer_id, name));
+    tx.commit();
+    return instance;
+  });
+}
+
+std::vector<model::Instance> IdentityService::listInstances(const std::string& customer_id) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return all(tx.exec_prepared("instance_list", customer_id), db::instanceFrom);
+  });
+}
+
+void IdentityService::deleteInstance(const std::string& customer_id, const std::string& instance_id) {
+  pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    if (tx.exec_prepared("instance_delete", customer_id, instance_id).affected_rows() == 0) {
+      throw http::notFound("Instance");
+    }
+    tx.commit();
+  });
+}
+
+}  // namespace hydra::cp

@@ -1,0 +1,38 @@
+# Sourced by run.sh, test.sh and the benchmarks: a throwaway PostgreSQL cluster in a folder
+# of ours, on a private port, trusting only loopback. Never touches a system cluster.
+#   pg_start DIR   -> starts (initdb first if DIR is empty); sets PG_PORT and PG_URL (superuser)
+#   pg_stop DIR
+
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+
+# initdb and postgres refuse to run as root: as root, run them as the postgres user.
+_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_start() {
+  local dir=$1 port attempt
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+  chmod 700 "$dir"
+  if [ ! -f "$dir/PG_VERSION" ]; then
+    _pg "$PG_BIN/initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-locale >"$dir.initdb.log" 2>&1 ||
+      { cat "$dir.initdb.log" >&2; return 1; }
+  fi
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 40000))
+    if _pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
+         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_EXTRA_OPTS:-}" start >/dev/null; then
+      PG_PORT=$port
+      PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
+      return 0
+    fi
+  done
+  echo "pg_start: PostgreSQL did not start; see $dir/server.log" >&2
+  return 1
+}
+
+pg_stop() {
+  local dir=$1
+  [ -f "$dir/postmaster.pid" ] && _pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+}

@@ -1,0 +1,32 @@
+#pragma once
+// Reading HYDRA_* settings. Each binary builds its own Config from these once, in main;
+// nothing else reads the environment.
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace hydra::config {
+
+/// A missing or invalid setting. what() is one line naming the variable, never its value
+/// (values may be secrets).
+struct ConfigError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::optional<std::string> env(const char* name);
+std::string requireEnv(const char* name);
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+/// "host:port" (IPv4 or a name; port 0..65535, 0 = any free port).
+ListenAddress parseListen(const char* name, const std::string& value);
+
+/// A whole number in [min, max].
+long parseInteger(const char* name, const std::string& value, long min, long max);
+
+}  // namespace hydra::config

@@ -1,0 +1,22 @@
+#pragma once
+// Schema migrations: the numbered files of schema/, compiled into the binary.
+
+#include <string>
+#include <vector>
+
+namespace hydra::db {
+
+struct Migration {
+  const char* name;  // file name, e.g. "0001_customers.sql"; applied in this order
+  const char* sql;
+};
+
+/// Every migration, in order (generated from schema/*.sql at build time).
+const std::vector<Migration>& migrations();
+
+/// Applies the migrations not yet recorded in schema_migrations, each in its own
+/// transaction. Idempotent, and safe to run from several processes at once: they
+/// serialise on an advisory lock. Returns how many were applied.
+int migrate(const std::string& url);
+
+}  // namespace hydra::db

@@ -1,0 +1,61 @@
+#pragma once
+// The HTTP edge shared by both binaries: Pistache set up with safe limits, and one wrapper
+// every route goes through. The wrapper is the only place exceptions become responses:
+// ValidationError -> 422, ApiError -> its status, anything else -> 500 with a generic body
+// (the real message is logged with the request id, never sent: libpqxx messages hold SQL).
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <memory>
+#include <string>
+
+#include <pistache/endpoint.h>
+#include <pistache/router.h>
+
+#include "shared/config/env.hpp"
+#include "shared/http/response.hpp"
+
+namespace hydra::http {
+
+using Handler = std::function<Reply(const Pistache::Rest::Request&)>;
+
+struct ServerOptions {
+  config::ListenAddress listen;
+  int threads = 2;
+  std::size_t max_body_bytes = 1024 * 1024;
+};
+
+class Server {
+ public:
+  explicit Server(ServerOptions options);
+  ~Server();
+
+  /// `route` is a Pistache template ("/v1/customers/:customer_id"); the access log names
+  /// the template, never the concrete path.
+  void get(const std::string& route, Handler handler);
+  void post(const std::string& route, Handler handler);
+  void patch(const std::string& route, Handler handler);
+  void del(const std::string& route, Handler handler);
+
+  /// Binds and serves on background threads; throws if the address cannot be bound.
+  void start();
+  void stop();
+  std::uint16_t port() const;
+
+ private:
+  void add(const std::string& method, const std::string& route, Handler handler);
+  Pistache::Rest::Route::Handler wrap(const std::string& method, const std::string& route, Handler handler) const;
+
+  ServerOptions options_;
+  Pistache::Rest::Router router_;
+  std::map<std::string, std::set<std::string>> methods_by_route_;
+  std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+};
+
+/// Blocks until SIGINT or SIGTERM. Call before starting threads so they inherit the mask.
+void blockTerminationSignals();
+void waitForTerminationSignal();
+
+}  // namespace hydra::http

@@ -1,0 +1,46 @@
+#pragma once
+// Building response JSON. A thin layer over rapidjson::Writer that adds what our models
+// need: nullable fields, string arrays and JSON that PostgreSQL already produced.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace hydra::json {
+
+class Writer {
+ public:
+  Writer& beginObject();
+  Writer& endObject();
+  Writer& beginArray();
+  Writer& endArray();
+  Writer& key(std::string_view name);
+
+  Writer& string(std::string_view value);
+  Writer& integer(std::int64_t value);
+  Writer& null();
+  Writer& stringOrNull(const std::optional<std::string>& value);
+  Writer& strings(const std::vector<std::string>& values);
+  /// Inserts text that is already valid JSON (e.g. a jsonb column), or null.
+  Writer& rawOrNull(const std::optional<std::string>& json_text);
+  /// Copies a parsed value.
+  Writer& value(const rapidjson::Value& value);
+
+  /// The JSON text written so far.
+  std::string str() const { return {buffer_.GetString(), buffer_.GetSize()}; }
+
+ private:
+  rapidjson::StringBuffer buffer_;
+  rapidjson::Writer<rapidjson::StringBuffer> writer_{buffer_};
+};
+
+/// Serialises one parsed value (e.g. the credentials object before it is encrypted).
+std::string toString(const rapidjson::Value& value);
+
+}  // namespace hydra::json
