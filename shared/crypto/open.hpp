@@ -10,6 +10,7 @@
 
 #include <botan/secmem.h>
 
+#include "shared/crypto/hpke_suite.hpp"
 #include "shared/crypto/sealed_secret.hpp"
 
 namespace hydra::crypto {
@@ -42,5 +43,26 @@ class Opener {
   std::string current_key_id_;
   std::vector<std::uint8_t> current_public_key_;
 };
+
+namespace detail {
+
+/// SetupBaseR (RFC 9180 section 5.1.1) state. Exposed for the RFC 9180 test vectors only.
+struct ReceiverContext {
+  Botan::secure_vector<std::uint8_t> shared_secret;
+  Botan::secure_vector<std::uint8_t> key;
+  Botan::secure_vector<std::uint8_t> base_nonce;
+};
+
+/// SetupBaseR: Decap(enc, skR) and the key schedule. Throws OpenError if `enc` is not a
+/// usable X25519 public key (wrong size, low order).
+ReceiverContext setupBaseR(hpke::ByteView enc,
+                           const Botan::secure_vector<std::uint8_t>& recipient_private_key,
+                           hpke::ByteView info);
+
+/// ContextR.Open at sequence number `seq`. Throws OpenError on any authentication failure.
+Botan::secure_vector<std::uint8_t> openAt(const ReceiverContext& context, hpke::ByteView aad,
+                                          hpke::ByteView ciphertext, std::uint64_t seq);
+
+}  // namespace detail
 
 }  // namespace hydra::crypto
