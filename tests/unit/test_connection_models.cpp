@@ -1,0 +1,64 @@
+#include <doctest/doctest.h>
+
+#include "control-plane/model/resources.hpp"
+#include "shared/json/reader.hpp"
+
+using hydra::cp::model::ConnectionCreate;
+using hydra::cp::model::ConnectionUpdate;
+using hydra::cp::model::GrantCreate;
+using hydra::http::ValidationError;
+
+namespace {
+
+std::vector<std::string> problemTypes(void (*decode)(const rapidjson::Document&), const std::string& body) {
+  try {
+    decode(*hydra::json::parseObject(body));
+  } catch (const ValidationError& e) {
+    std::vector<std::string> types;
+    for (const auto& p : e.problems()) types.push_back(std::get<std::string>(p.loc.back()) + ":" + p.type);
+    return types;
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("ConnectionCreate: defaults, and credentials kept only as serialised JSON") {
+  const auto doc = hydra::json::parseObject(
+      R"({"provider": "gmail", "name": "admin@example.com", "credentials": {"access_token": "t"}})");
+  const auto c = ConnectionCreate::fromJson(*doc);
+  CHECK(c.auth_type == "oauth2");
+  CHECK(c.scopes_json == "[]");
+  CHECK_FALSE(c.metadata_json.has_value());
+  CHECK(c.credentials_json == R"({"access_token":"t"})");
+}
+
+TEST_CASE("ConnectionCreate: every bad field is reported at once") {
+  const auto types = problemTypes([](const rapidjson::Document& d) { ConnectionCreate::fromJson(d); },
+                                  R"({"auth_type": "magic", "credentials": "x", "name": "", "scopes": "s"})");
+  CHECK(types == std::vector<std::string>{"auth_type:literal_error", "credentials:dict_type", "name:string_too_short",
+                                          "provider:missing", "scopes:list_type"});
+}
+
+TEST_CASE("ConnectionUpdate: absent fields stay unchanged, null metadata clears it") {
+  auto u = ConnectionUpdate::fromJson(*hydra::json::parseObject("{}"));
+  CHECK_FALSE(u.name.has_value());
+  CHECK_FALSE(u.replace_metadata);
+  CHECK_FALSE(u.credentials_json.has_value());
+
+  u = ConnectionUpdate::fromJson(*hydra::json::parseObject(R"({"metadata_json": null, "scopes": ["a"]})"));
+  CHECK(u.replace_metadata);
+  CHECK_FALSE(u.metadata_json.has_value());
+  CHECK(u.scopes_json == R"(["a"])");
+}
+
+TEST_CASE("GrantCreate: instance_id must be a UUID and capabilities a list of strings") {
+  const auto g = GrantCreate::fromJson(*hydra::json::parseObject(
+      R"({"capabilities": ["send_mail"], "instance_id": "06587974-2DBE-4e10-8bf9-38cce0f5a366"})"));
+  CHECK(g.instance_id == "06587974-2dbe-4e10-8bf9-38cce0f5a366");
+  CHECK(g.capabilities_json == R"(["send_mail"])");
+
+  const auto types = problemTypes([](const rapidjson::Document& d) { GrantCreate::fromJson(d); },
+                                  R"({"instance_id": "nope"})");
+  CHECK(types == std::vector<std::string>{"capabilities:missing", "instance_id:uuid_parsing"});
+}

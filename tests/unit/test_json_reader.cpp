@@ -1,0 +1,135 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "shared/json/reader.hpp"
+#include "shared/json/writer.hpp"
+
+using hydra::http::LocPart;
+using hydra::http::Problems;
+using hydra::http::ValidationError;
+using hydra::json::ObjectReader;
+using hydra::json::parseObject;
+
+namespace {
+
+// The single problem a body is refused with.
+hydra::http::Problem refusal(const std::string& body) {
+  try {
+    parseObject(body);
+  } catch (const ValidationError& e) {
+    REQUIRE(e.problems().size() == 1);
+    return e.problems()[0];
+  }
+  FAIL("body was accepted: " << body);
+  return {};
+}
+
+std::vector<hydra::http::Problem> problemsOf(const std::string& body, void (*read)(ObjectReader&)) {
+  const auto doc = parseObject(body);
+  Problems problems;
+  ObjectReader in(*doc, {"body"}, problems);
+  read(in);
+  try {
+    problems.throwIfAny();
+  } catch (const ValidationError& e) {
+    return e.problems();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("parseObject accepts an object and refuses everything else as FastAPI does") {
+  CHECK(parseObject(R"({"a": [1, {"b": null}]})")->IsObject());
+
+  auto p = refusal("");
+  CHECK(p.type == "missing");
+  CHECK(p.loc == std::vector<LocPart>{"body"});
+
+  p = refusal("{\"a\": ");
+  CHECK(p.type == "json_invalid");
+  CHECK(p.loc.size() == 2);
+
+  p = refusal("[1, 2]");
+  CHECK(p.type == "model_attributes_type");
+  CHECK(p.loc == std::vector<LocPart>{"body"});
+  CHECK(refusal("\"text\"").type == "model_attributes_type");
+}
+
+TEST_CASE("parseObject refuses duplicate keys, invalid UTF-8 and deep nesting") {
+  CHECK(refusal(R"({"role": "user", "role": "admin"})").type == "json_invalid");
+  CHECK(refusal(R"({"x": {"k": 1, "k": 2}})").type == "json_invalid");
+  CHECK(refusal("{\"name\": \"\xff\xfe\"}").type == "json_invalid");
+
+  const int depth = 100000;  // would overflow a recursive parser
+  const std::string deep = "{\"a\":" + std::string(depth, '[') + std::string(depth, ']') + "}";
+  CHECK(refusal(deep).type == "json_invalid");
+  const std::string allowed = "{\"a\":" + std::string(30, '[') + std::string(30, ']') + "}";
+  CHECK(parseObject(allowed)->IsObject());
+}
+
+TEST_CASE("ObjectReader reports one problem per field with pydantic's types and locations") {
+  const auto problems = problemsOf(R"({"name": 5, "kind": "x", "tags": ["a", 3], "meta": [], "n": 600})", [](ObjectReader& in) {
+    in.string("name", true, 1, 255);
+    in.string("provider", true, 1, 50);
+    in.oneOf("kind", {"oauth2", "api_key", "basic"}, std::string("oauth2"));
+    in.stringArray("tags", false);
+    in.object("meta", false);
+    in.integer("n", false, 1, 500);
+  });
+  REQUIRE(problems.size() == 6);
+  CHECK(problems[0].loc == std::vector<LocPart>{"body", "name"});
+  CHECK(problems[0].type == "string_type");
+  CHECK(problems[1].loc == std::vector<LocPart>{"body", "provider"});
+  CHECK(problems[1].type == "missing");
+  CHECK(problems[1].msg == "Field required");
+  CHECK(problems[2].type == "literal_error");
+  CHECK(problems[2].msg == "Input should be 'oauth2', 'api_key' or 'basic'");
+  CHECK(problems[3].loc == std::vector<LocPart>{"body", "tags", 1});
+  CHECK(problems[4].type == "dict_type");
+  CHECK(problems[5].type == "less_than_equal");
+}
+
+TEST_CASE("string lengths count characters, not bytes") {
+  const std::string fifty_euros = [] {
+    std::string s;
+    for (int i = 0; i < 50; ++i) s += "\xe2\x82\xac";  // U+20AC, 3 bytes each
+    return s;
+  }();
+  CHECK(problemsOf("{\"p\": \"" + fifty_euros + "\"}", [](ObjectReader& in) { in.string("p", true, 1, 50); }).empty());
+  const auto too_long =
+      problemsOf("{\"p\": \"" + fifty_euros + "x\"}", [](ObjectReader& in) { in.string("p", true, 1, 50); });
+  REQUIRE(too_long.size() == 1);
+  CHECK(too_long[0].type == "string_too_long");
+  CHECK(too_long[0].msg == "String should have at most 50 characters");
+  const auto empty = problemsOf(R"({"p": ""})", [](ObjectReader& in) { in.string("p", true, 1, 50); });
+  REQUIRE(empty.size() == 1);
+  CHECK(empty[0].type == "string_too_short");
+}
+
+TEST_CASE("optional fields treat null as absent; defaults apply") {
+  const auto doc = parseObject(R"({"meta": null, "tags": null})");
+  Problems problems;
+  ObjectReader in(*doc, {"body"}, problems);
+  CHECK(in.object("meta", false) == nullptr);
+  CHECK_FALSE(in.stringArray("tags", false).has_value());
+  CHECK(in.oneOf("kind", {"a", "b"}, std::string("a")) == "a");
+  CHECK(problems.empty());
+}
+
+TEST_CASE("canonicalUuid accepts the 8-4-4-4-12 form only and lower-cases it") {
+  using hydra::json::canonicalUuid;
+  CHECK(canonicalUuid("497F6ECA-6276-4993-BFEB-53CBBBBA6F08") == "497f6eca-6276-4993-bfeb-53cbbbba6f08");
+  CHECK_FALSE(canonicalUuid("497f6eca62764993bfeb53cbbbba6f08").has_value());
+  CHECK_FALSE(canonicalUuid("497f6eca-6276-4993-bfeb-53cbbbba6f0g").has_value());
+  CHECK_FALSE(canonicalUuid("497f6eca-6276-4993-bfeb-53cbbbba6f0").has_value());
+  CHECK_FALSE(canonicalUuid("").has_value());
+}
+
+TEST_CASE("Writer escapes strings and embeds stored JSON") {
+  hydra::json::Writer w;
+  w.beginObject().key("s").string("a\"b\n").key("raw").rawOrNull(std::string(R"({"x":1})"));
+  w.key("none").stringOrNull(std::nullopt).key("list").strings({"a", "b"}).endObject();
+  CHECK(w.str() == R"({"s":"a\"b\n","raw":{"x":1},"none":null,"list":["a","b"]})");
+}
