@@ -6,7 +6,9 @@ pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
 find_package(Poco REQUIRED COMPONENTS Foundation Net Util)
 find_package(RapidJSON REQUIRED)
-find_package(doctest REQUIRED)
+if(HYDRA_BUILD_TESTS)
+  find_package(doctest REQUIRED)
+endif()
 
 # RapidJSON ships no imported target, only an include path.
 add_library(hydra_rapidjson INTERFACE)

@@ -9,6 +9,8 @@ packages=(
   libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev doctest-dev
   # run and test: a throwaway PostgreSQL, key generation, the curl walk-through
   postgresql openssl curl ca-certificates
+  # validating compose.yaml (no Docker engine needed)
+  docker-compose
 )
 
 missing=()
