@@ -3,7 +3,8 @@
 #   pg_start DIR   -> starts (initdb first if DIR is empty); sets PG_PORT and PG_URL (superuser)
 #   pg_stop DIR
 
-PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+# Looked up on use: sourcing this must work before PostgreSQL is installed.
+_pg_bin() { ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1; }
 
 # initdb and postgres refuse to run as root: as root, run them as the postgres user.
 _pg() {
@@ -16,12 +17,12 @@ pg_start() {
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
   chmod 700 "$dir"
   if [ ! -f "$dir/PG_VERSION" ]; then
-    _pg "$PG_BIN/initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-locale >"$dir.initdb.log" 2>&1 ||
+    _pg "$(_pg_bin)/initdb" -D "$dir" -U postgres -A trust -E UTF8 --no-locale >"$dir.initdb.log" 2>&1 ||
       { cat "$dir.initdb.log" >&2; return 1; }
   fi
   for attempt in 1 2 3 4 5; do
     port=$((20000 + RANDOM % 40000))
-    if _pg "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
+    if _pg "$(_pg_bin)/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 30 \
          -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 ${PG_EXTRA_OPTS:-}" start >/dev/null; then
       PG_PORT=$port
       PG_URL="postgresql://postgres@127.0.0.1:$port/postgres"
@@ -34,5 +35,5 @@ pg_start() {
 
 pg_stop() {
   local dir=$1
-  [ -f "$dir/postmaster.pid" ] && _pg "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
+  [ -f "$dir/postmaster.pid" ] && _pg "$(_pg_bin)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
 }
