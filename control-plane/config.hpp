@@ -20,7 +20,4 @@ struct Config {
   static Config forServe();
 };
 
-/// HYDRA_DATABASE_URL, checked for syntax (not reachability). Throws config::ConfigError.
-std::string databaseUrlFromEnvironment();
-
 }  // namespace hydra::cp

@@ -49,7 +49,7 @@ void printHelp(const std::string& command) {
 }
 
 int migrate() {
-  const auto url = cp::databaseUrlFromEnvironment();
+  const auto url = config::databaseUrl("HYDRA_DATABASE_URL");
   const int applied = db::migrate(url);
   log::app().information("migrations applied: " + std::to_string(applied));
   return 0;

@@ -19,6 +19,12 @@ void addRoutes(http::Server& server, Services& s) {
   server.get(customer + "/instances", bind(handlers::listInstances));
   server.del(customer + "/instances/:instance_id", bind(handlers::deleteInstance));
 
+  server.post(customer + "/instances/:instance_id/proxy-keys", bind(handlers::createProxyKey));
+  server.get(customer + "/instances/:instance_id/proxy-keys", bind(handlers::listProxyKeys));
+  server.del(customer + "/instances/:instance_id/proxy-keys/:key_id", bind(handlers::revokeProxyKey));
+
+  server.get(customer + "/audit-events", bind(handlers::listAuditEvents));
+
   server.get(customer + "/connections", bind(handlers::listConnections));
   server.post(customer + "/connections", bind(handlers::createConnection));
   server.get(connection, bind(handlers::getConnection));

@@ -20,6 +20,28 @@ model::Instance instanceFrom(const pqxx::row& row) {
   return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"])};
 }
 
+model::ProxyKey proxyKeyFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["instance_id"].c_str(), rfc3339(row["created_at"]), rfc3339OrNull(row["expires_at"]),
+          rfc3339OrNull(row["revoked_at"]), {}};
+}
+
+model::AuditEvent auditEventFrom(const pqxx::row& row) {
+  model::AuditEvent e;
+  e.id = row["id"].as<long long>();
+  e.occurred_at = rfc3339(row["occurred_at"]);
+  e.outcome = row["outcome"].c_str();
+  e.reason = row["reason"].c_str();
+  e.request_id = row["request_id"].c_str();
+  e.instance_id = textOrNull(row["instance_id"]);
+  e.proxy_key_id = textOrNull(row["proxy_key_id"]);
+  e.connection_id = textOrNull(row["connection_id"]);
+  e.provider = textOrNull(row["provider"]);
+  e.name = textOrNull(row["name"]);
+  e.capability = textOrNull(row["capability"]);
+  e.peer = textOrNull(row["peer"]);
+  return e;
+}
+
 model::Grant grantFrom(const pqxx::row& row) {
   return {row["id"].c_str(), row["connection_id"].c_str(), row["instance_id"].c_str(), row["capabilities"].c_str(),
           rfc3339(row["granted_at"])};

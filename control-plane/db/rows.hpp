@@ -10,6 +10,8 @@ namespace hydra::cp::db {
 model::Customer customerFrom(const pqxx::row& row);
 model::ApiKey apiKeyFrom(const pqxx::row& row);
 model::Instance instanceFrom(const pqxx::row& row);
+model::ProxyKey proxyKeyFrom(const pqxx::row& row);
+model::AuditEvent auditEventFrom(const pqxx::row& row);
 model::Grant grantFrom(const pqxx::row& row);
 model::Connection connectionFrom(const pqxx::row& row);
 

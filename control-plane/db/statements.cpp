@@ -34,6 +34,24 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("instance_exists", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2");
   c.prepare("instance_delete", "DELETE FROM instances WHERE customer_id = $1 AND id = $2");
 
+  // Proxy keys (what runtimes present to the broker)
+  c.prepare("proxy_key_insert",
+            "INSERT INTO proxy_keys (customer_id, instance_id, key_hash, expires_at) "
+            "VALUES ($1, $2, $3, now() + make_interval(secs => $4::bigint)) "
+            "RETURNING id, instance_id, created_at, expires_at, revoked_at");
+  c.prepare("proxy_key_list",
+            "SELECT id, instance_id, created_at, expires_at, revoked_at FROM proxy_keys "
+            "WHERE customer_id = $1 AND instance_id = $2 ORDER BY created_at, id");
+  c.prepare("proxy_key_revoke",
+            "UPDATE proxy_keys SET revoked_at = now() "
+            "WHERE customer_id = $1 AND instance_id = $2 AND id = $3 AND revoked_at IS NULL");
+
+  // Audit trail (written by the broker), newest first; $2 is the cursor (NULL: from the newest).
+  c.prepare("audit_event_list",
+            "SELECT id, occurred_at, instance_id, proxy_key_id, connection_id, provider, name, capability, "
+            "outcome, reason, request_id, peer FROM audit_events "
+            "WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3");
+
   // Connections
   c.prepare("connection_insert",
             "INSERT INTO connections (customer_id, provider, name, auth_type, scopes, metadata_json) "
@@ -59,11 +77,12 @@ void prepareStatements(pqxx::connection& c) {
             "WHERE customer_id = $1 AND id = $2 RETURNING " CONNECTION_COLUMNS);
   c.prepare("connection_delete", "DELETE FROM connections WHERE customer_id = $1 AND id = $2");
 
-  // Secrets: the control plane writes ciphertext and never reads it back.
-  c.prepare("connection_secret_upsert",
-            "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3) "
-            "ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, "
-            "ciphertext = EXCLUDED.ciphertext, updated_at = now()");
+  // Secrets: the control plane writes ciphertext and may not read it back (its database role
+  // has no SELECT on the column), so these statements never mention it outside SET/VALUES.
+  c.prepare("connection_secret_insert",
+            "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3)");
+  c.prepare("connection_secret_replace",
+            "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now() WHERE connection_id = $1");
 
   // Grants
   c.prepare("grant_insert",

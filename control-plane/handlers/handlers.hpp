@@ -35,6 +35,14 @@ Reply createInstance(Services& s, const Request& req);
 Reply listInstances(Services& s, const Request& req);
 Reply deleteInstance(Services& s, const Request& req);
 
+// proxy_keys.cpp
+Reply createProxyKey(Services& s, const Request& req);
+Reply listProxyKeys(Services& s, const Request& req);
+Reply revokeProxyKey(Services& s, const Request& req);
+
+// audit_events.cpp
+Reply listAuditEvents(Services& s, const Request& req);
+
 // connections.cpp
 Reply listConnections(Services& s, const Request& req);
 Reply createConnection(Services& s, const Request& req);

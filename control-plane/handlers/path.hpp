@@ -18,6 +18,9 @@ struct ChildPath {
 struct GrantPath {
   std::string customer_id, connection_id, grant_id;
 };
+struct ProxyKeyPath {
+  std::string customer_id, instance_id, key_id;
+};
 
 inline CustomerPath customerPath(const Pistache::Rest::Request& req) {
   http::Problems problems;
@@ -37,6 +40,14 @@ inline GrantPath grantPath(const Pistache::Rest::Request& req) {
   http::Problems problems;
   GrantPath path{http::pathUuid(req, "customer_id", problems), http::pathUuid(req, "connection_id", problems),
                  http::pathUuid(req, "grant_id", problems)};
+  problems.throwIfAny();
+  return path;
+}
+
+inline ProxyKeyPath proxyKeyPath(const Pistache::Rest::Request& req) {
+  http::Problems problems;
+  ProxyKeyPath path{http::pathUuid(req, "customer_id", problems), http::pathUuid(req, "instance_id", problems),
+                    http::pathUuid(req, "key_id", problems)};
   problems.throwIfAny();
   return path;
 }

@@ -21,6 +21,34 @@ void write(json::Writer& w, const Instance& instance) {
   w.key("name").string(instance.name).endObject();
 }
 
+void write(json::Writer& w, const ProxyKey& key) {
+  w.beginObject();
+  w.key("created_at").string(key.created_at);
+  w.key("expires_at").stringOrNull(key.expires_at);
+  w.key("id").string(key.id);
+  w.key("instance_id").string(key.instance_id);
+  if (key.secret) w.key("proxy_key").string(*key.secret);
+  w.key("revoked_at").stringOrNull(key.revoked_at);
+  w.endObject();
+}
+
+void write(json::Writer& w, const AuditEvent& e) {
+  w.beginObject();
+  w.key("capability").stringOrNull(e.capability);
+  w.key("connection_id").stringOrNull(e.connection_id);
+  w.key("id").integer(e.id);
+  w.key("instance_id").stringOrNull(e.instance_id);
+  w.key("name").stringOrNull(e.name);
+  w.key("occurred_at").string(e.occurred_at);
+  w.key("outcome").string(e.outcome);
+  w.key("peer").stringOrNull(e.peer);
+  w.key("provider").stringOrNull(e.provider);
+  w.key("proxy_key_id").stringOrNull(e.proxy_key_id);
+  w.key("reason").string(e.reason);
+  w.key("request_id").string(e.request_id);
+  w.endObject();
+}
+
 void write(json::Writer& w, const Grant& grant) {
   w.beginObject();
   w.key("capabilities").rawOrNull(grant.capabilities_json);
@@ -81,9 +109,25 @@ std::string toJson(const ApiKey& key) { return one(key); }
 std::string toJson(const std::vector<ApiKey>& keys) { return listOf("api_keys", keys); }
 std::string toJson(const Instance& instance) { return one(instance); }
 std::string toJson(const std::vector<Instance>& instances) { return listOf("instances", instances); }
+std::string toJson(const ProxyKey& key) { return one(key); }
+std::string toJson(const std::vector<ProxyKey>& keys) { return listOf("proxy_keys", keys); }
 std::string toJson(const Grant& grant) { return one(grant); }
 std::string toJson(const std::vector<Grant>& grants) { return listOf("grants", grants); }
 std::string toJson(const Connection& connection) { return one(connection); }
+
+std::string toJson(const std::vector<AuditEvent>& events, std::optional<long long> next_before) {
+  json::Writer w;
+  w.beginObject().key("events").beginArray();
+  for (const auto& event : events) write(w, event);
+  w.endArray().key("next_before");
+  if (next_before) {
+    w.integer(*next_before);
+  } else {
+    w.null();
+  }
+  w.endObject();
+  return w.str();
+}
 
 std::string toJson(const std::vector<Connection>& page, long long total) {
   json::Writer w;

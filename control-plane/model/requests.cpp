@@ -61,6 +61,15 @@ ConnectionUpdate ConnectionUpdate::fromJson(const rapidjson::Document& body) {
   return out;
 }
 
+ProxyKeyCreate ProxyKeyCreate::fromJson(const rapidjson::Document& body) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  constexpr long long kOneYear = 365LL * 24 * 3600;
+  const auto expires_in = in.integer("expires_in_seconds", false, 60, kOneYear);
+  problems.throwIfAny();
+  return {expires_in};
+}
+
 GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
   http::Problems problems;
   json::ObjectReader in(body, {"body"}, problems);

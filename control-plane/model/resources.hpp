@@ -25,6 +25,18 @@ struct Instance {
   std::string id, name, created_at;
 };
 
+struct ProxyKey {
+  std::string id, instance_id, created_at;
+  std::optional<std::string> expires_at, revoked_at;
+  std::optional<std::string> secret;  // only right after creation, shown once
+};
+
+struct AuditEvent {
+  long long id = 0;
+  std::string occurred_at, outcome, reason, request_id;
+  std::optional<std::string> instance_id, proxy_key_id, connection_id, provider, name, capability, peer;
+};
+
 struct Grant {
   std::string id, connection_id, instance_id;
   std::string capabilities_json;  // a JSON array of strings, as stored
@@ -65,6 +77,11 @@ struct ConnectionUpdate {
   static ConnectionUpdate fromJson(const rapidjson::Document& body);
 };
 
+struct ProxyKeyCreate {
+  std::optional<long long> expires_in_seconds;  // none: the key lives until revoked
+  static ProxyKeyCreate fromJson(const rapidjson::Document& body);
+};
+
 struct GrantCreate {
   std::string instance_id;
   std::string capabilities_json;
@@ -78,6 +95,10 @@ std::string toJson(const ApiKey& key);
 std::string toJson(const std::vector<ApiKey>& keys);
 std::string toJson(const Instance& instance);
 std::string toJson(const std::vector<Instance>& instances);
+std::string toJson(const ProxyKey& key);
+std::string toJson(const std::vector<ProxyKey>& keys);
+/// `next_before`: the cursor for the next (older) page, if there may be one.
+std::string toJson(const std::vector<AuditEvent>& events, std::optional<long long> next_before);
 std::string toJson(const Grant& grant);
 std::string toJson(const std::vector<Grant>& grants);
 std::string toJson(const Connection& connection);

@@ -35,10 +35,10 @@ model::Connection fetchOne(pqxx::transaction_base& tx, const std::string& custom
 
 }  // namespace
 
-void ConnectionService::storeCredentials(pqxx::work& tx, const std::string& customer_id,
+void ConnectionService::storeCredentials(pqxx::work& tx, const char* statement, const std::string& customer_id,
                                          const std::string& connection_id, const std::string& credentials_json) const {
   const auto sealed = sealer_.seal(credentials_json, crypto::connectionAad(customer_id, connection_id));
-  tx.exec_prepared("connection_secret_upsert", connection_id, sealed.key_id,
+  tx.exec_prepared(statement, connection_id, sealed.key_id,
                    "\\x" + crypto::hex(sealed.ciphertext.data(), sealed.ciphertext.size()));
 }
 
@@ -50,7 +50,7 @@ model::Connection ConnectionService::create(const std::string& customer_id, cons
       auto created = db::connectionFrom(tx.exec_prepared1("connection_insert", customer_id, input.provider, input.name,
                                                           input.auth_type, input.scopes_json, metadata));
       // The row id is part of the ciphertext's associated data, so seal after the insert.
-      storeCredentials(tx, customer_id, created.id, input.credentials_json);
+      storeCredentials(tx, "connection_secret_insert", customer_id, created.id, input.credentials_json);
       tx.commit();
       return created;
     });
@@ -95,7 +95,9 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       const auto rows = tx.exec_prepared("connection_update", customer_id, connection_id, name, scopes,
                                          input.replace_metadata, metadata, new_credentials);
       if (rows.empty()) throw http::notFound("Connection");
-      if (new_credentials) storeCredentials(tx, customer_id, connection_id, *input.credentials_json);
+      if (new_credentials) {
+        storeCredentials(tx, "connection_secret_replace", customer_id, connection_id, *input.credentials_json);
+      }
       auto updated = fetchOne(tx, customer_id, connection_id);
       tx.commit();
       return updated;

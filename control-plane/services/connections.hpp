@@ -38,7 +38,8 @@ class ConnectionService {
   void revokeGrant(const std::string& customer_id, const std::string& connection_id, const std::string& grant_id);
 
  private:
-  void storeCredentials(pqxx::work& tx, const std::string& customer_id, const std::string& connection_id,
+  /// Seals and writes the credentials with `statement` (connection_secret_insert or _replace).
+  void storeCredentials(pqxx::work& tx, const char* statement, const std::string& customer_id, const std::string& connection_id,
                         const std::string& credentials_json) const;
 
   hydra::db::Pool& pool_;

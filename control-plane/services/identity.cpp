@@ -8,9 +8,19 @@ namespace hydra::cp {
 namespace {
 
 constexpr const char* kApiKeyPrefix = "hck_";
+constexpr const char* kProxyKeyPrefix = "hcp_";
 
 void requireCustomerExists(pqxx::transaction_base& tx, const std::string& customer_id) {
   if (tx.exec_prepared("customer_exists", customer_id).empty()) throw http::notFound("Customer");
+}
+
+void requireInstanceExists(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& instance_id) {
+  if (tx.exec_prepared("instance_exists", customer_id, instance_id).empty()) throw http::notFound("Instance");
+}
+
+std::string hashParameter(const std::string& secret) {
+  const auto hash = crypto::tokenHash(secret);
+  return "\\x" + crypto::hex(hash.data(), hash.size());
 }
 
 template <typename T>
@@ -34,12 +44,10 @@ model::Customer IdentityService::createCustomer(const std::string& name) {
 
 model::ApiKey IdentityService::createApiKey(const std::string& customer_id, const std::string& name) {
   const auto secret = crypto::newSecretToken(kApiKeyPrefix);
-  const auto hash = crypto::tokenHash(secret);
   auto key = pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     requireCustomerExists(tx, customer_id);
-    auto created = db::apiKeyFrom(
-        tx.exec_prepared1("api_key_insert", customer_id, name, "\\x" + crypto::hex(hash.data(), hash.size())));
+    auto created = db::apiKeyFrom(tx.exec_prepared1("api_key_insert", customer_id, name, hashParameter(secret)));
     tx.commit();
     return created;
   });
@@ -86,6 +94,50 @@ void IdentityService::deleteInstance(const std::string& customer_id, const std::
       throw http::notFound("Instance");
     }
     tx.commit();
+  });
+}
+
+model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, const std::string& instance_id,
+                                                std::optional<long long> expires_in_seconds) {
+  const auto secret = crypto::newSecretToken(kProxyKeyPrefix);
+  auto key = pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    requireInstanceExists(tx, customer_id, instance_id);
+    auto created = db::proxyKeyFrom(
+        tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hashParameter(secret), expires_in_seconds));
+    tx.commit();
+    return created;
+  });
+  key.secret = secret;
+  return key;
+}
+
+std::vector<model::ProxyKey> IdentityService::listProxyKeys(const std::string& customer_id,
+                                                            const std::string& instance_id) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    requireInstanceExists(tx, customer_id, instance_id);
+    return all(tx.exec_prepared("proxy_key_list", customer_id, instance_id), db::proxyKeyFrom);
+  });
+}
+
+void IdentityService::revokeProxyKey(const std::string& customer_id, const std::string& instance_id,
+                                     const std::string& key_id) {
+  pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    // Takes effect on the broker's next request: it looks keys up on every request.
+    if (tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id).affected_rows() == 0) {
+      throw http::notFound("Proxy key");
+    }
+    tx.commit();
+  });
+}
+
+std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& customer_id,
+                                                            std::optional<long long> before, long long limit) {
+  return pool_.run([&](pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    return all(tx.exec_prepared("audit_event_list", customer_id, before, limit), db::auditEventFrom);
   });
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Customers, their API keys and their instances: the small identity model around connections.
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,16 @@ class IdentityService {
   model::Instance createInstance(const std::string& customer_id, const std::string& name);
   std::vector<model::Instance> listInstances(const std::string& customer_id);
   void deleteInstance(const std::string& customer_id, const std::string& instance_id);
+
+  /// The returned key carries its secret: the only time it exists outside the caller.
+  model::ProxyKey createProxyKey(const std::string& customer_id, const std::string& instance_id,
+                                 std::optional<long long> expires_in_seconds);
+  std::vector<model::ProxyKey> listProxyKeys(const std::string& customer_id, const std::string& instance_id);
+  void revokeProxyKey(const std::string& customer_id, const std::string& instance_id, const std::string& key_id);
+
+  /// Newest first, `limit` at most, older than event id `before` when given.
+  std::vector<model::AuditEvent> auditEvents(const std::string& customer_id, std::optional<long long> before,
+                                             long long limit);
 
  private:
   hydra::db::Pool& pool_;

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <libpq-fe.h>
+
 namespace hydra::config {
 
 std::optional<std::string> env(const char* name) {
@@ -14,6 +16,18 @@ std::string requireEnv(const char* name) {
   auto value = env(name);
   if (!value) throw ConfigError(std::string(name) + " is not set");
   return *value;
+}
+
+std::string databaseUrl(const char* name) {
+  auto url = requireEnv(name);
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(url.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);  // libpq's message may quote the string, password included
+    throw ConfigError(std::string(name) + " is not a valid libpq connection string");
+  }
+  PQconninfoFree(options);
+  return url;
 }
 
 long parseInteger(const char* name, const std::string& value, long min, long max) {

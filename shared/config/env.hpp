@@ -26,6 +26,10 @@ struct ListenAddress {
 /// "host:port" (IPv4 or a name; port 0..65535, 0 = any free port).
 ListenAddress parseListen(const char* name, const std::string& value);
 
+/// A libpq connection string (URI or keywords) from `name`, checked for syntax only: a
+/// service starts while PostgreSQL is down and answers 503 until it is back.
+std::string databaseUrl(const char* name);
+
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);
 

@@ -3,6 +3,11 @@
 #include <botan/aead.h>
 #include <botan/exceptn.h>
 
+#include <list>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
 #include "shared/crypto/private_key_file.hpp"
 
 namespace hydra::crypto {
@@ -11,7 +16,7 @@ namespace detail {
 
 ReceiverContext setupBaseR(hpke::ByteView enc,
                            const Botan::secure_vector<std::uint8_t>& recipient_private_key,
-                           hpke::ByteView info) {
+                           hpke::ByteView recipient_public_key, hpke::ByteView info) {
   // Decap (RFC 9180 section 4.1). enc comes from storage, so a bad one is an OpenError.
   Botan::secure_vector<std::uint8_t> dh;
   try {
@@ -20,8 +25,7 @@ ReceiverContext setupBaseR(hpke::ByteView enc,
     throw OpenError("sealed secret has an invalid encapsulated key");
   }
   std::vector<std::uint8_t> kem_context(enc.data, enc.data + enc.size);
-  const auto recipient_public_key = hpke::x25519PublicKey(recipient_private_key);
-  kem_context.insert(kem_context.end(), recipient_public_key.begin(), recipient_public_key.end());
+  kem_context.insert(kem_context.end(), recipient_public_key.data, recipient_public_key.data + recipient_public_key.size);
   ReceiverContext context;
   context.shared_secret = hpke::extractAndExpand(dh, kem_context);
   auto schedule = hpke::keyScheduleBase(context.shared_secret, info);
@@ -50,18 +54,54 @@ Botan::secure_vector<std::uint8_t> openAt(const ReceiverContext& context, hpke::
 
 }  // namespace detail
 
-Opener::Opener(std::vector<Botan::secure_vector<std::uint8_t>> private_keys) {
+// A bounded LRU map from (key id, encapsulated key) to the derived receiver context.
+class Opener::Cache {
+ public:
+  explicit Cache(std::size_t capacity) : capacity_(capacity) {}
+
+  std::optional<detail::ReceiverContext> find(const std::string& id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto it = index_.find(id);
+    if (it == index_.end()) return std::nullopt;
+    entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
+    return it->second->second;
+  }
+
+  void insert(const std::string& id, const detail::ReceiverContext& context) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (index_.count(id) != 0) return;
+    entries_.emplace_front(id, context);
+    index_.emplace(id, entries_.begin());
+    if (entries_.size() > capacity_) {
+      index_.erase(entries_.back().first);
+      entries_.pop_back();  // secure_vector wipes the key material
+    }
+  }
+
+ private:
+  using Entry = std::pair<std::string, detail::ReceiverContext>;
+  const std::size_t capacity_;
+  std::mutex mutex_;
+  std::list<Entry> entries_;
+  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+};
+
+Opener::Opener(std::vector<Botan::secure_vector<std::uint8_t>> private_keys, std::size_t cache_entries)
+    : cache_(cache_entries > 0 ? std::make_unique<Cache>(cache_entries) : nullptr) {
   if (private_keys.empty()) throw std::invalid_argument("Opener: no private keys");
   for (auto& private_key : private_keys) {
-    const auto public_key = publicKeyOf(private_key);  // throws on a bad-sized key
+    auto public_key = publicKeyOf(private_key);  // throws on a bad-sized key
     const auto key_id = keyIdOf(public_key);
-    if (current_key_id_.empty()) {
-      current_key_id_ = key_id;
-      current_public_key_ = public_key;
-    }
-    keys_by_id_.emplace(key_id, std::move(private_key));
+    if (keys_by_id_.count(key_id) != 0) continue;  // the same key listed twice
+    if (key_ids_.empty()) current_public_key_ = public_key;
+    key_ids_.push_back(key_id);
+    keys_by_id_.emplace(key_id, KeyPair{std::move(private_key), std::move(public_key)});
   }
 }
+
+Opener::~Opener() = default;
+
+std::vector<std::string> Opener::keyIds() const { return key_ids_; }
 
 Botan::secure_vector<std::uint8_t> Opener::open(const SealedSecret& sealed,
                                                 std::string_view aad) const {
@@ -72,8 +112,20 @@ Botan::secure_vector<std::uint8_t> Opener::open(const SealedSecret& sealed,
   if (ciphertext.size() < hpke::kNenc + hpke::kNt) throw OpenError("sealed secret is too short");
   const hpke::ByteView enc(ciphertext.data(), hpke::kNenc);
   const hpke::ByteView body(ciphertext.data() + hpke::kNenc, ciphertext.size() - hpke::kNenc);
-  const auto context = detail::setupBaseR(enc, found->second, hpke::kInfo);
-  return detail::openAt(context, aad, body, 0);
+  if (!cache_) {
+    return detail::openAt(detail::setupBaseR(enc, found->second.private_key, found->second.public_key, hpke::kInfo),
+                          aad, body, 0);
+  }
+  const std::string cache_id = sealed.key_id + '/' + std::string(ciphertext.begin(), ciphertext.begin() + hpke::kNenc);
+  auto context = cache_->find(cache_id);
+  if (!context) {
+    context = detail::setupBaseR(enc, found->second.private_key, found->second.public_key, hpke::kInfo);
+    // Cached only once the tag verified, so garbage cannot fill the cache.
+    auto plaintext = detail::openAt(*context, aad, body, 0);
+    cache_->insert(cache_id, *context);
+    return plaintext;
+  }
+  return detail::openAt(*context, aad, body, 0);
 }
 
 }  // namespace hydra::crypto

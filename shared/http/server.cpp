@@ -70,7 +70,11 @@ std::string newRequestId() {
   return crypto::hex(bytes.data(), bytes.size());
 }
 
+thread_local std::string current_request_id;
+
 }  // namespace
+
+const std::string& currentRequestId() { return current_request_id; }
 
 Server::Server(ServerOptions options) : options_(std::move(options)) {
   router_.addNotFoundHandler(wrap("*", "(no route)", [](const Request&) -> Reply {
@@ -86,7 +90,8 @@ Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std
   return [method, route, handler = std::move(handler), max_body](const Request& req,
                                                                   Pistache::Http::ResponseWriter res) {
     const auto started = std::chrono::steady_clock::now();
-    const auto request_id = newRequestId();
+    current_request_id = newRequestId();
+    const auto& request_id = current_request_id;
     Reply reply;
     try {
       if (req.body().size() > max_body) {

@@ -54,6 +54,10 @@ class Server {
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
 };
 
+/// The id of the request this thread is handling (handlers run on the thread that received
+/// the request); it is also in the X-Request-Id response header and the access log.
+const std::string& currentRequestId();
+
 /// Blocks until SIGINT or SIGTERM. Call before starting threads so they inherit the mask.
 void blockTerminationSignals();
 void waitForTerminationSignal();

@@ -99,7 +99,7 @@ TEST_CASE("RFC 9180 test vectors, base mode, X25519 / HKDF-SHA256 / AES-256-GCM"
   CHECK(hexOf(schedule.key) == hexField(v, "key"));
   CHECK(hexOf(schedule.base_nonce) == hexField(v, "base_nonce"));
 
-  const auto receiver = detail::setupBaseR(bytesOf(v, "enc"), secretOf(v, "skRm"), info);
+  const auto receiver = detail::setupBaseR(bytesOf(v, "enc"), secretOf(v, "skRm"), bytesOf(v, "pkRm"), info);
   CHECK(hexOf(receiver.shared_secret) == hexField(v, "shared_secret"));
   CHECK(hexOf(receiver.key) == hexField(v, "key"));
   CHECK(hexOf(receiver.base_nonce) == hexField(v, "base_nonce"));
@@ -131,7 +131,7 @@ TEST_CASE("DH with a low-order public key is rejected on both sides") {
   const std::vector<std::uint8_t> zero_point(32, 0);  // order 1: X25519 gives all zeros
   CHECK_THROWS_AS(hpke::x25519(pair.private_key, zero_point), std::invalid_argument);
   CHECK_THROWS_AS(detail::setupBaseS(zero_point, pair.private_key, hpke::kInfo), std::invalid_argument);
-  CHECK_THROWS_AS(detail::setupBaseR(zero_point, pair.private_key, hpke::kInfo),
+  CHECK_THROWS_AS(detail::setupBaseR(zero_point, pair.private_key, pair.public_key, hpke::kInfo),
                   hydra::crypto::OpenError);
   // ...but an ordinary key works through the same path.
   CHECK(hpke::x25519(pair.private_key, hpke::deriveKeyPair(std::vector<std::uint8_t>(32, 8)).public_key)

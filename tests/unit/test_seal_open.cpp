@@ -165,3 +165,28 @@ TEST_CASE("bad keys are refused up front") {
   const Sealer low_order(std::vector<std::uint8_t>(32, 0));
   CHECK_THROWS_AS(low_order.seal(kSecret, "aad"), std::invalid_argument);
 }
+
+TEST_CASE("the derived-key cache never opens what the uncached path would refuse") {
+  const auto keys = generateKeyPair();
+  const Sealer sealer(keys.second);
+  const Opener cached({keys.first}, 1);  // capacity 1: the second ciphertext evicts the first
+  const auto aad = connectionAad(kCustomer, kConnection);
+  const auto first = sealer.seal(kSecret, aad);
+  const auto second = sealer.seal("{\"other\":1}", aad);
+
+  CHECK(text(cached.open(first, aad)) == kSecret);
+  CHECK(text(cached.open(first, aad)) == kSecret);  // from the cache
+  // Same encapsulated key (a cache hit), but a flipped body byte or another row: refused.
+  auto tampered = first;
+  tampered.ciphertext.back() ^= 0x01;
+  CHECK_THROWS_AS(cached.open(tampered, aad), OpenError);
+  CHECK_THROWS_AS(cached.open(first, connectionAad(kCustomer, kOtherId)), OpenError);
+  // Eviction and re-derivation.
+  CHECK(text(cached.open(second, aad)) == "{\"other\":1}");
+  CHECK(text(cached.open(first, aad)) == kSecret);
+  // A refused ciphertext is not cached: a forged enc keeps failing.
+  auto forged = first;
+  forged.ciphertext[0] ^= 0x01;
+  CHECK_THROWS_AS(cached.open(forged, aad), OpenError);
+  CHECK_THROWS_AS(cached.open(forged, aad), OpenError);
+}

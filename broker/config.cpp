@@ -1,0 +1,56 @@
+#include "broker/config.hpp"
+
+#include <sys/stat.h>
+
+#include <sstream>
+
+#include "shared/crypto/private_key_file.hpp"
+
+namespace hydra::broker {
+namespace {
+
+constexpr const char* kKeysVariable = "HYDRA_BROKER_PRIVATE_KEYS";
+
+int integerSetting(const char* name, long fallback, long min, long max) {
+  return static_cast<int>(config::parseInteger(name, config::env(name).value_or(std::to_string(fallback)), min, max));
+}
+
+}  // namespace
+
+Config Config::fromEnvironment(bool serving) {
+  Config c;
+  c.database_url = config::databaseUrl("HYDRA_DATABASE_URL");
+  std::stringstream paths(config::requireEnv(kKeysVariable));
+  for (std::string path; std::getline(paths, path, ',');) {
+    if (!path.empty()) c.private_key_paths.push_back(path);
+  }
+  if (c.private_key_paths.empty()) throw config::ConfigError(std::string(kKeysVariable) + " names no key file");
+  c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
+  if (serving) {
+    c.listen = config::parseListen("HYDRA_LISTEN", config::env("HYDRA_LISTEN").value_or("127.0.0.1:8081"));
+    c.threads = integerSetting("HYDRA_THREADS", 16, 1, 256);
+    c.db_pool_size = integerSetting("HYDRA_DB_POOL_SIZE", c.threads, 1, 256);
+    c.open_cache_entries = integerSetting("HYDRA_OPEN_CACHE_ENTRIES", 10000, 0, 1000000);
+  }
+  return c;
+}
+
+std::vector<Botan::secure_vector<std::uint8_t>> readPrivateKeys(const std::vector<std::string>& paths) {
+  std::vector<Botan::secure_vector<std::uint8_t>> keys;
+  for (const auto& path : paths) {
+    struct stat info {};
+    if (stat(path.c_str(), &info) != 0) throw config::ConfigError(std::string(kKeysVariable) + ": cannot read " + path);
+    if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+      throw config::ConfigError(std::string(kKeysVariable) + ": " + path +
+                                " is accessible by group or others; chmod 600 it");
+    }
+    try {
+      keys.push_back(crypto::readPrivateKeyPem(path));
+    } catch (const std::exception& e) {
+      throw config::ConfigError(std::string(kKeysVariable) + ": " + e.what());
+    }
+  }
+  return keys;
+}
+
+}  // namespace hydra::broker

@@ -1,0 +1,30 @@
+#pragma once
+// The broker's settings, read once from HYDRA_* in main.
+
+#include <string>
+#include <vector>
+
+#include <botan/secmem.h>
+
+#include "shared/config/env.hpp"
+
+namespace hydra::broker {
+
+struct Config {
+  std::string database_url;                  // HYDRA_DATABASE_URL
+  config::ListenAddress listen;              // HYDRA_LISTEN, default 127.0.0.1:8081
+  std::vector<std::string> private_key_paths;  // HYDRA_BROKER_PRIVATE_KEYS, current first
+  int threads = 16;                          // HYDRA_THREADS
+  int db_pool_size = 16;                     // HYDRA_DB_POOL_SIZE
+  int open_cache_entries = 10000;            // HYDRA_OPEN_CACHE_ENTRIES (0 disables)
+  std::string log_level;                     // HYDRA_LOG_LEVEL
+
+  /// Throws config::ConfigError naming the first bad variable. `serving`: also the HTTP settings.
+  static Config fromEnvironment(bool serving);
+};
+
+/// Reads the private key files, current first. Like OpenSSH, refuses a key file that group
+/// or others may read. Throws config::ConfigError naming HYDRA_BROKER_PRIVATE_KEYS.
+std::vector<Botan::secure_vector<std::uint8_t>> readPrivateKeys(const std::vector<std::string>& paths);
+
+}  // namespace hydra::broker

@@ -1,0 +1,49 @@
+#include "broker/db/statements.hpp"
+
+namespace hydra::broker::db {
+
+void prepareStatements(pqxx::connection& c) {
+  // Everything a fetch needs, in one round trip: the live proxy key ($1: its SHA-256) and,
+  // when it belongs to the instance in the path ($2), that instance's granted connections
+  // of provider $3 (and name $4), with their ciphertext. No row: the key is not live. One
+  // row with a NULL connection_id: live key, but another instance or no such grant.
+  // Revocations are visible at once: nothing here is cached between requests.
+  c.prepare("fetch_lookup",
+            "WITH live_key AS ("
+            "  SELECT id, instance_id, customer_id FROM proxy_keys"
+            "  WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))"
+            " SELECT k.id AS proxy_key_id, k.instance_id AS key_instance_id, k.customer_id, m.*"
+            " FROM live_key k LEFT JOIN LATERAL ("
+            "  SELECT c.id AS connection_id, c.name, c.auth_type, c.status, c.error_message,"
+            "         g.capabilities::text AS capabilities, ($5::text IS NULL OR g.capabilities ? $5) AS capability_granted,"
+            "         s.key_id, s.ciphertext"
+            "  FROM grants g"
+            "  JOIN connections c ON c.id = g.connection_id AND c.customer_id = g.customer_id"
+            "  JOIN connection_secrets s ON s.connection_id = c.id"
+            "  WHERE k.instance_id = $2 AND g.instance_id = k.instance_id AND g.customer_id = k.customer_id"
+            "    AND c.provider = $3 AND ($4::text IS NULL OR c.name = $4)"
+            "  ORDER BY c.name LIMIT 20) m ON true");
+
+  // Audit records of concurrent requests, committed together ($1: a JSON array of records),
+  // with the last use of the connections they released ($2: uuid[]).
+  c.prepare("audit_event_insert_batch",
+            "INSERT INTO audit_events (customer_id, instance_id, proxy_key_id, connection_id, provider, name,"
+            " capability, outcome, reason, request_id, peer)"
+            " SELECT customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability, outcome,"
+            " reason, request_id, peer FROM jsonb_to_recordset($1::jsonb) AS r(customer_id uuid, instance_id uuid,"
+            " proxy_key_id uuid, connection_id uuid, provider text, name text, capability text, outcome text,"
+            " reason text, request_id text, peer text)");
+  c.prepare("connection_mark_used", "UPDATE connections SET last_used_at = now() WHERE id = ANY($1::uuid[])");
+
+  // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
+  c.prepare("secret_list_to_rewrap",
+            "SELECT s.connection_id, c.customer_id, s.key_id, s.ciphertext FROM connection_secrets s"
+            " JOIN connections c ON c.id = s.connection_id"
+            " WHERE s.key_id <> $1 AND s.connection_id > $2 ORDER BY s.connection_id LIMIT $3");
+  // Replaces only if nobody changed the row meanwhile (the control plane may have).
+  c.prepare("secret_rewrap",
+            "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now()"
+            " WHERE connection_id = $1 AND key_id = $4 AND ciphertext = $5");
+}
+
+}  // namespace hydra::broker::db

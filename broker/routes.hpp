@@ -1,0 +1,11 @@
+#pragma once
+
+#include "broker/services/fetch.hpp"
+#include "shared/http/server.hpp"
+
+namespace hydra::broker {
+
+/// The broker's whole surface: a health check and the credential fetch.
+void addRoutes(http::Server& server, FetchService& fetch);
+
+}  // namespace hydra::broker

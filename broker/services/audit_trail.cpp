@@ -1,0 +1,119 @@
+#include "broker/services/audit_trail.hpp"
+
+#include <chrono>
+#include <future>
+
+#include "broker/db/statements.hpp"
+#include "shared/db/pool.hpp"
+#include "shared/http/errors.hpp"
+#include "shared/json/writer.hpp"
+#include "shared/log/log.hpp"
+
+namespace hydra::broker {
+namespace {
+
+constexpr auto kCommitTimeout = std::chrono::seconds(5);
+constexpr std::size_t kMaxBatch = 512;
+
+std::string toJson(const AuditRecord& r) {
+  json::Writer w;
+  w.beginObject();
+  w.key("customer_id").stringOrNull(r.customer_id);
+  w.key("instance_id").stringOrNull(r.instance_id);
+  w.key("proxy_key_id").stringOrNull(r.proxy_key_id);
+  w.key("connection_id").stringOrNull(r.connection_id);
+  w.key("provider").stringOrNull(r.provider);
+  w.key("name").stringOrNull(r.name);
+  w.key("capability").stringOrNull(r.capability);
+  w.key("outcome").string(r.outcome);
+  w.key("reason").string(r.reason);
+  w.key("request_id").string(r.request_id);
+  w.key("peer").string(r.peer);
+  w.endObject();
+  return w.str();
+}
+
+}  // namespace
+
+struct AuditTrail::Pending {
+  std::string json;
+  std::optional<std::string> used_connection_id;
+  std::promise<void> committed;
+};
+
+AuditTrail::AuditTrail(std::string database_url) : url_(std::move(database_url)), writer_([this] { run(); }) {}
+
+AuditTrail::~AuditTrail() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  queued_.notify_one();
+  writer_.join();
+}
+
+void AuditTrail::record(const AuditRecord& record) {
+  auto pending = std::make_shared<Pending>();
+  pending->json = toJson(record);
+  if (record.marks_use) pending->used_connection_id = record.connection_id;
+  auto committed = pending->committed.get_future();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(pending);
+  }
+  queued_.notify_one();
+  if (committed.wait_for(kCommitTimeout) != std::future_status::ready) {
+    throw http::ApiError(503, "Audit trail unavailable, retry shortly", 1);
+  }
+  try {
+    committed.get();
+  } catch (const std::exception&) {
+    throw http::ApiError(503, "Audit trail unavailable, retry shortly", 1);
+  }
+}
+
+void AuditTrail::run() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    queued_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+    if (queue_.empty() && stopping_) return;
+    std::deque<std::shared_ptr<Pending>> batch;
+    while (!queue_.empty() && batch.size() < kMaxBatch) {
+      batch.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    lock.unlock();
+    commit(batch);
+    lock.lock();
+  }
+}
+
+void AuditTrail::commit(std::deque<std::shared_ptr<Pending>>& batch) {
+  std::string records = "[";
+  std::string used = "{";
+  for (const auto& p : batch) {
+    records += (records.size() > 1 ? "," : "") + p->json;
+    if (p->used_connection_id) used += (used.size() > 1 ? "," : "") + *p->used_connection_id;
+  }
+  records += "]";
+  used += "}";
+  try {
+    if (!connection_) {
+      connection_ = std::make_unique<pqxx::connection>(url_);
+      db::prepareStatements(*connection_);
+    }
+    pqxx::work tx(*connection_);
+    tx.exec_prepared("audit_event_insert_batch", records);
+    if (used.size() > 2) tx.exec_prepared("connection_mark_used", used);
+    tx.commit();
+    for (auto& p : batch) p->committed.set_value();
+  } catch (const std::exception& e) {
+    // Nothing of this batch is released: every waiting request answers 503.
+    log::app().error(std::string("audit trail: cannot commit ") + std::to_string(batch.size()) +
+                     " record(s): " + (hydra::db::isOutage(e) ? "database unreachable" : e.what()));
+    if (hydra::db::isOutage(e)) connection_.reset();
+    for (auto& p : batch) p->committed.set_exception(std::current_exception());
+  }
+}
+
+}  // namespace hydra::broker

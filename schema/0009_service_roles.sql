@@ -1,0 +1,26 @@
+-- One LOGIN role per binary, least privilege. Passwords are the operator's to set
+-- (ALTER ROLE ... PASSWORD); roles are cluster-wide, so creation is idempotent.
+DO $$
+BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hydracore_control_plane') THEN
+    CREATE ROLE hydracore_control_plane LOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hydracore_broker') THEN
+    CREATE ROLE hydracore_broker LOGIN;
+  END IF;
+END $$;
+
+-- Control plane: manages everything but can never read a ciphertext.
+GRANT SELECT, INSERT, UPDATE, DELETE ON customers, api_keys, instances, connections, grants, proxy_keys
+  TO hydracore_control_plane;
+GRANT INSERT, DELETE ON connection_secrets TO hydracore_control_plane;
+GRANT SELECT (connection_id, key_id, updated_at), UPDATE (key_id, ciphertext, updated_at)
+  ON connection_secrets TO hydracore_control_plane;
+GRANT SELECT ON audit_events TO hydracore_control_plane;
+
+-- Broker: reads what a fetch needs, writes only usage/status, refreshed ciphertext and audit.
+GRANT SELECT ON instances, connections, grants, connection_secrets TO hydracore_broker;
+GRANT SELECT (id, customer_id, instance_id, key_hash, expires_at, revoked_at) ON proxy_keys TO hydracore_broker;
+GRANT UPDATE (last_used_at, status, error_message, expires_at, updated_at) ON connections TO hydracore_broker;
+GRANT UPDATE (key_id, ciphertext, updated_at) ON connection_secrets TO hydracore_broker;
+GRANT INSERT ON audit_events TO hydracore_broker;
