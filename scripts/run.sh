@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sets up and runs HydraCore Connections on this machine: installs packages, builds, starts a
 # PostgreSQL cluster under .run/, migrates, creates the broker key pair and an admin token
-# (once), starts the control plane, and prints the URLs and the admin token.
-# Ctrl-C stops everything. `scripts/run.sh --smoke` starts, checks one request, and stops.
+# (once), starts the control plane and the broker (each as its own database role), and prints
+# the URLs and the admin token. Ctrl-C stops everything.
+# `scripts/run.sh --smoke` starts, walks one credential from customer to runtime, and stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -10,10 +11,11 @@ cd "$(dirname "$0")/.."
 smoke=false
 [ "${1:-}" = "--smoke" ] && smoke=true
 CP_PORT=${HYDRA_CP_PORT:-8080}
+BROKER_PORT=${HYDRA_BROKER_PORT:-8081}
 
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target hydracore-control-plane
+cmake --build build -j"$(nproc)" --target hydracore-control-plane hydracore-broker
 
 run=.run
 mkdir -p "$run"
@@ -26,54 +28,69 @@ if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PWD/$run" 2>/dev/n
 fi
 
 cleanup() {
-  [ -n "${cp_pid:-}" ] && kill "$cp_pid" 2>/dev/null && wait "$cp_pid" 2>/dev/null || true
+  for pid in ${cp_pid:-} ${broker_pid:-}; do kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; done
   pg_stop "$pg_data"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 pg_start "$pg_data"
-export HYDRA_DATABASE_URL="$PG_URL"
-build/control-plane/hydracore-control-plane migrate 2>>"$run/control-plane.log"
+# Migrations run as the cluster's owner; each service then connects as its own role
+# (schema/0009_service_roles.sql), with only the privileges it needs.
+HYDRA_DATABASE_URL="$PG_URL" build/control-plane/hydracore-control-plane migrate 2>>"$run/control-plane.log"
+cp_db="postgresql://hydracore_control_plane@127.0.0.1:$PG_PORT/postgres"
+broker_db="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres"
 
 if [ ! -f "$run/keys/broker-private.pem" ]; then
   mkdir -p "$run/keys" && chmod 700 "$run/keys"
-  openssl genpkey -algorithm X25519 -out "$run/keys/broker-private.pem" 2>/dev/null
-  chmod 600 "$run/keys/broker-private.pem"
-  openssl pkey -in "$run/keys/broker-private.pem" -pubout -out "$run/keys/broker-public.pem"
+  build/broker/hydracore-broker keygen --private-key "$run/keys/broker-private.pem" \
+    --public-key "$run/keys/broker-public.pem" >/dev/null
 fi
 if [ ! -f "$run/admin-token" ]; then
   (umask 077 && openssl rand -hex 24 >"$run/admin-token")
 fi
-export HYDRA_ADMIN_TOKEN=$(cat "$run/admin-token")
-export HYDRA_BROKER_PUBLIC_KEY="$PWD/$run/keys/broker-public.pem"
-export HYDRA_LISTEN="127.0.0.1:$CP_PORT"
+admin_token=$(cat "$run/admin-token")
+cp_url="http://127.0.0.1:$CP_PORT"
+broker_url="http://127.0.0.1:$BROKER_PORT"
 
-build/control-plane/hydracore-control-plane serve 2>>"$run/control-plane.log" &
+wait_healthy() {  # url pid log
+  for _ in $(seq 50); do
+    curl -sf "$1/healthz" >/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "a service did not start; last lines of $3:" >&2
+  tail -n 5 "$3" >&2
+  exit 1
+}
+
+HYDRA_DATABASE_URL="$cp_db" HYDRA_ADMIN_TOKEN="$admin_token" HYDRA_LISTEN="127.0.0.1:$CP_PORT" \
+HYDRA_BROKER_PUBLIC_KEY="$PWD/$run/keys/broker-public.pem" \
+  build/control-plane/hydracore-control-plane serve 2>>"$run/control-plane.log" &
 cp_pid=$!
-for _ in $(seq 50); do
-  curl -sf "http://$HYDRA_LISTEN/healthz" >/dev/null && break
-  kill -0 "$cp_pid" 2>/dev/null || { tail -n 5 "$run/control-plane.log" >&2; exit 1; }
-  sleep 0.1
-done
+HYDRA_DATABASE_URL="$broker_db" HYDRA_LISTEN="127.0.0.1:$BROKER_PORT" \
+HYDRA_BROKER_PRIVATE_KEYS="$PWD/$run/keys/broker-private.pem" \
+  build/broker/hydracore-broker serve 2>>"$run/broker.log" &
+broker_pid=$!
+wait_healthy "$cp_url" "$cp_pid" "$run/control-plane.log"
+wait_healthy "$broker_url" "$broker_pid" "$run/broker.log"
 
 cat <<INFO
 
 HydraCore Connections is running.
-  control plane   http://$HYDRA_LISTEN      (log: $run/control-plane.log)
+  control plane   $cp_url   (log: $run/control-plane.log; database role hydracore_control_plane)
+  broker          $broker_url   (log: $run/broker.log; database role hydracore_broker)
   PostgreSQL      $PG_URL
-  admin token     $HYDRA_ADMIN_TOKEN
-  broker key      $run/keys/broker-private.pem (public: $run/keys/broker-public.pem)
+  admin token     $admin_token
+  broker keys     $run/keys/broker-private.pem (public: $run/keys/broker-public.pem)
 
-Try:  curl -s -X POST http://$HYDRA_LISTEN/v1/admin/customers \\
-        -H "Authorization: Bearer $HYDRA_ADMIN_TOKEN" -d '{"name":"Acme"}'
+Try:  curl -s -X POST $cp_url/v1/admin/customers \\
+        -H "Authorization: Bearer $admin_token" -d '{"name":"Acme"}'
+The README walks through every endpoint from there.
 INFO
 
 if $smoke; then
-  status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://$HYDRA_LISTEN/v1/admin/customers" \
-    -H "Authorization: Bearer $HYDRA_ADMIN_TOKEN" -d '{"name":"smoke test"}')
-  echo "smoke: POST /v1/admin/customers -> $status"
-  [ "$status" = 201 ]
+  scripts/smoke.sh "$cp_url" "$broker_url" "$admin_token"
   exit 0
 fi
 echo "Press Ctrl-C to stop."
-wait "$cp_pid"
+wait -n "$cp_pid" "$broker_pid"

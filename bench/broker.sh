@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Broker benchmark: starts PostgreSQL and both binaries, loads a realistic data set (1,000
+# customers, 2,000 instances, 10,000 connections, 20,000 grants), then drives with wrk from a
+# second process, 64 keep-alive connections:
+#   1. GET /healthz (the ceiling of the HTTP stack),
+#   2. the credential fetch over random (instance, connection) pairs,
+# and prints req/s, p50, p99 of both, their ratio, and the broker's resident memory.
+#   bench/broker.sh [SECONDS per run, default 10] [CUSTOMERS, default 1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+seconds=${1:-10}
+customers=${2:-1000}
+
+scripts/install-deps.sh
+command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed >/dev/null
+
+work=$(mktemp -d /tmp/hydracore-bench.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  [ -n "${broker_pid:-}" ] && kill "$broker_pid" 2>/dev/null || true
+  pg_stop "$work/pg"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+pg_start "$work/pg"
+base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+HYDRA_DATABASE_URL="$base" build-bench/control-plane/hydracore-control-plane migrate 2>/dev/null
+build-bench/broker/hydracore-broker keygen --private-key "$work/broker.pem" --public-key "$work/broker.pub" >/dev/null
+
+echo "loading $customers customers..."
+build-bench/bench/hydra-bench-seed "$base" "$work/broker.pub" "$customers" >"$work/targets.txt"
+psql -qAt -d "$base" -c "ANALYZE" -c "SELECT 'data set: ' || (SELECT count(*) FROM customers) || ' customers, ' ||
+  (SELECT count(*) FROM instances) || ' instances, ' || (SELECT count(*) FROM connections) || ' connections, ' ||
+  (SELECT count(*) FROM grants) || ' grants'"
+
+port=$((20000 + RANDOM % 40000))
+url="http://127.0.0.1:$port"
+# The access log is off (warning level): one line per request would be measured too.
+HYDRA_DATABASE_URL="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres" \
+HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_LOG_LEVEL=warning \
+  build-bench/broker/hydracore-broker serve 2>"$work/broker.log" &
+broker_pid=$!
+for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/healthz" >/dev/null || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
+
+run() {  # name, wrk args...
+  local name=$1; shift
+  wrk -t2 -c64 -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  awk -v name="$name" '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+    /non-2xx/ { errors = $2 }
+    END { printf "%-8s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
+    "$work/$name.txt"
+}
+
+echo "warming up..."
+wrk -t2 -c64 -d3s -s bench/fetch.lua "$url" -- "$work/targets.txt" >/dev/null
+run healthz -H "Connection: keep-alive" "$url/healthz"
+run fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
+ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
+fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
+echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
+echo "audit records written: $(psql -qAt -d "$base" -c "SELECT count(*) FROM audit_events")"
