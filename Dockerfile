@@ -8,14 +8,14 @@ RUN apt-get update && apt-get install -y --no-install-recommends \
 WORKDIR /src
 COPY . .
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF \
-    && cmake --build /build -j"$(nproc)" --target hydracore-control-plane
+    && cmake --build /build -j"$(nproc)" --target hydracore-control-plane hydracore-broker
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
       libpistache0 libpocofoundation80 libpocoutil80 libpqxx-6.4 libpq5 libbotan-2-19 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home hydracore
-COPY --from=build /build/control-plane/hydracore-control-plane /usr/local/bin/
+COPY --from=build /build/control-plane/hydracore-control-plane /build/broker/hydracore-broker /usr/local/bin/
 USER hydracore
-EXPOSE 8080
+EXPOSE 8080 8081
 CMD ["hydracore-control-plane", "serve"]

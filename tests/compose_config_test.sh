@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# compose.yaml must be a valid Compose file. Docker cannot run on the build machines, so this
-# is what can be checked here: docker-compose (Debian's v1) parses and resolves it, and the
-# network layout keeps the database off the public network.
+# compose.yaml must be a valid Compose file with the network and secret layout the design
+# asks for. Docker cannot run on the build machines, so this is what can be checked here:
+# docker-compose (Debian's v1) parses and resolves it, then the resolved form is inspected.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp "$repo/compose.yaml" "$repo/Dockerfile" "$work/"
+cp -r "$repo/compose.yaml" "$repo/Dockerfile" "$repo/deploy" "$work/"
 mkdir "$work/secrets"
-touch "$work/secrets/postgres-password" "$work/secrets/admin-token" "$work/secrets/broker-public.pem"
+for s in postgres-password control-plane-db-password broker-db-password admin-token broker-public.pem broker-private.pem; do
+  touch "$work/secrets/$s"
+done
 resolved=$(cd "$work" && docker-compose -f compose.yaml config)
-echo "$resolved" | grep -q "internal: true" || { echo "the database network must be internal"; exit 1; }
-# postgres is on the database network only.
-echo "$resolved" | awk '/^  postgres:/{p=1;next} /^  [a-z-]+:$/{p=0} p' | grep -q "public" &&
-  { echo "postgres must not be on the public network"; exit 1; }
+
+service() {  # the resolved block of one service
+  echo "$resolved" | awk -v name="  $1:" '$0 == name { p = 1; next } /^  [a-z-]+:$/ { p = 0 } /^[a-z]/ { p = 0 } p'
+}
+fail() { echo "compose.yaml: $*" >&2; exit 1; }
+
+service postgres | grep -q "public\|runtime" && fail "postgres must be on the database network only"
+service broker | grep -q "public" && fail "the broker must not be on the public network"
+service broker | grep -q "runtime" || fail "the broker must be on the runtime network"
+service broker | grep -q "broker_private_key" || fail "the broker must get the private key"
+service control-plane | grep -q "broker_private_key" && fail "the control plane must not get the private key"
+service control-plane | grep -q "hydracore_control_plane:" || fail "the control plane must connect as its own role"
+service broker | grep -q "hydracore_broker:" || fail "the broker must connect as its own role"
+for net in runtime database; do
+  echo "$resolved" | awk -v n="  $net:" '$0 == n { getline; print }' | grep -q "internal: true" ||
+    fail "network $net must be internal"
+done
 echo "compose.yaml: valid"
