@@ -1,0 +1,98 @@
+#pragma once
+// The real hydracore-control-plane binary as a child process: for the CLI and migration
+// tests (run to completion) and the end-to-end tests (`serve` on a free port).
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace hydra::test {
+
+/// Environment variables for a child. It also inherits ours, minus every HYDRA_* variable,
+/// so that only what a test sets here configures the binary.
+using Environment = std::map<std::string, std::string>;
+
+/// The binary under test and the test keys (tests/data, test-only, committed).
+std::string controlPlaneBinary();
+std::string testDataPath(const std::string& file);
+
+/// A random token of `chars` lower-case hex characters.
+std::string randomToken(std::size_t chars);
+
+/// A child process whose stdout and stderr are drained continuously into memory by threads
+/// (a full pipe would block it). It dies with the test: SIGTERM from the destructor, and
+/// PR_SET_PDEATHSIG should the test process itself die.
+class ChildProcess {
+ public:
+  ChildProcess(const std::vector<std::string>& args, const Environment& env);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  std::string out() const;
+  std::string err() const;
+
+  /// Waits until `ready(stderr so far)` is true or the child's output ends; false on timeout.
+  bool waitForErr(const std::function<bool(const std::string&)>& ready, std::chrono::milliseconds timeout);
+
+  /// The exit code (128 + signal if killed by one), or nullopt if still running after `timeout`.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  /// SIGTERM, then SIGKILL after 5 s; returns the exit code.
+  int terminate();
+
+ private:
+  void drain(int fd, std::string& into);
+
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::string out_, err_;
+  int open_streams_ = 2;
+  std::thread out_thread_, err_thread_;
+};
+
+/// Runs the binary to completion (at most `timeout`, then it is killed and the test fails).
+struct RunResult {
+  int exit_code = -1;
+  std::string out, err;
+};
+RunResult runControlPlane(const std::vector<std::string>& args, const Environment& env,
+                          std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// `hydracore-control-plane serve` on 127.0.0.1 with a free port, a random admin token and
+/// the test broker key. Returns once it logged that it listens.
+class ControlPlane {
+ public:
+  /// The environment `serve` gets for `database_url`; tests may change it before starting.
+  static Environment environment(const std::string& database_url);
+
+  explicit ControlPlane(const std::string& database_url);
+  explicit ControlPlane(const Environment& env);
+
+  std::uint16_t port() const { return port_; }
+  const std::string& adminToken() const { return admin_token_; }
+  /// Everything the service printed so far (stdout and stderr).
+  std::string log() const { return child_.out() + child_.err(); }
+  bool running() { return child_.running(); }
+  /// Stops it now (SIGTERM) and returns its exit code.
+  int stop() { return child_.terminate(); }
+
+ private:
+  std::string admin_token_;
+  ChildProcess child_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace hydra::test
