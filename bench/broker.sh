@@ -39,7 +39,7 @@ psql -qAt -d "$base" -c "ANALYZE" -c "SELECT 'data set: ' || (SELECT count(*) FR
 port=$((20000 + RANDOM % 40000))
 url="http://127.0.0.1:$port"
 # The access log is off (warning level): one line per request would be measured too.
-HYDRA_DATABASE_URL="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres" \
+HYDRA_DATABASE_URL="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres${BENCH_DB_PARAMS:-}" \
 HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_LOG_LEVEL=warning \
   build-bench/broker/hydracore-broker serve 2>"$work/broker.log" &
 broker_pid=$!

@@ -1,0 +1,68 @@
+#include <doctest/doctest.h>
+
+#include "broker/services/decision.hpp"
+
+using hydra::broker::Candidate;
+using hydra::broker::decide;
+using hydra::broker::FetchQuery;
+using hydra::broker::Lookup;
+
+namespace {
+
+const std::string kInstance = "0473b088-4267-4c93-bd9f-82b8ef17caa1";
+
+Candidate connection(const std::string& name, const std::string& status = "active", bool capability_granted = true) {
+  Candidate c;
+  c.connection_id = "id-" + name;
+  c.name = name;
+  c.status = status;
+  c.capability_granted = capability_granted;
+  return c;
+}
+
+Lookup liveKeyWith(std::vector<Candidate> candidates) {
+  Lookup found;
+  found.key_live = true;
+  found.key_instance_id = kInstance;
+  found.candidates = std::move(candidates);
+  return found;
+}
+
+FetchQuery query(std::optional<std::string> capability = std::nullopt) {
+  return {kInstance, "gmail", std::nullopt, std::move(capability)};
+}
+
+}  // namespace
+
+TEST_CASE("decide follows the order of the rules: key, instance, grant, ambiguity, capability, status") {
+  CHECK(decide(Lookup{}, query()).status == 401);
+
+  auto other_instance = liveKeyWith({connection("a")});
+  other_instance.key_instance_id = "11111111-1111-1111-1111-111111111111";
+  CHECK(decide(other_instance, query()).status == 403);
+
+  CHECK(decide(liveKeyWith({}), query()).status == 404);
+
+  const auto ambiguous = decide(liveKeyWith({connection("a@x"), connection("b@x")}), query());
+  CHECK(ambiguous.status == 409);
+  CHECK(ambiguous.reason.find("'a@x', 'b@x'") != std::string::npos);
+
+  const auto missing_capability = decide(liveKeyWith({connection("a", "active", false)}), query("send_mail"));
+  CHECK(missing_capability.status == 403);
+  CHECK(missing_capability.reason.find("send_mail") != std::string::npos);
+
+  auto broken = connection("a", "error");
+  broken.error_message = "invalid_grant: token revoked";
+  const auto refused = decide(liveKeyWith({broken}), query());
+  CHECK(refused.status == 409);
+  CHECK(refused.reason.find("invalid_grant: token revoked") != std::string::npos);
+  CHECK(decide(liveKeyWith({connection("a", "expired")}), query()).status == 409);
+}
+
+TEST_CASE("decide releases exactly the one granted connection") {
+  const auto found = liveKeyWith({connection("a")});
+  const auto allowed = decide(found, query("send_mail"));
+  CHECK(allowed.status == 200);
+  REQUIRE(allowed.chosen != nullptr);
+  CHECK(allowed.chosen->connection_id == "id-a");
+}
