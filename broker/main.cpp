@@ -70,8 +70,8 @@ int serve() {
   broker::AuditTrail audit(config.database_url);
   broker::FetchService fetch(pool, opener, audit);
 
-  // A fetch request has no body; anything large is refused.
-  http::Server server({config.listen, config.threads, 4096});
+  // A fetch request has no body: small limits.
+  http::Server server({config.listen, config.threads, 4096, 64 * 1024});
   broker::addRoutes(server, fetch);
   server.start();
   log::app().information("broker listening on " + config.listen.host + ":" + std::to_string(server.port()) +

@@ -1,13 +1,19 @@
 -- One LOGIN role per binary, least privilege. Passwords are the operator's to set
--- (ALTER ROLE ... PASSWORD); roles are cluster-wide, so creation is idempotent.
+-- (ALTER ROLE ... PASSWORD). Roles are cluster-wide while the migration lock is per database,
+-- so creation tolerates a concurrent migration of another database creating them first.
 DO $$
+DECLARE
+  role_name text;
 BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hydracore_control_plane') THEN
-    CREATE ROLE hydracore_control_plane LOGIN;
-  END IF;
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hydracore_broker') THEN
-    CREATE ROLE hydracore_broker LOGIN;
-  END IF;
+  FOREACH role_name IN ARRAY ARRAY['hydracore_control_plane', 'hydracore_broker'] LOOP
+    BEGIN
+      IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = role_name) THEN
+        EXECUTE format('CREATE ROLE %I LOGIN', role_name);
+      END IF;
+    EXCEPTION WHEN duplicate_object OR unique_violation THEN
+      NULL;  -- created meanwhile by another migration
+    END;
+  END LOOP;
 END $$;
 
 -- Control plane: manages everything but can never read a ciphertext.

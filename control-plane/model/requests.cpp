@@ -35,7 +35,8 @@ ConnectionCreate ConnectionCreate::fromJson(const rapidjson::Document& body) {
   const auto* metadata = in.object("metadata_json", false);
   const auto name = in.string("name", true, 1, kMaxName);
   const auto provider = in.string("provider", true, 1, kMaxProvider);
-  const auto scopes = in.stringArray("scopes", false);
+  // The API document types scopes as an untyped list: any JSON values, stored as given.
+  const auto* scopes = in.array("scopes", false);
   problems.throwIfAny();
 
   out.auth_type = *auth_type;
@@ -43,7 +44,7 @@ ConnectionCreate ConnectionCreate::fromJson(const rapidjson::Document& body) {
   if (metadata != nullptr) out.metadata_json = json::toString(*metadata);
   out.name = *name;
   out.provider = *provider;
-  out.scopes_json = stringsToJson(scopes.value_or(std::vector<std::string>{}));
+  out.scopes_json = scopes != nullptr ? json::toString(*scopes) : "[]";
   return out;
 }
 
@@ -53,7 +54,7 @@ ConnectionUpdate ConnectionUpdate::fromJson(const rapidjson::Document& body) {
   ConnectionUpdate out;
   // An explicit null leaves a field unchanged, except metadata_json, where it clears it.
   out.name = in.string("name", false, 1, kMaxName);
-  if (const auto scopes = in.stringArray("scopes", false)) out.scopes_json = stringsToJson(*scopes);
+  if (const auto* scopes = in.array("scopes", false)) out.scopes_json = json::toString(*scopes);
   out.replace_metadata = in.has("metadata_json");
   if (const auto* metadata = in.object("metadata_json", false)) out.metadata_json = json::toString(*metadata);
   if (const auto* credentials = in.object("credentials", false)) out.credentials_json = json::toString(*credentials);

@@ -3,6 +3,8 @@
 #include <cstdlib>
 
 #include <libpq-fe.h>
+#include <netdb.h>
+#include <sys/socket.h>
 
 namespace hydra::config {
 
@@ -51,6 +53,13 @@ ListenAddress parseListen(const char* name, const std::string& value) {
   ListenAddress address;
   address.host = value.substr(0, colon);
   address.port = static_cast<std::uint16_t>(parseInteger(name, value.substr(colon + 1), 0, 65535));
+  addrinfo hints{};
+  hints.ai_family = AF_INET;  // Pistache 0.0.5 listens on IPv4 only
+  addrinfo* found = nullptr;
+  if (getaddrinfo(address.host.c_str(), nullptr, &hints, &found) != 0) {
+    throw ConfigError(std::string(name) + ": cannot resolve host '" + address.host + "' to an IPv4 address");
+  }
+  freeaddrinfo(found);
   return address;
 }
 

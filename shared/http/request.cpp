@@ -43,6 +43,10 @@ std::optional<std::string> queryString(const Pistache::Rest::Request& req, const
     if (required) problems.add({"query", name}, "Field required", "missing");
     return std::nullopt;
   }
+  if (value->find('\0') != std::string::npos) {
+    problems.add({"query", name}, "NUL characters are not supported", "string_pattern_mismatch");
+    return std::nullopt;
+  }
   const auto chars = json::utf8Length(*value);
   if (chars < 1) {
     problems.add({"query", name}, json::msg::tooShort(1), "string_too_short");

@@ -15,11 +15,6 @@ namespace {
 using Pistache::Http::Code;
 using Pistache::Rest::Request;
 
-// Pistache buffers a whole request before routing and refuses anything beyond its limit with
-// a plain-text 413 that we cannot shape. Its limit is set this far above ours, so bodies just
-// over our limit still get our JSON 413 (what clients that overshoot by a little send).
-constexpr std::size_t kPistacheAllowance = 1024 * 1024;
-
 Reply validationReply(const ValidationError& error) {
   json::Writer w;
   w.beginObject().key("detail").beginArray();
@@ -162,13 +157,19 @@ void Server::start() {
   endpoint_->init(Pistache::Http::Endpoint::options()
                       .threads(options_.threads)
                       .flags(Pistache::Tcp::Options::ReuseAddr)
-                      .maxRequestSize(options_.max_body_bytes + kPistacheAllowance)
+                      .maxRequestSize(options_.max_request_bytes)
                       .maxResponseSize(16 * 1024 * 1024)
                       // A client that stalls mid-request must not hold a connection forever.
                       .headerTimeout(std::chrono::seconds(5))
                       .bodyTimeout(std::chrono::seconds(15)));
   endpoint_->setHandler(router_.handler());
-  endpoint_->serveThreaded();
+  try {
+    endpoint_->serveThreaded();
+  } catch (const std::exception& e) {
+    // Both binaries take the address from HYDRA_LISTEN: name it, as for any bad setting.
+    throw config::ConfigError("HYDRA_LISTEN: cannot listen on " + options_.listen.host + ":" +
+                              std::to_string(options_.listen.port) + ": " + e.what());
+  }
 }
 
 void Server::stop() {

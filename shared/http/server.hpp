@@ -24,7 +24,11 @@ using Handler = std::function<Reply(const Pistache::Rest::Request&)>;
 struct ServerOptions {
   config::ListenAddress listen;
   int threads = 2;
+  /// Larger bodies get our JSON 413.
   std::size_t max_body_bytes = 1024 * 1024;
+  /// What Pistache buffers of one request at most: it refuses a larger request itself, with
+  /// a plain-text 413 we cannot shape, so this sits well above max_body_bytes.
+  std::size_t max_request_bytes = 8 * 1024 * 1024;
 };
 
 class Server {
@@ -39,7 +43,8 @@ class Server {
   void patch(const std::string& route, Handler handler);
   void del(const std::string& route, Handler handler);
 
-  /// Binds and serves on background threads; throws if the address cannot be bound.
+  /// Binds and serves on background threads; throws config::ConfigError naming HYDRA_LISTEN
+  /// if the address cannot be bound.
   void start();
   void stop();
   std::uint16_t port() const;

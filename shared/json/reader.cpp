@@ -16,16 +16,23 @@ using http::ValidationError;
   throw ValidationError({{std::move(loc), std::move(msg), std::move(type)}});
 }
 
+bool hasNul(const rapidjson::Value& s) {
+  return std::string_view(s.GetString(), s.GetStringLength()).find('\0') != std::string_view::npos;
+}
+
 // RapidJSON keeps duplicate keys and its lookups return the first, so {"a":1,"a":2} would
-// mean different things to us and to other parsers. We refuse them, and bound the depth
-// because our own walkers (and rapidjson::Writer) recurse.
+// mean different things to us and to other parsers. We refuse them; we refuse "\u0000",
+// which PostgreSQL cannot store in text or jsonb (it would silently cut a name short); and we
+// bound the depth because our own walkers (and rapidjson::Writer) recurse.
 void checkStructure(const rapidjson::Value& value, int depth) {
   if (depth > kMaxDepth) refuseBody({"body"}, "JSON nesting is deeper than " + std::to_string(kMaxDepth), "json_invalid");
+  if (value.IsString() && hasNul(value)) refuseBody({"body"}, "NUL characters are not supported", "json_invalid");
   if (value.IsObject()) {
     std::unordered_set<std::string_view> seen;
     for (const auto& m : value.GetObject()) {
       const std::string_view key(m.name.GetString(), m.name.GetStringLength());
       if (!seen.insert(key).second) refuseBody({"body"}, "JSON object has a duplicate key", "json_invalid");
+      if (hasNul(m.name)) refuseBody({"body"}, "NUL characters are not supported", "json_invalid");
       checkStructure(m.value, depth + 1);
     }
   } else if (value.IsArray()) {
@@ -46,6 +53,7 @@ std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
     refuseBody({"body", static_cast<int>(doc->GetErrorOffset())}, "JSON decode error", "json_invalid");
   }
   checkStructure(*doc, 0);
+  if (doc->IsNull()) refuseBody({"body"}, "Field required", "missing");  // FastAPI: null body = no body
   if (!doc->IsObject()) {
     refuseBody({"body"}, "Input should be a valid dictionary or object to extract fields from",
                "model_attributes_type");
@@ -134,8 +142,11 @@ std::optional<std::string> ObjectReader::string(const char* key, bool required, 
 
 std::optional<std::string> ObjectReader::oneOf(const char* key, const std::vector<std::string>& allowed,
                                                std::optional<std::string> fallback) {
-  const auto* v = member(key, !fallback);
-  if (v == nullptr) return fallback;
+  // A default is not a licence for null: FastAPI refuses {"auth_type": null}.
+  const auto it = object_.FindMember(key);
+  if (it == object_.MemberEnd() && fallback) return fallback;
+  const auto* v = member(key, true);
+  if (v == nullptr) return std::nullopt;
   if (v->IsString()) {
     const std::string s(v->GetString(), v->GetStringLength());
     for (const auto& a : allowed) {
@@ -168,13 +179,19 @@ const rapidjson::Value* ObjectReader::object(const char* key, bool required) {
   return v;
 }
 
-std::optional<std::vector<std::string>> ObjectReader::stringArray(const char* key, bool required) {
+const rapidjson::Value* ObjectReader::array(const char* key, bool required) {
   const auto* v = member(key, required);
-  if (v == nullptr) return std::nullopt;
+  if (v == nullptr) return nullptr;
   if (!v->IsArray()) {
     problems_.add(at(key), "Input should be a valid list", "list_type");
-    return std::nullopt;
+    return nullptr;
   }
+  return v;
+}
+
+std::optional<std::vector<std::string>> ObjectReader::stringArray(const char* key, bool required) {
+  const auto* v = array(key, required);
+  if (v == nullptr) return std::nullopt;
   std::vector<std::string> out;
   bool ok = true;
   int index = 0;

@@ -41,6 +41,8 @@ class ObjectReader {
   std::optional<std::string> uuid(const char* key, bool required);
   /// A JSON object (null counts as absent when not required).
   const rapidjson::Value* object(const char* key, bool required);
+  /// An array of any values (null counts as absent when not required).
+  const rapidjson::Value* array(const char* key, bool required);
   /// An array of strings (null counts as absent when not required).
   std::optional<std::vector<std::string>> stringArray(const char* key, bool required);
   std::optional<std::int64_t> integer(const char* key, bool required, std::int64_t min, std::int64_t max);

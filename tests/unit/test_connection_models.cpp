@@ -40,6 +40,12 @@ TEST_CASE("ConnectionCreate: every bad field is reported at once") {
                                           "provider:missing", "scopes:list_type"});
 }
 
+TEST_CASE("ConnectionCreate: scopes is an untyped list, stored as given") {
+  const auto c = ConnectionCreate::fromJson(*hydra::json::parseObject(
+      R"({"provider": "p", "name": "n", "credentials": {}, "scopes": ["read", 1, {"a": true}]})"));
+  CHECK(c.scopes_json == R"(["read",1,{"a":true}])");
+}
+
 TEST_CASE("ConnectionUpdate: absent fields stay unchanged, null metadata clears it") {
   auto u = ConnectionUpdate::fromJson(*hydra::json::parseObject("{}"));
   CHECK_FALSE(u.name.has_value());

@@ -133,3 +133,18 @@ TEST_CASE("Writer escapes strings and embeds stored JSON") {
   w.key("none").stringOrNull(std::nullopt).key("list").strings({"a", "b"}).endObject();
   CHECK(w.str() == R"({"s":"a\"b\n","raw":{"x":1},"none":null,"list":["a","b"]})");
 }
+
+TEST_CASE("parseObject refuses NUL characters anywhere and treats a null body as missing") {
+  CHECK(refusal(R"({"name": "a\u0000b"})").type == "json_invalid");
+  CHECK(refusal(R"({"meta": {"k\u0000": 1}})").type == "json_invalid");
+  CHECK(refusal(R"({"list": ["ok", "\u0000"]})").type == "json_invalid");
+  CHECK(refusal("null").type == "missing");
+}
+
+TEST_CASE("a field with a default still refuses an explicit null") {
+  const auto problems = problemsOf(R"({"kind": null})", [](ObjectReader& in) {
+    CHECK_FALSE(in.oneOf("kind", {"a", "b"}, std::string("a")).has_value());
+  });
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].type == "literal_error");
+}
