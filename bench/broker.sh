@@ -39,7 +39,10 @@ psql -qAt -d "$base" -c "ANALYZE" -c "SELECT 'data set: ' || (SELECT count(*) FR
 port=$((20000 + RANDOM % 40000))
 url="http://127.0.0.1:$port"
 # The access log is off (warning level): one line per request would be measured too.
-HYDRA_DATABASE_URL="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres${BENCH_DB_PARAMS:-}" \
+# BENCH_DB_SOCKET=1: the broker reaches PostgreSQL over its Unix socket instead of TCP.
+broker_db="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres"
+[ -n "${BENCH_DB_SOCKET:-}" ] && broker_db="postgresql://hydracore_broker@/postgres?host=$work/pg&port=$PG_PORT"
+HYDRA_DATABASE_URL="$broker_db${BENCH_DB_PARAMS:-}" \
 HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_LOG_LEVEL=warning \
   build-bench/broker/hydracore-broker serve 2>"$work/broker.log" &
 broker_pid=$!
@@ -60,7 +63,21 @@ run() {  # name, wrk args...
 echo "warming up..."
 wrk -t2 -c64 -d3s -s bench/fetch.lua "$url" -- "$work/targets.txt" >/dev/null
 run healthz -H "Connection: keep-alive" "$url/healthz"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  # Where the fetch's CPU goes, across the broker, PostgreSQL and wrk (software clock: works
+  # without hardware counters). Needs linux-perf.
+  perf record -F 499 -a -g -o "$work/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
 run fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  wait "$perf_pid" || true
+  perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -8 \
+    >"$BENCH_PROFILE.by-process.txt"
+  perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null | cut -c1-140 |
+    grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt"
+  echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt"
+fi
 ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
 fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
 echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"

@@ -102,10 +102,9 @@ void AuditTrail::commit(std::deque<std::shared_ptr<Pending>>& batch) {
       connection_ = std::make_unique<pqxx::connection>(url_);
       db::prepareStatements(*connection_);
     }
-    pqxx::work tx(*connection_);
-    tx.exec_prepared("audit_event_insert_batch", records);
-    if (used.size() > 2) tx.exec_prepared("connection_mark_used", used);
-    tx.commit();
+    // One statement, committed on its own (autocommit): durable when it returns.
+    pqxx::nontransaction statement(*connection_);
+    statement.exec_prepared("audit_event_insert_batch", records, used);
     for (auto& p : batch) p->committed.set_value();
   } catch (const std::exception& e) {
     // Nothing of this batch is released: every waiting request answers 503.
