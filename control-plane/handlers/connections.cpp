@@ -1,5 +1,5 @@
 #include "control-plane/handlers/handlers.hpp"
-#include "control-plane/handlers/path.hpp"
+#include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
 namespace hydra::cp::handlers {
@@ -19,33 +19,33 @@ Reply listConnections(Services& s, const Request& req) {
 }
 
 Reply createConnection(Services& s, const Request& req) {
-  const auto path = customerPath(req);
-  s.auth.requireCustomer(req, path.customer_id);
+  const auto [customer_id] = http::pathUuids(req, {"customer_id"});
+  s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::ConnectionCreate::fromJson(*body);
-  const auto created = s.connections.create(path.customer_id, input);
+  const auto created = s.connections.create(customer_id, input);
   return http::json(201, model::toJson(created));
 }
 
 Reply getConnection(Services& s, const Request& req) {
-  const auto path = childPath(req, "connection_id");
-  s.auth.requireCustomer(req, path.customer_id);
-  return http::json(200, model::toJson(s.connections.get(path.customer_id, path.child_id)));
+  const auto [customer_id, connection_id] = http::pathUuids(req, {"customer_id", "connection_id"});
+  s.auth.requireCustomer(req, customer_id);
+  return http::json(200, model::toJson(s.connections.get(customer_id, connection_id)));
 }
 
 Reply updateConnection(Services& s, const Request& req) {
-  const auto path = childPath(req, "connection_id");
-  s.auth.requireCustomer(req, path.customer_id);
+  const auto [customer_id, connection_id] = http::pathUuids(req, {"customer_id", "connection_id"});
+  s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::ConnectionUpdate::fromJson(*body);
-  const auto updated = s.connections.update(path.customer_id, path.child_id, input);
+  const auto updated = s.connections.update(customer_id, connection_id, input);
   return http::json(200, model::toJson(updated));
 }
 
 Reply deleteConnection(Services& s, const Request& req) {
-  const auto path = childPath(req, "connection_id");
-  s.auth.requireCustomer(req, path.customer_id);
-  s.connections.remove(path.customer_id, path.child_id);
+  const auto [customer_id, connection_id] = http::pathUuids(req, {"customer_id", "connection_id"});
+  s.auth.requireCustomer(req, customer_id);
+  s.connections.remove(customer_id, connection_id);
   return http::noContent();
 }
 

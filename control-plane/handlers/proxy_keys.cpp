@@ -1,29 +1,30 @@
 #include "control-plane/handlers/handlers.hpp"
-#include "control-plane/handlers/path.hpp"
+#include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
 namespace hydra::cp::handlers {
 
 Reply createProxyKey(Services& s, const Request& req) {
-  const auto path = childPath(req, "instance_id");
-  s.auth.requireCustomer(req, path.customer_id);
+  const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
+  s.auth.requireCustomer(req, customer_id);
   // The body is optional here: {"expires_in_seconds"?}.
   const auto body = req.body();
   const auto input = body.empty() ? model::ProxyKeyCreate{} : model::ProxyKeyCreate::fromJson(*json::parseObject(body));
-  const auto key = s.identity.createProxyKey(path.customer_id, path.child_id, input.expires_in_seconds);
+  const auto key = s.identity.createProxyKey(customer_id, instance_id, input.expires_in_seconds);
   return http::json(201, model::toJson(key));
 }
 
 Reply listProxyKeys(Services& s, const Request& req) {
-  const auto path = childPath(req, "instance_id");
-  s.auth.requireCustomer(req, path.customer_id);
-  return http::json(200, model::toJson(s.identity.listProxyKeys(path.customer_id, path.child_id)));
+  const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
+  s.auth.requireCustomer(req, customer_id);
+  return http::json(200, model::toJson(s.identity.listProxyKeys(customer_id, instance_id)));
 }
 
 Reply revokeProxyKey(Services& s, const Request& req) {
-  const auto path = proxyKeyPath(req);
-  s.auth.requireCustomer(req, path.customer_id);
-  s.identity.revokeProxyKey(path.customer_id, path.instance_id, path.key_id);
+  const auto [customer_id, instance_id, key_id] =
+      http::pathUuids(req, {"customer_id", "instance_id", "key_id"});
+  s.auth.requireCustomer(req, customer_id);
+  s.identity.revokeProxyKey(customer_id, instance_id, key_id);
   return http::noContent();
 }
 

@@ -2,6 +2,7 @@
 // Reading path, query and header values from a Pistache request, with FastAPI-shaped
 // 422s for bad values.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,17 @@ namespace hydra::http {
 /// A path parameter that must be a UUID (canonical lower-case form). Records a
 /// ["path", name] problem and returns "" when it is not.
 std::string pathUuid(const Pistache::Rest::Request& req, const char* name, Problems& problems);
+
+/// Path parameters that must all be UUIDs, validated together so one 422 lists every bad
+/// one: `const auto [customer_id, key_id] = pathUuids(req, {"customer_id", "key_id"});`
+template <std::size_t N>
+std::array<std::string, N> pathUuids(const Pistache::Rest::Request& req, const char* const (&names)[N]) {
+  Problems problems;
+  std::array<std::string, N> ids;
+  for (std::size_t i = 0; i < N; ++i) ids[i] = pathUuid(req, names[i], problems);
+  problems.throwIfAny();
+  return ids;
+}
 
 /// A decoded query parameter, if present.
 std::optional<std::string> query(const Pistache::Rest::Request& req, const char* name);
