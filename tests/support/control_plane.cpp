@@ -46,9 +46,9 @@ std::string randomToken(std::size_t chars) {
   return out;
 }
 
-ChildProcess::ChildProcess(const std::vector<std::string>& args, const Environment& env) {
+ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args, const Environment& env) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
-  std::vector<std::string> argv_strings{controlPlaneBinary()};
+  std::vector<std::string> argv_strings{binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   auto env_strings = childEnvironment(env);
   auto argv = pointers(argv_strings);
@@ -147,15 +147,37 @@ int ChildProcess::terminate() {
   return *exit_code_;
 }
 
-RunResult runControlPlane(const std::vector<std::string>& args, const Environment& env,
-                          std::chrono::milliseconds timeout) {
-  ChildProcess child(args, env);
+RunResult run(const std::string& binary, const std::vector<std::string>& args, const Environment& env,
+              std::chrono::milliseconds timeout) {
+  ChildProcess child(binary, args, env);
   const auto code = child.wait(timeout);
   if (!code) {
     child.terminate();
-    throw std::runtime_error("hydracore-control-plane did not exit within the timeout; stderr: " + child.err());
+    throw std::runtime_error(binary + " did not exit within the timeout; stderr: " + child.err());
   }
   return {*code, child.out(), child.err()};
+}
+
+RunResult runControlPlane(const std::vector<std::string>& args, const Environment& env,
+                          std::chrono::milliseconds timeout) {
+  return run(controlPlaneBinary(), args, env, timeout);
+}
+
+Service::Service(const std::string& binary, const std::string& name, const Environment& env)
+    : child_(binary, {"serve"}, env) {
+  const std::regex listening(name + R"( listening on 127\.0\.0\.1:(\d+),)");
+  std::string port;
+  const auto listens = [&](const std::string& err) {
+    std::smatch match;
+    if (!std::regex_search(err, match, listening)) return false;
+    port = match[1].str();
+    return true;
+  };
+  if (!child_.waitForErr(listens, 10s)) {
+    child_.terminate();
+    throw std::runtime_error(binary + " serve did not start; its output:\n" + log());
+  }
+  port_ = static_cast<std::uint16_t>(std::stoi(port));
 }
 
 Environment ControlPlane::environment(const std::string& database_url) {
@@ -170,20 +192,7 @@ Environment ControlPlane::environment(const std::string& database_url) {
 ControlPlane::ControlPlane(const std::string& database_url) : ControlPlane(environment(database_url)) {}
 
 ControlPlane::ControlPlane(const Environment& env)
-    : admin_token_(env.count("HYDRA_ADMIN_TOKEN") != 0 ? env.at("HYDRA_ADMIN_TOKEN") : ""), child_({"serve"}, env) {
-  static const std::regex listening(R"(control plane listening on 127\.0\.0\.1:(\d+),)");
-  std::string port;
-  const auto listens = [&](const std::string& err) {
-    std::smatch match;
-    if (!std::regex_search(err, match, listening)) return false;
-    port = match[1].str();
-    return true;
-  };
-  if (!child_.waitForErr(listens, 10s)) {
-    child_.terminate();
-    throw std::runtime_error("hydracore-control-plane serve did not start; its output:\n" + log());
-  }
-  port_ = static_cast<std::uint16_t>(std::stoi(port));
-}
+    : Service(controlPlaneBinary(), "control plane", env),
+      admin_token_(env.count("HYDRA_ADMIN_TOKEN") != 0 ? env.at("HYDRA_ADMIN_TOKEN") : "") {}
 
 }  // namespace hydra::test

@@ -1,6 +1,7 @@
 #pragma once
-// The real hydracore-control-plane binary as a child process: for the CLI and migration
-// tests (run to completion) and the end-to-end tests (`serve` on a free port).
+// The real service binaries as child processes: for the CLI and migration tests (run to
+// completion) and the end-to-end tests (`serve` on a free port). Service is what both
+// binaries have in common; ControlPlane here, Broker in broker.hpp.
 
 #include <sys/types.h>
 
@@ -33,7 +34,10 @@ std::string randomToken(std::size_t chars);
 /// PR_SET_PDEATHSIG should the test process itself die.
 class ChildProcess {
  public:
-  ChildProcess(const std::vector<std::string>& args, const Environment& env);
+  ChildProcess(const std::string& binary, const std::vector<std::string>& args, const Environment& env);
+  /// hydracore-control-plane with `args`.
+  ChildProcess(const std::vector<std::string>& args, const Environment& env)
+      : ChildProcess(controlPlaneBinary(), args, env) {}
   ~ChildProcess();
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
@@ -68,21 +72,18 @@ struct RunResult {
   int exit_code = -1;
   std::string out, err;
 };
+RunResult run(const std::string& binary, const std::vector<std::string>& args, const Environment& env,
+              std::chrono::milliseconds timeout = std::chrono::seconds(30));
 RunResult runControlPlane(const std::vector<std::string>& args, const Environment& env,
                           std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-/// `hydracore-control-plane serve` on 127.0.0.1 with a free port, a random admin token and
-/// the test broker key. Returns once it logged that it listens.
-class ControlPlane {
+/// `<binary> serve` with `env` (which should listen on 127.0.0.1:0). Returns once the service
+/// logged "<name> listening on 127.0.0.1:<port>,"; throws with its output if it does not.
+class Service {
  public:
-  /// The environment `serve` gets for `database_url`; tests may change it before starting.
-  static Environment environment(const std::string& database_url);
-
-  explicit ControlPlane(const std::string& database_url);
-  explicit ControlPlane(const Environment& env);
+  Service(const std::string& binary, const std::string& name, const Environment& env);
 
   std::uint16_t port() const { return port_; }
-  const std::string& adminToken() const { return admin_token_; }
   /// Everything the service printed so far (stdout and stderr).
   std::string log() const { return child_.out() + child_.err(); }
   bool running() { return child_.running(); }
@@ -90,9 +91,24 @@ class ControlPlane {
   int stop() { return child_.terminate(); }
 
  private:
-  std::string admin_token_;
   ChildProcess child_;
   std::uint16_t port_ = 0;
+};
+
+/// `hydracore-control-plane serve` on 127.0.0.1 with a free port, a random admin token and
+/// the test broker key.
+class ControlPlane : public Service {
+ public:
+  /// The environment `serve` gets for `database_url`; tests may change it before starting.
+  static Environment environment(const std::string& database_url);
+
+  explicit ControlPlane(const std::string& database_url);
+  explicit ControlPlane(const Environment& env);
+
+  const std::string& adminToken() const { return admin_token_; }
+
+ private:
+  std::string admin_token_;
 };
 
 }  // namespace hydra::test

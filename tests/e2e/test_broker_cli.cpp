@@ -1,0 +1,181 @@
+// hydracore-broker's command line: --help, keygen (mode 0600, never overwriting silently,
+// keys that openssl and the control plane accept), and serve refusing bad key settings with
+// one stderr line naming HYDRA_BROKER_PRIVATE_KEYS.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "tests/support/broker.hpp"
+
+using namespace hydra::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Never reached: every refusal happens before the database is.
+const std::string kNoDatabase = "postgresql://postgres@127.0.0.1:1/none";
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  return content.str();
+}
+
+unsigned modeOf(const std::string& path) {
+  struct stat info {};
+  REQUIRE(stat(path.c_str(), &info) == 0);
+  return info.st_mode & 07777;
+}
+
+/// Writes `content` to `path` with `mode`.
+void writeFile(const std::string& path, const std::string& content, fs::perms mode) {
+  std::ofstream(path) << content;
+  fs::permissions(path, mode);
+}
+
+/// `run` failed with exactly one stderr line that names `variable`, and printed nothing else.
+void checkRefused(const RunResult& run, const std::string& variable) {
+  CAPTURE(run.err);
+  CHECK(run.exit_code != 0);
+  CHECK(std::count(run.err.begin(), run.err.end(), '\n') == 1);
+  CHECK(run.err.back() == '\n');
+  CHECK(run.err.find(variable) != std::string::npos);
+  CHECK(run.out.empty());
+}
+
+RunResult serveWith(const Environment& env) { return runBroker({"serve"}, env, std::chrono::seconds(10)); }
+
+}  // namespace
+
+TEST_CASE("broker cli: --help on the binary and each subcommand exits 0 with its usage") {
+  const auto top = runBroker({"--help"}, {});
+  CHECK(top.exit_code == 0);
+  CHECK(top.out.find("usage") != std::string::npos);
+  for (const auto* command : {"serve", "keygen", "rewrap"}) {
+    CAPTURE(command);
+    CHECK(top.out.find(command) != std::string::npos);
+    const auto help = runBroker({command, "--help"}, {});
+    CHECK(help.exit_code == 0);
+    CHECK(help.out.find("usage") != std::string::npos);
+    CHECK(help.out.find("HYDRA_BROKER_PRIVATE_KEYS") != std::string::npos);
+  }
+  CHECK(runBroker({"keygen", "--help"}, {}).out.find("--private-key") != std::string::npos);
+  CHECK(runBroker({"rewrap", "--help"}, {}).out != top.out);
+}
+
+TEST_CASE("broker cli: -h, which the help lists beside --help, prints the help too") {
+  const auto help = runBroker({"--help"}, {});
+  REQUIRE(help.out.find("-h, --help") != std::string::npos);
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"-h"}, {"keygen", "-h"}}) {
+    CAPTURE(args.front());
+    const auto run = runBroker(args, {});
+    CAPTURE(run.err);
+    CHECK(run.exit_code == 0);
+    CHECK(run.out.find("usage") != std::string::npos);
+  }
+}
+
+TEST_CASE("broker cli: an unknown subcommand or argument exits non-zero") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"frobnicate"}, {"serve", "--bogus"}, {"keygen", "--private-key"}, {"rewrap", "now"},
+        {"keygen", "--private-key", "/tmp/x-private.pem"}}) {
+    CAPTURE(args.back());
+    const auto run = runBroker(args, {});
+    CHECK(run.exit_code != 0);
+    CHECK_FALSE(run.err.empty());
+  }
+}
+
+TEST_CASE("broker cli: keygen writes a 0600 private key, never overwrites it silently, and --force replaces it") {
+  const TempDir dir;
+  const auto keys = newKeyFiles(dir, "k");
+  CHECK(modeOf(keys.private_key) == 0600u);
+  CHECK((modeOf(keys.public_key) & 0022u) == 0u);  // nobody but us may change what the control plane seals to
+  const auto private_pem = readFile(keys.private_key);
+  const auto public_pem = readFile(keys.public_key);
+  CHECK(private_pem.rfind("-----BEGIN PRIVATE KEY-----\n", 0) == 0);
+  CHECK(public_pem.rfind("-----BEGIN PUBLIC KEY-----\n", 0) == 0);
+
+  const std::vector<std::string> again{"keygen", "--private-key", keys.private_key, "--public-key", keys.public_key};
+  const auto refused = runBroker(again, {});
+  CAPTURE(refused.err);
+  CHECK(refused.exit_code != 0);
+  CHECK(refused.err.find(keys.private_key) != std::string::npos);
+  CHECK(readFile(keys.private_key) == private_pem);
+  CHECK(readFile(keys.public_key) == public_pem);
+  // Nor when only one of the two exists.
+  const auto fresh_public = dir.path("fresh-public.pem");
+  CHECK(runBroker({"keygen", "--private-key", keys.private_key, "--public-key", fresh_public}, {}).exit_code != 0);
+  CHECK(readFile(keys.private_key) == private_pem);
+
+  auto forced = again;
+  forced.push_back("--force");
+  REQUIRE(runBroker(forced, {}).exit_code == 0);
+  CHECK(readFile(keys.private_key) != private_pem);
+  CHECK(readFile(keys.public_key) != public_pem);
+  CHECK(modeOf(keys.private_key) == 0600u);
+}
+
+TEST_CASE("broker cli: keygen's pair is what openssl, the control plane and the broker accept") {
+  const TempDir dir;
+  const auto keys = newKeyFiles(dir, "k");
+  const auto check = run("/usr/bin/openssl", {"pkey", "-in", keys.private_key, "-noout"}, {});
+  CHECK(check.exit_code == 0);
+  const auto pubout = run("/usr/bin/openssl", {"pkey", "-in", keys.private_key, "-pubout"}, {});
+  CHECK(pubout.exit_code == 0);
+  CHECK(pubout.out == readFile(keys.public_key));  // the public key is the private key's
+  const auto described = run("/usr/bin/openssl", {"pkey", "-pubin", "-in", keys.public_key, "-text", "-noout"}, {});
+  CHECK(described.out.find("X25519") != std::string::npos);
+
+  auto env = ControlPlane::environment(kNoDatabase);
+  env["HYDRA_BROKER_PUBLIC_KEY"] = keys.public_key;
+  const ControlPlane control_plane(env);
+  const Broker broker(kNoDatabase, {keys.private_key});
+  CHECK(sealingKeyId(control_plane) == broker.currentKeyId());
+}
+
+TEST_CASE("broker cli: serve refuses key files others may read, missing, or not private keys") {
+  const TempDir dir;
+  const auto good = testKeyFiles(dir);
+  const auto key_pem = readFile(good.private_key);
+  const auto path = [&](const std::string& name) { return dir.path(name); };
+  using P = fs::perms;
+  writeFile(path("world.pem"), key_pem, P::owner_read | P::owner_write | P::group_read | P::others_read);
+  writeFile(path("group.pem"), key_pem, P::owner_read | P::owner_write | P::group_read);
+  writeFile(path("others.pem"), key_pem, P::owner_read | P::others_read);
+  writeFile(path("garbage.pem"), "not a key\n", P::owner_read | P::owner_write);
+  writeFile(path("public.pem"), readFile(good.public_key), P::owner_read | P::owner_write);
+
+  const std::vector<std::pair<std::string, std::vector<std::string>>> refusals{
+      {"mode 0644", {path("world.pem")}},
+      {"mode 0640", {path("group.pem")}},
+      {"mode 0404", {path("others.pem")}},
+      {"an older key with mode 0644", {good.private_key, path("world.pem")}},
+      {"not PEM", {path("garbage.pem")}},
+      {"a public key", {path("public.pem")}},
+      {"no such file", {path("missing.pem")}},
+  };
+  for (const auto& [what, files] : refusals) {
+    CAPTURE(what);
+    checkRefused(serveWith(Broker::environment(kNoDatabase, files)), "HYDRA_BROKER_PRIVATE_KEYS");
+  }
+  auto unset = Broker::environment(kNoDatabase, {});
+  unset.erase("HYDRA_BROKER_PRIVATE_KEYS");
+  checkRefused(serveWith(unset), "HYDRA_BROKER_PRIVATE_KEYS");
+  checkRefused(serveWith(Broker::environment(kNoDatabase, {})), "HYDRA_BROKER_PRIVATE_KEYS");
+  // rewrap reads the same setting the same way.
+  checkRefused(runBroker({"rewrap"}, Broker::environment(kNoDatabase, {path("world.pem")})),
+               "HYDRA_BROKER_PRIVATE_KEYS");
+  auto no_database = Broker::environment(kNoDatabase, {good.private_key});
+  no_database.erase("HYDRA_DATABASE_URL");
+  checkRefused(serveWith(no_database), "HYDRA_DATABASE_URL");
+
+  // The same key with mode 0600 is accepted.
+  const Broker broker(kNoDatabase, {good.private_key});
+  CHECK(broker.log().find("HYDRA_BROKER_PRIVATE_KEYS") == std::string::npos);
+}

@@ -1,0 +1,202 @@
+// Least privilege in PostgreSQL (issue 3): plain SQL as each service role on a migrated
+// database. The control plane manages everything but never reads a ciphertext; the broker
+// reads what a fetch needs and writes only usage, status, refreshed ciphertext and audit
+// records; nobody, not even the superuser, updates or deletes an audit record.
+#include <doctest/doctest.h>
+
+#include <memory>
+
+#include "tests/support/pg.hpp"
+
+using namespace hydra::test;
+
+namespace {
+
+const std::string kCustomer = "'11111111-1111-4111-8111-111111111111'";
+const std::string kInstance = "'22222222-2222-4222-8222-222222222222'";
+const std::string kConnection = "'33333333-3333-4333-8333-333333333333'";
+const std::string kBareConnection = "'44444444-4444-4444-8444-444444444444'";  // no secret yet
+const std::string kGrant = "'55555555-5555-4555-8555-555555555555'";
+
+/// One row in every table, written as superuser.
+void seed(const TestDatabase& db) {
+  for (const auto& sql : {
+           "INSERT INTO customers (id, name) VALUES (" + kCustomer + ", 'acme')",
+           "INSERT INTO api_keys (customer_id, key_hash) VALUES (" + kCustomer + ", sha256('hck_x'))",
+           "INSERT INTO instances (id, customer_id, name) VALUES (" + kInstance + ", " + kCustomer + ", 'runtime')",
+           "INSERT INTO connections (id, customer_id, provider, name, auth_type) VALUES (" + kConnection + ", " +
+               kCustomer + ", 'gmail', 'inbox', 'oauth2'), (" + kBareConnection + ", " + kCustomer +
+               ", 'xero', 'books', 'api_key')",
+           "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kConnection +
+               ", 'key-a', '\\x0102')",
+           "INSERT INTO grants (id, customer_id, connection_id, instance_id, capabilities) VALUES (" + kGrant + ", " +
+               kCustomer + ", " + kConnection + ", " + kInstance + ", '[\"send_mail\"]')",
+           "INSERT INTO proxy_keys (customer_id, instance_id, key_hash) VALUES (" + kCustomer + ", " + kInstance +
+               ", sha256('hcp_x'))",
+           "INSERT INTO audit_events (customer_id, outcome, reason, request_id) VALUES (" + kCustomer +
+               ", 'allowed', 'granted', 'seed')",
+       }) {
+    db.exec(sql);
+  }
+}
+
+/// A session as one role, running each statement on its own (autocommit).
+class Session {
+ public:
+  Session(const TestDatabase& db, const std::string& role)
+      : connection_(std::make_unique<pqxx::connection>(role.empty() ? db.url() : db.urlAs(role))) {}
+
+  /// "ok", "permission denied" (SQLSTATE 42501), or the error.
+  std::string run(const std::string& sql) {
+    pqxx::nontransaction tx(*connection_);
+    try {
+      tx.exec(sql);
+      return "ok";
+    } catch (const pqxx::insufficient_privilege&) {
+      return "permission denied";
+    } catch (const std::exception& e) {
+      return e.what();
+    }
+  }
+
+ private:
+  std::unique_ptr<pqxx::connection> connection_;
+};
+
+void checkAll(Session& session, const std::vector<std::string>& statements, const std::string& expected) {
+  for (const auto& sql : statements) {
+    CAPTURE(sql);
+    CHECK(session.run(sql) == expected);
+  }
+}
+
+/// Statements that would change or remove audit records.
+std::vector<std::string> auditRewrites() {
+  return {"UPDATE audit_events SET reason = 'nothing happened'", "UPDATE audit_events SET outcome = 'denied'",
+          "DELETE FROM audit_events", "DELETE FROM audit_events WHERE request_id = 'seed'", "TRUNCATE audit_events"};
+}
+
+}  // namespace
+
+TEST_CASE("privileges: the control plane manages everything but can never read a ciphertext") {
+  const TestDatabase db;
+  seed(db);
+  Session cp(db, "hydracore_control_plane");
+  checkAll(cp,
+           {
+               "SELECT ciphertext FROM connection_secrets",
+               "SELECT * FROM connection_secrets",
+               "SELECT length(ciphertext) FROM connection_secrets",
+               // Not even by probing it in a WHERE clause or getting it back from a write.
+               "SELECT key_id FROM connection_secrets WHERE ciphertext = '\\x0102'",
+               "UPDATE connection_secrets SET key_id = 'key-a' WHERE ciphertext = '\\x0102'",
+               "UPDATE connection_secrets SET key_id = 'key-a' RETURNING ciphertext",
+               "DELETE FROM connection_secrets WHERE connection_id = " + kConnection + " RETURNING ciphertext",
+               // It reads the trail but writes none of it.
+               "INSERT INTO audit_events (outcome, reason, request_id) VALUES ('allowed', 'forged', 'x')",
+           },
+           "permission denied");
+  checkAll(cp,
+           {
+               "SELECT connection_id, key_id, updated_at FROM connection_secrets",
+               "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kBareConnection +
+                   ", 'key-a', '\\x01')",
+               "UPDATE connection_secrets SET key_id = 'key-b', ciphertext = '\\x02', updated_at = now() "
+               "WHERE connection_id = " + kBareConnection,
+               "DELETE FROM connection_secrets WHERE connection_id = " + kBareConnection,
+               "SELECT * FROM customers, api_keys, instances, connections, grants, proxy_keys",
+               "UPDATE connections SET name = 'renamed', status = 'active' WHERE id = " + kConnection,
+               "UPDATE grants SET capabilities = '[]' WHERE id = " + kGrant,
+               "UPDATE proxy_keys SET revoked_at = now()",
+               "UPDATE api_keys SET revoked_at = now()",
+               "SELECT * FROM audit_events",
+           },
+           "ok");
+  // The update above did replace the ciphertext it cannot read.
+  CHECK(db.exec("SELECT count(*) FROM connection_secrets WHERE ciphertext = '\\x0102'")[0][0].as<int>() == 1);
+  checkAll(cp, {"DELETE FROM grants WHERE id = " + kGrant, "DELETE FROM connections WHERE id = " + kConnection}, "ok");
+  CHECK(db.exec("SELECT count(*) FROM connection_secrets")[0][0].as<int>() == 0);  // went with its connection
+}
+
+TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage, status, ciphertext and audit") {
+  const TestDatabase db;
+  seed(db);
+  Session broker(db, "hydracore_broker");
+  checkAll(broker,
+           {
+               "DELETE FROM grants",
+               "INSERT INTO grants (customer_id, connection_id, instance_id) VALUES (" + kCustomer + ", " +
+                   kBareConnection + ", " + kInstance + ")",
+               "UPDATE grants SET capabilities = '[\"everything\"]'",
+               "TRUNCATE grants",
+               "SELECT * FROM api_keys",
+               "SELECT key_hash FROM api_keys",
+               "UPDATE api_keys SET revoked_at = NULL",
+               "SELECT * FROM customers",
+               "UPDATE connections SET name = 'renamed'",
+               "UPDATE connections SET provider = 'xero', customer_id = customer_id",
+               "INSERT INTO connections (customer_id, provider, name, auth_type) VALUES (" + kCustomer +
+                   ", 'slack', 'x', 'oauth2')",
+               "DELETE FROM connections",
+               "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kBareConnection +
+                   ", 'k', '\\x01')",
+               "DELETE FROM connection_secrets",
+               "DELETE FROM instances",
+               "INSERT INTO instances (customer_id, name) VALUES (" + kCustomer + ", 'rogue')",
+               // A revoked key stays revoked; the broker cannot mint keys either.
+               "UPDATE proxy_keys SET revoked_at = NULL",
+               "UPDATE proxy_keys SET expires_at = NULL",
+               "INSERT INTO proxy_keys (customer_id, instance_id, key_hash) VALUES (" + kCustomer + ", " + kInstance +
+                   ", sha256('hcp_rogue'))",
+               "DELETE FROM proxy_keys",
+               "SELECT * FROM proxy_keys",  // created_at is not needed, so not granted
+               // It appends to the trail, nothing more.
+               "SELECT * FROM audit_events",
+               "UPDATE audit_events SET reason = 'x'",
+               "DELETE FROM audit_events",
+           },
+           "permission denied");
+  checkAll(broker,
+           {
+               "SELECT * FROM grants, connections, connection_secrets, instances",
+               "SELECT id, customer_id, instance_id, key_hash, expires_at, revoked_at FROM proxy_keys",
+               "INSERT INTO audit_events (customer_id, instance_id, outcome, reason, request_id, peer) VALUES (" +
+                   kCustomer + ", " + kInstance + ", 'denied', 'test', 'r1', '127.0.0.1')",
+               "UPDATE connections SET last_used_at = now(), status = 'error', error_message = 'refresh failed', "
+               "expires_at = now(), updated_at = now() WHERE id = " + kConnection,
+               "UPDATE connection_secrets SET key_id = 'key-b', ciphertext = '\\x0203', updated_at = now() "
+               "WHERE connection_id = " + kConnection + " AND key_id = 'key-a' AND ciphertext = '\\x0102'",
+           },
+           "ok");
+  CHECK(db.exec("SELECT count(*) FROM grants")[0][0].as<int>() == 1);
+  CHECK(db.exec("SELECT count(*) FROM audit_events")[0][0].as<int>() == 2);
+  CHECK(db.exec("SELECT key_id FROM connection_secrets WHERE connection_id = " + kConnection)[0][0].as<std::string>() ==
+        "key-b");
+}
+
+TEST_CASE("privileges: no role, not even the superuser, updates, deletes or truncates audit records") {
+  const TestDatabase db;
+  seed(db);
+  for (const auto* role : {"hydracore_control_plane", "hydracore_broker"}) {
+    CAPTURE(role);
+    Session session(db, role);
+    checkAll(session, auditRewrites(), "permission denied");
+    CHECK(session.run("ALTER TABLE audit_events DISABLE TRIGGER USER") == "permission denied");
+  }
+  // The superuser passes every privilege check; the append-only triggers still refuse.
+  Session superuser(db, "");
+  for (const auto& sql : auditRewrites()) {
+    CAPTURE(sql);
+    CHECK(superuser.run(sql) == "permission denied");
+  }
+  pqxx::connection connection(db.url());
+  pqxx::nontransaction tx(connection);
+  try {
+    tx.exec("DELETE FROM audit_events");
+    FAIL("the superuser deleted audit records");
+  } catch (const pqxx::insufficient_privilege& e) {
+    CHECK(std::string(e.what()).find("append-only") != std::string::npos);
+  }
+  CHECK(db.exec("SELECT count(*) FROM audit_events WHERE request_id = 'seed' AND reason = 'granted'")[0][0].as<int>() ==
+        1);
+}

@@ -1,0 +1,157 @@
+#include "tests/support/broker.hpp"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <regex>
+#include <stdexcept>
+
+namespace hydra::test {
+namespace {
+
+/// The first capture of `pattern` in `log`; throws naming `what` if it is not there.
+std::string capture(const std::string& log, const std::regex& pattern, const std::string& what) {
+  std::smatch match;
+  if (!std::regex_search(log, match, pattern)) throw std::runtime_error("no " + what + " in the log:\n" + log);
+  return match[1].str();
+}
+
+}  // namespace
+
+std::string brokerBinary() { return HYDRA_BROKER_BIN; }
+
+RunResult runBroker(const std::vector<std::string>& args, const Environment& env, std::chrono::milliseconds timeout) {
+  return run(brokerBinary(), args, env, timeout);
+}
+
+TempDir::TempDir() {
+  std::string pattern = "/tmp/hydra-test-XXXXXX";
+  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = pattern;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+KeyFiles testKeyFiles(const TempDir& dir) {
+  namespace fs = std::filesystem;
+  KeyFiles keys{dir.path("test-broker-private.pem"), testDataPath("test-broker-public.pem")};
+  fs::copy_file(testDataPath("test-broker-private.pem"), keys.private_key);
+  fs::permissions(keys.private_key, fs::perms::owner_read | fs::perms::owner_write);
+  return keys;
+}
+
+KeyFiles newKeyFiles(const TempDir& dir, const std::string& name) {
+  KeyFiles keys{dir.path(name + "-private.pem"), dir.path(name + "-public.pem")};
+  const auto made = runBroker({"keygen", "--private-key", keys.private_key, "--public-key", keys.public_key}, {});
+  if (made.exit_code != 0) throw std::runtime_error("hydracore-broker keygen failed: " + made.err);
+  return keys;
+}
+
+Environment Broker::environment(const std::string& database_url, const std::vector<std::string>& private_keys) {
+  std::string keys;
+  for (const auto& path : private_keys) keys += (keys.empty() ? "" : ",") + path;
+  return {
+      {"HYDRA_DATABASE_URL", database_url},
+      {"HYDRA_LISTEN", "127.0.0.1:0"},
+      {"HYDRA_BROKER_PRIVATE_KEYS", keys},
+  };
+}
+
+Broker::Broker(const std::string& database_url, const std::vector<std::string>& private_keys)
+    : Broker(environment(database_url, private_keys)) {}
+
+Broker::Broker(const Environment& env) : Service(brokerBinary(), "broker", env) {}
+
+std::string Broker::currentKeyId() const {
+  static const std::regex current(R"(current key ([^,\s]+))");
+  return capture(log(), current, "current key");
+}
+
+std::string sealingKeyId(const ControlPlane& control_plane) {
+  static const std::regex sealing(R"(sealing to broker key (\S+))");
+  return capture(control_plane.log(), sealing, "sealing key");
+}
+
+BrokerStack::BrokerStack()
+    : Stack("hydracore_control_plane"),
+      keys(testKeyFiles(key_dir)),
+      broker(db.urlAs("hydracore_broker"), {keys.private_key}),
+      runtime(broker.port()) {}
+
+Runtime BrokerStack::newProxyKey(const Tenant& tenant, const std::string& instance_id, const std::string& body) const {
+  const auto r = as(tenant, "POST", tenant.path() + "/instances/" + instance_id + "/proxy-keys", body);
+  expectStatus(r, 201, "create proxy key");
+  return {instance_id, text(r.json, "id"), text(r.json, "proxy_key")};
+}
+
+Runtime BrokerStack::newRuntime(const Tenant& tenant, const std::string& name) const {
+  return newProxyKey(tenant, createInstance(tenant, name));
+}
+
+Runtime BrokerStack::grantedRuntime(const Tenant& tenant, const std::string& connection_id,
+                                    const std::string& capabilities) const {
+  auto r = newRuntime(tenant);
+  createGrant(tenant, connection_id, r.instance_id, capabilities);
+  return r;
+}
+
+Response fetchFrom(const HttpClient& broker, const std::string& instance_id, const std::string& proxy_key,
+                   const std::string& query) {
+  return broker.request("GET", "/internal/v1/instances/" + instance_id + "/connections?" + query, "",
+                         proxy_key.empty() ? Headers{} : bearer(proxy_key));
+}
+
+Response BrokerStack::auditEvents(const Tenant& tenant, const std::string& query) const {
+  auto r = as(tenant, "GET", tenant.path() + "/audit-events?" + query);
+  expectStatus(r, 200, "list audit events");
+  return r;
+}
+
+Response BrokerStack::connection(const Tenant& tenant, const std::string& connection_id) const {
+  auto r = as(tenant, "GET", tenant.path() + "/connections/" + connection_id);
+  expectStatus(r, 200, "get connection");
+  return r;
+}
+
+std::string refusal(const Response& r, int status) {
+  const auto got = std::to_string(r.status) + " " + r.body;
+  if (r.status != status) return "expected " + std::to_string(status) + ", got " + got;
+  try {
+    if (errorDetail(r).empty()) return "empty detail: " + got;
+  } catch (const std::exception& e) {
+    return std::string(e.what());
+  }
+  if (status == 401 && r.header("WWW-Authenticate") != "Bearer") {
+    return "401 without WWW-Authenticate: Bearer (got '" + r.header("WWW-Authenticate").value_or("") + "')";
+  }
+  return "";
+}
+
+std::string requestId(const Response& r) {
+  const auto id = r.header("X-Request-Id");
+  if (!id || id->empty()) throw std::runtime_error("no X-Request-Id in the response: " + r.body);
+  return *id;
+}
+
+const rapidjson::Value& eventFor(const Response& events, const std::string& request_id) {
+  for (const auto* event : items(member(events.json, "events"))) {
+    if (text(*event, "request_id") == request_id) return *event;
+  }
+  throw std::runtime_error("no audit event with request_id " + request_id + " in " + events.body);
+}
+
+std::string textOrNull(const rapidjson::Value& value, const char* key) {
+  return member(value, key).IsNull() ? "null" : text(value, key);
+}
+
+StoredSecret storedSecret(const TestDatabase& db, const std::string& connection_id) {
+  const auto rows = db.exec("SELECT key_id, encode(ciphertext, 'hex') FROM connection_secrets WHERE connection_id = $1",
+                            connection_id);
+  if (rows.size() != 1) throw std::runtime_error("no connection_secrets row for " + connection_id);
+  return {rows[0][0].c_str(), rows[0][1].c_str()};
+}
+
+}  // namespace hydra::test
