@@ -123,7 +123,9 @@ int main(int argc, char** argv) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
     const auto equals = arg.find('=');
-    if (arg == "--help" || arg == "-h" || arg == "--force") {
+    if (arg == "--help" || arg == "-h") {
+      options["--help"] = "";
+    } else if (arg == "--force") {
       options[arg] = "";
     } else if (command == "keygen" && (arg.rfind("--private-key", 0) == 0 || arg.rfind("--public-key", 0) == 0)) {
       if (equals != std::string::npos) {

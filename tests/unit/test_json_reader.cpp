@@ -108,7 +108,7 @@ TEST_CASE("string lengths count characters, not bytes") {
   CHECK(empty[0].type == "string_too_short");
 }
 
-TEST_CASE("optional fields treat null as absent; defaults apply") {
+TEST_CASE("optional fields treat null as absent, and defaults apply") {
   const auto doc = parseObject(R"({"meta": null, "tags": null})");
   Problems problems;
   ObjectReader in(*doc, {"body"}, problems);
