@@ -1,7 +1,5 @@
 #include "broker/config.hpp"
 
-#include <sys/stat.h>
-
 #include <sstream>
 
 #include "shared/crypto/private_key_file.hpp"
@@ -38,14 +36,8 @@ Config Config::fromEnvironment(bool serving) {
 std::vector<Botan::secure_vector<std::uint8_t>> readPrivateKeys(const std::vector<std::string>& paths) {
   std::vector<Botan::secure_vector<std::uint8_t>> keys;
   for (const auto& path : paths) {
-    struct stat info {};
-    if (stat(path.c_str(), &info) != 0) throw config::ConfigError(std::string(kKeysVariable) + ": cannot read " + path);
-    if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-      throw config::ConfigError(std::string(kKeysVariable) + ": " + path +
-                                " is accessible by group or others; chmod 600 it");
-    }
     try {
-      keys.push_back(crypto::readPrivateKeyPem(path));
+      keys.push_back(crypto::readPrivateKeyPem(path));  // also refuses loose permissions
     } catch (const std::exception& e) {
       throw config::ConfigError(std::string(kKeysVariable) + ": " + e.what());
     }

@@ -23,8 +23,8 @@ struct Config {
   static Config fromEnvironment(bool serving);
 };
 
-/// Reads the private key files, current first. Like OpenSSH, refuses a key file that group
-/// or others may read. Throws config::ConfigError naming HYDRA_BROKER_PRIVATE_KEYS.
+/// Reads the private key files, current first (see crypto::readPrivateKeyPem for what is
+/// refused). Throws config::ConfigError naming HYDRA_BROKER_PRIVATE_KEYS.
 std::vector<Botan::secure_vector<std::uint8_t>> readPrivateKeys(const std::vector<std::string>& paths);
 
 }  // namespace hydra::broker

@@ -90,8 +90,9 @@ int rewrap() {
   const auto counts = broker::rewrap(config.database_url, opener, sealer);
   std::cout << "rewrap: " << counts.rewrapped << " rewrapped to " << opener.currentKeyId() << ", "
             << counts.changed_meanwhile << " changed meanwhile, " << counts.unknown_key << " under an unknown key, "
-            << counts.failed_to_open << " failed to open\n";
-  return counts.unknown_key + counts.failed_to_open == 0 ? 0 : 1;
+            << counts.failed_to_open << " failed to open, " << counts.left_over << " still not under the current key\n";
+  // The old key may be dropped only when nothing needs it any more.
+  return counts.left_over == 0 ? 0 : 1;
 }
 
 int keygen(const std::map<std::string, std::string>& options) {

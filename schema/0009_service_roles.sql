@@ -25,7 +25,9 @@ GRANT SELECT (connection_id, key_id, updated_at), UPDATE (key_id, ciphertext, up
 GRANT SELECT ON audit_events TO hydracore_control_plane;
 
 -- Broker: reads what a fetch needs, writes only usage/status, refreshed ciphertext and audit.
-GRANT SELECT ON instances, connections, grants, connection_secrets TO hydracore_broker;
+GRANT SELECT ON grants, connection_secrets TO hydracore_broker;
+GRANT SELECT (id, customer_id, provider, name, auth_type, status, error_message, expires_at, last_used_at)
+  ON connections TO hydracore_broker;
 GRANT SELECT (id, customer_id, instance_id, key_hash, expires_at, revoked_at) ON proxy_keys TO hydracore_broker;
 GRANT UPDATE (last_used_at, status, error_message, expires_at, updated_at) ON connections TO hydracore_broker;
 GRANT UPDATE (key_id, ciphertext, updated_at) ON connection_secrets TO hydracore_broker;

@@ -24,6 +24,11 @@ chmod 700 "$run"
 pg_data="$PWD/$run/pg"
 if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$PWD/$run" 2>/dev/null; then
   pg_data=/var/tmp/hydracore-pg-$(echo "$PWD" | md5sum | cut -c1-8)
+  # A shared folder: never adopt one (or a link) that someone else put there.
+  if [ -L "$pg_data" ] || { [ -e "$pg_data" ] && [ "$(stat -c %U "$pg_data")" != postgres ]; }; then
+    echo "run.sh: $pg_data exists and is not a PostgreSQL folder of ours; remove it or move the project" >&2
+    exit 1
+  fi
   ln -sfn "$pg_data" "$run/pg"
 fi
 

@@ -44,6 +44,7 @@ void prepareStatements(pqxx::connection& c) {
             "SELECT s.connection_id, c.customer_id, s.key_id, s.ciphertext FROM connection_secrets s"
             " JOIN connections c ON c.id = s.connection_id"
             " WHERE s.key_id <> $1 AND s.connection_id > $2 ORDER BY s.connection_id LIMIT $3");
+  c.prepare("secret_count_not_under", "SELECT count(*) FROM connection_secrets WHERE key_id <> $1");
   // Replaces only if nobody changed the row meanwhile (the control plane may have).
   c.prepare("secret_rewrap",
             "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now()"

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <pqxx/pqxx>
 
@@ -32,13 +33,17 @@ class AuditTrail {
   AuditTrail& operator=(const AuditTrail&) = delete;
 
   /// Returns once the record is committed. Throws http::ApiError 503 if it cannot be
-  /// (database down, permission denied, or no commit within a few seconds).
+  /// (database down, permission denied, a full queue, or no commit within a few seconds);
+  /// the caller must then release nothing.
   void record(const AuditRecord& record);
 
  private:
   struct Pending;
+  using Batch = std::vector<std::shared_ptr<Pending>>;
   void run();
-  void commit(std::deque<std::shared_ptr<Pending>>& batch);
+  /// Commits the batch and settles every record's promise.
+  void commitBatch(const Batch& batch);
+  void write(const Batch& batch);
 
   const std::string url_;
   std::mutex mutex_;

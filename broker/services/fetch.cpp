@@ -1,6 +1,7 @@
 #include "broker/services/fetch.hpp"
 
 #include "shared/crypto/random.hpp"
+#include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/http/server.hpp"
 #include "shared/log/log.hpp"
@@ -28,8 +29,7 @@ Candidate candidateFrom(const pqxx::row& row) {
 }  // namespace
 
 Lookup FetchService::lookup(const std::string& proxy_key, const FetchQuery& query) {
-  const auto hash = crypto::tokenHash(proxy_key);
-  const auto hash_param = "\\x" + crypto::hex(hash.data(), hash.size());
+  const auto hash_param = hydra::db::byteaParam(crypto::tokenHash(proxy_key));
   return pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     const auto rows = tx.exec_prepared("fetch_lookup", hash_param, query.instance_id, query.provider,

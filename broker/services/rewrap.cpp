@@ -3,14 +3,12 @@
 #include <pqxx/pqxx>
 
 #include "broker/db/statements.hpp"
-#include "shared/crypto/random.hpp"
+#include "shared/db/bytea.hpp"
 
 namespace hydra::broker {
 namespace {
 
 constexpr int kBatchSize = 200;
-
-std::string byteaParameter(const std::vector<std::uint8_t>& bytes) { return "\\x" + crypto::hex(bytes.data(), bytes.size()); }
 
 }  // namespace
 
@@ -34,8 +32,8 @@ RewrapCounts rewrap(const std::string& database_url, const crypto::Opener& opene
       try {
         const auto plaintext = opener.open(old, aad);
         const auto fresh = sealer.seal(std::string_view(reinterpret_cast<const char*>(plaintext.data()), plaintext.size()), aad);
-        const auto updated = tx.exec_prepared("secret_rewrap", connection_id, fresh.key_id, byteaParameter(fresh.ciphertext),
-                                              old.key_id, byteaParameter(old.ciphertext));
+        const auto updated = tx.exec_prepared("secret_rewrap", connection_id, fresh.key_id, hydra::db::byteaParam(fresh.ciphertext),
+                                              old.key_id, hydra::db::byteaParam(old.ciphertext));
         ++(updated.affected_rows() == 1 ? counts.rewrapped : counts.changed_meanwhile);
       } catch (const crypto::UnknownKeyError&) {
         ++counts.unknown_key;
@@ -45,6 +43,10 @@ RewrapCounts rewrap(const std::string& database_url, const crypto::Opener& opene
     }
     tx.commit();
   }
+  // What was "changed meanwhile" may have been rewritten under an old key again (a control
+  // plane not yet switched to the new public key): count what is still not current.
+  pqxx::nontransaction check(connection);
+  counts.left_over = check.exec_prepared1("secret_count_not_under", opener.currentKeyId())[0].as<long>();
   return counts;
 }
 

@@ -13,6 +13,7 @@ struct RewrapCounts {
   long changed_meanwhile = 0;  // replaced by someone else during the run: already fresh
   long unknown_key = 0;        // sealed to a key this broker was not given
   long failed_to_open = 0;     // does not authenticate for its row
+  long left_over = 0;          // not under the current key when the run ended (all causes)
 };
 
 /// Works in batches, each in its own short transaction, and replaces a ciphertext only if it

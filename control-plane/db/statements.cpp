@@ -64,8 +64,9 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("connection_count",
             "SELECT count(*) FROM connections "
             "WHERE customer_id = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR status = $3)");
-  // $3..$5 are NULL for "leave unchanged"; $6 says whether metadata_json is replaced ($7, may be
-  // NULL) and $8 whether the credentials were replaced, which makes the connection usable again.
+  // $3 (name) and $4 (scopes) are NULL for "leave unchanged"; $5 says whether metadata_json is
+  // replaced by $6 (may be NULL); $7 whether the credentials were replaced, which makes the
+  // connection usable again.
   c.prepare("connection_update",
             "UPDATE connections SET "
             " name = COALESCE($3, name),"

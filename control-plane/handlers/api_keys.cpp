@@ -11,7 +11,9 @@ Reply createApiKey(Services& s, const Request& req) {
   const auto body = req.body();
   const auto input = body.empty() ? model::NameInput{} : model::NameInput::fromJson(*json::parseObject(body), false);
   const auto key = s.identity.createApiKey(customer_id, input.name);
-  return http::json(201, model::toJson(key));
+  auto reply = http::json(201, model::toJson(key));
+  reply.headers.emplace_back("Cache-Control", "no-store");  // the secret is in this response only
+  return reply;
 }
 
 Reply listApiKeys(Services& s, const Request& req) {

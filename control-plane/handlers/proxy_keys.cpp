@@ -11,7 +11,9 @@ Reply createProxyKey(Services& s, const Request& req) {
   const auto body = req.body();
   const auto input = body.empty() ? model::ProxyKeyCreate{} : model::ProxyKeyCreate::fromJson(*json::parseObject(body));
   const auto key = s.identity.createProxyKey(customer_id, instance_id, input.expires_in_seconds);
-  return http::json(201, model::toJson(key));
+  auto reply = http::json(201, model::toJson(key));
+  reply.headers.emplace_back("Cache-Control", "no-store");  // the secret is in this response only
+  return reply;
 }
 
 Reply listProxyKeys(Services& s, const Request& req) {

@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "shared/crypto/random.hpp"
+#include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/http/request.hpp"
 
@@ -14,11 +15,6 @@ using hydra::http::ApiError;
 std::optional<std::string> presentedSecret(const Pistache::Rest::Request& req) {
   if (auto token = http::bearerToken(req)) return token;
   return http::header(req, "X-Api-Key");
-}
-
-std::string hexHash(const std::string& secret) {
-  const auto hash = crypto::tokenHash(secret);
-  return "\\x" + crypto::hex(hash.data(), hash.size());
 }
 
 }  // namespace
@@ -36,7 +32,7 @@ void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const st
   // Keys are looked up by their SHA-256, so the lookup itself reveals nothing by timing.
   const auto owner = pool_.run([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::nontransaction tx(c);
-    const auto rows = tx.exec_prepared("api_key_customer_by_hash", hexHash(*secret));
+    const auto rows = tx.exec_prepared("api_key_customer_by_hash", hydra::db::byteaParam(crypto::tokenHash(*secret)));
     if (rows.empty()) return std::nullopt;
     return std::string(rows[0][0].c_str());
   });

@@ -1,7 +1,7 @@
 #include "control-plane/services/connections.hpp"
 
 #include "control-plane/db/rows.hpp"
-#include "shared/crypto/random.hpp"
+#include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 
 namespace hydra::cp {
@@ -39,7 +39,7 @@ void ConnectionService::storeCredentials(pqxx::work& tx, const char* statement, 
                                          const std::string& connection_id, const std::string& credentials_json) const {
   const auto sealed = sealer_.seal(credentials_json, crypto::connectionAad(customer_id, connection_id));
   tx.exec_prepared(statement, connection_id, sealed.key_id,
-                   "\\x" + crypto::hex(sealed.ciphertext.data(), sealed.ciphertext.size()));
+                   hydra::db::byteaParam(sealed.ciphertext));
 }
 
 model::Connection ConnectionService::create(const std::string& customer_id, const model::ConnectionCreate& input) {

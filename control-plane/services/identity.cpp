@@ -2,6 +2,7 @@
 
 #include "control-plane/db/rows.hpp"
 #include "shared/crypto/random.hpp"
+#include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 
 namespace hydra::cp {
@@ -16,11 +17,6 @@ void requireCustomerExists(pqxx::transaction_base& tx, const std::string& custom
 
 void requireInstanceExists(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& instance_id) {
   if (tx.exec_prepared("instance_exists", customer_id, instance_id).empty()) throw http::notFound("Instance");
-}
-
-std::string hashParameter(const std::string& secret) {
-  const auto hash = crypto::tokenHash(secret);
-  return "\\x" + crypto::hex(hash.data(), hash.size());
 }
 
 template <typename T>
@@ -47,7 +43,7 @@ model::ApiKey IdentityService::createApiKey(const std::string& customer_id, cons
   auto key = pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     requireCustomerExists(tx, customer_id);
-    auto created = db::apiKeyFrom(tx.exec_prepared1("api_key_insert", customer_id, name, hashParameter(secret)));
+    auto created = db::apiKeyFrom(tx.exec_prepared1("api_key_insert", customer_id, name, hydra::db::byteaParam(crypto::tokenHash(secret))));
     tx.commit();
     return created;
   });
@@ -104,7 +100,7 @@ model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, 
     pqxx::work tx(c);
     requireInstanceExists(tx, customer_id, instance_id);
     auto created = db::proxyKeyFrom(
-        tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hashParameter(secret), expires_in_seconds));
+        tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hydra::db::byteaParam(crypto::tokenHash(secret)), expires_in_seconds));
     tx.commit();
     return created;
   });

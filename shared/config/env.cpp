@@ -28,6 +28,22 @@ std::string databaseUrl(const char* name) {
     PQfreemem(error);  // libpq's message may quote the string, password included
     throw ConfigError(std::string(name) + " is not a valid libpq connection string");
   }
+  // A database that stops answering (rather than refusing) must not hang requests: bound the
+  // connect and let TCP notice a dead peer, unless the operator chose other values.
+  const std::pair<const char*, const char*> defaults[] = {
+      {"connect_timeout", "5"}, {"keepalives_idle", "30"}, {"keepalives_interval", "10"},
+      {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"}};
+  const bool uri = url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
+  for (const auto& [keyword, value] : defaults) {
+    bool set = false;
+    for (auto* o = options; o->keyword != nullptr; ++o) set = set || (o->val != nullptr && keyword == std::string(o->keyword));
+    if (set) continue;
+    if (uri) {
+      url += (url.find('?') == std::string::npos ? "?" : "&") + std::string(keyword) + "=" + value;
+    } else {
+      url += " " + std::string(keyword) + "=" + value;
+    }
+  }
   PQconninfoFree(options);
   return url;
 }

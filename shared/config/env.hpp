@@ -27,7 +27,8 @@ struct ListenAddress {
 ListenAddress parseListen(const char* name, const std::string& value);
 
 /// A libpq connection string (URI or keywords) from `name`, checked for syntax only: a
-/// service starts while PostgreSQL is down and answers 503 until it is back.
+/// service starts while PostgreSQL is down and answers 503 until it is back. Adds connect
+/// and TCP keepalive timeouts where the string sets none.
 std::string databaseUrl(const char* name);
 
 /// A whole number in [min, max].

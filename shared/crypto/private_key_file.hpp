@@ -10,7 +10,8 @@
 namespace hydra::crypto {
 
 /// Reads an X25519 private key from an unencrypted PEM PKCS#8 file (what
-/// `openssl genpkey -algorithm X25519` writes) and returns the raw 32 bytes.
+/// `openssl genpkey -algorithm X25519` writes) and returns the raw 32 bytes. Like OpenSSH,
+/// refuses a symbolic link, a file group or others may access, or one owned by another user.
 /// Throws std::runtime_error with a one-line reason (no key material) on any problem.
 Botan::secure_vector<std::uint8_t> readPrivateKeyPem(const std::string& path);
 

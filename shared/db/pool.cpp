@@ -42,7 +42,8 @@ std::unique_ptr<pqxx::connection> Pool::acquire() {
   }
   try {
     auto connection = std::make_unique<pqxx::connection>(url_);
-    pqxx::nontransaction(*connection).exec("SET TIME ZONE 'UTC'");
+    // A stalled statement holds a request and a pooled connection: bound it.
+    pqxx::nontransaction(*connection).exec("SET TIME ZONE 'UTC'; SET statement_timeout = '10s'");
     prepare_(*connection);
     return connection;
   } catch (const std::exception& e) {
@@ -51,8 +52,8 @@ std::unique_ptr<pqxx::connection> Pool::acquire() {
       --open_;
     }
     available_.notify_one();
-    // The message may contain the connection string's host but never its password.
-    log::db().warning("cannot connect to PostgreSQL: " + std::string(isOutage(e) ? "unreachable" : e.what()));
+    // libpq's message names the host and user, never the password.
+    log::db().warning(std::string("cannot connect to PostgreSQL: ") + e.what());
     throw unavailable();
   }
 }
@@ -69,6 +70,11 @@ void Pool::handleFailure(std::unique_ptr<pqxx::connection> connection, std::exce
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+    if (sql != nullptr && sql->sqlstate() == "57014") {  // statement_timeout: busy, not gone
+      release(std::move(connection));
+      throw unavailable();
+    }
     if (!isOutage(e)) {
       release(std::move(connection));
       throw;

@@ -43,8 +43,9 @@ std::optional<std::string> queryString(const Pistache::Rest::Request& req, const
     if (required) problems.add({"query", name}, "Field required", "missing");
     return std::nullopt;
   }
-  if (value->find('\0') != std::string::npos) {
-    problems.add({"query", name}, "NUL characters are not supported", "string_pattern_mismatch");
+  // Decoded bytes go into SQL and the audit trail: refuse what PostgreSQL cannot store.
+  if (value->find('\0') != std::string::npos || !json::isValidUtf8(*value)) {
+    problems.add({"query", name}, "Input should be valid UTF-8 without NUL characters", "string_unicode");
     return std::nullopt;
   }
   const auto chars = json::utf8Length(*value);

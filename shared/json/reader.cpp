@@ -3,7 +3,9 @@
 #include <cctype>
 #include <unordered_set>
 
+#include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
 
 namespace hydra::json {
 namespace {
@@ -16,23 +18,27 @@ using http::ValidationError;
   throw ValidationError({{std::move(loc), std::move(msg), std::move(type)}});
 }
 
-bool hasNul(const rapidjson::Value& s) {
-  return std::string_view(s.GetString(), s.GetStringLength()).find('\0') != std::string_view::npos;
+// PostgreSQL stores neither "\u0000" (it would silently cut a name short) nor the lone
+// surrogates that RapidJSON decodes from "\udc00" escapes without complaint (the encoding
+// flag checks raw bytes only).
+bool storable(const rapidjson::Value& s) {
+  const std::string_view text(s.GetString(), s.GetStringLength());
+  return text.find('\0') == std::string_view::npos && isValidUtf8(text);
 }
 
 // RapidJSON keeps duplicate keys and its lookups return the first, so {"a":1,"a":2} would
-// mean different things to us and to other parsers. We refuse them; we refuse "\u0000",
-// which PostgreSQL cannot store in text or jsonb (it would silently cut a name short); and we
-// bound the depth because our own walkers (and rapidjson::Writer) recurse.
+// mean different things to us and to other parsers. We refuse them, strings PostgreSQL
+// cannot store, and nesting deeper than our own walkers (and rapidjson::Writer) should recurse.
 void checkStructure(const rapidjson::Value& value, int depth) {
   if (depth > kMaxDepth) refuseBody({"body"}, "JSON nesting is deeper than " + std::to_string(kMaxDepth), "json_invalid");
-  if (value.IsString() && hasNul(value)) refuseBody({"body"}, "NUL characters are not supported", "json_invalid");
+  constexpr const char* kUnstorable = "NUL characters and unpaired surrogates are not supported";
+  if (value.IsString() && !storable(value)) refuseBody({"body"}, kUnstorable, "json_invalid");
   if (value.IsObject()) {
     std::unordered_set<std::string_view> seen;
     for (const auto& m : value.GetObject()) {
       const std::string_view key(m.name.GetString(), m.name.GetStringLength());
       if (!seen.insert(key).second) refuseBody({"body"}, "JSON object has a duplicate key", "json_invalid");
-      if (hasNul(m.name)) refuseBody({"body"}, "NUL characters are not supported", "json_invalid");
+      if (!storable(m.name)) refuseBody({"body"}, kUnstorable, "json_invalid");
       checkStructure(m.value, depth + 1);
     }
   } else if (value.IsArray()) {
@@ -48,7 +54,9 @@ std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
   auto doc = std::make_unique<rapidjson::Document>();
   // Iterative parsing: deep input must not exhaust the stack. Encoding validation: invalid
   // UTF-8 would otherwise be accepted and stored.
-  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(body.data(), body.size());
+  // Full precision: credentials are stored as re-serialised, and 0.30000000000000004 must stay that.
+  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(
+      body.data(), body.size());
   if (doc->HasParseError()) {
     refuseBody({"body", static_cast<int>(doc->GetErrorOffset())}, "JSON decode error", "json_invalid");
   }
@@ -59,6 +67,17 @@ std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
                "model_attributes_type");
   }
   return doc;
+}
+
+bool isValidUtf8(std::string_view s) {
+  struct Discard {
+    void Put(char) {}
+  } sink;
+  rapidjson::MemoryStream in(s.data(), s.size());
+  while (in.Tell() < s.size()) {
+    if (!rapidjson::UTF8<>::Validate(in, sink)) return false;
+  }
+  return true;
 }
 
 std::size_t utf8Length(std::string_view s) {

@@ -63,6 +63,9 @@ std::string tooLong(std::size_t max_chars);
 std::string oneOf(const std::vector<std::string>& allowed);
 }  // namespace msg
 
+/// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing beyond U+10FFFF).
+bool isValidUtf8(std::string_view s);
+
 /// Number of Unicode code points in valid UTF-8.
 std::size_t utf8Length(std::string_view s);
 

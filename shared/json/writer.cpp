@@ -1,6 +1,17 @@
 #include "shared/json/writer.hpp"
 
+#include <charconv>
+#include <cmath>
+
 namespace hydra::json {
+
+bool ExactWriter::Double(double d) {
+  if (!std::isfinite(d)) return false;  // JSON has no NaN or infinity (RapidJSON never parses one)
+  char text[32];
+  const auto [end, error] = std::to_chars(text, text + sizeof text, d);
+  if (error != std::errc()) return false;
+  return RawValue(text, static_cast<std::size_t>(end - text), rapidjson::kNumberType);
+}
 
 Writer& Writer::beginObject() { writer_.StartObject(); return *this; }
 Writer& Writer::endObject() { writer_.EndObject(); return *this; }

@@ -14,6 +14,15 @@
 
 namespace hydra::json {
 
+/// RapidJSON 1.1's Writer prints some doubles one unit in the last place off
+/// (0.30000000000000004 comes out as ...07): a credential must come back exactly as stored,
+/// so doubles are printed as the shortest text that reads back as the same double.
+class ExactWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
+ public:
+  using rapidjson::Writer<rapidjson::StringBuffer>::Writer;
+  bool Double(double d);  // hides the base's: Value::Accept calls it through this type
+};
+
 class Writer {
  public:
   Writer& beginObject();
@@ -37,7 +46,7 @@ class Writer {
 
  private:
   rapidjson::StringBuffer buffer_;
-  rapidjson::Writer<rapidjson::StringBuffer> writer_{buffer_};
+  ExactWriter writer_{buffer_};
 };
 
 /// Serialises one parsed value (e.g. the credentials object before it is encrypted).

@@ -170,6 +170,20 @@ TEST_CASE("broker: validation errors are 422 in FastAPI's shape") {
         std::vector<std::string>{R"(["path","instance_id"])", R"(["query","provider"])"});
 }
 
+TEST_CASE("broker: bytes PostgreSQL cannot store are 422, and never fail other runtimes' fetches") {
+  Granted g;
+  // Percent-decoded: invalid UTF-8, a lone surrogate, NUL. Without a key too (no audit record
+  // may carry them into a shared commit).
+  for (const auto* query : {"provider=%FF", "provider=gmail&name=%ED%B2%80", "provider=gm%00ail", "provider=gmail&capability=%C3"}) {
+    CAPTURE(query);
+    const auto r = g.s.fetch(g.runtime, query);
+    REQUIRE(r.status == 422);
+    CHECK(validationProblems(r)[0].loc.rfind(R"(["query",)", 0) == 0);
+    CHECK(g.s.fetch(g.runtime.instance_id, "", query).status == 422);
+  }
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, R"(["send_mail","read_mail"])");
+}
+
 TEST_CASE("broker: a release sets the connection's last_used_at, a refusal does not") {
   Granted g;
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at") == "null");

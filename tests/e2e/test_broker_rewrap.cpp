@@ -77,7 +77,7 @@ struct Rotation {
 std::string report(long rewrapped, const std::string& key, long changed, long unknown, long failed) {
   return "rewrap: " + std::to_string(rewrapped) + " rewrapped to " + key + ", " + std::to_string(changed) +
          " changed meanwhile, " + std::to_string(unknown) + " under an unknown key, " + std::to_string(failed) +
-         " failed to open\n";
+         " failed to open, " + std::to_string(unknown + failed) + " still not under the current key\n";
 }
 
 }  // namespace

@@ -175,6 +175,15 @@ TEST_CASE("invalid UTF-8 and duplicate keys are refused") {
     REQUIRE(problems.size() == 1);
     CHECK(problems[0].type == "json_invalid");
   }
+  // Escapes that decode to what PostgreSQL cannot store: a lone surrogate, NUL.
+  for (const char* body : {R"({"provider":"p","name":"\udc00","credentials":{}})",
+                           R"({"provider":"p","name":"n","credentials":{},"metadata_json":{"k":"\ud800x"}})",
+                           R"({"provider":"p","name":"a\u0000b","credentials":{}})"}) {
+    CAPTURE(body);
+    const auto problems = validationProblems(post(body));
+    REQUIRE(problems.size() == 1);
+    CHECK(problems[0].type == "json_invalid");
+  }
   // Parsers disagree on which duplicate wins, so neither may.
   for (const char* body : {R"({"provider":"p","name":"a","name":"b","credentials":{}})",
                            R"({"provider":"p","name":"n","credentials":{"token":"a","token":"b"}})"}) {

@@ -154,11 +154,16 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "SELECT * FROM audit_events",
                "UPDATE audit_events SET reason = 'x'",
                "DELETE FROM audit_events",
+               // Nothing a fetch does not need: instances, or a connection's metadata.
+               "SELECT * FROM instances",
+               "SELECT metadata_json FROM connections",
            },
            "permission denied");
   checkAll(broker,
            {
-               "SELECT * FROM grants, connections, connection_secrets, instances",
+               "SELECT * FROM grants, connection_secrets",
+               "SELECT id, customer_id, provider, name, auth_type, status, error_message, expires_at, last_used_at "
+               "FROM connections",
                "SELECT id, customer_id, instance_id, key_hash, expires_at, revoked_at FROM proxy_keys",
                "INSERT INTO audit_events (customer_id, instance_id, outcome, reason, request_id, peer) VALUES (" +
                    kCustomer + ", " + kInstance + ", 'denied', 'test', 'r1', '127.0.0.1')",

@@ -148,3 +148,18 @@ TEST_CASE("a field with a default still refuses an explicit null") {
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].type == "literal_error");
 }
+
+TEST_CASE("numbers survive a parse and re-serialisation exactly (credentials are stored so)") {
+  const std::string body = R"({"a":0.30000000000000004,"b":1e-7,"c":-12345678901234567,"d":3599})";
+  CHECK(hydra::json::toString(*parseObject(body)) == R"({"a":0.30000000000000004,"b":1e-07,"c":-12345678901234567,"d":3599})");
+}
+
+TEST_CASE("isValidUtf8 refuses overlongs, surrogates and truncated sequences") {
+  using hydra::json::isValidUtf8;
+  CHECK(isValidUtf8("plain h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80"));
+  CHECK_FALSE(isValidUtf8("\xff"));
+  CHECK_FALSE(isValidUtf8("\xc0\xaf"));          // overlong '/'
+  CHECK_FALSE(isValidUtf8("\xed\xb0\x80"));      // U+DC00, a lone surrogate
+  CHECK_FALSE(isValidUtf8("\xe2\x9c"));          // truncated
+  CHECK_FALSE(isValidUtf8("\xf4\x90\x80\x80"));  // beyond U+10FFFF
+}

@@ -49,10 +49,13 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
+// Mode 0600, as a key file must be (readPrivateKeyPem refuses looser ones).
 void writeFile(const std::string& path, const std::string& contents) {
   std::ofstream out(path, std::ios::binary);
   out << contents;
   REQUIRE(out.good());
+  out.close();
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write);
 }
 
 std::string readFile(const std::string& path) {
@@ -269,4 +272,19 @@ TEST_CASE("unreadable or wrong key files give a one-line error without key mater
       }
     }
   }
+}
+
+TEST_CASE("a private key file must be a regular file that only its owner may access") {
+  const TempDir dir;
+  const auto pair = generateKeyPair();
+  writeFile(dir.file("k.pem"), privateKeyPem(pair.first));
+  CHECK(readPrivateKeyPem(dir.file("k.pem")) == pair.first);
+
+  fs::permissions(dir.file("k.pem"), fs::perms::group_read, fs::perm_options::add);
+  CHECK_THROWS_WITH_AS(readPrivateKeyPem(dir.file("k.pem")), doctest::Contains("group or others"), std::runtime_error);
+  fs::permissions(dir.file("k.pem"), fs::perms::owner_read | fs::perms::owner_write);
+
+  fs::create_symlink(dir.file("k.pem"), dir.file("link.pem"));
+  CHECK_THROWS_WITH_AS(readPrivateKeyPem(dir.file("link.pem")), doctest::Contains("symbolic link"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(readPrivateKeyPem(dir.path.string()), doctest::Contains("regular file"), std::runtime_error);
 }
