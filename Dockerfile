@@ -12,7 +12,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF \
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpistache0 libpocofoundation80 libpocoutil80 libpqxx-6.4 libpq5 libbotan-2-19 curl ca-certificates \
+      libpistache0 libpocofoundation80 libpocoutil80 libpoconet80 libpoconetssl80 libpococrypto80 libpqxx-6.4 libpq5 libbotan-2-19 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home hydracore
 COPY --from=build /build/control-plane/hydracore-control-plane /build/broker/hydracore-broker /usr/local/bin/

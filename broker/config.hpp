@@ -1,11 +1,14 @@
 #pragma once
 // The broker's settings, read once from HYDRA_* in main.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <botan/secmem.h>
 
+#include "broker/services/refresher.hpp"
 #include "shared/config/env.hpp"
 
 namespace hydra::broker {
@@ -17,6 +20,9 @@ struct Config {
   int threads = 16;                          // HYDRA_THREADS
   int db_pool_size = 16;                     // HYDRA_DB_POOL_SIZE
   int open_cache_entries = 10000;            // HYDRA_OPEN_CACHE_ENTRIES (0 disables)
+  std::optional<std::string> providers_file;  // HYDRA_PROVIDERS_FILE
+  RefreshSettings refresh;                    // HYDRA_REFRESH_SKEW_SECONDS, HYDRA_REFRESH_AHEAD_SECONDS
+  std::chrono::seconds refresh_interval{30};  // HYDRA_REFRESH_INTERVAL_SECONDS
   std::string log_level;                     // HYDRA_LOG_LEVEL
 
   /// Throws config::ConfigError naming the first bad variable. `serving`: also the HTTP settings.

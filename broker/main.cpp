@@ -12,6 +12,8 @@
 #include "broker/db/statements.hpp"
 #include "broker/keygen.hpp"
 #include "broker/routes.hpp"
+#include "broker/oauth/token_client.hpp"
+#include "broker/services/refresh_loop.hpp"
 #include "broker/services/rewrap.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/crypto/seal.hpp"
@@ -31,6 +33,11 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_LISTEN               address to serve on (default 127.0.0.1:8081)\n"
     "  HYDRA_THREADS              HTTP threads (default 16); HYDRA_DB_POOL_SIZE (default HYDRA_THREADS)\n"
     "  HYDRA_OPEN_CACHE_ENTRIES   derived-key cache size (default 10000, 0 disables)\n"
+    "  HYDRA_PROVIDERS_FILE       JSON file extending the built-in OAuth providers (token_url, client_auth,\n"
+    "                             client_id, client_secret_file, rotates_refresh_tokens); see README\n"
+    "  HYDRA_REFRESH_SKEW_SECONDS    a fetch refreshes a token expiring within this (default 120)\n"
+    "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
+    "  HYDRA_REFRESH_INTERVAL_SECONDS  how often the background loop looks (default 30)\n"
     "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n";
 
 void printHelp(const std::string& command) {
@@ -65,10 +72,16 @@ int serve() {
   const crypto::Opener opener(broker::readPrivateKeys(config.private_key_paths),
                               static_cast<std::size_t>(config.open_cache_entries));
 
+  const crypto::Sealer sealer(opener.currentPublicKey());  // refreshed tokens: under the current key
+  broker::oauth::initializeTls();
+  const auto providers = broker::oauth::ProviderRegistry::load(config.providers_file);
+
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), broker::db::prepareStatements);
   http::blockTerminationSignals();
   broker::AuditTrail audit(config.database_url);
-  broker::FetchService fetch(pool, opener, audit);
+  broker::Refresher refresher(pool, opener, sealer, providers, audit, config.refresh);
+  broker::FetchService fetch(pool, opener, audit, refresher);
+  const broker::RefreshLoop refresh_loop(pool, refresher, config.refresh_interval);
 
   // A fetch request has no body: small limits.
   http::Server server({config.listen, config.threads, 4096, 64 * 1024});

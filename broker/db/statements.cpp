@@ -39,6 +39,25 @@ void prepareStatements(pqxx::connection& c) {
             " UPDATE connections SET last_used_at = now()"
             " WHERE id = ANY($2::uuid[]) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')");
 
+  // Token refresh (services/refresher.cpp): the secret row stays locked from reading the
+  // refresh token until the new tokens are committed, so one broker refreshes at a time.
+  c.prepare("secret_lock_for_refresh",
+            "SELECT s.key_id, s.ciphertext, c.status, c.error_message FROM connection_secrets s"
+            " JOIN connections c ON c.id = s.connection_id WHERE s.connection_id = $1 FOR UPDATE OF s");
+  c.prepare("secret_store_refreshed",
+            "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now() WHERE connection_id = $1");
+  c.prepare("connection_set_expiry",
+            "UPDATE connections SET expires_at = $2::timestamptz, updated_at = now() WHERE id = $1");
+  c.prepare("connection_mark_error",
+            "UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1");
+  c.prepare("connection_mark_expired",
+            "UPDATE connections SET status = 'expired', error_message = $2, updated_at = now() WHERE id = $1");
+  // Background refresh: active oauth2 connections whose token expires within $1 seconds.
+  c.prepare("connection_list_refresh_due",
+            "SELECT id, customer_id, provider FROM connections"
+            " WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
+            " ORDER BY expires_at LIMIT $2");
+
   // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
   c.prepare("secret_list_to_rewrap",
             "SELECT s.connection_id, c.customer_id, s.key_id, s.ciphertext FROM connection_secrets s"

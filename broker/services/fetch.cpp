@@ -48,12 +48,12 @@ Lookup FetchService::lookup(const std::string& proxy_key, const FetchQuery& quer
   });
 }
 
-void FetchService::refuse(AuditRecord record, const char* outcome, int status, const std::string& reason,
-                          const std::string& detail) {
+void FetchService::refuse(AuditRecord record, const char* outcome, const std::string& reason,
+                          const http::ApiError& error) {
   record.outcome = outcome;
   record.reason = reason;
   audit_.record(record);
-  throw http::ApiError(status, detail);
+  throw error;
 }
 
 Released FetchService::fetch(const FetchQuery& query, const std::optional<std::string>& proxy_key,
@@ -65,7 +65,7 @@ Released FetchService::fetch(const FetchQuery& query, const std::optional<std::s
   record.capability = query.capability;
   record.request_id = http::currentRequestId();
   record.peer = peer;
-  if (!proxy_key) refuse(record, "denied", 401, "no proxy key presented", "Not authenticated");
+  if (!proxy_key) refuse(record, "denied", "no proxy key presented", http::ApiError(401, "Not authenticated"));
 
   const auto found = lookup(*proxy_key, query);
   if (found.key_live) {
@@ -74,7 +74,7 @@ Released FetchService::fetch(const FetchQuery& query, const std::optional<std::s
   }
   const auto decision = decide(found, query);
   if (found.candidates.size() == 1) record.connection_id = found.candidates.front().connection_id;
-  if (decision.status != 200) refuse(record, "denied", decision.status, decision.reason, decision.reason);
+  if (decision.status != 200) refuse(record, "denied", decision.reason, http::ApiError(decision.status, decision.reason));
 
   const auto& chosen = *decision.chosen;
   Botan::secure_vector<std::uint8_t> plaintext;
@@ -82,19 +82,29 @@ Released FetchService::fetch(const FetchQuery& query, const std::optional<std::s
     plaintext = opener_.open(chosen.sealed, crypto::connectionAad(found.customer_id, chosen.connection_id));
   } catch (const crypto::UnknownKeyError&) {
     log::app().error("ALARM: connection " + chosen.connection_id + " is sealed to a key this broker does not hold");
-    refuse(record, "error", 500, "ciphertext is under an unknown key id", kCannotOpen);
+    refuse(record, "error", "ciphertext is under an unknown key id", http::ApiError(500, kCannotOpen));
   } catch (const crypto::OpenError&) {
     // The row's ciphertext does not authenticate for this row: someone changed the database.
     log::app().error("ALARM: the ciphertext of connection " + chosen.connection_id +
                      " failed authentication (tampered with, or moved from another row)");
-    refuse(record, "error", 500, "ciphertext failed authentication (possible tampering)", kCannotOpen);
+    refuse(record, "error", "ciphertext failed authentication (possible tampering)", http::ApiError(500, kCannotOpen));
+  }
+  std::string credentials(plaintext.begin(), plaintext.end());
+  if (chosen.auth_type == "oauth2") {
+    // Fresh enough, or refreshed first; and never the refresh token or the client secret.
+    try {
+      credentials = releasableCredentials(
+          refresher_.freshForFetch({chosen.connection_id, found.customer_id, query.provider, record}, credentials));
+    } catch (const http::ApiError& e) {
+      refuse(record, e.status() == 503 ? "error" : "denied", e.detail(), e);
+    }
   }
 
   record.outcome = "allowed";
   record.reason = "granted";
   record.marks_use = true;
   audit_.record(record);  // durable before anything is released
-  return {std::string(plaintext.begin(), plaintext.end()), chosen.capabilities_json};
+  return {std::move(credentials), chosen.capabilities_json};
 }
 
 }  // namespace hydra::broker

@@ -7,8 +7,10 @@
 
 #include "broker/services/audit_trail.hpp"
 #include "broker/services/decision.hpp"
+#include "broker/services/refresher.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/http/errors.hpp"
 
 namespace hydra::broker {
 
@@ -19,21 +21,22 @@ struct Released {
 
 class FetchService {
  public:
-  FetchService(hydra::db::Pool& pool, const crypto::Opener& opener, AuditTrail& audit)
-      : pool_(pool), opener_(opener), audit_(audit) {}
+  FetchService(hydra::db::Pool& pool, const crypto::Opener& opener, AuditTrail& audit, Refresher& refresher)
+      : pool_(pool), opener_(opener), audit_(audit), refresher_(refresher) {}
 
   /// Throws http::ApiError for every refusal, after its audit record is committed.
   Released fetch(const FetchQuery& query, const std::optional<std::string>& proxy_key, const std::string& peer);
 
  private:
   Lookup lookup(const std::string& proxy_key, const FetchQuery& query);
-  /// Commits `record` as a refusal and throws the matching ApiError.
-  [[noreturn]] void refuse(AuditRecord record, const char* outcome, int status, const std::string& reason,
-                           const std::string& detail);
+  /// Commits `record` as a refusal, then throws `error`.
+  [[noreturn]] void refuse(AuditRecord record, const char* outcome, const std::string& reason,
+                           const http::ApiError& error);
 
   hydra::db::Pool& pool_;
   const crypto::Opener& opener_;
   AuditTrail& audit_;
+  Refresher& refresher_;
 };
 
 }  // namespace hydra::broker

@@ -54,8 +54,8 @@ void prepareStatements(pqxx::connection& c) {
 
   // Connections
   c.prepare("connection_insert",
-            "INSERT INTO connections (customer_id, provider, name, auth_type, scopes, metadata_json) "
-            "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb) RETURNING " CONNECTION_COLUMNS);
+            "INSERT INTO connections (customer_id, provider, name, auth_type, scopes, metadata_json, expires_at) "
+            "VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::timestamptz) RETURNING " CONNECTION_COLUMNS);
   c.prepare("connection_get", "SELECT " CONNECTION_COLUMNS " FROM connections WHERE customer_id = $1 AND id = $2");
   c.prepare("connection_list",
             "SELECT " CONNECTION_COLUMNS " FROM connections "
@@ -66,7 +66,7 @@ void prepareStatements(pqxx::connection& c) {
             "WHERE customer_id = $1 AND ($2::text IS NULL OR provider = $2) AND ($3::text IS NULL OR status = $3)");
   // $3 (name) and $4 (scopes) are NULL for "leave unchanged"; $5 says whether metadata_json is
   // replaced by $6 (may be NULL); $7 whether the credentials were replaced, which makes the
-  // connection usable again.
+  // connection usable again, with the new token's expiry $8.
   c.prepare("connection_update",
             "UPDATE connections SET "
             " name = COALESCE($3, name),"
@@ -74,6 +74,7 @@ void prepareStatements(pqxx::connection& c) {
             " metadata_json = CASE WHEN $5::boolean THEN $6::jsonb ELSE metadata_json END,"
             " status = CASE WHEN $7::boolean THEN 'active' ELSE status END,"
             " error_message = CASE WHEN $7::boolean THEN NULL ELSE error_message END,"
+            " expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE expires_at END,"
             " updated_at = now() "
             "WHERE customer_id = $1 AND id = $2 RETURNING " CONNECTION_COLUMNS);
   c.prepare("connection_delete", "DELETE FROM connections WHERE customer_id = $1 AND id = $2");

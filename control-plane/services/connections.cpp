@@ -1,8 +1,11 @@
 #include "control-plane/services/connections.hpp"
 
+#include <ctime>
+
 #include "control-plane/db/rows.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/oauth/token_fields.hpp"
 
 namespace hydra::cp {
 namespace {
@@ -25,6 +28,18 @@ void attachGrants(pqxx::transaction_base& tx, const std::string& customer_id, st
   }
 }
 
+// oauth2 credentials are stored with `expires_at` (from `expires_in` if need be), which the
+// connection row mirrors; other kinds are stored as given.
+oauth::NormalizedCredentials prepareCredentials(const std::string& auth_type, const std::string& credentials_json) {
+  if (auth_type != "oauth2") return {credentials_json, std::nullopt};
+  return oauth::normalizeCredentials(credentials_json, std::time(nullptr));
+}
+
+std::optional<std::string> expiresAtParam(const oauth::NormalizedCredentials& credentials) {
+  if (!credentials.expires_at) return std::nullopt;
+  return oauth::formatTime(*credentials.expires_at);
+}
+
 model::Connection fetchOne(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& connection_id) {
   const auto rows = tx.exec_prepared("connection_get", customer_id, connection_id);
   if (rows.empty()) throw http::notFound("Connection");
@@ -44,13 +59,15 @@ void ConnectionService::storeCredentials(pqxx::work& tx, const char* statement, 
 
 model::Connection ConnectionService::create(const std::string& customer_id, const model::ConnectionCreate& input) {
   try {
+    const auto credentials = prepareCredentials(input.auth_type, input.credentials_json);
     return pool_.run([&](pqxx::connection& c) {
       pqxx::work tx(c);
       const auto metadata = input.metadata_json ? input.metadata_json->c_str() : nullptr;
       auto created = db::connectionFrom(tx.exec_prepared1("connection_insert", customer_id, input.provider, input.name,
-                                                          input.auth_type, input.scopes_json, metadata));
+                                                          input.auth_type, input.scopes_json, metadata,
+                                                          expiresAtParam(credentials)));
       // The row id is part of the ciphertext's associated data, so seal after the insert.
-      storeCredentials(tx, "connection_secret_insert", customer_id, created.id, input.credentials_json);
+      storeCredentials(tx, "connection_secret_insert", customer_id, created.id, credentials.credentials_json);
       tx.commit();
       return created;
     });
@@ -91,12 +108,16 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       const auto name = input.name ? input.name->c_str() : nullptr;
       const auto scopes = input.scopes_json ? input.scopes_json->c_str() : nullptr;
       const auto metadata = input.metadata_json ? input.metadata_json->c_str() : nullptr;
-      const bool new_credentials = input.credentials_json.has_value();
+      std::optional<oauth::NormalizedCredentials> credentials;
+      if (input.credentials_json) {
+        credentials = prepareCredentials(fetchOne(tx, customer_id, connection_id).auth_type, *input.credentials_json);
+      }
       const auto rows = tx.exec_prepared("connection_update", customer_id, connection_id, name, scopes,
-                                         input.replace_metadata, metadata, new_credentials);
+                                         input.replace_metadata, metadata, credentials.has_value(),
+                                         credentials ? expiresAtParam(*credentials) : std::nullopt);
       if (rows.empty()) throw http::notFound("Connection");
-      if (new_credentials) {
-        storeCredentials(tx, "connection_secret_replace", customer_id, connection_id, *input.credentials_json);
+      if (credentials) {
+        storeCredentials(tx, "connection_secret_replace", customer_id, connection_id, credentials->credentials_json);
       }
       auto updated = fetchOne(tx, customer_id, connection_id);
       tx.commit();

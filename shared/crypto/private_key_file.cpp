@@ -1,10 +1,6 @@
 #include "shared/crypto/private_key_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <memory>
 #include <stdexcept>
 
@@ -15,48 +11,19 @@
 #include <botan/system_rng.h>
 
 #include "shared/crypto/hpke_suite.hpp"
+#include "shared/crypto/secret_file.hpp"
 
 namespace hydra::crypto {
 namespace {
-
-// A PEM X25519 private key is about 120 bytes; the cap keeps a wrong path from being slurped.
-constexpr std::size_t kMaxFileSize = 64 * 1024;
 
 std::runtime_error fileError(const std::string& path, const std::string& problem) {
   return std::runtime_error("private key file " + path + ": " + problem);
 }
 
-// Opened once, without following a symbolic link, and checked on that descriptor (no window
-// between the check and the read): a regular file of ours that nobody else may read, as
-// OpenSSH demands of its keys.
-Botan::secure_vector<std::uint8_t> readKeyFile(const std::string& path) {
-  const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) throw fileError(path, errno == ELOOP ? "is a symbolic link" : "cannot open");
-  struct Closer {
-    int fd;
-    ~Closer() { close(fd); }
-  } closer{fd};
-  struct stat info {};
-  if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) throw fileError(path, "not a regular file");
-  if ((info.st_mode & (S_IRWXG | S_IRWXO)) != 0) throw fileError(path, "is accessible by group or others; chmod 600 it");
-  if (info.st_uid != geteuid()) throw fileError(path, "is not owned by the user running this process");
-  Botan::secure_vector<std::uint8_t> data(kMaxFileSize + 1);
-  std::size_t size = 0;
-  while (size < data.size()) {
-    const auto n = read(fd, data.data() + size, data.size() - size);
-    if (n < 0) throw fileError(path, "read error");
-    if (n == 0) break;
-    size += static_cast<std::size_t>(n);
-  }
-  if (size > kMaxFileSize) throw fileError(path, "file too large");
-  data.resize(size);
-  return data;
-}
-
 }  // namespace
 
 Botan::secure_vector<std::uint8_t> readPrivateKeyPem(const std::string& path) {
-  const auto text = readKeyFile(path);
+  const auto text = readOwnerOnlyFile(path, "private key file");
   // Botan's own messages are not passed on: we only promise what ours contain.
   Botan::secure_vector<std::uint8_t> der;
   try {

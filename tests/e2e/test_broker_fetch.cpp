@@ -14,11 +14,13 @@ const std::string kCredentials =
     R"("nested":{"scopes":["a","b"],"ok":true,"none":null},"unicode":"h\u00e9llo \u2713"})";
 
 /// A tenant with a gmail connection "inbox" (kCredentials) granted to one runtime with
-/// send_mail and read_mail.
+/// send_mail and read_mail. It is an api_key connection: those come back exactly as stored
+/// (oauth2 ones are refreshed and lose their refresh token on the way out: test_oauth_*.cpp).
 struct Granted {
   BrokerStack s;
   Tenant t = s.newTenant();
-  std::string connection = s.createConnection(t, connectionBody("gmail", "inbox", kCredentials));
+  std::string connection =
+      s.createConnection(t, R"({"auth_type":"api_key",)" + connectionBody("gmail", "inbox", kCredentials).substr(1));
   Runtime runtime = s.grantedRuntime(t, connection, R"(["send_mail","read_mail"])");
 };
 

@@ -1,0 +1,46 @@
+#pragma once
+// One refresh at a provider's token endpoint (RFC 6749 section 6), with timeouts.
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "broker/oauth/providers.hpp"
+
+namespace hydra::broker::oauth {
+
+struct TokenGrant {
+  std::string access_token, token_type;
+  std::optional<double> expires_in;
+  std::optional<std::string> refresh_token;  // absent: keep the old one
+};
+
+/// The provider refused the refresh token or the client (400/401, e.g. invalid_grant):
+/// retrying cannot help.
+struct RefreshRejected : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// Timeouts, refused connections, 5xx, 429: worth another try later. `maybe_consumed` is set
+/// when the request may have reached the provider without its answer reaching us: a provider
+/// that rotates refresh tokens may then have used the token up.
+struct RefreshUnavailable : std::runtime_error {
+  RefreshUnavailable(const std::string& what, bool maybe_consumed)
+      : std::runtime_error(what), maybe_consumed(maybe_consumed) {}
+  bool maybe_consumed;
+};
+
+struct ClientCredentials {
+  std::string client_id, client_secret;
+};
+
+/// Sets up TLS for token requests (certificate verification against the system's CAs, an
+/// invalid certificate is refused). Call once before the first request.
+void initializeTls();
+
+/// Posts grant_type=refresh_token within `timeout` (connect, send and each receive).
+TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
+                          std::chrono::milliseconds timeout);
+
+}  // namespace hydra::broker::oauth

@@ -1,0 +1,85 @@
+#pragma once
+// Keeps oauth2 access tokens fresh. The broker is the only process that can read refresh
+// tokens, so it refreshes them: on a fetch whose token expires within the skew, and ahead of
+// time from a background loop (refresh_loop.hpp).
+//
+// Exactly one refresh per connection at a time: within a process, concurrent callers share
+// one attempt; across broker processes, the attempt holds the connection's secret row locked
+// (SELECT ... FOR UPDATE) from reading the refresh token until the new tokens are committed,
+// and a process that waited re-reads the row and finds it fresh. Rotated refresh tokens are
+// therefore committed before anything is returned, and a refresh token is never sent twice
+// except to retry an answer that proved it unused (5xx, 429, refused connection).
+
+#include <chrono>
+#include <ctime>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "broker/oauth/providers.hpp"
+#include "broker/services/audit_trail.hpp"
+#include "shared/crypto/open.hpp"
+#include "shared/crypto/seal.hpp"
+#include "shared/db/pool.hpp"
+
+namespace hydra::broker {
+
+struct RefreshSettings {
+  std::chrono::seconds skew{120};   // HYDRA_REFRESH_SKEW_SECONDS
+  std::chrono::seconds ahead{900};  // HYDRA_REFRESH_AHEAD_SECONDS
+  std::chrono::seconds budget{10};  // all attempts of one refresh, together
+};
+
+/// The connection a refresh is for, and who asked (for the audit trail).
+struct RefreshTarget {
+  std::string connection_id, customer_id, provider;
+  AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
+};
+
+struct RefreshOutcome {
+  enum class Kind { kFresh, kUnchanged, kBroken, kUnavailable } kind = Kind::kUnchanged;
+  std::string credentials_json;  // kFresh: the stored credentials after the refresh
+  std::string message;           // kBroken / kUnavailable: why
+};
+
+class Refresher {
+ public:
+  Refresher(hydra::db::Pool& pool, const crypto::Opener& opener, const crypto::Sealer& sealer,
+            const oauth::ProviderRegistry& providers, AuditTrail& audit, RefreshSettings settings)
+      : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), audit_(audit), settings_(settings) {}
+
+  /// The credentials a fetch may release: `credentials_json` if fresh enough, else refreshed
+  /// ones. Throws http::ApiError: 409 when the connection is broken (invalid_grant) or has
+  /// expired with no refresh token (both also recorded on the connection), 503 when the
+  /// provider is unavailable and the old token has expired.
+  std::string freshForFetch(const RefreshTarget& target, const std::string& credentials_json);
+
+  /// Background refresh of a token expiring within the ahead window.
+  RefreshOutcome refreshAhead(const RefreshTarget& target);
+
+  const RefreshSettings& settings() const { return settings_; }
+
+ private:
+  /// One attempt per connection at a time in this process; concurrent callers share it.
+  RefreshOutcome refreshShared(const RefreshTarget& target, std::chrono::seconds due_within);
+  /// The attempt itself, holding the secret row locked.
+  RefreshOutcome refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within);
+  void recordAttempt(const RefreshTarget& target, const RefreshOutcome& outcome);
+
+  hydra::db::Pool& pool_;
+  const crypto::Opener& opener_;
+  const crypto::Sealer& sealer_;
+  const oauth::ProviderRegistry& providers_;
+  AuditTrail& audit_;
+  const RefreshSettings settings_;
+
+  std::mutex mutex_;
+  std::map<std::string, std::shared_future<RefreshOutcome>> in_flight_;
+};
+
+/// The oauth2 credentials a runtime may see: everything but refresh_token and client_secret.
+std::string releasableCredentials(const std::string& credentials_json);
+
+}  // namespace hydra::broker

@@ -1,0 +1,81 @@
+#include "shared/oauth/token_fields.hpp"
+
+#include <Poco/DateTime.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/Exception.h>
+#include <Poco/Timestamp.h>
+
+#include "shared/http/errors.hpp"
+#include "shared/json/reader.hpp"
+#include "shared/json/writer.hpp"
+
+namespace hydra::oauth {
+namespace {
+
+// Unix seconds that Poco and every provider can represent (1970 .. 9999).
+constexpr double kMaxSeconds = 253402300799.0;
+
+[[noreturn]] void refuse(const char* field, const std::string& msg, const std::string& type) {
+  throw http::ValidationError({{{"body", "credentials", field}, msg, type}});
+}
+
+}  // namespace
+
+std::string formatTime(std::time_t t) {
+  return Poco::DateTimeFormatter::format(Poco::Timestamp::fromEpochTime(t), "%Y-%m-%dT%H:%M:%SZ");
+}
+
+std::optional<std::time_t> parseTime(std::string_view text) {
+  try {
+    int tz = 0;
+    Poco::DateTime parsed;
+    if (!Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FRAC_FORMAT, std::string(text), parsed, tz) &&
+        !Poco::DateTimeParser::tryParse(Poco::DateTimeFormat::ISO8601_FORMAT, std::string(text), parsed, tz)) {
+      return std::nullopt;
+    }
+    parsed.makeUTC(tz);
+    return parsed.timestamp().epochTime();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+NormalizedCredentials normalizeCredentials(const std::string& credentials_json, std::time_t now) {
+  rapidjson::Document doc;
+  // Our own serialisation, so valid; full precision so other numbers come back unchanged.
+  doc.Parse<rapidjson::kParseFullPrecisionFlag>(credentials_json.c_str(), credentials_json.size());
+  NormalizedCredentials out;
+
+  std::optional<double> expires_at;
+  if (const auto in = doc.FindMember("expires_in"); in != doc.MemberEnd()) {
+    if (!in->value.IsNumber() || in->value.GetDouble() < 0 || in->value.GetDouble() > kMaxSeconds) {
+      refuse("expires_in", "Input should be a number of seconds", "float_type");
+    }
+    expires_at = static_cast<double>(now) + in->value.GetDouble();
+    doc.RemoveMember("expires_in");
+  }
+  if (const auto at = doc.FindMember("expires_at"); at != doc.MemberEnd() && !expires_at) {
+    if (at->value.IsNumber() && at->value.GetDouble() >= 0 && at->value.GetDouble() <= kMaxSeconds) {
+      expires_at = at->value.GetDouble();
+    } else if (at->value.IsString()) {
+      const auto parsed = parseTime(std::string_view(at->value.GetString(), at->value.GetStringLength()));
+      if (!parsed) refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_parsing");
+      expires_at = static_cast<double>(*parsed);
+    } else {
+      refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_type");
+    }
+  }
+  if (expires_at) {
+    out.expires_at = static_cast<std::time_t>(*expires_at);
+    const auto text = formatTime(*out.expires_at);
+    doc.RemoveMember("expires_at");
+    doc.AddMember("expires_at", rapidjson::Value(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), doc.GetAllocator()),
+                  doc.GetAllocator());
+  }
+  out.credentials_json = json::toString(doc);
+  return out;
+}
+
+}  // namespace hydra::oauth
