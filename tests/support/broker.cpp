@@ -75,11 +75,18 @@ std::string sealingKeyId(const ControlPlane& control_plane) {
   return capture(control_plane.log(), sealing, "sealing key");
 }
 
-BrokerStack::BrokerStack()
+BrokerStack::BrokerStack(const Environment& settings)
     : Stack("hydracore_control_plane"),
       keys(testKeyFiles(key_dir)),
-      broker(db.urlAs("hydracore_broker"), {keys.private_key}),
+      broker_settings(settings),
+      broker(brokerEnvironment()),
       runtime(broker.port()) {}
+
+Environment BrokerStack::brokerEnvironment() const {
+  auto env = Broker::environment(db.urlAs("hydracore_broker"), {keys.private_key});
+  for (const auto& [name, value] : broker_settings) env[name] = value;
+  return env;
+}
 
 Runtime BrokerStack::newProxyKey(const Tenant& tenant, const std::string& instance_id, const std::string& body) const {
   const auto r = as(tenant, "POST", tenant.path() + "/instances/" + instance_id + "/proxy-keys", body);

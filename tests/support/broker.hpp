@@ -66,10 +66,16 @@ Response fetchFrom(const HttpClient& broker, const std::string& instance_id, con
 /// broker as hydracore_broker holding the test key, and shortcuts for the runtime's calls.
 class BrokerStack : public Stack {
  public:
-  BrokerStack();
+  BrokerStack() : BrokerStack(Environment{}) {}
+  /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables.
+  explicit BrokerStack(const Environment& settings);
+
+  /// The environment the broker was started with (to start another one like it).
+  Environment brokerEnvironment() const;
 
   TempDir key_dir;
   KeyFiles keys;
+  Environment broker_settings;  // what the constructor was given (declared before broker: it starts with them)
   Broker broker;
   HttpClient runtime;  // talks to the broker
 

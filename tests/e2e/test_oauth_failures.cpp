@@ -1,0 +1,165 @@
+// OAuth2 token refresh (issue 4) when it cannot succeed: a dead grant (invalid_grant) breaks
+// the connection until its credentials are replaced; a slow, failing or rate-limiting provider
+// costs a bounded wait and never breaks it; a token without refresh token expires; an
+// unknown provider is never called.
+#include <doctest/doctest.h>
+
+#include <regex>
+#include <thread>
+
+#include "tests/support/oauth_fixture.hpp"
+
+using namespace hydra::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string status(const OAuthStack& s, const OAuthConnection& c) { return text(s.connection(c).json, "status"); }
+
+/// A fetch and how long it took.
+struct Timed {
+  Response response;
+  std::chrono::steady_clock::duration took{};
+};
+
+/// While the provider behaves as `mock_settings` say (a transient failure): a connection whose
+/// token is due but still valid gets its old token, one whose token has expired gets 503 with
+/// Retry-After, both within a bounded time, both stay active; once the provider recovers, the
+/// expired one is refreshed.
+void checkTransientFailure(const std::string& mock_settings) {
+  // The loop may retry with backoff meanwhile; only what the fetches see is checked.
+  OAuthStack s(quietLoop());
+  s.mock.configure(R"({"rotate":false})");  // a slow answer that lands late invalidates nothing
+  s.mock.seed({"rt-valid", "rt-expired"});
+  const auto valid = s.connect(oauthCredentials("at-still-valid", "rt-valid", now() + 60), "valid");
+  const auto expired = s.connect(oauthCredentials("at-expired", "rt-expired", now() - 60), "expired");
+  s.mock.configure(mock_settings);
+
+  std::vector<Timed> fetched(2);
+  concurrently(2, [&](std::size_t i) {
+    const auto start = std::chrono::steady_clock::now();
+    fetched[i].response = s.fetch(i == 0 ? valid : expired);
+    fetched[i].took = std::chrono::steady_clock::now() - start;
+  });
+  const auto& [still_valid, valid_took] = fetched[0];
+  const auto& [too_late, expired_took] = fetched[1];
+  CHECK(s.mock.calls() >= 1);  // the provider was asked
+  CHECK(valid_took < 15s);
+  CHECK(expired_took < 15s);
+
+  REQUIRE_MESSAGE(still_valid.status == 200, still_valid.body);
+  CHECK(accessToken(still_valid) == "at-still-valid");
+  CHECK(refusal(too_late, 503) == "");
+  const auto retry_after = too_late.header("Retry-After").value_or("");
+  CAPTURE(retry_after);
+  CHECK(std::regex_match(retry_after, std::regex(R"([1-9]\d*|\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT)")));
+  CHECK(too_late.body.find("at-expired") == std::string::npos);
+  CHECK(status(s, valid) == "active");
+  CHECK(status(s, expired) == "active");
+  CHECK(s.auditCount("refresh_failed", expired.id) >= 1);
+
+  // The provider is back: the next fetches refresh (allowing for a backoff the broker keeps).
+  s.mock.configure(R"({"mode":"normal","delay_ms":0,"mode_calls":0})");
+  std::string fresh;
+  const auto recovered = eventually(
+      [&] {
+        const auto r = s.fetch(expired);
+        if (r.status == 200) fresh = accessToken(r);
+        return r.status == 200;
+      },
+      20s);
+  REQUIRE(recovered);
+  CHECK(fresh == s.mock.list("issued_access_tokens").back());
+  CHECK(status(s, expired) == "active");
+  CHECK(s.mock.counter("invalid_refresh_tokens") == 0);
+}
+
+}  // namespace
+
+TEST_CASE("oauth: invalid_grant marks the connection error with a message and 409 without further calls until a PATCH") {
+  OAuthStack s(Environment{{"HYDRA_REFRESH_INTERVAL_SECONDS", "1"}});  // the loop must not call either
+  // A refresh token the provider never issued (or revoked): invalid_grant.
+  const auto c = s.connect(oauthCredentials("at-dead", "rt-revoked-" + randomToken(8), now() - 60));
+  const auto first = s.fetch(c);
+  REQUIRE(refusal(first, 409) == "");
+  CHECK(s.mock.calls() == 1);
+  CHECK(first.body.find("at-dead") == std::string::npos);
+  const auto shown = s.connection(c);
+  CHECK(text(shown.json, "status") == "error");
+  const auto message = textOrNull(shown.json, "error_message");
+  CHECK(message != "null");
+  CHECK_FALSE(message.empty());
+  CHECK(errorDetail(first).find(message) != std::string::npos);
+
+  for (int i = 0; i < 3; ++i) {
+    const auto again = s.fetch(c);
+    CHECK(refusal(again, 409) == "");
+    CHECK(errorDetail(again).find(message) != std::string::npos);
+  }
+  std::this_thread::sleep_for(2500ms);  // a few rounds of the background loop
+  CHECK(s.mock.calls() == 1);
+  CHECK(text(s.connection(c).json, "status") == "error");
+
+  // The customer reconnects: new credentials, active again, refreshed on the next fetch.
+  s.mock.seed({"rt-reconnected"});
+  const auto patched = s.patchCredentials(c, oauthCredentials("at-reconnected-old", "rt-reconnected", now() - 60));
+  REQUIRE_MESSAGE(patched.status == 200, patched.body);
+  CHECK(text(patched.json, "status") == "active");
+  CHECK(text(s.connection(c).json, "status") == "active");
+  CHECK(textOrNull(s.connection(c).json, "error_message") == "null");
+  const auto fetched = s.fetch(c);
+  REQUIRE_MESSAGE(fetched.status == 200, fetched.body);
+  CHECK(accessToken(fetched) == s.mock.list("issued_access_tokens").at(0));
+  CHECK(s.mock.calls() == 2);
+}
+
+TEST_CASE("oauth: a provider answering 500 costs a bounded wait, the old token while valid, then 503") {
+  checkTransientFailure(R"({"mode":"500"})");
+}
+
+TEST_CASE("oauth: a provider answering 429 costs a bounded wait, the old token while valid, then 503") {
+  checkTransientFailure(R"({"mode":"429"})");
+}
+
+TEST_CASE("oauth: a provider that does not answer in time costs a bounded wait, the old token while valid, then 503") {
+  checkTransientFailure(R"({"mode":"slow","delay_ms":25000})");
+}
+
+TEST_CASE("oauth: a provider failing once then answering is retried within the same fetch") {
+  OAuthStack s(quietLoop());
+  s.mock.seed({"rt-flaky"});
+  const auto c = s.connect(oauthCredentials("at-flaky-old", "rt-flaky", now() - 60));
+  s.mock.configure(R"({"mode":"500","mode_calls":1})");
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = s.fetch(c);
+  CHECK(std::chrono::steady_clock::now() - start < 15s);
+  REQUIRE_MESSAGE(r.status == 200, r.body);
+  CHECK(s.mock.calls() == 2);
+  CHECK(accessToken(r) == s.mock.list("issued_access_tokens").at(0));
+  CHECK(status(s, c) == "active");
+}
+
+TEST_CASE("oauth: an expired token without a refresh token makes the connection expired and the fetch 409") {
+  OAuthStack s(quietLoop());
+  const auto c = s.connect(oauthCredentials("at-no-refresh", "", now() - 60));
+  const auto r = s.fetch(c);
+  CHECK(refusal(r, 409) == "");
+  CHECK(r.body.find("at-no-refresh") == std::string::npos);
+  CHECK(status(s, c) == "expired");
+  CHECK(refusal(s.fetch(c), 409) == "");
+  CHECK(s.mock.calls() == 0);
+}
+
+TEST_CASE("oauth: an unknown provider with a refresh due returns the credentials as they are and calls nobody") {
+  OAuthStack s(Environment{{"HYDRA_REFRESH_INTERVAL_SECONDS", "1"}});
+  const auto c = s.connect(oauthCredentials("at-unknown-provider", "rt-unknown-provider", now() - 60), "crm", "acme_crm");
+  const auto r = s.fetch(c);
+  CHECK(accessToken(r) == "at-unknown-provider");
+  CHECK(r.body.find("rt-unknown-provider") == std::string::npos);
+  std::this_thread::sleep_for(1500ms);  // the background loop does not call anyone either
+  CHECK(accessToken(s.fetch(c)) == "at-unknown-provider");
+  CHECK(s.mock.calls() == 0);
+  // The log says why it was not refreshed.
+  const auto log = s.broker.log();
+  CHECK((log.find("acme_crm") != std::string::npos || log.find(c.id) != std::string::npos));
+}
