@@ -4,6 +4,7 @@
 // unknown provider is never called.
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <regex>
 #include <thread>
 
@@ -16,11 +17,23 @@ namespace {
 
 std::string status(const OAuthStack& s, const OAuthConnection& c) { return text(s.connection(c).json, "status"); }
 
-/// A fetch and how long it took.
+/// A fetch and how long it took; a fetch the client gave up on (15 s) is status 0 with the
+/// exception's text as body.
 struct Timed {
   Response response;
   std::chrono::steady_clock::duration took{};
 };
+Timed timed(const std::function<Response()>& fetch) {
+  Timed out;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    out.response = fetch();
+  } catch (const std::exception& e) {
+    out.response.body = std::string("no answer: ") + e.what();
+  }
+  out.took = std::chrono::steady_clock::now() - start;
+  return out;
+}
 
 /// While the provider behaves as `mock_settings` say (a transient failure): a connection whose
 /// token is due but still valid gets its old token, one whose token has expired gets 503 with
@@ -36,11 +49,7 @@ void checkTransientFailure(const std::string& mock_settings) {
   s.mock.configure(mock_settings);
 
   std::vector<Timed> fetched(2);
-  concurrently(2, [&](std::size_t i) {
-    const auto start = std::chrono::steady_clock::now();
-    fetched[i].response = s.fetch(i == 0 ? valid : expired);
-    fetched[i].took = std::chrono::steady_clock::now() - start;
-  });
+  concurrently(2, [&](std::size_t i) { fetched[i] = timed([&] { return s.fetch(i == 0 ? valid : expired); }); });
   const auto& [still_valid, valid_took] = fetched[0];
   const auto& [too_late, expired_took] = fetched[1];
   CHECK(s.mock.calls() >= 1);  // the provider was asked
@@ -148,6 +157,13 @@ TEST_CASE("oauth: an expired token without a refresh token makes the connection 
   CHECK(status(s, c) == "expired");
   CHECK(refusal(s.fetch(c), 409) == "");
   CHECK(s.mock.calls() == 0);
+
+  // New credentials make it active again.
+  s.mock.seed({"rt-now-with-refresh"});
+  REQUIRE(s.patchCredentials(c, oauthCredentials("at-patched", "rt-now-with-refresh", now() - 60)).status == 200);
+  CHECK(status(s, c) == "active");
+  const auto refreshed = s.fetch(c);
+  CHECK(accessToken(refreshed) == s.mock.list("issued_access_tokens").at(0));
 }
 
 TEST_CASE("oauth: an unknown provider with a refresh due returns the credentials as they are and calls nobody") {
@@ -162,4 +178,54 @@ TEST_CASE("oauth: an unknown provider with a refresh due returns the credentials
   // The log says why it was not refreshed.
   const auto log = s.broker.log();
   CHECK((log.find("acme_crm") != std::string::npos || log.find(c.id) != std::string::npos));
+}
+
+TEST_CASE("oauth: a provider refusing the OAuth client (invalid_client) does not mark the connection broken") {
+  // Only invalid_grant for the stored refresh token breaks a connection: a wrong client secret
+  // in the operator's registry is not the customer's grant dying.
+  OAuthStack s(quietLoop());
+  const auto& registry = s.provider(kMockProvider);
+  s.mock.configure(R"({"client_auth":"post","client_id":")" + registry.client_id +
+                   R"(","client_secret":"not-the-registry-secret"})");
+  s.mock.seed({"rt-good-grant"});
+  const auto c = s.connect(oauthCredentials("at-client-refused", "rt-good-grant", now() - 60));
+  const auto refused = s.fetch(c);
+  CHECK(refused.status != 200);
+  CHECK(s.mock.counter("client_auth_failures") >= 1);
+  CHECK(textOrNull(s.connection(c).json, "error_message") == "null");
+  REQUIRE(status(s, c) == "active");
+
+  // The operator fixes the client: the same grant refreshes.
+  s.mock.configure(R"({"client_secret":")" + registry.client_secret + R"("})");
+  std::string fresh;
+  CHECK(eventually(
+      [&] {
+        const auto r = s.fetch(c);
+        if (r.status == 200) fresh = accessToken(r);
+        return r.status == 200;
+      },
+      20s));
+  CHECK(fresh == s.mock.list("issued_access_tokens").at(0));
+}
+
+TEST_CASE("oauth: with three brokers and a failing provider a fetch through any still answers within a bounded time") {
+  OAuthStack s(quietLoop());
+  const auto second = s.anotherBroker(), third = s.anotherBroker();
+  const std::vector<HttpClient> brokers{s.runtime, HttpClient(second->port()), HttpClient(third->port())};
+  s.mock.seed({"rt-outage"});
+  const auto c = s.connect(oauthCredentials("at-outage", "rt-outage", now() - 60));
+  s.mock.configure(R"({"mode":"500"})");
+
+  std::vector<Timed> fetched(brokers.size());
+  concurrently(brokers.size(), [&](std::size_t i) {
+    fetched[i] = timed([&] { return fetchFrom(brokers[i], c.runtime.instance_id, c.runtime.proxy_key, c.query()); });
+  });
+  for (std::size_t i = 0; i < fetched.size(); ++i) {
+    CAPTURE(i);
+    CAPTURE(std::chrono::duration_cast<std::chrono::milliseconds>(fetched[i].took).count());
+    CHECK(refusal(fetched[i].response, 503) == "");
+    CHECK(fetched[i].took < 15s);
+  }
+  CHECK(status(s, c) == "active");
+  CHECK(s.mock.counter("max_concurrent_calls") == 1);
 }

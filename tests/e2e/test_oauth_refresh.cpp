@@ -32,6 +32,15 @@ rapidjson::Document parsed(const std::string& json) {
   return doc;
 }
 
+/// The outcomes of the audit events with this request id.
+std::multiset<std::string> outcomesOf(const Response& events, const std::string& request_id) {
+  std::multiset<std::string> out;
+  for (const auto* e : items(member(events.json, "events"))) {
+    if (text(*e, "request_id") == request_id) out.insert(text(*e, "outcome"));
+  }
+  return out;
+}
+
 /// `t` is within `slack` seconds of `expected`.
 bool near(std::time_t t, std::time_t expected, std::time_t slack = 30) { return t > expected - slack && t < expected + slack; }
 
@@ -191,7 +200,8 @@ TEST_CASE("oauth: refresh attempts are recorded in the audit trail as refreshed 
   REQUIRE(ok.status == 200);
   CHECK(e.s.auditCount("refreshed", e.c.id) == 1);
   CHECK(e.s.auditCount("refresh_failed", e.c.id) == 0);
-  CHECK(text(eventFor(e.s.auditEvents(e.s.tenant), requestId(ok)), "outcome") == "allowed");
+  // The refresh a fetch made carries the fetch's request id, beside the fetch's own record.
+  CHECK(outcomesOf(e.s.auditEvents(e.s.tenant), requestId(ok)) == std::multiset<std::string>{"allowed", "refreshed"});
 
   // A refresh token the provider does not know: invalid_grant.
   const auto dead = e.s.connect(oauthCredentials("at-dead", "rt-unknown-" + randomToken(8), now() - 60), "dead");
@@ -200,8 +210,43 @@ TEST_CASE("oauth: refresh attempts are recorded in the audit trail as refreshed 
   CHECK(e.s.auditCount("refresh_failed", dead.id) == 1);
   CHECK(e.s.auditCount("refreshed", dead.id) == 0);
   const auto events = e.s.auditEvents(e.s.tenant);
-  const auto outcome = text(eventFor(events, requestId(refused)), "outcome");
-  CHECK((outcome == "denied" || outcome == "error"));
+  const auto outcomes = outcomesOf(events, requestId(refused));
+  CAPTURE(events.body);
+  CHECK(outcomes.size() == 2);
+  CHECK(outcomes.count("refresh_failed") == 1);
+  CHECK(outcomes.count("denied") + outcomes.count("error") == 1);
   for (const auto& token : e.s.mock.list("presented_refresh_tokens")) CHECK(events.body.find(token) == std::string::npos);
   CHECK(events.body.find(e.s.mock.list("valid_refresh_tokens").at(0)) == std::string::npos);
+}
+
+TEST_CASE("oauth: refreshed credentials are stored under the broker's current key") {
+  Expired e;
+  // The control plane sealed to the test key; this broker's current key is a new one, the
+  // test key an older one it still opens.
+  const auto next = newKeyFiles(e.s.key_dir, "next");
+  auto env = e.s.brokerEnvironment();
+  env["HYDRA_BROKER_PRIVATE_KEYS"] = next.private_key + "," + e.s.keys.private_key;
+  const Broker rotated(env);
+  REQUIRE(storedSecret(e.s.db, e.c.id).key_id == sealingKeyId(e.s.server));
+  REQUIRE(rotated.currentKeyId() != sealingKeyId(e.s.server));
+
+  const auto r = fetchFrom(HttpClient(rotated.port()), e.c.runtime.instance_id, e.c.runtime.proxy_key, e.c.query());
+  CHECK(accessToken(r) == e.s.mock.list("issued_access_tokens").at(0));
+  CHECK(storedSecret(e.s.db, e.c.id).key_id == rotated.currentKeyId());
+}
+
+TEST_CASE("oauth: the background loop backs off from a provider that keeps failing") {
+  OAuthStack s(Environment{{"HYDRA_REFRESH_INTERVAL_SECONDS", "1"}, {"HYDRA_REFRESH_AHEAD_SECONDS", "600"}});
+  s.mock.configure(R"({"mode":"500"})");
+  s.mock.seed({"rt-backoff"});
+  const auto c = s.connect(oauthCredentials("at-backoff", "rt-backoff", now() + 300));
+  // The loop's first attempt (with its own bounded retries) ends recorded as failed.
+  REQUIRE(eventually([&] { return s.auditCount("refresh_failed", c.id) >= 1; }, 15s));
+  const auto after_first = s.mock.calls();
+  CHECK(after_first >= 1);
+  // Looking every second, it does not try again at once.
+  std::this_thread::sleep_for(4s);
+  CHECK(s.mock.calls() == after_first);
+  CHECK(s.auditCount("refresh_failed", c.id) == 1);
+  CHECK(text(s.connection(c).json, "status") == "active");
 }

@@ -181,3 +181,32 @@ TEST_CASE("oauth: a fetch response never contains the refresh token or a client 
     CHECK(events.find(secret) == std::string::npos);
   }
 }
+
+TEST_CASE("oauth: an https token endpoint whose certificate the broker does not trust is never sent a refresh token") {
+  TempDir tls;
+  const auto files = selfSignedCertificate(tls);
+  const MockOAuth untrusted({"--tls-cert", files.certificate, "--tls-key", files.key});
+  ProviderEntry entry{kMockProvider};
+  entry.token_url = untrusted.tokenUrl();
+  REQUIRE(entry.token_url.rfind("https://127.0.0.1:", 0) == 0);
+  OAuthStack s(quietLoop(), {entry});
+  const auto c = s.connect(oauthCredentials("at-tls", "rt-tls-canary", now() - 60));
+  const auto r = s.fetch(c);
+  CHECK(r.status != 200);
+  CHECK(r.body.find("rt-tls-canary") == std::string::npos);
+
+  // The mock's counter, read (and then moved) by a client that skips verification: the broker
+  // never got as far as a request.
+  const auto base = "https://127.0.0.1:" + std::to_string(untrusted.port());
+  const auto tokenCalls = [&] {
+    const auto got = run("/usr/bin/curl", {"-sk", base + "/admin/state"}, {});
+    rapidjson::Document state;
+    state.Parse(got.out.c_str());
+    if (state.HasParseError() || !state.IsObject()) throw std::runtime_error("mock state: " + got.out + got.err);
+    return member(state, "token_calls").GetInt64();
+  };
+  CHECK(tokenCalls() == 0);
+  REQUIRE(run("/usr/bin/curl", {"-sk", "-d", "grant_type=refresh_token&refresh_token=x", base + "/token"}, {}).exit_code ==
+          0);
+  CHECK(tokenCalls() == 1);
+}

@@ -1,10 +1,12 @@
 // hydra-mock-oauth: a mock OAuth 2.0 token endpoint (RFC 6749 section 6) on loopback, for the
 // token refresh tests. Started as a child process by tests/support/oauth_fixture.cpp.
 //
-//   hydra-mock-oauth [--port N]     (0, the default: any free port)
+//   hydra-mock-oauth [--port N] [--tls-cert PEM --tls-key PEM]
 //
-// The first line on stdout is "listening on 127.0.0.1:<port>". SIGTERM or SIGINT stops it
-// (requests in a slow answer are cut short) with exit code 0.
+// --port 0, the default: any free port. With a certificate and key it serves HTTPS (for the
+// test that a certificate the broker does not trust is refused). The first line on stdout is
+// "listening on 127.0.0.1:<port>". SIGTERM or SIGINT stops it (requests in a slow answer are
+// cut short) with exit code 0.
 //
 // POST /token  grant_type=refresh_token&refresh_token=...  (application/x-www-form-urlencoded)
 //   200 {"access_token","token_type","expires_in","refresh_token"?}: a valid refresh token.
@@ -48,6 +50,9 @@
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
@@ -473,12 +478,17 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 
 int main(int argc, char** argv) {
   int port = 0;
+  std::string tls_cert, tls_key;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--port" && i + 1 < argc) {
       port = std::atoi(argv[++i]);
+    } else if (arg == "--tls-cert" && i + 1 < argc) {
+      tls_cert = argv[++i];
+    } else if (arg == "--tls-key" && i + 1 < argc) {
+      tls_key = argv[++i];
     } else {
-      std::cerr << "usage: hydra-mock-oauth [--port N]\n";
+      std::cerr << "usage: hydra-mock-oauth [--port N] [--tls-cert PEM --tls-key PEM]\n";
       return 2;
     }
   }
@@ -492,7 +502,16 @@ int main(int argc, char** argv) {
 
   try {
     Mock mock;
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", static_cast<Poco::UInt16>(port)));
+    const Poco::Net::SocketAddress address("127.0.0.1", static_cast<Poco::UInt16>(port));
+    Poco::Net::ServerSocket socket;
+    if (tls_cert.empty()) {
+      socket = Poco::Net::ServerSocket(address);
+    } else {
+      Poco::Net::initializeSSL();
+      Poco::Net::Context::Ptr context =
+          new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls_key, tls_cert, "", Poco::Net::Context::VERIFY_NONE);
+      socket = Poco::Net::SecureServerSocket(address, 64, context);
+    }
     Poco::ThreadPool pool(2, 64);
     auto params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(64);

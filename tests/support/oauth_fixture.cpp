@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <exception>
 #include <fstream>
@@ -44,7 +45,9 @@ const char* const kMockProvider = "mockprov";
 
 std::string mockOAuthBinary() { return HYDRA_MOCK_OAUTH_BIN; }
 
-MockOAuth::MockOAuth() : child_(mockOAuthBinary(), {"--port", "0"}, {}) {
+MockOAuth::MockOAuth(const std::vector<std::string>& args)
+    : child_(mockOAuthBinary(), args, {}),
+      scheme_(std::find(args.begin(), args.end(), "--tls-cert") == args.end() ? "http" : "https") {
   static const std::regex listening(R"(^listening on 127\.0\.0\.1:(\d+)\n)");
   std::smatch match;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -60,7 +63,7 @@ MockOAuth::MockOAuth() : child_(mockOAuthBinary(), {"--port", "0"}, {}) {
   port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
 }
 
-std::string MockOAuth::tokenUrl() const { return "http://127.0.0.1:" + std::to_string(port_) + "/token"; }
+std::string MockOAuth::tokenUrl() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_) + "/token"; }
 
 void MockOAuth::configure(const std::string& settings) const {
   expectStatus(HttpClient(port_).request("POST", "/admin/config", settings), 200, "mock config " + settings);
@@ -94,6 +97,16 @@ std::vector<std::string> MockOAuth::list(const char* name) const {
     out.emplace_back(v->GetString());
   }
   return out;
+}
+
+TlsFiles selfSignedCertificate(const TempDir& dir) {
+  TlsFiles files{dir.path("tls-cert.pem"), dir.path("tls-key.pem")};
+  const auto made = run("/usr/bin/openssl",
+                        {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", files.key, "-out", files.certificate},
+                        {});
+  if (made.exit_code != 0) throw std::runtime_error("openssl req failed: " + made.err);
+  return files;
 }
 
 std::string writeProvidersFile(const TempDir& dir, std::vector<ProviderEntry>& providers,

@@ -18,13 +18,14 @@ namespace hydra::test {
 std::string mockOAuthBinary();
 
 /// hydra-mock-oauth on a free loopback port, and its admin endpoints (each throws unless
-/// the mock answers 200).
+/// the mock answers 200; plain http only).
 class MockOAuth {
  public:
-  MockOAuth();
+  /// `args`: more arguments, e.g. --tls-cert/--tls-key to serve https.
+  explicit MockOAuth(const std::vector<std::string>& args = {});
 
   std::uint16_t port() const { return port_; }
-  /// http://127.0.0.1:<port>/token
+  /// http://127.0.0.1:<port>/token (https with a certificate)
   std::string tokenUrl() const;
 
   /// POST /admin/config with a JSON object of settings (see mock_oauth.cpp).
@@ -45,8 +46,15 @@ class MockOAuth {
 
  private:
   ChildProcess child_;
+  std::string scheme_;
   std::uint16_t port_ = 0;
 };
+
+/// A self-signed certificate for 127.0.0.1 and its key (openssl), as files in `dir`.
+struct TlsFiles {
+  std::string certificate, key;
+};
+TlsFiles selfSignedCertificate(const TempDir& dir);
 
 /// One entry of the broker's provider registry (HYDRA_PROVIDERS_FILE). An empty token_url
 /// means the mock's.
