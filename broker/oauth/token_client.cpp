@@ -96,8 +96,10 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   const std::string error = is_json ? field(doc, "error") : "";
   if (status == Poco::Net::HTTPResponse::HTTP_BAD_REQUEST || status == Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED) {
     const std::string description = is_json ? field(doc, "error_description") : "";
-    throw RefreshRejected((error.empty() ? "HTTP " + std::to_string(status) : error) +
-                          (description.empty() ? "" : ": " + description.substr(0, 200)));
+    const std::string what = (error.empty() ? "HTTP " + std::to_string(status) : error) +
+                             (description.empty() ? "" : ": " + description.substr(0, 200));
+    if (error.empty() || error == "invalid_grant") throw RefreshRejected(what);
+    throw ClientRejected(what);
   }
   // 5xx, 429, or a 200 without a token: the provider answered, so the token was not used up
   // unless it answered 200 (then rotation may have happened: treat it as possibly consumed).

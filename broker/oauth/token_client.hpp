@@ -16,9 +16,16 @@ struct TokenGrant {
   std::optional<std::string> refresh_token;  // absent: keep the old one
 };
 
-/// The provider refused the refresh token or the client (400/401, e.g. invalid_grant):
-/// retrying cannot help.
+/// The provider refused the refresh token (invalid_grant, or a 400/401 that names no other
+/// cause): the customer's grant is dead, and retrying cannot help.
 struct RefreshRejected : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The provider refused the request for another reason it named (invalid_client,
+/// unauthorized_client, ...): the OAuth client's configuration, not the customer's grant, is
+/// wrong. Retrying cannot help, and the connection is not to blame.
+struct ClientRejected : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 

@@ -128,12 +128,23 @@ RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono
 RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within) {
   RefreshOutcome outcome;
   bool attempted = false;
+  // One budget for waiting on another broker's refresh of this row and for our own attempts,
+  // so a fetch answers in bounded time even while the provider is failing.
+  const auto deadline = Clock::now() + settings_.budget;
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     // The provider is called inside this transaction (it holds the row); what it commits,
     // the new refresh token above all, must be durable before anything is returned.
-    tx.exec("SET LOCAL statement_timeout = '30s'; SET LOCAL synchronous_commit = on");
-    const auto rows = tx.exec_prepared("secret_lock_for_refresh", target.connection_id);
+    tx.exec("SET LOCAL statement_timeout = '30s'; SET LOCAL synchronous_commit = on; SET LOCAL lock_timeout = '" +
+            std::to_string(settings_.budget.count() * 1000) + "ms'");
+    pqxx::result rows;
+    try {
+      rows = tx.exec_prepared("secret_lock_for_refresh", target.connection_id);
+    } catch (const pqxx::sql_error& e) {
+      if (e.sqlstate() != "55P03") throw;  // lock_not_available: another broker is still at it
+      outcome = {Kind::kUnavailable, "", "another broker is refreshing this connection"};
+      return;
+    }
     if (rows.empty()) {
       outcome = {Kind::kBroken, "", "The connection no longer exists"};
       return;
@@ -175,10 +186,13 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
         text(doc, "client_secret").empty() ? provider->client_secret : text(doc, "client_secret")};
 
     attempted = true;
-    const auto deadline = Clock::now() + settings_.budget;
     auto backoff = std::chrono::milliseconds(250);
     while (true) {
       const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      if (remaining < std::chrono::milliseconds(500)) {
+        outcome = {Kind::kUnavailable, "", "no time left to ask the provider"};
+        return;
+      }
       try {
         const auto grant = oauth::requestRefresh(*provider, client, refresh_token, std::min<std::chrono::milliseconds>(remaining, kAttemptTimeout));
         setString(doc, "access_token", grant.access_token);
@@ -204,6 +218,12 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
         tx.exec_prepared("connection_mark_error", target.connection_id, message);
         tx.commit();
         outcome = {Kind::kBroken, "", message};
+        return;
+      } catch (const oauth::ClientRejected& e) {
+        // The operator's OAuth client is misconfigured: not the customer's grant's fault.
+        log::app().error("connection " + target.connection_id + ": the token endpoint of provider '" + target.provider +
+                         "' refused the OAuth client: " + e.what());
+        outcome = {Kind::kUnavailable, "", std::string("the provider refused the OAuth client: ") + e.what()};
         return;
       } catch (const oauth::RefreshUnavailable& e) {
         // Retry only what proved the token unused, and only within the budget.
