@@ -51,7 +51,7 @@ bool isDue(const rapidjson::Document& doc, std::chrono::seconds window) {
 }
 
 void setString(rapidjson::Document& doc, const char* field, const std::string& value) {
-  doc.RemoveMember(field);
+  doc.EraseMember(field);
   doc.AddMember(rapidjson::Value(field, doc.GetAllocator()),
                 rapidjson::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), doc.GetAllocator()),
                 doc.GetAllocator());
@@ -61,8 +61,8 @@ void setString(rapidjson::Document& doc, const char* field, const std::string& v
 
 std::string releasableCredentials(const std::string& credentials_json) {
   auto doc = parse(credentials_json);
-  doc.RemoveMember("refresh_token");
-  doc.RemoveMember("client_secret");
+  doc.EraseMember("refresh_token");
+  doc.EraseMember("client_secret");
   return json::toString(doc);
 }
 
@@ -199,7 +199,7 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
         if (!grant.token_type.empty()) setString(doc, "token_type", grant.token_type);
         if (grant.refresh_token) setString(doc, "refresh_token", *grant.refresh_token);
         std::optional<std::string> expires_at;
-        doc.RemoveMember("expires_at");
+        doc.EraseMember("expires_at");
         if (grant.expires_in) {
           expires_at = hydra::oauth::formatTime(std::time(nullptr) + static_cast<std::time_t>(*grant.expires_in));
           setString(doc, "expires_at", *expires_at);

@@ -1,5 +1,7 @@
 #include "shared/oauth/token_fields.hpp"
 
+#include <regex>
+
 #include <Poco/DateTime.h>
 #include <Poco/DateTimeFormat.h>
 #include <Poco/DateTimeFormatter.h>
@@ -28,6 +30,9 @@ std::string formatTime(std::time_t t) {
 }
 
 std::optional<std::time_t> parseTime(std::string_view text) {
+  // Poco's parser is lenient (it reads "tomorrow" as a date): check the shape first.
+  static const std::regex kRfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))");
+  if (!std::regex_match(text.begin(), text.end(), kRfc3339)) return std::nullopt;
   try {
     int tz = 0;
     Poco::DateTime parsed;
@@ -54,7 +59,7 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
       refuse("expires_in", "Input should be a number of seconds", "float_type");
     }
     expires_at = static_cast<double>(now) + in->value.GetDouble();
-    doc.RemoveMember("expires_in");
+    doc.EraseMember("expires_in");
   }
   if (const auto at = doc.FindMember("expires_at"); at != doc.MemberEnd() && !expires_at) {
     if (at->value.IsNumber() && at->value.GetDouble() >= 0 && at->value.GetDouble() <= kMaxSeconds) {
@@ -70,7 +75,7 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
   if (expires_at) {
     out.expires_at = static_cast<std::time_t>(*expires_at);
     const auto text = formatTime(*out.expires_at);
-    doc.RemoveMember("expires_at");
+    doc.EraseMember("expires_at");
     doc.AddMember("expires_at", rapidjson::Value(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), doc.GetAllocator()),
                   doc.GetAllocator());
   }
