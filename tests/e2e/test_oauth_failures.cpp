@@ -229,3 +229,36 @@ TEST_CASE("oauth: with three brokers and a failing provider a fetch through any 
   CHECK(status(s, c) == "active");
   CHECK(s.mock.counter("max_concurrent_calls") == 1);
 }
+
+TEST_CASE("oauth: credentials replaced while a refresh is at the provider are stored, active, and used next") {
+  // The broker holds the connection while it waits for the provider; the customer's PATCH
+  // waits for it and then wins, whether the refresh succeeded or met a dead grant.
+  for (const bool grant_alive : {true, false}) {
+    CAPTURE(grant_alive);
+    OAuthStack s(quietLoop());
+    const auto old_refresh = "rt-old-" + randomToken(8);
+    if (grant_alive) s.mock.seed({old_refresh});
+    const auto c = s.connect(oauthCredentials("at-old", old_refresh, now() - 60));
+    s.mock.configure(R"({"mode":"slow","delay_ms":1500,"mode_calls":1})");
+
+    Response fetched;
+    std::thread fetcher([&] { fetched = s.fetch(c); });
+    const bool at_provider = eventually([&] { return s.mock.calls() == 1; }, 5s);
+    s.mock.seed({"rt-replacement"});
+    const auto patched = s.patchCredentials(c, oauthCredentials("at-replacement", "rt-replacement", now() - 60));
+    fetcher.join();
+    REQUIRE(at_provider);
+    CHECK_MESSAGE(patched.status == 200, patched.body);
+    // Refreshed before the PATCH, refused by a dead grant, or unavailable for now: never an
+    // internal error (e.g. a deadlock between the two).
+    CHECK_MESSAGE((fetched.status == 200 || fetched.status == 409 || fetched.status == 503), fetched.body);
+    CHECK(status(s, c) == "active");
+
+    // The next fetch refreshes with the customer's new grant.
+    const auto next = s.fetch(c);
+    REQUIRE_MESSAGE(next.status == 200, next.body);
+    CHECK(s.mock.list("presented_refresh_tokens").back() == "rt-replacement");
+    CHECK(accessToken(next) == s.mock.list("issued_access_tokens").back());
+    CHECK(s.mock.counter("reused_refresh_tokens") == 0);
+  }
+}
