@@ -74,6 +74,17 @@ TEST_CASE("oauth: a fetch of an expired token refreshes it once, stores the new 
   CHECK(e.s.mock.calls() == 1);
 }
 
+TEST_CASE("oauth: a token response without refresh_token keeps the stored refresh token") {
+  Expired e;
+  e.s.mock.configure(R"({"rotate":false,"expires_in":60})");  // within the skew: every fetch refreshes
+  std::set<std::string> tokens;
+  for (int i = 0; i < 3; ++i) tokens.insert(accessToken(e.s.fetch(e.c)));
+  CHECK(tokens.size() == 3);
+  CHECK(e.s.mock.list("presented_refresh_tokens") ==
+        std::vector<std::string>{e.refresh_token, e.refresh_token, e.refresh_token});
+  CHECK(text(parsed(e.s.storedCredentials(e.c)), "refresh_token") == e.refresh_token);
+}
+
 TEST_CASE("oauth: expires_in or a Unix time at creation becomes the expires_at the connection shows") {
   OAuthStack s(quietLoop());
   const auto in = s.connect(R"({"access_token":"at-in","refresh_token":"rt-in","token_type":"Bearer","expires_in":3600})",
