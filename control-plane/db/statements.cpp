@@ -83,6 +83,13 @@ void prepareStatements(pqxx::connection& c) {
   // has no SELECT on the column), so these statements never mention it outside SET/VALUES.
   c.prepare("connection_secret_insert",
             "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3)");
+  // Lock order: a connection's secret row before its connection row, as the broker's token
+  // refresh takes them (it holds the secret row while it calls the provider, then updates the
+  // connection); replacing credentials or deleting the connection in the other order would
+  // deadlock with a refresh in flight.
+  c.prepare("connection_secret_lock",
+            "SELECT 1 FROM connection_secrets s JOIN connections c ON c.id = s.connection_id"
+            " WHERE c.customer_id = $1 AND s.connection_id = $2 FOR UPDATE OF s");
   c.prepare("connection_secret_replace",
             "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now() WHERE connection_id = $1");
 

@@ -110,6 +110,8 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       const auto metadata = input.metadata_json ? input.metadata_json->c_str() : nullptr;
       std::optional<oauth::NormalizedCredentials> credentials;
       if (input.credentials_json) {
+        // Waits for a token refresh in flight, whose result this replaces (statements.cpp: lock order).
+        tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
         credentials = prepareCredentials(fetchOne(tx, customer_id, connection_id).auth_type, *input.credentials_json);
       }
       const auto rows = tx.exec_prepared("connection_update", customer_id, connection_id, name, scopes,
@@ -131,7 +133,9 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
 void ConnectionService::remove(const std::string& customer_id, const std::string& connection_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    // Grants and the secret go with the connection (ON DELETE CASCADE).
+    // Grants and the secret go with the connection (ON DELETE CASCADE); the secret row is
+    // locked first, as a token refresh locks it (statements.cpp: lock order).
+    tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
     if (tx.exec_prepared("connection_delete", customer_id, connection_id).affected_rows() == 0) {
       throw http::notFound("Connection");
     }
