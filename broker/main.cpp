@@ -25,6 +25,8 @@ namespace {
 using namespace hydra;
 using Poco::Util::Option;
 
+constexpr std::size_t kRefreshPoolSize = 4;
+
 constexpr const char* kEnvironmentHelp =
     "Environment:\n"
     "  HYDRA_DATABASE_URL         PostgreSQL connection (libpq URI), required for serve and rewrap\n"
@@ -79,9 +81,12 @@ int serve() {
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), broker::db::prepareStatements);
   http::blockTerminationSignals();
   broker::AuditTrail audit(config.database_url);
-  broker::Refresher refresher(pool, opener, sealer, providers, audit, config.refresh);
+  // A refresh holds its connection while the provider answers (seconds, when it is slow):
+  // refreshes get a pool of their own so they can never starve the fetches' lookups.
+  db::Pool refresh_pool(config.database_url, kRefreshPoolSize, broker::db::prepareStatements);
+  broker::Refresher refresher(refresh_pool, opener, sealer, providers, audit, config.refresh);
   broker::FetchService fetch(pool, opener, audit, refresher);
-  const broker::RefreshLoop refresh_loop(pool, refresher, config.refresh_interval);
+  const broker::RefreshLoop refresh_loop(refresh_pool, refresher, config.refresh_interval);
 
   // A fetch request has no body: small limits.
   http::Server server({config.listen, config.threads, 4096, 64 * 1024});
