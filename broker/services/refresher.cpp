@@ -79,7 +79,13 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
                        target.provider + "'; returning its credentials as they are");
     return credentials_json;
   }
-  const auto outcome = refreshShared(target, settings_.skew);
+  RefreshOutcome outcome;
+  try {
+    outcome = refreshShared(target, settings_.skew);
+  } catch (const http::ApiError& e) {
+    if (e.status() != 503) throw;
+    outcome = {Kind::kUnavailable, "", e.detail()};  // the database, not the provider: same rule
+  }
   switch (outcome.kind) {
     case Kind::kFresh:
     case Kind::kUnchanged:
