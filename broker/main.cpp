@@ -86,7 +86,7 @@ int serve() {
   db::Pool refresh_pool(config.database_url, kRefreshPoolSize, broker::db::prepareStatements);
   broker::Refresher refresher(refresh_pool, opener, sealer, providers, audit, config.refresh);
   broker::FetchService fetch(pool, opener, audit, refresher);
-  const broker::RefreshLoop refresh_loop(refresh_pool, refresher, config.refresh_interval);
+  const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 
   // A fetch request has no body: small limits.
   http::Server server({config.listen, config.threads, 4096, 64 * 1024});

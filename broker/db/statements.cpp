@@ -44,6 +44,7 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("secret_lock_for_refresh",
             "SELECT s.key_id, s.ciphertext, c.status, c.error_message FROM connection_secrets s"
             " JOIN connections c ON c.id = s.connection_id WHERE s.connection_id = $1 FOR UPDATE OF s");
+  c.prepare("connection_status", "SELECT status, error_message FROM connections WHERE id = $1");
   c.prepare("secret_store_refreshed",
             "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now() WHERE connection_id = $1");
   c.prepare("connection_set_expiry",
@@ -52,10 +53,13 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE connections SET status = 'error', error_message = $2, updated_at = now() WHERE id = $1");
   c.prepare("connection_mark_expired",
             "UPDATE connections SET status = 'expired', error_message = $2, updated_at = now() WHERE id = $1");
-  // Background refresh: active oauth2 connections whose token expires within $1 seconds.
+  // Background refresh: active oauth2 connections whose token expires within $1 seconds, of
+  // the providers it can refresh ($3), leaving out those backing off ($4): connections it
+  // cannot refresh must not crowd the others out of the batch.
   c.prepare("connection_list_refresh_due",
             "SELECT id, customer_id, provider FROM connections"
             " WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
+            " AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))"
             " ORDER BY expires_at LIMIT $2");
 
   // Key rotation: ciphertexts not under the current key ($1), after connection id $2.

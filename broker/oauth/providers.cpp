@@ -97,10 +97,19 @@ ProviderRegistry ProviderRegistry::load(const std::optional<std::string>& path) 
   if (providers == doc.MemberEnd() || !providers->value.IsObject()) refuse(*path + " has no \"providers\" object");
   for (const auto& member : providers->value.GetObject()) {
     const std::string name(member.name.GetString(), member.name.GetStringLength());
-    auto& provider = registry.providers_[name];  // a new provider starts from defaults
-    apply(provider, name, member.value);
+    auto [entry, added] = registry.providers_.try_emplace(name);
+    // A provider we know nothing about may rotate refresh tokens: assume it does, which only
+    // makes retries more careful.
+    if (added) entry->second.rotates_refresh_tokens = true;
+    apply(entry->second, name, member.value);
   }
   return registry;
+}
+
+std::vector<std::string> ProviderRegistry::names() const {
+  std::vector<std::string> out;
+  for (const auto& [name, provider] : providers_) out.push_back(name);
+  return out;
 }
 
 const Provider* ProviderRegistry::find(const std::string& provider) const {

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hydra::broker::oauth {
 
@@ -26,6 +27,8 @@ class ProviderRegistry {
   static ProviderRegistry load(const std::optional<std::string>& path);
 
   const Provider* find(const std::string& provider) const;
+  /// Every provider name, for the background refresh's query.
+  std::vector<std::string> names() const;
 
  private:
   std::map<std::string, Provider> providers_;

@@ -1,6 +1,10 @@
 #include "broker/oauth/token_client.hpp"
 
+#include <algorithm>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <sstream>
 
 #include <Poco/Net/Context.h>
@@ -13,14 +17,51 @@
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
-#include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <rapidjson/document.h>
 
 namespace hydra::broker::oauth {
 namespace {
 
-constexpr std::streamsize kMaxResponse = 64 * 1024;
+constexpr std::size_t kMaxResponse = 64 * 1024;
+
+std::string formEncoded(const std::string& value) {
+  std::string encoded;
+  Poco::URI::encode(value, "!#$&'()*+,/:;=?@[]~", encoded);
+  return encoded;
+}
+
+// Aborts the session's socket when the deadline passes, which ends a blocked read at once.
+class Watchdog {
+ public:
+  Watchdog(Poco::Net::HTTPClientSession& session, std::chrono::steady_clock::time_point deadline)
+      : thread_([this, &session, deadline] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          if (!done_cv_.wait_until(lock, deadline, [&] { return done_; })) {
+            fired_ = true;
+            session.abort();
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    done_cv_.notify_one();
+    thread_.join();
+  }
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fired_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;
+};
 
 std::string field(const rapidjson::Document& doc, const char* name) {
   const auto it = doc.FindMember(name);
@@ -42,6 +83,7 @@ void initializeTls() {
 TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout) {
   const Poco::URI uri(provider.token_url);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   if (uri.getScheme() == "https") {
     session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
@@ -57,7 +99,8 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   form.add("grant_type", "refresh_token");
   form.add("refresh_token", refresh_token);
   if (provider.client_auth == Provider::ClientAuth::kBasic) {
-    Poco::Net::HTTPBasicCredentials(client.client_id, client.client_secret).authenticate(request);
+    // RFC 6749 section 2.3.1: form-urlencoded before they go into Basic.
+    Poco::Net::HTTPBasicCredentials(formEncoded(client.client_id), formEncoded(client.client_secret)).authenticate(request);
   } else {
     if (!client.client_id.empty()) form.add("client_id", client.client_id);
     if (!client.client_secret.empty()) form.add("client_secret", client.client_secret);
@@ -67,28 +110,35 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   bool sent = false;
   Poco::Net::HTTPResponse response;
   std::string body;
+  // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
+  // that drips one byte at a time would otherwise keep us, and the row we lock, for ever).
+  Watchdog watchdog(*session, deadline);
   try {
     form.write(session->sendRequest(request));
     sent = true;
     std::istream& in = session->receiveResponse(response);
-    std::ostringstream text;
-    Poco::StreamCopier::copyStream(in, text, kMaxResponse);
-    body = text.str().substr(0, static_cast<std::size_t>(kMaxResponse));
+    char chunk[4096];
+    while (in && body.size() < kMaxResponse) {
+      in.read(chunk, static_cast<std::streamsize>(std::min(sizeof chunk, kMaxResponse - body.size())));
+      body.append(chunk, static_cast<std::size_t>(in.gcount()));
+    }
+    if (watchdog.fired()) throw Poco::TimeoutException("the token endpoint did not answer in time");
   } catch (const Poco::Exception& e) {
     // Before anything was sent (refused, unreachable) the token is certainly unused.
     throw RefreshUnavailable("token endpoint unreachable: " + e.displayText(), sent);
   }
 
   rapidjson::Document doc;
-  doc.Parse(body.c_str(), body.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // the provider's text: no recursion
   const bool is_json = !doc.HasParseError() && doc.IsObject();
   const auto status = response.getStatus();
   if (status == Poco::Net::HTTPResponse::HTTP_OK && is_json && !field(doc, "access_token").empty()) {
     TokenGrant grant;
     grant.access_token = field(doc, "access_token");
     grant.token_type = field(doc, "token_type");
+    constexpr double kTenYears = 10.0 * 365 * 24 * 3600;
     if (const auto it = doc.FindMember("expires_in"); it != doc.MemberEnd() && it->value.IsNumber()) {
-      grant.expires_in = it->value.GetDouble();
+      grant.expires_in = std::clamp(it->value.GetDouble(), 0.0, kTenYears);
     }
     if (auto rotated = field(doc, "refresh_token"); !rotated.empty()) grant.refresh_token = std::move(rotated);
     return grant;
@@ -98,7 +148,10 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
     const std::string description = is_json ? field(doc, "error_description") : "";
     const std::string what = (error.empty() ? "HTTP " + std::to_string(status) : error) +
                              (description.empty() ? "" : ": " + description.substr(0, 200));
-    if (error.empty() || error == "invalid_grant") throw RefreshRejected(what);
+    // Only the provider's explicit word kills a customer's grant. A bare 401 is client
+    // authentication failing (RFC 6749 section 5.2), and a 400/401 without an error code may be
+    // a proxy's page: neither may break every connection of a provider at once.
+    if (error == "invalid_grant") throw RefreshRejected(what);
     throw ClientRejected(what);
   }
   // 5xx, 429, or a 200 without a token: the provider answered, so the token was not used up

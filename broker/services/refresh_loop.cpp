@@ -10,10 +10,25 @@ namespace {
 constexpr int kBatch = 100;
 constexpr auto kMaxBackoff = std::chrono::minutes(30);
 
+std::string arrayLiteral(const std::vector<std::string>& names) {
+  std::string out = "{";
+  for (const auto& name : names) {
+    std::string quoted = "\"";
+    for (char ch : name) {
+      if (ch == '"' || ch == '\\') quoted += '\\';
+      quoted += ch;
+    }
+    out += (out.size() > 1 ? "," : "") + quoted + "\"";
+  }
+  return out + "}";
+}
+
 }  // namespace
 
-RefreshLoop::RefreshLoop(hydra::db::Pool& pool, Refresher& refresher, std::chrono::seconds interval)
-    : pool_(pool), refresher_(refresher), interval_(interval), thread_([this] { run(); }) {}
+RefreshLoop::RefreshLoop(hydra::db::Pool& pool, Refresher& refresher, const std::vector<std::string>& providers,
+                         std::chrono::seconds interval)
+    : pool_(pool), refresher_(refresher), providers_(arrayLiteral(providers)), interval_(interval),
+      thread_([this] { run(); }) {}
 
 RefreshLoop::~RefreshLoop() {
   {
@@ -37,16 +52,36 @@ void RefreshLoop::run() {
   }
 }
 
+bool RefreshLoop::stopping() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+// PostgreSQL array literals of names and UUIDs we produced or read back: no quoting needed
+// for UUIDs; provider names are quoted.
+std::string RefreshLoop::backingOff(std::chrono::steady_clock::time_point now) {
+  std::string ids = "{";
+  for (auto it = backoff_.begin(); it != backoff_.end();) {
+    if (it->second.next_try <= now) {
+      ++it;
+      continue;
+    }
+    ids += (ids.size() > 1 ? "," : "") + it->first;
+    ++it;
+  }
+  return ids + "}";
+}
+
 void RefreshLoop::pass() {
+  const auto now = std::chrono::steady_clock::now();
   const auto due = pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    return tx.exec_prepared("connection_list_refresh_due", refresher_.settings().ahead.count(), kBatch);
+    return tx.exec_prepared("connection_list_refresh_due", refresher_.settings().ahead.count(), kBatch, providers_,
+                            backingOff(now));
   });
-  const auto now = std::chrono::steady_clock::now();
   for (const auto& row : due) {
+    if (stopping()) return;  // shutting down: start nothing new
     RefreshTarget target{row["id"].c_str(), row["customer_id"].c_str(), row["provider"].c_str(), {}};
-    const auto backoff = backoff_.find(target.connection_id);
-    if (backoff != backoff_.end() && backoff->second.next_try > now) continue;
     RefreshOutcome outcome;
     try {
       outcome = refresher_.refreshAhead(target);

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "broker/services/refresher.hpp"
 
@@ -17,7 +18,9 @@ namespace hydra::broker {
 
 class RefreshLoop {
  public:
-  RefreshLoop(hydra::db::Pool& pool, Refresher& refresher, std::chrono::seconds interval);
+  /// `providers`: the names the registry can refresh (others are never asked for).
+  RefreshLoop(hydra::db::Pool& pool, Refresher& refresher, const std::vector<std::string>& providers,
+              std::chrono::seconds interval);
   ~RefreshLoop();
   RefreshLoop(const RefreshLoop&) = delete;
   RefreshLoop& operator=(const RefreshLoop&) = delete;
@@ -29,9 +32,13 @@ class RefreshLoop {
   };
   void run();
   void pass();
+  bool stopping();
+  /// The connections still backing off, as a uuid[] literal.
+  std::string backingOff(std::chrono::steady_clock::time_point now);
 
   hydra::db::Pool& pool_;
   Refresher& refresher_;
+  const std::string providers_;  // text[] literal
   const std::chrono::seconds interval_;
   std::map<std::string, Backoff> backoff_;  // by connection id; only the loop's thread uses it
 

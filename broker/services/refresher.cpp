@@ -18,8 +18,11 @@ namespace {
 using Kind = RefreshOutcome::Kind;
 using Clock = std::chrono::steady_clock;
 
-constexpr auto kAttemptTimeout = std::chrono::seconds(5);
+// One exchange with the token endpoint, connect to last byte. Not cut short by a fetch's
+// budget: a request already at the provider is always heard out (see refreshShared).
+constexpr auto kExchangeTimeout = std::chrono::seconds(30);
 constexpr int kUnavailableRetryAfterSeconds = 5;
+constexpr auto kUnavailableRetryAfter = std::chrono::seconds(kUnavailableRetryAfterSeconds);
 
 rapidjson::Document parse(const std::string& credentials_json) {
   rapidjson::Document doc;
@@ -80,11 +83,18 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
     return credentials_json;
   }
   RefreshOutcome outcome;
-  try {
-    outcome = refreshShared(target, settings_.skew);
-  } catch (const http::ApiError& e) {
-    if (e.status() != 503) throw;
-    outcome = {Kind::kUnavailable, "", e.detail()};  // the database, not the provider: same rule
+  if (recentlyUnavailable(target.connection_id)) {
+    // Every fetch of this connection would otherwise start a new attempt against a provider
+    // that just failed.
+    outcome = {Kind::kUnavailable, "", "the provider failed moments ago"};
+  } else {
+    try {
+      outcome = refreshShared(target, settings_.skew, Clock::now() + settings_.budget);
+    } catch (const std::exception& e) {
+      // The database (or anything else) rather than the provider: the same rule applies.
+      outcome = {Kind::kUnavailable, "", "the refresh could not run"};
+      log::app().warning("connection " + target.connection_id + ": refresh failed: " + e.what());
+    }
   }
   switch (outcome.kind) {
     case Kind::kFresh:
@@ -102,147 +112,192 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
                        kUnavailableRetryAfterSeconds);
 }
 
-RefreshOutcome Refresher::refreshAhead(const RefreshTarget& target) { return refreshShared(target, settings_.ahead); }
+RefreshOutcome Refresher::refreshAhead(const RefreshTarget& target) {
+  // The loop has no caller waiting: it waits for the attempt to finish, however long.
+  return refreshShared(target, settings_.ahead, Clock::time_point::max());
+}
 
-RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono::seconds due_within) {
-  std::promise<RefreshOutcome> mine;
+Refresher::~Refresher() {
+  // Attempts run on threads of their own: let them finish (each is bounded) before the
+  // pools and the audit trail they use go away.
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [&] { return in_flight_.empty(); });
+}
+
+bool Refresher::recentlyUnavailable(const std::string& connection_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = unavailable_until_.find(connection_id);
+  if (it == unavailable_until_.end()) return false;
+  if (it->second > Clock::now()) return true;
+  unavailable_until_.erase(it);
+  return false;
+}
+
+RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono::seconds due_within,
+                                        Clock::time_point wait_until) {
   std::shared_future<RefreshOutcome> shared;
-  bool leader = false;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = in_flight_.find(target.connection_id);
     if (it != in_flight_.end()) {
       shared = it->second;
     } else {
-      shared = mine.get_future().share();
+      // The attempt runs on its own thread: once a request is at the provider, its answer (a
+      // rotated refresh token, maybe) must be stored even if the fetch that started it has
+      // stopped waiting. Abandoning it would lose the new token and resend the old one.
+      auto attempt = std::make_shared<std::packaged_task<RefreshOutcome()>>(
+          [this, target, due_within] { return refreshLocked(target, due_within); });
+      shared = attempt->get_future().share();
       in_flight_.emplace(target.connection_id, shared);
-      leader = true;
+      std::thread([this, attempt, id = target.connection_id] {
+        (*attempt)();
+        std::lock_guard<std::mutex> lock(mutex_);
+        in_flight_.erase(id);
+        idle_.notify_all();
+      }).detach();
     }
   }
-  if (leader) {
-    try {
-      mine.set_value(refreshLocked(target, due_within));
-    } catch (...) {
-      mine.set_exception(std::current_exception());
-    }
+  if (shared.wait_until(wait_until) != std::future_status::ready) {
+    return {Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"};
+  }
+  const auto outcome = shared.get();
+  if (outcome.kind == Kind::kUnavailable) {
     std::lock_guard<std::mutex> lock(mutex_);
-    in_flight_.erase(target.connection_id);
+    unavailable_until_[target.connection_id] = Clock::now() + kUnavailableRetryAfter;
   }
-  return shared.get();
+  return outcome;
 }
 
 RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within) {
   RefreshOutcome outcome;
   bool attempted = false;
-  // One budget for waiting on another broker's refresh of this row and for our own attempts,
-  // so a fetch answers in bounded time even while the provider is failing.
+  bool granted = false;  // the provider issued new tokens
+  // One budget for waiting on another broker's refresh of this row and for our own retries.
   const auto deadline = Clock::now() + settings_.budget;
-  pool_.run([&](pqxx::connection& c) {
-    pqxx::work tx(c);
-    // The provider is called inside this transaction (it holds the row); what it commits,
-    // the new refresh token above all, must be durable before anything is returned.
-    tx.exec("SET LOCAL statement_timeout = '30s'; SET LOCAL synchronous_commit = on; SET LOCAL lock_timeout = '" +
-            std::to_string(settings_.budget.count() * 1000) + "ms'");
-    pqxx::result rows;
-    try {
-      rows = tx.exec_prepared("secret_lock_for_refresh", target.connection_id);
-    } catch (const pqxx::sql_error& e) {
-      if (e.sqlstate() != "55P03") throw;  // lock_not_available: another broker is still at it
-      outcome = {Kind::kUnavailable, "", "another broker is refreshing this connection"};
-      return;
-    }
-    if (rows.empty()) {
-      outcome = {Kind::kBroken, "", "The connection no longer exists"};
-      return;
-    }
-    const auto& row = rows[0];
-    if (std::string(row["status"].c_str()) != "active") {
-      outcome = {Kind::kBroken, "", "Connection is " + std::string(row["status"].c_str()) + ": " +
-                                        (row["error_message"].is_null() ? "" : row["error_message"].c_str())};
-      return;
-    }
-    // Re-read under the lock: another broker may have refreshed (and rotated) meanwhile.
-    crypto::SealedSecret sealed;
-    sealed.key_id = row["key_id"].c_str();
-    const pqxx::binarystring ciphertext(row["ciphertext"]);
-    sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
-    const auto aad = crypto::connectionAad(target.customer_id, target.connection_id);
-    const auto plaintext = opener_.open(sealed, aad);
-    const std::string stored(plaintext.begin(), plaintext.end());
-    auto doc = parse(stored);
-    outcome = {Kind::kUnchanged, stored, ""};
-    if (!isDue(doc, due_within)) return;
-
-    const auto refresh_token = text(doc, "refresh_token");
-    if (refresh_token.empty()) {
-      const auto expires = expiresAt(doc);
-      if (expires && *expires <= std::time(nullptr)) {
-        const std::string message = "Connection credentials have expired and there is no refresh token";
-        tx.exec_prepared("connection_mark_expired", target.connection_id, message);
-        tx.commit();
-        outcome = {Kind::kBroken, "", message};
-      }
-      return;
-    }
-    const auto* provider = providers_.find(target.provider);
-    if (provider == nullptr) return;
-    // The connection's own OAuth client (customer-brought app) wins over the operator's.
-    const oauth::ClientCredentials client{
-        text(doc, "client_id").empty() ? provider->client_id : text(doc, "client_id"),
-        text(doc, "client_secret").empty() ? provider->client_secret : text(doc, "client_secret")};
-
-    attempted = true;
-    auto backoff = std::chrono::milliseconds(250);
-    while (true) {
-      const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-      if (remaining < std::chrono::milliseconds(500)) {
-        outcome = {Kind::kUnavailable, "", "no time left to ask the provider"};
-        return;
-      }
+  try {
+    pool_.run([&](pqxx::connection& c) {
+      pqxx::work tx(c);
+      // The provider is called inside this transaction (it holds the row); what it commits,
+      // the new refresh token above all, must be durable before anything is returned.
+      tx.exec("SET LOCAL statement_timeout = '30s'; SET LOCAL synchronous_commit = on; SET LOCAL lock_timeout = '" +
+              std::to_string(settings_.budget.count() * 1000) + "ms'");
+      pqxx::result rows;
       try {
-        const auto grant = oauth::requestRefresh(*provider, client, refresh_token, std::min<std::chrono::milliseconds>(remaining, kAttemptTimeout));
-        setString(doc, "access_token", grant.access_token);
-        if (!grant.token_type.empty()) setString(doc, "token_type", grant.token_type);
-        if (grant.refresh_token) setString(doc, "refresh_token", *grant.refresh_token);
-        std::optional<std::string> expires_at;
-        doc.EraseMember("expires_at");
-        if (grant.expires_in) {
-          expires_at = hydra::oauth::formatTime(std::time(nullptr) + static_cast<std::time_t>(*grant.expires_in));
-          setString(doc, "expires_at", *expires_at);
-        }
-        const auto updated = json::toString(doc);
-        const auto fresh = sealer_.seal(updated, aad);
-        tx.exec_prepared("secret_store_refreshed", target.connection_id, fresh.key_id, hydra::db::byteaParam(fresh.ciphertext));
-        tx.exec_prepared("connection_set_expiry", target.connection_id, expires_at);
-        tx.commit();
-        outcome = {Kind::kFresh, updated, ""};
+        rows = tx.exec_prepared("secret_lock_for_refresh", target.connection_id);
+      } catch (const pqxx::sql_error& e) {
+        if (e.sqlstate() != "55P03") throw;  // lock_not_available: another broker is still at it
+        outcome = {Kind::kUnavailable, "", "another broker is refreshing this connection"};
         return;
-      } catch (const oauth::RefreshRejected& e) {
-        // We hold the row, so the refused refresh token is still the stored one: the
-        // connection is broken until the customer replaces its credentials.
-        const std::string message = std::string("Token refresh failed: ") + e.what();
-        tx.exec_prepared("connection_mark_error", target.connection_id, message);
-        tx.commit();
-        outcome = {Kind::kBroken, "", message};
-        return;
-      } catch (const oauth::ClientRejected& e) {
-        // The operator's OAuth client is misconfigured: not the customer's grant's fault.
-        log::app().error("connection " + target.connection_id + ": the token endpoint of provider '" + target.provider +
-                         "' refused the OAuth client: " + e.what());
-        outcome = {Kind::kUnavailable, "", std::string("the provider refused the OAuth client: ") + e.what()};
-        return;
-      } catch (const oauth::RefreshUnavailable& e) {
-        // Retry only what proved the token unused, and only within the budget.
-        const bool may_retry = !(e.maybe_consumed && provider->rotates_refresh_tokens);
-        if (!may_retry || Clock::now() + backoff >= deadline) {
-          outcome = {Kind::kUnavailable, "", e.what()};
-          return;  // rolled back: nothing changed
-        }
-        std::this_thread::sleep_for(backoff);
-        backoff *= 2;
       }
+      if (rows.empty()) {
+        outcome = {Kind::kBroken, "", "The connection no longer exists"};
+        return;
+      }
+      const auto& row = rows[0];
+      // Read the status after the lock, in a statement of its own: the locking statement's
+      // snapshot predates a broker that marked the connection broken while we waited.
+      const auto current = tx.exec_prepared1("connection_status", target.connection_id);
+      if (std::string(current["status"].c_str()) != "active") {
+        outcome = {Kind::kBroken, "", "Connection is " + std::string(current["status"].c_str()) + ": " +
+                                          (current["error_message"].is_null() ? "" : current["error_message"].c_str())};
+        return;
+      }
+      // Re-read under the lock: another broker may have refreshed (and rotated) meanwhile.
+      crypto::SealedSecret sealed;
+      sealed.key_id = row["key_id"].c_str();
+      const pqxx::binarystring ciphertext(row["ciphertext"]);
+      sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
+      const auto aad = crypto::connectionAad(target.customer_id, target.connection_id);
+      const auto plaintext = opener_.open(sealed, aad);
+      const std::string stored(plaintext.begin(), plaintext.end());
+      auto doc = parse(stored);
+      outcome = {Kind::kUnchanged, stored, ""};
+      if (!isDue(doc, due_within)) return;
+
+      const auto refresh_token = text(doc, "refresh_token");
+      if (refresh_token.empty()) {
+        const auto expires = expiresAt(doc);
+        if (expires && *expires <= std::time(nullptr)) {
+          const std::string message = "Connection credentials have expired and there is no refresh token";
+          tx.exec_prepared("connection_mark_expired", target.connection_id, message);
+          tx.commit();
+          outcome = {Kind::kBroken, "", message};
+        }
+        return;
+      }
+      const auto* provider = providers_.find(target.provider);
+      if (provider == nullptr) return;
+      // The connection's own OAuth client (customer-brought app) wins over the operator's, as a
+      // pair: never one's id with the other's secret.
+      const bool own_client = !text(doc, "client_id").empty();
+      const oauth::ClientCredentials client{own_client ? text(doc, "client_id") : provider->client_id,
+                                            own_client ? text(doc, "client_secret") : provider->client_secret};
+
+      attempted = true;
+      auto backoff = std::chrono::milliseconds(250);
+      while (true) {
+        if (Clock::now() >= deadline) {
+          outcome = {Kind::kUnavailable, "", "no time left to ask the provider"};
+          return;
+        }
+        try {
+          const auto grant = oauth::requestRefresh(*provider, client, refresh_token, kExchangeTimeout);
+          granted = true;
+          setString(doc, "access_token", grant.access_token);
+          if (!grant.token_type.empty()) setString(doc, "token_type", grant.token_type);
+          if (grant.refresh_token) setString(doc, "refresh_token", *grant.refresh_token);
+          std::optional<std::string> expires_at;
+          doc.EraseMember("expires_at");
+          if (grant.expires_in) {
+            expires_at = hydra::oauth::formatTime(std::time(nullptr) + static_cast<std::time_t>(*grant.expires_in));
+            setString(doc, "expires_at", *expires_at);
+          }
+          const auto updated = json::toString(doc);
+          const auto fresh = sealer_.seal(updated, aad);
+          tx.exec_prepared("secret_store_refreshed", target.connection_id, fresh.key_id, hydra::db::byteaParam(fresh.ciphertext));
+          tx.exec_prepared("connection_set_expiry", target.connection_id, expires_at);
+          tx.commit();
+          outcome = {Kind::kFresh, updated, ""};
+          return;
+        } catch (const oauth::RefreshRejected& e) {
+          // We hold the row, so the refused refresh token is still the stored one: the
+          // connection is broken until the customer replaces its credentials.
+          const std::string message = std::string("Token refresh failed: ") + e.what();
+          tx.exec_prepared("connection_mark_error", target.connection_id, message);
+          tx.commit();
+          outcome = {Kind::kBroken, "", message};
+          return;
+        } catch (const oauth::ClientRejected& e) {
+          // The operator's OAuth client is misconfigured: not the customer's grant's fault.
+          log::app().error("connection " + target.connection_id + ": the token endpoint of provider '" + target.provider +
+                           "' refused the OAuth client: " + e.what());
+          outcome = {Kind::kUnavailable, "", std::string("the provider refused the OAuth client: ") + e.what()};
+          return;
+        } catch (const oauth::RefreshUnavailable& e) {
+          // Retry only what proved the token unused, and only within the budget.
+          const bool may_retry = !(e.maybe_consumed && provider->rotates_refresh_tokens);
+          if (!may_retry || Clock::now() + backoff >= deadline) {
+            outcome = {Kind::kUnavailable, "", e.what()};
+            return;  // rolled back: nothing changed
+          }
+          std::this_thread::sleep_for(backoff);
+          backoff *= 2;
+        }
+      }
+    });
+  } catch (const std::exception& e) {
+    if (attempted) {
+      if (granted) {
+        // The provider may have rotated the refresh token we could not store: say so loudly.
+        log::app().error("ALARM: connection " + target.connection_id +
+                         ": the provider issued new tokens but storing them failed (" + e.what() +
+                         "); if it rotates refresh tokens, the customer may have to reconnect");
+      }
+      recordAttempt(target, {Kind::kUnavailable, "", granted ? "refreshed at the provider, but storing the new tokens failed"
+                                                             : "the refresh failed"});
     }
-  });
+    throw;
+  }
   if (attempted) recordAttempt(target, outcome);
   return outcome;
 }

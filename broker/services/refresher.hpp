@@ -11,6 +11,7 @@
 // except to retry an answer that proved it unused (5xx, 429, refused connection).
 
 #include <chrono>
+#include <condition_variable>
 #include <ctime>
 #include <future>
 #include <map>
@@ -49,6 +50,10 @@ class Refresher {
   Refresher(hydra::db::Pool& pool, const crypto::Opener& opener, const crypto::Sealer& sealer,
             const oauth::ProviderRegistry& providers, AuditTrail& audit, RefreshSettings settings)
       : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), audit_(audit), settings_(settings) {}
+  /// Waits for attempts still running.
+  ~Refresher();
+  Refresher(const Refresher&) = delete;
+  Refresher& operator=(const Refresher&) = delete;
 
   /// The credentials a fetch may release: `credentials_json` if fresh enough, else refreshed
   /// ones. Throws http::ApiError: 409 when the connection is broken (invalid_grant) or has
@@ -62,8 +67,12 @@ class Refresher {
   const RefreshSettings& settings() const { return settings_; }
 
  private:
-  /// One attempt per connection at a time in this process; concurrent callers share it.
-  RefreshOutcome refreshShared(const RefreshTarget& target, std::chrono::seconds due_within);
+  using Clock = std::chrono::steady_clock;
+  /// One attempt per connection at a time in this process, run on a thread of its own;
+  /// concurrent callers share it, each waiting at most until `wait_until`.
+  RefreshOutcome refreshShared(const RefreshTarget& target, std::chrono::seconds due_within, Clock::time_point wait_until);
+  /// Whether an attempt for this connection found the provider unavailable moments ago.
+  bool recentlyUnavailable(const std::string& connection_id);
   /// The attempt itself, holding the secret row locked.
   RefreshOutcome refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within);
   void recordAttempt(const RefreshTarget& target, const RefreshOutcome& outcome);
@@ -76,7 +85,9 @@ class Refresher {
   const RefreshSettings settings_;
 
   std::mutex mutex_;
+  std::condition_variable idle_;  // in_flight_ became empty
   std::map<std::string, std::shared_future<RefreshOutcome>> in_flight_;
+  std::map<std::string, Clock::time_point> unavailable_until_;
 };
 
 /// The oauth2 credentials a runtime may see: everything but refresh_token and client_secret.

@@ -40,6 +40,14 @@ std::optional<std::string> expiresAtParam(const oauth::NormalizedCredentials& cr
   return oauth::formatTime(*credentials.expires_at);
 }
 
+// A token refresh holds the secret row while the provider answers (at most ~40 s: retries for
+// 10 s, each exchange up to 30 s); wait that long rather than fail the customer's change.
+void lockSecret(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& connection_id) {
+  tx.exec("SET LOCAL statement_timeout = '45s'");
+  tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
+  tx.exec("SET LOCAL statement_timeout = '10s'");
+}
+
 model::Connection fetchOne(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& connection_id) {
   const auto rows = tx.exec_prepared("connection_get", customer_id, connection_id);
   if (rows.empty()) throw http::notFound("Connection");
@@ -111,7 +119,7 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       std::optional<oauth::NormalizedCredentials> credentials;
       if (input.credentials_json) {
         // Waits for a token refresh in flight, whose result this replaces (statements.cpp: lock order).
-        tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
+        lockSecret(tx, customer_id, connection_id);
         credentials = prepareCredentials(fetchOne(tx, customer_id, connection_id).auth_type, *input.credentials_json);
       }
       const auto rows = tx.exec_prepared("connection_update", customer_id, connection_id, name, scopes,
@@ -135,7 +143,7 @@ void ConnectionService::remove(const std::string& customer_id, const std::string
     pqxx::work tx(c);
     // Grants and the secret go with the connection (ON DELETE CASCADE); the secret row is
     // locked first, as a token refresh locks it (statements.cpp: lock order).
-    tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
+    lockSecret(tx, customer_id, connection_id);
     if (tx.exec_prepared("connection_delete", customer_id, connection_id).affected_rows() == 0) {
       throw http::notFound("Connection");
     }

@@ -4,6 +4,8 @@
 // unknown provider is never called.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include <functional>
 #include <regex>
 #include <thread>
@@ -78,13 +80,19 @@ void checkTransientFailure(const std::string& mock_settings) {
   CHECK(too_late.body.find("at-expired") == std::string::npos);
   CHECK(status(s, valid) == "active");
   CHECK(status(s, expired) == "active");
-  CHECK(s.auditCount("refresh_failed", expired.id) >= 1);
+  // Every attempt is audited when it ends. A slow provider's request is heard out after the
+  // fetch has stopped waiting (abandoning it could lose a rotated refresh token), so its record
+  // may come later, and may say it succeeded.
+  CHECK(eventually(
+      [&] { return s.auditCount("refresh_failed", expired.id) + s.auditCount("refreshed", expired.id) >= 1; }, 40s));
 
   // The provider is back: the expired one is refreshed.
   s.mock.configure(R"({"mode":"normal","delay_ms":0,"mode_calls":0})");
   const auto fresh = accessTokenOnceServed(s, expired);
   REQUIRE_FALSE(fresh.empty());
-  CHECK(fresh == s.mock.list("issued_access_tokens").back());
+  // Issued by the provider (both connections may have been refreshed meanwhile, in any order).
+  const auto issued = s.mock.list("issued_access_tokens");
+  CHECK(std::find(issued.begin(), issued.end(), fresh) != issued.end());
   CHECK(status(s, expired) == "active");
   CHECK(s.mock.counter("invalid_refresh_tokens") == 0);
 }
