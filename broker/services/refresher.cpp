@@ -157,7 +157,9 @@ RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono
       }).detach();
     }
   }
-  if (shared.wait_until(wait_until) != std::future_status::ready) {
+  if (wait_until == Clock::time_point::max()) {
+    shared.wait();
+  } else if (shared.wait_until(wait_until) != std::future_status::ready) {
     return {Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"};
   }
   const auto outcome = shared.get();
