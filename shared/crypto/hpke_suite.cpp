@@ -96,7 +96,9 @@ Botan::secure_vector<std::uint8_t> x25519(const Botan::secure_vector<std::uint8_
   return shared;
 }
 
-Botan::secure_vector<std::uint8_t> extractAndExpand(ByteView dh, ByteView kem_context) {
+Botan::secure_vector<std::uint8_t> extractAndExpand(ByteView dh, ByteView enc, ByteView recipient_public_key) {
+  std::vector<std::uint8_t> kem_context(enc.data, enc.data + enc.size);
+  kem_context.insert(kem_context.end(), recipient_public_key.data, recipient_public_key.data + recipient_public_key.size);
   const auto suite_id = kemSuiteId();
   const auto eae_prk = labeledExtract(suite_id, ByteView(), "eae_prk", dh);
   return labeledExpand(suite_id, eae_prk, "shared_secret", kem_context, kNsecret);

@@ -66,8 +66,9 @@ std::vector<std::uint8_t> x25519PublicKey(const Botan::secure_vector<std::uint8_
 Botan::secure_vector<std::uint8_t> x25519(const Botan::secure_vector<std::uint8_t>& private_key,
                                           ByteView public_key);
 
-/// DHKEM ExtractAndExpand (RFC 9180 section 4.1): the KEM shared secret.
-Botan::secure_vector<std::uint8_t> extractAndExpand(ByteView dh, ByteView kem_context);
+/// DHKEM ExtractAndExpand (RFC 9180 section 4.1) with kem_context = enc || pkR: the KEM shared
+/// secret, the step Encap and Decap share.
+Botan::secure_vector<std::uint8_t> extractAndExpand(ByteView dh, ByteView enc, ByteView recipient_public_key);
 
 struct KeyPair {
   Botan::secure_vector<std::uint8_t> private_key;

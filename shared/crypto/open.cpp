@@ -24,10 +24,8 @@ ReceiverContext setupBaseR(hpke::ByteView enc,
   } catch (const std::invalid_argument&) {
     throw OpenError("sealed secret has an invalid encapsulated key");
   }
-  std::vector<std::uint8_t> kem_context(enc.data, enc.data + enc.size);
-  kem_context.insert(kem_context.end(), recipient_public_key.data, recipient_public_key.data + recipient_public_key.size);
   ReceiverContext context;
-  context.shared_secret = hpke::extractAndExpand(dh, kem_context);
+  context.shared_secret = hpke::extractAndExpand(dh, enc, recipient_public_key);
   auto schedule = hpke::keyScheduleBase(context.shared_secret, info);
   context.key = std::move(schedule.key);
   context.base_nonce = std::move(schedule.base_nonce);
@@ -93,15 +91,15 @@ Opener::Opener(std::vector<Botan::secure_vector<std::uint8_t>> private_keys, std
     auto public_key = publicKeyOf(private_key);  // throws on a bad-sized key
     const auto key_id = keyIdOf(public_key);
     if (keys_by_id_.count(key_id) != 0) continue;  // the same key listed twice
-    if (key_ids_.empty()) current_public_key_ = public_key;
-    key_ids_.push_back(key_id);
+    if (current_key_id_.empty()) {
+      current_key_id_ = key_id;
+      current_public_key_ = public_key;
+    }
     keys_by_id_.emplace(key_id, KeyPair{std::move(private_key), std::move(public_key)});
   }
 }
 
 Opener::~Opener() = default;
-
-std::vector<std::string> Opener::keyIds() const { return key_ids_; }
 
 Botan::secure_vector<std::uint8_t> Opener::open(const SealedSecret& sealed,
                                                 std::string_view aad) const {

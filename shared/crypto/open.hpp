@@ -44,12 +44,9 @@ class Opener {
   /// Throws UnknownKeyError or OpenError; never returns unauthenticated plaintext.
   Botan::secure_vector<std::uint8_t> open(const SealedSecret& sealed, std::string_view aad) const;
 
-  const std::string& currentKeyId() const { return key_ids_.front(); }
+  const std::string& currentKeyId() const { return current_key_id_; }
   /// Raw public key of the current private key (what the control plane seals to).
   const std::vector<std::uint8_t>& currentPublicKey() const { return current_public_key_; }
-
-  /// Every key id this opener holds, current first.
-  std::vector<std::string> keyIds() const;
 
  private:
   struct KeyPair {
@@ -59,7 +56,7 @@ class Opener {
   class Cache;
 
   std::map<std::string, KeyPair> keys_by_id_;
-  std::vector<std::string> key_ids_;
+  std::string current_key_id_;
   std::vector<std::uint8_t> current_public_key_;
   std::unique_ptr<Cache> cache_;
 };

@@ -16,10 +16,7 @@ SenderContext setupBaseS(hpke::ByteView recipient_public_key,
   // Encap (RFC 9180 section 4.1): enc is the ephemeral public key.
   context.enc = hpke::x25519PublicKey(ephemeral_private_key);
   const auto dh = hpke::x25519(ephemeral_private_key, recipient_public_key);
-  std::vector<std::uint8_t> kem_context = context.enc;
-  kem_context.insert(kem_context.end(), recipient_public_key.data,
-                     recipient_public_key.data + recipient_public_key.size);
-  context.shared_secret = hpke::extractAndExpand(dh, kem_context);
+  context.shared_secret = hpke::extractAndExpand(dh, context.enc, recipient_public_key);
   auto schedule = hpke::keyScheduleBase(context.shared_secret, info);
   context.key = std::move(schedule.key);
   context.base_nonce = std::move(schedule.base_nonce);
