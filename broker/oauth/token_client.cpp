@@ -20,6 +20,8 @@
 #include <Poco/URI.h>
 #include <rapidjson/document.h>
 
+#include "shared/json/reader.hpp"
+
 namespace hydra::broker::oauth {
 namespace {
 
@@ -62,12 +64,6 @@ class Watchdog {
   bool fired_ = false;
   std::thread thread_;
 };
-
-std::string field(const rapidjson::Document& doc, const char* name) {
-  const auto it = doc.FindMember(name);
-  if (it == doc.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
 
 }  // namespace
 
@@ -132,20 +128,20 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   doc.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // the provider's text: no recursion
   const bool is_json = !doc.HasParseError() && doc.IsObject();
   const auto status = response.getStatus();
-  if (status == Poco::Net::HTTPResponse::HTTP_OK && is_json && !field(doc, "access_token").empty()) {
+  if (status == Poco::Net::HTTPResponse::HTTP_OK && is_json && !json::stringMember(doc, "access_token").empty()) {
     TokenGrant grant;
-    grant.access_token = field(doc, "access_token");
-    grant.token_type = field(doc, "token_type");
+    grant.access_token = json::stringMember(doc, "access_token");
+    grant.token_type = json::stringMember(doc, "token_type");
     constexpr double kTenYears = 10.0 * 365 * 24 * 3600;
     if (const auto it = doc.FindMember("expires_in"); it != doc.MemberEnd() && it->value.IsNumber()) {
       grant.expires_in = std::clamp(it->value.GetDouble(), 0.0, kTenYears);
     }
-    if (auto rotated = field(doc, "refresh_token"); !rotated.empty()) grant.refresh_token = std::move(rotated);
+    if (auto rotated = json::stringMember(doc, "refresh_token"); !rotated.empty()) grant.refresh_token = std::move(rotated);
     return grant;
   }
-  const std::string error = is_json ? field(doc, "error") : "";
+  const std::string error = is_json ? json::stringMember(doc, "error") : "";
   if (status == Poco::Net::HTTPResponse::HTTP_BAD_REQUEST || status == Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED) {
-    const std::string description = is_json ? field(doc, "error_description") : "";
+    const std::string description = is_json ? json::stringMember(doc, "error_description") : "";
     const std::string what = (error.empty() ? "HTTP " + std::to_string(status) : error) +
                              (description.empty() ? "" : ": " + description.substr(0, 200));
     // Only the provider's explicit word kills a customer's grant. A bare 401 is client

@@ -8,6 +8,7 @@
 #include "shared/crypto/random.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 #include "shared/log/log.hpp"
 #include "shared/oauth/token_fields.hpp"
@@ -32,12 +33,6 @@ rapidjson::Document parse(const std::string& credentials_json) {
   return doc;
 }
 
-std::string text(const rapidjson::Document& doc, const char* field) {
-  const auto it = doc.FindMember(field);
-  if (it == doc.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
 std::optional<std::time_t> expiresAt(const rapidjson::Document& doc) {
   const auto it = doc.FindMember("expires_at");
   if (it == doc.MemberEnd()) return std::nullopt;
@@ -48,16 +43,9 @@ std::optional<std::time_t> expiresAt(const rapidjson::Document& doc) {
 
 // Due: the access token expires within `window`, or there is none to return.
 bool isDue(const rapidjson::Document& doc, std::chrono::seconds window) {
-  if (text(doc, "access_token").empty()) return true;
+  if (json::stringMember(doc, "access_token").empty()) return true;
   const auto expires = expiresAt(doc);
   return expires && *expires - std::time(nullptr) <= window.count();
-}
-
-void setString(rapidjson::Document& doc, const char* field, const std::string& value) {
-  doc.EraseMember(field);
-  doc.AddMember(rapidjson::Value(field, doc.GetAllocator()),
-                rapidjson::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), doc.GetAllocator()),
-                doc.GetAllocator());
 }
 
 }  // namespace
@@ -72,7 +60,7 @@ std::string releasableCredentials(const std::string& credentials_json) {
 std::string Refresher::freshForFetch(const RefreshTarget& target, const std::string& credentials_json) {
   const auto doc = parse(credentials_json);
   if (!isDue(doc, settings_.skew)) return credentials_json;
-  if (text(doc, "refresh_token").empty()) {
+  if (json::stringMember(doc, "refresh_token").empty()) {
     // Nothing to refresh with: only an access token that has really expired changes anything
     // (the locked path marks the connection expired).
     const auto expires = expiresAt(doc);
@@ -107,7 +95,7 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
   }
   // The provider is down for now: the old token is still good if it has not actually expired.
   const auto expires = expiresAt(doc);
-  if (!text(doc, "access_token").empty() && expires && *expires > std::time(nullptr)) return credentials_json;
+  if (!json::stringMember(doc, "access_token").empty() && expires && *expires > std::time(nullptr)) return credentials_json;
   throw http::ApiError(503, "The provider's token endpoint is unavailable: " + outcome.message,
                        kUnavailableRetryAfterSeconds);
 }
@@ -216,7 +204,7 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
       outcome = {Kind::kUnchanged, stored, ""};
       if (!isDue(doc, due_within)) return;
 
-      const auto refresh_token = text(doc, "refresh_token");
+      const auto refresh_token = json::stringMember(doc, "refresh_token");
       if (refresh_token.empty()) {
         const auto expires = expiresAt(doc);
         if (expires && *expires <= std::time(nullptr)) {
@@ -231,9 +219,9 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
       if (provider == nullptr) return;
       // The connection's own OAuth client (customer-brought app) wins over the operator's, as a
       // pair: never one's id with the other's secret.
-      const bool own_client = !text(doc, "client_id").empty();
-      const oauth::ClientCredentials client{own_client ? text(doc, "client_id") : provider->client_id,
-                                            own_client ? text(doc, "client_secret") : provider->client_secret};
+      const bool own_client = !json::stringMember(doc, "client_id").empty();
+      const oauth::ClientCredentials client{own_client ? json::stringMember(doc, "client_id") : provider->client_id,
+                                            own_client ? json::stringMember(doc, "client_secret") : provider->client_secret};
 
       attempted = true;
       auto backoff = std::chrono::milliseconds(250);
@@ -245,14 +233,14 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
         try {
           const auto grant = oauth::requestRefresh(*provider, client, refresh_token, kExchangeTimeout);
           granted = true;
-          setString(doc, "access_token", grant.access_token);
-          if (!grant.token_type.empty()) setString(doc, "token_type", grant.token_type);
-          if (grant.refresh_token) setString(doc, "refresh_token", *grant.refresh_token);
+          json::setStringMember(doc, "access_token", grant.access_token);
+          if (!grant.token_type.empty()) json::setStringMember(doc, "token_type", grant.token_type);
+          if (grant.refresh_token) json::setStringMember(doc, "refresh_token", *grant.refresh_token);
           std::optional<std::string> expires_at;
           doc.EraseMember("expires_at");
           if (grant.expires_in) {
             expires_at = hydra::oauth::formatTime(std::time(nullptr) + static_cast<std::time_t>(*grant.expires_in));
-            setString(doc, "expires_at", *expires_at);
+            json::setStringMember(doc, "expires_at", *expires_at);
           }
           const auto updated = json::toString(doc);
           const auto fresh = sealer_.seal(updated, aad);

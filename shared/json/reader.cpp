@@ -69,6 +69,12 @@ std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
   return doc;
 }
 
+std::string stringMember(const rapidjson::Value& object, const char* key) {
+  const auto it = object.FindMember(key);
+  if (it == object.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
 bool isValidUtf8(std::string_view s) {
   struct Discard {
     void Put(char) {}

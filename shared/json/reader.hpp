@@ -63,6 +63,9 @@ std::string tooLong(std::size_t max_chars);
 std::string oneOf(const std::vector<std::string>& allowed);
 }  // namespace msg
 
+/// The string member `key` of a parsed object, or "" when it is absent or not a string.
+std::string stringMember(const rapidjson::Value& object, const char* key);
+
 /// Whether `s` is well-formed UTF-8 (no overlongs, no surrogates, nothing beyond U+10FFFF).
 bool isValidUtf8(std::string_view s);
 

@@ -52,6 +52,13 @@ Writer& Writer::value(const rapidjson::Value& value) {
   return *this;
 }
 
+void setStringMember(rapidjson::Document& doc, const char* key, const std::string& value) {
+  doc.EraseMember(key);
+  auto& allocator = doc.GetAllocator();
+  doc.AddMember(rapidjson::Value(key, allocator),
+                rapidjson::Value(value.c_str(), static_cast<rapidjson::SizeType>(value.size()), allocator), allocator);
+}
+
 std::string toString(const rapidjson::Value& value) {
   Writer w;
   w.value(value);

@@ -49,6 +49,9 @@ class Writer {
   ExactWriter writer_{buffer_};
 };
 
+/// Replaces (or adds, at the end) the string member `key` of a document.
+void setStringMember(rapidjson::Document& doc, const char* key, const std::string& value);
+
 /// Serialises one parsed value (e.g. the credentials object before it is encrypted).
 std::string toString(const rapidjson::Value& value);
 

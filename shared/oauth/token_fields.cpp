@@ -74,10 +74,7 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
   }
   if (expires_at) {
     out.expires_at = static_cast<std::time_t>(*expires_at);
-    const auto text = formatTime(*out.expires_at);
-    doc.EraseMember("expires_at");
-    doc.AddMember("expires_at", rapidjson::Value(text.c_str(), static_cast<rapidjson::SizeType>(text.size()), doc.GetAllocator()),
-                  doc.GetAllocator());
+    json::setStringMember(doc, "expires_at", formatTime(*out.expires_at));
   }
   out.credentials_json = json::toString(doc);
   return out;
