@@ -1,11 +1,22 @@
 #pragma once
 // Result rows of statements.cpp -> model types.
 
+#include <vector>
+
 #include <pqxx/pqxx>
 
 #include "control-plane/model/resources.hpp"
 
 namespace hydra::cp::db {
+
+/// Every row of `rows`, mapped with `from`.
+template <typename T>
+std::vector<T> all(const pqxx::result& rows, T (*from)(const pqxx::row&)) {
+  std::vector<T> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(from(row));
+  return out;
+}
 
 model::Customer customerFrom(const pqxx::row& row);
 model::ApiKey apiKeyFrom(const pqxx::row& row);

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "control-plane/db/rows.hpp"
+#include "control-plane/services/existence.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/oauth/token_fields.hpp"
@@ -98,10 +99,8 @@ ConnectionPage ConnectionService::list(const std::string& customer_id, const Con
     const auto provider = filter.provider ? filter.provider->c_str() : nullptr;
     const auto status = filter.status ? filter.status->c_str() : nullptr;
     ConnectionPage page;
-    for (const auto& row :
-         tx.exec_prepared("connection_list", customer_id, provider, status, filter.limit, filter.offset)) {
-      page.connections.push_back(db::connectionFrom(row));
-    }
+    page.connections = db::all(
+        tx.exec_prepared("connection_list", customer_id, provider, status, filter.limit, filter.offset), db::connectionFrom);
     page.total = tx.exec_prepared1("connection_count", customer_id, provider, status)[0].as<long long>();
     attachGrants(tx, customer_id, page.connections);
     return page;
@@ -158,7 +157,7 @@ model::Grant ConnectionService::grant(const std::string& customer_id, const std:
       pqxx::work tx(c);
       if (tx.exec_prepared("connection_get", customer_id, connection_id).empty()) throw http::notFound("Connection");
       // An instance of another customer looks exactly like one that does not exist.
-      if (tx.exec_prepared("instance_exists", customer_id, input.instance_id).empty()) throw http::notFound("Instance");
+      requireInstanceExists(tx, customer_id, input.instance_id);
       auto created = db::grantFrom(tx.exec_prepared1("grant_insert", customer_id, connection_id, input.instance_id,
                                                      input.capabilities_json));
       tx.commit();

@@ -1,6 +1,7 @@
 #include "control-plane/services/identity.hpp"
 
 #include "control-plane/db/rows.hpp"
+#include "control-plane/services/existence.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
@@ -10,22 +11,6 @@ namespace {
 
 constexpr const char* kApiKeyPrefix = "hck_";
 constexpr const char* kProxyKeyPrefix = "hcp_";
-
-void requireCustomerExists(pqxx::transaction_base& tx, const std::string& customer_id) {
-  if (tx.exec_prepared("customer_exists", customer_id).empty()) throw http::notFound("Customer");
-}
-
-void requireInstanceExists(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& instance_id) {
-  if (tx.exec_prepared("instance_exists", customer_id, instance_id).empty()) throw http::notFound("Instance");
-}
-
-template <typename T>
-std::vector<T> all(const pqxx::result& rows, T (*from)(const pqxx::row&)) {
-  std::vector<T> out;
-  out.reserve(rows.size());
-  for (const auto& row : rows) out.push_back(from(row));
-  return out;
-}
 
 }  // namespace
 
@@ -55,7 +40,7 @@ std::vector<model::ApiKey> IdentityService::listApiKeys(const std::string& custo
   return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     requireCustomerExists(tx, customer_id);
-    return all(tx.exec_prepared("api_key_list", customer_id), db::apiKeyFrom);
+    return db::all(tx.exec_prepared("api_key_list", customer_id), db::apiKeyFrom);
   });
 }
 
@@ -79,7 +64,7 @@ model::Instance IdentityService::createInstance(const std::string& customer_id, 
 std::vector<model::Instance> IdentityService::listInstances(const std::string& customer_id) {
   return pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    return all(tx.exec_prepared("instance_list", customer_id), db::instanceFrom);
+    return db::all(tx.exec_prepared("instance_list", customer_id), db::instanceFrom);
   });
 }
 
@@ -113,7 +98,7 @@ std::vector<model::ProxyKey> IdentityService::listProxyKeys(const std::string& c
   return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     requireInstanceExists(tx, customer_id, instance_id);
-    return all(tx.exec_prepared("proxy_key_list", customer_id, instance_id), db::proxyKeyFrom);
+    return db::all(tx.exec_prepared("proxy_key_list", customer_id, instance_id), db::proxyKeyFrom);
   });
 }
 
@@ -133,7 +118,7 @@ std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& c
                                                             std::optional<long long> before, long long limit) {
   return pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    return all(tx.exec_prepared("audit_event_list", customer_id, before, limit), db::auditEventFrom);
+    return db::all(tx.exec_prepared("audit_event_list", customer_id, before, limit), db::auditEventFrom);
   });
 }
 
