@@ -13,6 +13,7 @@ Config Config::forServe() {
   c.db_pool_size = static_cast<int>(config::parseInteger(
       "HYDRA_DB_POOL_SIZE", config::env("HYDRA_DB_POOL_SIZE").value_or(std::to_string(c.threads)), 1, 256));
   c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
+  c.authz_staleness = config::authzStaleness();
   return c;
 }
 

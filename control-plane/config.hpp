@@ -15,6 +15,7 @@ struct Config {
   int threads = 4;                     // HYDRA_THREADS
   int db_pool_size = 4;                // HYDRA_DB_POOL_SIZE
   std::string log_level;               // HYDRA_LOG_LEVEL, default information
+  std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
   static Config forServe();

@@ -28,7 +28,9 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_BROKER_PUBLIC_KEY  broker's X25519 public key, PEM file, serve only\n"
     "  HYDRA_THREADS            HTTP threads (default 4)\n"
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
-    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n";
+    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
+    "  HYDRA_AUTHZ_STALENESS_MS after a change that narrows access, wait this long before answering, so\n"
+    "                           no broker serves the old access from memory (default 200; same as the brokers)\n";
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
@@ -68,8 +70,9 @@ int serve() {
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
   cp::Authenticator auth(pool, config.admin_token);
-  cp::IdentityService identity(pool);
-  cp::ConnectionService connections(pool, sealer);
+  const cp::RevocationDelay revocation(config.authz_staleness);
+  cp::IdentityService identity(pool, revocation);
+  cp::ConnectionService connections(pool, sealer, revocation);
   cp::Services services{auth, identity, connections};
 
   http::blockTerminationSignals();

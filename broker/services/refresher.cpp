@@ -100,6 +100,10 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
                        kUnavailableRetryAfterSeconds);
 }
 
+bool Refresher::dueForRefresh(const std::string& credentials_json) const {
+  return isDue(parse(credentials_json), settings_.skew);
+}
+
 RefreshOutcome Refresher::refreshAhead(const RefreshTarget& target) {
   // The loop has no caller waiting: it waits for the attempt to finish, however long.
   return refreshShared(target, settings_.ahead, Clock::time_point::max());
@@ -299,12 +303,11 @@ void Refresher::recordAttempt(const RefreshTarget& target, const RefreshOutcome&
   record.provider = target.provider;
   record.outcome = outcome.kind == Kind::kFresh ? "refreshed" : "refresh_failed";
   record.reason = outcome.kind == Kind::kFresh ? "access token refreshed" : outcome.message;
-  record.marks_use = false;
   if (record.request_id.empty()) {
     const auto id = crypto::randomBytes(8);
     record.request_id = "refresh-" + crypto::hex(id.data(), id.size());
   }
-  audit_.record(record);
+  journal_.appendAndWait(record);
 }
 
 }  // namespace hydra::broker

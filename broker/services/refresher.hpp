@@ -20,7 +20,7 @@
 #include <string>
 
 #include "broker/oauth/providers.hpp"
-#include "broker/services/audit_trail.hpp"
+#include "broker/audit/journal.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/crypto/seal.hpp"
 #include "shared/db/pool.hpp"
@@ -36,7 +36,7 @@ struct RefreshSettings {
 /// The connection a refresh is for, and who asked (for the audit trail).
 struct RefreshTarget {
   std::string connection_id, customer_id, provider;
-  AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
+  audit::AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
 };
 
 struct RefreshOutcome {
@@ -48,8 +48,8 @@ struct RefreshOutcome {
 class Refresher {
  public:
   Refresher(hydra::db::Pool& pool, const crypto::Opener& opener, const crypto::Sealer& sealer,
-            const oauth::ProviderRegistry& providers, AuditTrail& audit, RefreshSettings settings)
-      : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), audit_(audit), settings_(settings) {}
+            const oauth::ProviderRegistry& providers, audit::Journal& journal, RefreshSettings settings)
+      : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), journal_(journal), settings_(settings) {}
   /// Waits for attempts still running.
   ~Refresher();
   Refresher(const Refresher&) = delete;
@@ -60,6 +60,10 @@ class Refresher {
   /// expired with no refresh token (both also recorded on the connection), 503 when the
   /// provider is unavailable and the old token has expired.
   std::string freshForFetch(const RefreshTarget& target, const std::string& credentials_json);
+
+  /// Whether a fetch of these credentials would refresh them first (the access token expires
+  /// within the skew, or there is none). Cheap: no lock, no I/O.
+  bool dueForRefresh(const std::string& credentials_json) const;
 
   /// Background refresh of a token expiring within the ahead window.
   RefreshOutcome refreshAhead(const RefreshTarget& target);
@@ -81,7 +85,7 @@ class Refresher {
   const crypto::Opener& opener_;
   const crypto::Sealer& sealer_;
   const oauth::ProviderRegistry& providers_;
-  AuditTrail& audit_;
+  audit::Journal& journal_;
   const RefreshSettings settings_;
 
   std::mutex mutex_;

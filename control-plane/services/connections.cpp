@@ -110,7 +110,7 @@ ConnectionPage ConnectionService::list(const std::string& customer_id, const Con
 model::Connection ConnectionService::update(const std::string& customer_id, const std::string& connection_id,
                                             const model::ConnectionUpdate& input) {
   try {
-    return pool_.run([&](pqxx::connection& c) {
+    auto updated = pool_.run([&](pqxx::connection& c) {
       pqxx::work tx(c);
       const auto name = input.name ? input.name->c_str() : nullptr;
       const auto scopes = input.scopes_json ? input.scopes_json->c_str() : nullptr;
@@ -132,6 +132,8 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       tx.commit();
       return updated;
     });
+    revocation_.waitOut();  // credentials or anything a fetch returns may have changed
+    return updated;
   } catch (const pqxx::unique_violation&) {
     throw ApiError(409, kDuplicateConnection);
   }
@@ -148,6 +150,7 @@ void ConnectionService::remove(const std::string& customer_id, const std::string
     }
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 model::Grant ConnectionService::grant(const std::string& customer_id, const std::string& connection_id,
@@ -184,6 +187,7 @@ void ConnectionService::revokeGrant(const std::string& customer_id, const std::s
     }
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 }  // namespace hydra::cp

@@ -76,6 +76,7 @@ void IdentityService::deleteInstance(const std::string& customer_id, const std::
     }
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, const std::string& instance_id,
@@ -106,12 +107,12 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
                                      const std::string& key_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    // Takes effect on the broker's next request: it looks keys up on every request.
     if (tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id).affected_rows() == 0) {
       throw http::notFound("Proxy key");
     }
     tx.commit();
   });
+  revocation_.waitOut();  // then no broker serves the key from memory any more
 }
 
 std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& customer_id,

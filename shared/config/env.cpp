@@ -79,4 +79,9 @@ ListenAddress parseListen(const char* name, const std::string& value) {
   return address;
 }
 
+std::chrono::milliseconds authzStaleness() {
+  const char* name = "HYDRA_AUTHZ_STALENESS_MS";
+  return std::chrono::milliseconds(parseInteger(name, env(name).value_or(std::to_string(kDefaultAuthzStalenessMs)), 10, 60000));
+}
+
 }  // namespace hydra::config

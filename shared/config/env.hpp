@@ -2,6 +2,7 @@
 // Reading HYDRA_* settings. Each binary builds its own Config from these once, in main;
 // nothing else reads the environment.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -30,6 +31,12 @@ ListenAddress parseListen(const char* name, const std::string& value);
 /// service starts while PostgreSQL is down and answers 503 until it is back. Adds connect
 /// and TCP keepalive timeouts where the string sets none.
 std::string databaseUrl(const char* name);
+
+/// How long a broker may serve fetches from memory without proof that it is current, and how
+/// long the control plane waits after a change that narrows access before it answers: the two
+/// must be the same (HYDRA_AUTHZ_STALENESS_MS, default 200, 10..60000).
+constexpr long kDefaultAuthzStalenessMs = 200;
+std::chrono::milliseconds authzStaleness();
 
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
@@ -50,6 +51,30 @@ KeyFiles newKeyFiles(const TempDir& dir, const std::string& name) {
   return keys;
 }
 
+namespace {
+
+const TempDir& processDir() {
+  static const TempDir dir;
+  return dir;
+}
+
+}  // namespace
+
+const AuditKeyFiles& testAuditKey() {
+  static const AuditKeyFiles keys = [] {
+    AuditKeyFiles made{processDir().path("audit-signing.pem"), processDir().path("audit-verifier.txt")};
+    const auto run = runBroker({"keygen", "--audit-key", made.signing_key, "--verifier-key", made.verifier_key}, {});
+    if (run.exit_code != 0) throw std::runtime_error("hydracore-broker keygen --audit-key failed: " + run.err);
+    return made;
+  }();
+  return keys;
+}
+
+std::string newAuditDir() {
+  static std::atomic<int> count{0};
+  return processDir().path("audit-" + std::to_string(++count));
+}
+
 Environment Broker::environment(const std::string& database_url, const std::vector<std::string>& private_keys) {
   std::string keys;
   for (const auto& path : private_keys) keys += (keys.empty() ? "" : ",") + path;
@@ -57,6 +82,8 @@ Environment Broker::environment(const std::string& database_url, const std::vect
       {"HYDRA_DATABASE_URL", database_url},
       {"HYDRA_LISTEN", "127.0.0.1:0"},
       {"HYDRA_BROKER_PRIVATE_KEYS", keys},
+      {"HYDRA_AUDIT_DIR", newAuditDir()},
+      {"HYDRA_AUDIT_SIGNING_KEY", testAuditKey().signing_key},
   };
 }
 
@@ -79,7 +106,8 @@ BrokerStack::BrokerStack(const Environment& settings)
     : Stack("hydracore_control_plane"),
       keys(testKeyFiles(key_dir)),
       broker_settings(settings),
-      broker(brokerEnvironment()),
+      broker_env(brokerEnvironment()),
+      broker(broker_env),
       runtime(broker.port()) {}
 
 Environment BrokerStack::brokerEnvironment() const {

@@ -37,10 +37,20 @@ KeyFiles testKeyFiles(const TempDir& dir);
 /// A fresh pair written by `hydracore-broker keygen` as <name>-private.pem and <name>-public.pem.
 KeyFiles newKeyFiles(const TempDir& dir, const std::string& name);
 
+/// The audit signing key all test brokers share (made once per test process with `keygen
+/// --audit-key`), and its verifier key.
+struct AuditKeyFiles {
+  std::string signing_key, verifier_key;
+};
+const AuditKeyFiles& testAuditKey();
+/// A new, empty folder for a broker's audit journal (removed when the test process ends).
+std::string newAuditDir();
+
 /// `hydracore-broker serve` on 127.0.0.1 with a free port.
 class Broker : public Service {
  public:
-  /// `private_keys`: the HYDRA_BROKER_PRIVATE_KEYS files, current first.
+  /// `private_keys`: the HYDRA_BROKER_PRIVATE_KEYS files, current first. Each call names a new
+  /// audit journal folder (HYDRA_AUDIT_DIR) and the test audit key.
   static Environment environment(const std::string& database_url, const std::vector<std::string>& private_keys);
   Broker(const std::string& database_url, const std::vector<std::string>& private_keys);
   explicit Broker(const Environment& env);
@@ -70,12 +80,13 @@ class BrokerStack : public Stack {
   /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables.
   explicit BrokerStack(const Environment& settings);
 
-  /// The environment the broker was started with (to start another one like it).
+  /// An environment like the broker's, with a journal folder of its own (to start another broker).
   Environment brokerEnvironment() const;
 
   TempDir key_dir;
   KeyFiles keys;
   Environment broker_settings;  // what the constructor was given (declared before broker: it starts with them)
+  Environment broker_env;       // what the broker was started with (HYDRA_AUDIT_DIR: its journal)
   Broker broker;
   HttpClient runtime;  // talks to the broker
 
