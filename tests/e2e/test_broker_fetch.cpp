@@ -190,14 +190,21 @@ TEST_CASE("broker: a release sets the connection's last_used_at, a refusal does 
   Granted g;
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at") == "null");
 
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail&capability=delete_mail").status == 403);
+  // last_used_at is set as the audit records are shipped to PostgreSQL.
+  const auto refused = g.s.fetch(g.runtime, "provider=gmail&capability=delete_mail");
+  REQUIRE(refused.status == 403);
+  awaitShipped(g.s.db, {requestId(refused)});
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at") == "null");
 
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail").status == 200);
+  const auto released = g.s.fetch(g.runtime, "provider=gmail");
+  REQUIRE(released.status == 200);
+  awaitShipped(g.s.db, {requestId(released)});
   CHECK(isUtcTimestamp(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at")));
   // Long unused (the broker may keep it to the second, so make it old): the next release updates it.
   g.s.db.exec("UPDATE connections SET last_used_at = '2001-01-01T00:00:00Z' WHERE id = $1", g.connection);
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail&name=inbox").status == 200);
+  const auto again = g.s.fetch(g.runtime, "provider=gmail&name=inbox");
+  REQUIRE(again.status == 200);
+  awaitShipped(g.s.db, {requestId(again)});
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at").rfind("2001", 0) != 0);
   CHECK(g.s.db.exec("SELECT last_used_at > now() - interval '1 minute' FROM connections WHERE id = $1", g.connection)[0][0]
             .as<bool>());

@@ -106,7 +106,10 @@ class BrokerStack : public Stack {
     return fetch(r.instance_id, r.proxy_key, query);
   }
 
-  /// GET <tenant>/audit-events?<query> as the tenant; expects 200.
+  /// Waits (up to 15 s) until PostgreSQL holds every record of the broker's journal (the broker
+  /// ships it in the background).
+  void awaitShipped() const;
+  /// GET <tenant>/audit-events?<query> as the tenant, once everything is shipped; expects 200.
   Response auditEvents(const Tenant& tenant, const std::string& query = "limit=500") const;
   /// GET <tenant>/connections/<id> as the tenant; expects 200.
   Response connection(const Tenant& tenant, const std::string& connection_id) const;
@@ -123,6 +126,13 @@ std::string requestId(const Response& r);
 const rapidjson::Value& eventFor(const Response& events, const std::string& request_id);
 /// A string member, or "null" when it is JSON null (for CHECKs on nullable fields).
 std::string textOrNull(const rapidjson::Value& value, const char* key);
+
+/// Waits (up to 15 s) until PostgreSQL holds the audit record of every request in
+/// `request_ids`: the broker ships its journal there in the background. Throws if it does not.
+void awaitShipped(const TestDatabase& db, const std::vector<std::string>& request_ids);
+
+/// The lines of a journal folder's segments, in order (complete lines only).
+std::vector<std::string> journalLines(const std::string& audit_dir);
 
 /// The stored (key_id, ciphertext as lower-case hex) of a connection, read as superuser.
 struct StoredSecret {
