@@ -146,7 +146,7 @@ int serve() {
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("HYDRA_AUDIT_DIR: ") + e.what());
   }
-  const broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir);
+  broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir);
   broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness);
   const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness);
 
@@ -171,7 +171,10 @@ int serve() {
   http::waitForTerminationSignal();
   log::app().information("shutting down");
   server.stop();
-  return 0;  // then, in reverse order: workers finish, the journal writes its last checkpoint
+  // PostgreSQL gets every record and a checkpoint of them all, if it can take them in time.
+  journal->checkpointNow();
+  shipper.finish(std::chrono::seconds(3));
+  return 0;
 }
 
 int rewrap() {

@@ -258,10 +258,17 @@ bool Journal::writable() const {
   return writable_;
 }
 
+void Journal::checkpointNow() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const auto ticket = ++checkpoints_requested_;
+  queued_.notify_one();
+  synced_.wait(lock, [&] { return checkpoints_done_ >= ticket || stopping_; });
+}
+
 void Journal::run() {
   std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
-    const auto woken = [&] { return stopping_ || !queue_.empty(); };
+    const auto woken = [&] { return stopping_ || !queue_.empty() || checkpoints_requested_ > checkpoints_done_; };
     if (tree_.size() > checkpointed_size_) {
       queued_.wait_until(lock, last_checkpoint_ + options_.checkpoint_interval, woken);
     } else {
@@ -270,10 +277,14 @@ void Journal::run() {
     std::deque<Pending> batch;
     batch.swap(queue_);
     const bool stop = stopping_ && batch.empty();
+    const auto requested = checkpoints_requested_;
     lock.unlock();
     if (!batch.empty()) commit(batch);
-    if (stop || Clock::now() >= last_checkpoint_ + options_.checkpoint_interval) checkpoint();
+    const bool asked = requested > checkpoints_done_;
+    if (stop || asked || Clock::now() >= last_checkpoint_ + options_.checkpoint_interval) checkpoint();
     lock.lock();
+    checkpoints_done_ = requested;
+    synced_.notify_all();
     if (stop) return;
   }
 }

@@ -56,6 +56,8 @@ class Journal {
   std::uint64_t waitBeyond(std::uint64_t size, std::chrono::milliseconds timeout);
   /// Whether the last write and sync succeeded.
   bool writable() const;
+  /// Writes what is queued and signs a checkpoint of everything now, and returns after that.
+  void checkpointNow();
 
  private:
   struct Pending {
@@ -95,6 +97,7 @@ class Journal {
   std::uint64_t durable_size_ = 0;
   bool writable_ = true;
   bool stopping_ = false;
+  std::uint64_t checkpoints_requested_ = 0, checkpoints_done_ = 0;
   std::thread writer_;
 };
 

@@ -51,6 +51,15 @@ Shipper::~Shipper() {
   thread_.join();
 }
 
+void Shipper::finish(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  finishing_ = true;
+  wake_.notify_all();
+  if (!wake_.wait_for(lock, timeout, [&] { return finished_; })) {
+    log::app().warning("audit shipper: stopped before PostgreSQL had every record; the next start ships the rest");
+  }
+}
+
 bool Shipper::stopping() {
   std::lock_guard<std::mutex> lock(mutex_);
   return stopping_;
@@ -64,7 +73,12 @@ void Shipper::run() {
       if (!session) session = std::make_unique<Session>(url_, journal_.origin(), dir_);
       if (failing) log::app().warning("audit shipper: shipping to PostgreSQL again");
       failing = false;
-      if (!shipSome(*session)) journal_.waitBeyond(session->records->nextSeq(), kIdleWait);
+      const auto progress = shipSome(*session);
+      if (progress == Progress::kCaughtUp) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finishing_) break;
+      }
+      if (progress != Progress::kMoreWaiting) journal_.waitBeyond(session->records->nextSeq(), kIdleWait);
     } catch (const std::exception& e) {
       // Typically the database is away: start over from what it holds once it is back.
       if (!failing) log::app().warning(std::string("audit shipper: cannot ship: ") + e.what() + "; retrying");
@@ -74,9 +88,12 @@ void Shipper::run() {
       wake_.wait_for(lock, kRetryAfterFailure, [&] { return stopping_; });
     }
   }
+  std::lock_guard<std::mutex> lock(mutex_);
+  finished_ = true;
+  wake_.notify_all();
 }
 
-bool Shipper::shipSome(Session& s) {
+Shipper::Progress Shipper::shipSome(Session& s) {
   // Only records already on disk: a record the journal could still lose must not reach
   // PostgreSQL first.
   const auto durable = journal_.durableSize();
@@ -101,7 +118,7 @@ bool Shipper::shipSome(Session& s) {
       if (!s.waiting) throw std::runtime_error("unreadable line in " + checkpointsPath(dir_));
     }
     const auto checkpoint = unverifiedCheckpoint(s.waiting->note);
-    if (checkpoint.size > shipped) break;
+    if (checkpoint.size > shipped) return Progress::kWaitingForTheJournal;
     if (static_cast<std::int64_t>(checkpoint.size) > s.shipped_checkpoint) {
       pqxx::nontransaction(s.connection)
           .exec_prepared("audit_checkpoint_ship", journal_.origin(), checkpoint.size, s.waiting->note);
@@ -109,7 +126,8 @@ bool Shipper::shipSome(Session& s) {
     }
     s.waiting.reset();
   }
-  return lines.size() == kBatch;
+  if (lines.size() == kBatch) return Progress::kMoreWaiting;
+  return s.records->nextSeq() < journal_.durableSize() ? Progress::kWaitingForTheJournal : Progress::kCaughtUp;
 }
 
 }  // namespace hydra::broker::audit

@@ -19,15 +19,19 @@ namespace hydra::broker::audit {
 class Shipper {
  public:
   Shipper(std::string database_url, Journal& journal, std::string dir);
+  /// Stops at once (what is not shipped yet is shipped by the next broker on this journal).
   ~Shipper();
+  /// Ships everything the journal holds now, checkpoints included, waiting at most `timeout`;
+  /// then stops. For a clean shutdown.
+  void finish(std::chrono::milliseconds timeout);
   Shipper(const Shipper&) = delete;
   Shipper& operator=(const Shipper&) = delete;
 
  private:
   struct Session;
+  enum class Progress { kMoreWaiting, kCaughtUp, kWaitingForTheJournal };
   void run();
-  /// Ships what is there; returns whether it shipped a full batch (more may be waiting).
-  bool shipSome(Session& session);
+  Progress shipSome(Session& session);
   bool stopping();
 
   const std::string url_;
@@ -36,6 +40,8 @@ class Shipper {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool finishing_ = false;  // stop once caught up
+  bool finished_ = false;
   std::thread thread_;
 };
 

@@ -199,6 +199,8 @@ std::string textOrNull(const rapidjson::Value& value, const char* key) {
   return member(value, key).IsNull() ? "null" : text(value, key);
 }
 
+void waitOutStaleness() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
+
 void awaitShipped(const TestDatabase& db, const std::vector<std::string>& request_ids) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   std::string array = "{";

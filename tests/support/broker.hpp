@@ -127,6 +127,11 @@ const rapidjson::Value& eventFor(const Response& events, const std::string& requ
 /// A string member, or "null" when it is JSON null (for CHECKs on nullable fields).
 std::string textOrNull(const rapidjson::Value& value, const char* key);
 
+/// What the control plane does after a change that narrows access: waits out the brokers'
+/// staleness bound (HYDRA_AUTHZ_STALENESS_MS, default 200 ms), after which every later fetch sees
+/// the change. Tests that write to the database directly call it before they fetch.
+void waitOutStaleness();
+
 /// Waits (up to 15 s) until PostgreSQL holds the audit record of every request in
 /// `request_ids`: the broker ships its journal there in the background. Throws if it does not.
 void awaitShipped(const TestDatabase& db, const std::vector<std::string>& request_ids);
