@@ -1,5 +1,6 @@
 #include "broker/config.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 #include "shared/crypto/private_key_file.hpp"
@@ -33,6 +34,10 @@ Config Config::fromEnvironment(bool serving) {
     c.refresh.skew = std::chrono::seconds(integerSetting("HYDRA_REFRESH_SKEW_SECONDS", 120, 0, 86400));
     c.refresh.ahead = std::chrono::seconds(integerSetting("HYDRA_REFRESH_AHEAD_SECONDS", 900, 0, 86400));
     c.refresh_interval = std::chrono::seconds(integerSetting("HYDRA_REFRESH_INTERVAL_SECONDS", 30, 1, 3600));
+    c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 10000));
+    // A quarter of the server threads at most wait on providers; the rest always serve.
+    c.refresh.max_waiting_fetches =
+        static_cast<std::size_t>(integerSetting("HYDRA_REFRESH_MAX_WAITING_FETCHES", std::max(1, c.threads / 4), 0, 256));
   }
   return c;
 }

@@ -21,7 +21,8 @@ struct Config {
   int db_pool_size = 16;                     // HYDRA_DB_POOL_SIZE
   int open_cache_entries = 10000;            // HYDRA_OPEN_CACHE_ENTRIES (0 disables)
   std::optional<std::string> providers_file;  // HYDRA_PROVIDERS_FILE
-  RefreshSettings refresh;                    // HYDRA_REFRESH_SKEW_SECONDS, HYDRA_REFRESH_AHEAD_SECONDS
+  RefreshSettings refresh;                    // HYDRA_REFRESH_SKEW_SECONDS, HYDRA_REFRESH_AHEAD_SECONDS,
+                                              // HYDRA_REFRESH_FETCH_WAIT_MS, HYDRA_REFRESH_MAX_WAITING_FETCHES
   std::chrono::seconds refresh_interval{30};  // HYDRA_REFRESH_INTERVAL_SECONDS
   std::string log_level;                     // HYDRA_LOG_LEVEL
 
