@@ -31,6 +31,8 @@ Config Config::fromEnvironment(bool serving) {
     c.db_pool_size = integerSetting("HYDRA_DB_POOL_SIZE", c.threads, 1, 256);
     c.open_cache_entries = integerSetting("HYDRA_OPEN_CACHE_ENTRIES", 10000, 0, 1000000);
     c.providers_file = config::env("HYDRA_PROVIDERS_FILE");
+    c.tls = config::tlsSettings(true);
+    c.max_connections_per_peer = integerSetting("HYDRA_MAX_CONNECTIONS_PER_PEER", 64, 1, 100000);
     c.refresh.skew = std::chrono::seconds(integerSetting("HYDRA_REFRESH_SKEW_SECONDS", 120, 0, 86400));
     c.refresh.ahead = std::chrono::seconds(integerSetting("HYDRA_REFRESH_AHEAD_SECONDS", 900, 0, 86400));
     c.refresh_interval = std::chrono::seconds(integerSetting("HYDRA_REFRESH_INTERVAL_SECONDS", 30, 1, 3600));

@@ -25,6 +25,8 @@ struct Config {
                                               // HYDRA_REFRESH_FETCH_WAIT_MS, HYDRA_REFRESH_MAX_WAITING_FETCHES
   std::chrono::seconds refresh_interval{30};  // HYDRA_REFRESH_INTERVAL_SECONDS
   std::string log_level;                     // HYDRA_LOG_LEVEL
+  std::optional<config::TlsSettings> tls;     // HYDRA_TLS_CERT_FILE, _KEY_FILE, _CLIENT_CA_FILE
+  int max_connections_per_peer = 64;          // HYDRA_MAX_CONNECTIONS_PER_PEER
 
   /// Throws config::ConfigError naming the first bad variable. `serving`: also the HTTP settings.
   static Config fromEnvironment(bool serving);

@@ -28,7 +28,9 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_BROKER_PUBLIC_KEY  broker's X25519 public key, PEM file, serve only\n"
     "  HYDRA_THREADS            HTTP threads (default 4)\n"
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
-    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n";
+    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
+    "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n";
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
@@ -73,7 +75,12 @@ int serve() {
   cp::Services services{auth, identity, connections};
 
   http::blockTerminationSignals();
-  http::Server server({config.listen, config.threads});
+  http::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.threads = config.threads;
+  server_options.tls = config.tls;
+  server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  http::Server server(server_options);
   cp::addRoutes(server, services);
   server.start();
   log::app().information("control plane listening on " + config.listen.host + ":" + std::to_string(server.port()) +

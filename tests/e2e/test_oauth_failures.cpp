@@ -271,7 +271,7 @@ TEST_CASE("oauth: credentials replaced while a refresh is at the provider are st
   }
 }
 
-TEST_CASE("oauth: a token endpoint dripping its answer over https is cut off at the exchange deadline; the broker keeps serving") {
+TEST_CASE("oauth: a token endpoint dripping its answer over https is cut off at the exchange deadline and the broker keeps serving") {
   // The deadline ends the exchange from the watchdog's thread while the exchange thread is
   // inside SSL_read: only the socket is shut down there, the TLS session is torn down by the
   // exchange thread itself.

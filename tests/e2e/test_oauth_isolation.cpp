@@ -112,7 +112,7 @@ TEST_CASE("oauth: the refresh loop is fair: a customer's many due connections on
   CHECK(text(s.connection(bob, bob_connection).json, "status") == "active");
 }
 
-TEST_CASE("oauth: the refresh transaction survives a server-wide idle_in_transaction_session_timeout; the rotated token is kept") {
+TEST_CASE("oauth: the refresh transaction survives a server-wide idle_in_transaction_session_timeout and keeps the rotated token") {
   OAuthStack s(quietLoop());
   s.mock.seed({"rt-idle"});
   const auto c = s.connect(oauthCredentials("at-idle", "rt-idle", now() - 60));
