@@ -64,7 +64,12 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_REFRESH_SKEW_SECONDS    a fetch refreshes a token expiring within this (default 120)\n"
     "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
     "  HYDRA_REFRESH_INTERVAL_SECONDS  how often the background loop looks (default 30)\n"
-    "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n";
+    "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n"
+    "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
+    "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n"
+    "  HYDRA_REFRESH_MAX_WAITING_FETCHES  fetches waiting on refreshes at once (default HYDRA_THREADS / 4)\n";
 
 // The options each command takes: name -> whether it takes a value.
 const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
@@ -160,8 +165,15 @@ int serve() {
   broker::FetchService fetch(pool, workers, memory, opener, refresher, *journal, throttle);
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 
-  // A fetch request has no body: small limits.
-  http::Server server({config.listen, config.threads, 4096, 64 * 1024});
+  // A fetch request has no body: Pistache buffers the headers and little more.
+  http::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.threads = config.threads;
+  server_options.max_body_bytes = 4096;  // over: 413 (a body under it reaches the route: 404, 405)
+  server_options.max_request_bytes = http::ServerOptions::kHeaderAllowance;
+  server_options.tls = config.tls;
+  server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  http::Server server(server_options);
   broker::addRoutes(server, fetch);
   server.start();
   log::app().information("broker listening on " + config.listen.host + ":" + std::to_string(server.port()) +

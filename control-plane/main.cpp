@@ -30,7 +30,10 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
     "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
     "  HYDRA_AUTHZ_STALENESS_MS after a change that narrows access, wait this long before answering, so\n"
-    "                           no broker serves the old access from memory (default 200; same as the brokers)\n";
+    "                           no broker serves the old access from memory (default 200; same as the brokers)\n"
+
+    "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n";
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
@@ -76,7 +79,12 @@ int serve() {
   cp::Services services{auth, identity, connections};
 
   http::blockTerminationSignals();
-  http::Server server({config.listen, config.threads});
+  http::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.threads = config.threads;
+  server_options.tls = config.tls;
+  server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  http::Server server(server_options);
   cp::addRoutes(server, services);
   server.start();
   log::app().information("control plane listening on " + config.listen.host + ":" + std::to_string(server.port()) +

@@ -67,12 +67,17 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE connections SET status = 'expired', error_message = $2, updated_at = now() WHERE id = $1");
   // Background refresh: active oauth2 connections whose token expires within $1 seconds, of
   // the providers it can refresh ($3), leaving out those backing off ($4): connections it
-  // cannot refresh must not crowd the others out of the batch.
+  // cannot refresh must not crowd the others out of the batch. At most $5 of each (customer,
+  // provider), most urgent first, the first of every group before the second of any: one
+  // customer's thousands of connections cannot fill the $2 rows.
   c.prepare("connection_list_refresh_due",
-            "SELECT id, customer_id, provider FROM connections"
-            " WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
-            " AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))"
-            " ORDER BY expires_at LIMIT $2");
+            "SELECT id, customer_id, provider FROM ("
+            "  SELECT id, customer_id, provider, expires_at,"
+            "         row_number() OVER (PARTITION BY customer_id, provider ORDER BY expires_at, id) AS turn"
+            "  FROM connections"
+            "  WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
+            "  AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))) due"
+            " WHERE turn <= $5 ORDER BY turn, expires_at LIMIT $2");
 
   // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
   c.prepare("secret_list_to_rewrap",

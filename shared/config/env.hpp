@@ -38,6 +38,14 @@ std::string databaseUrl(const char* name);
 constexpr long kDefaultAuthzStalenessMs = 200;
 std::chrono::milliseconds authzStaleness();
 
+/// HTTPS for a server: HYDRA_TLS_CERT_FILE (PEM chain) and HYDRA_TLS_KEY_FILE (PEM key,
+/// owner-only like every key file), both or neither; HYDRA_TLS_CLIENT_CA_FILE (PEM CA
+/// certificates that clients' certificates must chain to) only where `client_certificates`.
+struct TlsSettings {
+  std::string cert_file, key_file, client_ca_file;
+};
+std::optional<TlsSettings> tlsSettings(bool client_certificates);
+
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);
 

@@ -10,6 +10,8 @@
 
 #include "shared/crypto/random.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/http/peer_limit.hpp"
+#include "shared/http/tls.hpp"
 #include "shared/json/writer.hpp"
 #include "shared/log/log.hpp"
 
@@ -81,6 +83,34 @@ Reply replyForCurrentException(const std::string& request_id) {
     log::http().error("request " + request_id + " failed with a non-standard exception");
   }
   return errorReply(500, "Internal server error (request id " + request_id + ")");
+}
+
+// A TLS handshake longer than this is given up (it holds Pistache's accepting thread).
+constexpr int kTlsHandshakeSeconds = 5;
+
+// HTTPS on Pistache's own TLS (TLS 1.2+, strong suites: tls.hpp). The key file is checked
+// like every key file first; Pistache then reads both files itself.
+void useTls(Pistache::Http::Endpoint& endpoint, const config::TlsSettings& tls) {
+  try {
+    checkTlsKeyFile(tls.key_file);
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("HYDRA_TLS_KEY_FILE: ") + e.what());
+  }
+  try {
+    restrictTlsProtocols();
+    endpoint.useSSL(tls.cert_file, tls.key_file);
+  } catch (const std::exception& e) {
+    // OpenSSL's reasons (no such file, key does not match) name no secret.
+    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE: " + log::escape(e.what()));
+  }
+  if (!tls.client_ca_file.empty()) {
+    try {
+      // Verify the peer, and fail the handshake when it sends no certificate.
+      endpoint.useSSLAuth(tls.client_ca_file);
+    } catch (const std::exception& e) {
+      throw config::ConfigError("HYDRA_TLS_CLIENT_CA_FILE: " + log::escape(e.what()));
+    }
+  }
 }
 
 }  // namespace
@@ -240,13 +270,22 @@ void Server::start() {
                       // A client that stalls mid-request must not hold a connection forever.
                       .headerTimeout(std::chrono::seconds(5))
                       .bodyTimeout(std::chrono::seconds(15)));
-  endpoint_->setHandler(router_.handler());
+  endpoint_->setHandler(std::make_shared<PeerLimitedHandler>(
+      router_.handler(), std::make_shared<PeerConnections>(options_.max_connections_per_peer)));
+  if (options_.tls) useTls(*endpoint_, *options_.tls);
   try {
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {
     // Both binaries take the address from HYDRA_LISTEN: name it, as for any bad setting.
     throw config::ConfigError("HYDRA_LISTEN: cannot listen on " + options_.listen.host + ":" +
                               std::to_string(options_.listen.port) + ": " + e.what());
+  }
+  if (options_.tls) {
+    try {
+      boundTlsHandshakes(port(), kTlsHandshakeSeconds);
+    } catch (const std::exception& e) {
+      throw config::ConfigError(std::string("HYDRA_TLS_CERT_FILE: ") + e.what());
+    }
   }
 }
 

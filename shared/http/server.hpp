@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include <pistache/endpoint.h>
@@ -43,9 +44,17 @@ struct ServerOptions {
   int threads = 2;
   /// Larger bodies get our JSON 413.
   std::size_t max_body_bytes = 1024 * 1024;
-  /// What Pistache buffers of one request at most: it refuses a larger request itself, with
-  /// a plain-text 413 we cannot shape, so this sits well above max_body_bytes.
-  std::size_t max_request_bytes = 8 * 1024 * 1024;
+  /// What Pistache buffers of one request at most, headers and body together, before any
+  /// handler (authentication included) runs: the body limit plus room for headers. Pistache
+  /// refuses a larger request itself with a plain-text 413 ("Request exceeded maximum buffer
+  /// size"), so a body a little over max_body_bytes still gets our JSON one.
+  std::size_t max_request_bytes = 1024 * 1024 + kHeaderAllowance;
+  /// HTTPS when set (config::TlsSettings: certificate, key, optional client CA).
+  std::optional<config::TlsSettings> tls;
+  /// Connections one peer address may hold open at once; more are closed at once.
+  std::size_t max_connections_per_peer = 64;
+
+  static constexpr std::size_t kHeaderAllowance = 16 * 1024;
 };
 
 class Server {
@@ -63,7 +72,7 @@ class Server {
   void getAsync(const std::string& route, AsyncHandler handler);
 
   /// Binds and serves on background threads; throws config::ConfigError naming HYDRA_LISTEN
-  /// if the address cannot be bound.
+  /// if the address cannot be bound, or the HYDRA_TLS_* setting whose file is refused.
   void start();
   /// Waits (up to `grace`) for the answers still owed, then stops serving; answers that come
   /// later are dropped, never written to a connection that is gone.
