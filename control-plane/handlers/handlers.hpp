@@ -33,6 +33,7 @@ Reply revokeApiKey(Services& s, const Request& req);
 // instances.cpp
 Reply createInstance(Services& s, const Request& req);
 Reply listInstances(Services& s, const Request& req);
+Reply updateInstance(Services& s, const Request& req);
 Reply deleteInstance(Services& s, const Request& req);
 
 // proxy_keys.cpp
@@ -53,6 +54,7 @@ Reply deleteConnection(Services& s, const Request& req);
 // grants.cpp
 Reply createGrant(Services& s, const Request& req);
 Reply listGrants(Services& s, const Request& req);
+Reply updateGrant(Services& s, const Request& req);
 Reply deleteGrant(Services& s, const Request& req);
 
 }  // namespace handlers

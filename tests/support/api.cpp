@@ -25,6 +25,7 @@ std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const Pa
       {"DELETE", customer + "/api-keys/" + ids.api_key, ""},
       {"POST", customer + "/instances", R"({"name":"i"})"},
       {"GET", customer + "/instances", ""},
+      {"PATCH", customer + "/instances/" + ids.instance, R"({"disabled":true})"},
       {"DELETE", customer + "/instances/" + ids.instance, ""},
       {"GET", customer + "/connections", ""},
       {"POST", customer + "/connections", connectionBody("gmail", "intruder")},
@@ -33,6 +34,7 @@ std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const Pa
       {"DELETE", connection, ""},
       {"POST", connection + "/grants", R"({"capabilities":[],"instance_id":")" + ids.instance + R"("})"},
       {"GET", connection + "/grants", ""},
+      {"PATCH", connection + "/grants/" + ids.grant, R"({"capabilities":[]})"},
       {"DELETE", connection + "/grants/" + ids.grant, ""},
   };
 }
