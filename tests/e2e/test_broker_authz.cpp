@@ -459,7 +459,7 @@ TEST_CASE("authz: a revocation answered by a second control plane process is see
       204, {ok, statusIs({401, 429})});
 }
 
-TEST_CASE("authz: a killed listener connection releases nothing stale; fetches fall back to the database; it listens again") {
+TEST_CASE("authz: a killed listener connection releases nothing stale, fetches fall back to the database and it listens again") {
   // One database connection per broker for fetches, opened while warming: round 1 keeps the
   // listeners from reconnecting (no new sessions for the broker's role) without starving fetches.
   Fleet f(Environment{{"HYDRA_DB_POOL_SIZE", "1"}});
