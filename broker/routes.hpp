@@ -5,7 +5,7 @@
 
 namespace hydra::broker {
 
-/// The broker's whole surface: a health check and the credential fetch.
+/// The broker's API: the credential fetch (the operations routes are added in main.cpp).
 void addRoutes(http::Server& server, FetchService& fetch);
 
 }  // namespace hydra::broker

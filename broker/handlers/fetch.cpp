@@ -1,5 +1,6 @@
 #include "broker/handlers/fetch.hpp"
 
+#include "broker/metrics.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/writer.hpp"
 
@@ -31,7 +32,10 @@ void fetchConnection(FetchService& fetch, const Pistache::Rest::Request& req, co
   request.peer = req.address().host();
   request.request_id = http::currentRequestId();
 
-  fetch.fetch(std::move(request), [respond](FetchResult result) { respond(encode(result)); });
+  fetch.fetch(std::move(request), [respond](FetchResult result) {
+    metrics::decision(result);
+    respond(encode(result));
+  });
 }
 
 }  // namespace hydra::broker::handlers
