@@ -187,6 +187,7 @@ int serve() {
   ops::exportPoolMetrics(pool, "main");
   ops::exportPoolMetrics(refresh_pool, "refresh");
   broker::metrics::exportRefreshMetrics(refresher);
+  broker::metrics::registerDecisionMetrics();
   auto checks = ops::databaseChecks(config.database_url);
   checks.push_back({"keys", [&opener] { return opener.currentKeyId().empty() ? "no decryption key loaded" : ""; }});
   checks.push_back({"audit_journal", [&journal] {

@@ -31,29 +31,39 @@ prometheus::Family<prometheus::Counter>& decisions() {
   return family;
 }
 
-}  // namespace
-
-void decision(const FetchResult& result) {
-  // Found once per (outcome, reason): the family's lookup takes a lock.
-  static auto& granted = decisions().Add({{"outcome", "allowed"}, {"reason", "granted"}});
-  static const auto refusals = [] {
-    std::array<prometheus::Counter*, 600> counters{};
+// Every (outcome, reason) series, made once: the family's lookup takes a lock.
+struct Decisions {
+  Decisions() {
     for (const int status : {401, 403, 404, 409, 429, 500, 503}) {
-      counters[static_cast<std::size_t>(status)] =
+      by_status[static_cast<std::size_t>(status)] =
           &decisions().Add({{"outcome", status >= 500 ? "error" : "denied"}, {"reason", reasonClass(status)}});
     }
-    return counters;
-  }();
-  static auto& other_denied = decisions().Add({{"outcome", "denied"}, {"reason", "other"}});
-  static auto& other_error = decisions().Add({{"outcome", "error"}, {"reason", "other"}});
+  }
+  prometheus::Counter& granted = decisions().Add({{"outcome", "allowed"}, {"reason", "granted"}});
+  prometheus::Counter& other_denied = decisions().Add({{"outcome", "denied"}, {"reason", "other"}});
+  prometheus::Counter& other_error = decisions().Add({{"outcome", "error"}, {"reason", "other"}});
+  std::array<prometheus::Counter*, 600> by_status{};
+};
+
+Decisions& decisionCounters() {
+  static Decisions instance;
+  return instance;
+}
+
+}  // namespace
+
+void registerDecisionMetrics() { decisionCounters(); }
+
+void decision(const FetchResult& result) {
+  auto& counters = decisionCounters();
   const auto* refusal = std::get_if<http::ApiError>(&result);
   if (refusal == nullptr) {
-    granted.Increment();
+    counters.granted.Increment();
     return;
   }
   const int status = refusal->status();
-  auto* counter = status >= 0 && status < 600 ? refusals[static_cast<std::size_t>(status)] : nullptr;
-  if (counter == nullptr) counter = status >= 500 ? &other_error : &other_denied;
+  auto* counter = status >= 0 && status < 600 ? counters.by_status[static_cast<std::size_t>(status)] : nullptr;
+  if (counter == nullptr) counter = status >= 500 ? &counters.other_error : &counters.other_denied;
   counter->Increment();
 }
 

@@ -18,6 +18,9 @@
 
 namespace hydra::broker::metrics {
 
+/// Makes every broker_decisions_total series (at 0) before the first fetch.
+void registerDecisionMetrics();
+
 /// Counts the decision a fetch was answered with.
 void decision(const FetchResult& result);
 

@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -57,11 +59,17 @@ double sample(const std::string& text, const std::string& series) {
   return -1;
 }
 
-std::uint16_t loggedPort(const std::string& log, const std::string& what) {
-  std::smatch match;
+// The port `service` logged "<what> listening on" (logged just after it started serving).
+std::uint16_t loggedPort(const Service& service, const std::string& what) {
   const std::regex pattern(what + R"( listening on 127\.0\.0\.1:(\d+))");
-  if (!std::regex_search(log, match, pattern)) throw std::runtime_error("no '" + what + " listening' in " + log);
-  return static_cast<std::uint16_t>(std::stoi(match[1].str()));
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  for (;;) {
+    const auto log = service.log();
+    std::smatch match;
+    if (std::regex_search(log, match, pattern)) return static_cast<std::uint16_t>(std::stoi(match[1].str()));
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("no '" + what + " listening' in " + log);
+    std::this_thread::sleep_for(20ms);
+  }
 }
 
 }  // namespace
@@ -159,11 +167,13 @@ TEST_CASE("operations: /metrics speaks the Prometheus text format, by route temp
 
 TEST_CASE("operations: HYDRA_METRICS_LISTEN moves /metrics to a listener of its own") {
   BrokerStack s(Environment{{"HYDRA_METRICS_LISTEN", "127.0.0.1:0"}});
-  const auto port = loggedPort(s.broker.log(), "metrics");
+  const auto port = loggedPort(s.broker, "metrics");
   HttpClient metrics(port);
-  const auto r = metrics.request("GET", "/metrics");
+  CHECK(metrics.request("GET", "/metrics").status == 200);
+  const auto r = metrics.request("GET", "/metrics");  // counts the first
   CHECK(r.status == 200);
-  CHECK(r.body.find("http_requests_total") != std::string::npos);
+  CHECK(r.body.find(R"(http_requests_total{method="GET",route="/metrics",status="200"} 1)") != std::string::npos);
+  CHECK(r.body.find("broker_decisions_total") != std::string::npos);
   CHECK(metrics.request("GET", "/healthz").status == 404);  // only /metrics there
   CHECK(s.runtime.request("GET", "/metrics").status == 404);  // not on the runtime address
   const auto doc = s.runtime.request("GET", "/openapi.json");
@@ -229,23 +239,38 @@ TEST_CASE("operations: HYDRA_LOG_FORMAT=json writes every line as one JSON objec
   CHECK(refused.err.find("HYDRA_LOG_FORMAT") != std::string::npos);
 }
 
-TEST_CASE("operations: the broker is not dumpable: no core file, whatever the core size limit it was given") {
+TEST_CASE("operations: the broker is not dumpable and writes no core file") {
+  // Run as an unprivileged user, as in production: a dumpable process's /proc/<pid>/* files
+  // belong to its user; a non-dumpable one's to root (and others of its user cannot ptrace it
+  // or read its memory). A crash with a core size limit raised beforehand and a core_pattern
+  // of "core" in the working folder leaves a core file and WCOREDUMP for a process that may
+  // dump; the broker sets its own limit to 0 and dumps nothing.
+  constexpr uid_t kNobody = 65534;
   const TempDir dir;
-  const auto keys = testKeyFiles(dir);
+  REQUIRE(chown(dir.path("").c_str(), kNobody, kNobody) == 0);
+  const auto own = [&](const std::string& from, const std::string& name) {
+    fs::copy_file(from, dir.path(name));
+    REQUIRE(chown(dir.path(name).c_str(), kNobody, kNobody) == 0);
+    fs::permissions(dir.path(name), fs::perms::owner_read | fs::perms::owner_write);
+    return dir.path(name);
+  };
   const TestDatabase db;
+  auto env = Broker::environment(db.urlAs("hydracore_broker"), {own(testDataPath("test-broker-private.pem"), "k.pem")});
+  env["HYDRA_AUDIT_SIGNING_KEY"] = own(testAuditKey().signing_key, "audit.pem");
+  env["HYDRA_AUDIT_DIR"] = dir.path("audit");
   std::vector<std::string> broker_env;
-  for (const auto& [name, value] : Broker::environment(db.urlAs("hydracore_broker"), {keys.private_key})) {
-    broker_env.push_back(name + "=" + value);
-  }
-  // As a crash would: a signal whose default action dumps core, with the limit raised and a
-  // core_pattern of "core" in the working folder. A process that may dump leaves a core file
-  // and WCOREDUMP; the broker neither.
-  const auto crash = [&](const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                         std::chrono::milliseconds after) {
+  for (const auto& [name, value] : env) broker_env.push_back(name + "=" + value);
+
+  struct Crash {
+    uid_t proc_owner;
+    std::string limits;
+    int status;
+  };
+  const auto crash = [&](const std::vector<std::string>& argv, const std::vector<std::string>& envs) {
     std::vector<char*> args, envp;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    for (const auto& e : envs) envp.push_back(const_cast<char*>(e.c_str()));
     envp.push_back(nullptr);
     const pid_t child = fork();
     if (child == 0) {
@@ -255,35 +280,41 @@ TEST_CASE("operations: the broker is not dumpable: no core file, whatever the co
       const int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
       dup2(null, 2);
+      if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(126);
       if (chdir(dir.path("").c_str()) != 0) _exit(127);
       execve(args[0], args.data(), envp.data());
       _exit(127);
     }
-    std::this_thread::sleep_for(after);
-    std::ifstream limits("/proc/" + std::to_string(child) + "/limits");
-    std::string text((std::istreambuf_iterator<char>(limits)), std::istreambuf_iterator<char>());
+    const auto proc = "/proc/" + std::to_string(child);
+    // Serving (or sleeping) once its audit folder exists and a moment has passed.
+    std::this_thread::sleep_for(1500ms);
+    Crash out{};
+    struct stat info {};
+    stat((proc + "/status").c_str(), &info);
+    out.proc_owner = info.st_uid;
+    std::ifstream limits(proc + "/limits");
+    out.limits.assign(std::istreambuf_iterator<char>(limits), std::istreambuf_iterator<char>());
     kill(child, SIGSEGV);
-    int status = 0;
-    waitpid(child, &status, 0);
-    return std::make_pair(status, text);
+    waitpid(child, &out.status, 0);
+    return out;
   };
   std::ifstream pattern_file("/proc/sys/kernel/core_pattern");
   std::string pattern;
   std::getline(pattern_file, pattern);
 
-  // The broker, serving.
-  const auto [broker_status, broker_limits] = crash({brokerBinary(), "serve"}, broker_env, 1500ms);
-  CHECK(WIFSIGNALED(broker_status));
-  CHECK_FALSE(WCOREDUMP(broker_status));
-  CHECK(std::regex_search(broker_limits, std::regex(R"(Max core file size\s+0\s+0)")));
-  // The control: the same crash of an ordinary program dumps core here (when the machine's
-  // core_pattern writes files at all).
-  if (pattern == "core") {
-    const auto [control_status, control_limits] = crash({"/bin/sleep", "30"}, {}, 200ms);
-    (void)control_limits;
-    CHECK(WCOREDUMP(control_status));
-  }
-  for (const auto& entry : fs::directory_iterator(dir.path(""))) {
-    if (entry.path().filename().string().rfind("core", 0) == 0) fs::remove(entry.path());
-  }
+  // A copy the user can reach wherever the build folder is.
+  fs::copy_file(brokerBinary(), dir.path("hydracore-broker"));
+  fs::permissions(dir.path("hydracore-broker"), fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec |
+                                                    fs::perms::group_read | fs::perms::others_read);
+  const auto broker = crash({dir.path("hydracore-broker"), "serve"}, broker_env);
+  REQUIRE_MESSAGE(WIFSIGNALED(broker.status), "the broker did not run as that user, status " << broker.status);
+  CHECK(broker.proc_owner == 0);
+  CHECK_FALSE(WCOREDUMP(broker.status));
+  CHECK(std::regex_search(broker.limits, std::regex(R"(Max core file size\s+0\s+0)")));
+  // The control: an ordinary program, the same way, is dumpable and dumps core here (when the
+  // machine's core_pattern writes files at all).
+  const auto control = crash({"/bin/sleep", "30"}, {});
+  CHECK(control.proc_owner == kNobody);
+  if (pattern == "core") CHECK(WCOREDUMP(control.status));
+  CHECK(fs::exists(dir.path("audit")));  // the broker did start serving
 }
