@@ -20,6 +20,7 @@ using Clock = std::chrono::steady_clock;
 struct EdgeConnection {
   explicit EdgeConnection(const FramingScreen::Limits& limits) : screen(limits) {}
   FramingScreen screen;  // used only on the connection's worker thread
+  std::atomic<bool> between_requests{true};  // screen.idle(), for other threads
   std::atomic<int> answers_owed{0};
   std::atomic<Clock::rep> last_activity{Clock::now().time_since_epoch().count()};
   std::atomic<bool> closing{false};
@@ -110,6 +111,7 @@ void EdgeHandler::onInput(const char* buffer, size_t len, const std::shared_ptr<
   auto* screen = &connection->screen;
   std::vector<std::string> requests;
   const auto refusal = screen->feed(std::string_view(buffer, len), requests);
+  connection->between_requests = screen->idle();
   // Pistache's parser, one request at a time (it drops what follows a complete request).
   auto& parser = static_cast<Pistache::Tcp::Handler&>(*router_);
   for (const auto& bytes : requests) parser.onInput(bytes.data(), bytes.size(), peer);
@@ -177,10 +179,8 @@ std::size_t closeIdleConnections(const OpenConnections& open, std::chrono::milli
   const auto quiet_ticks = std::chrono::duration_cast<Clock::duration>(quiet).count();
   open.forEach([&](const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     const auto connection = edgeConnection(peer);
-    // The screen is read off its worker thread: idle() reads two members that change only
-    // while input arrives, and input also moves last_activity, which must be quiet.
     if (!connection || connection->answers_owed.load() != 0 || now - connection->last_activity.load() < quiet_ticks ||
-        !connection->screen.idle() || connection->closing.exchange(true)) {
+        !connection->between_requests.load() || connection->closing.exchange(true)) {
       return;
     }
     ::shutdown(peer->fd(), SHUT_WR);

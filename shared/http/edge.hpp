@@ -5,7 +5,8 @@
 //  - Each read goes through the framing screen (framing.hpp) before Pistache's parser: a head
 //    over the limit, a body over the limit, malformed framing get our JSON answer and the
 //    connection is closed, and a refused body is never read into memory.
-//  - A request that stalls past Pistache's header or body timeout gets a JSON 408.
+//  - Requests that stall past the header or body timeout, and idle keep-alive connections, are
+//    Pistache's: its transport answers the former 408 (empty body) and closes both.
 // Pistache's Http::Handler::onInput (the parser) is private; the edge hands the bytes it lets
 // through to the router's own handler, which is an Http::Handler whose onInput is that parser,
 // through the public Tcp::Handler interface (see edge.cpp for how it is tied to the transport).
@@ -59,6 +60,7 @@ class EdgeHandler : public Pistache::Http::Handler {
   std::shared_ptr<Pistache::Tcp::Handler> clone() const override;
   /// Not called: requests reach the router's handler directly.
   void onRequest(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter response) override;
+  /// A response timer that fired (ResponseWriter::timeoutAfter; unused by our routes): JSON 408.
   void onTimeout(const Pistache::Http::Request& request, Pistache::Http::ResponseWriter response) override;
   void onInput(const char* buffer, size_t len, const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;
   void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override;

@@ -29,12 +29,10 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-// Field values: visible characters, spaces and tabs; no other control character.
+// Field values: never NUL, CR or LF (RFC 9110, 5.5: invalid and dangerous, a line of its own
+// to some parsers); other control characters are kept, as it allows, and left to the routes.
 bool isFieldValue(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char ch) {
-    const auto c = static_cast<unsigned char>(ch);
-    return c == '\t' || (c >= 0x20 && c != 0x7F);
-  });
+  return std::none_of(s.begin(), s.end(), [](char c) { return c == '\0' || c == '\r' || c == '\n'; });
 }
 
 std::vector<std::string_view> splitList(std::string_view s) {

@@ -133,6 +133,15 @@ std::string openApiDocument(const std::string& title, const std::string& version
       if (!q.description.empty()) p.AddMember("description", str(q.description, a), a);
       parameters.PushBack(p, a);
     }
+    if (r.doc.auth == "api_key" || r.doc.auth == "admin_or_api_key") {
+      // As the vendor's FastAPI service declares it: the key may also come in this header.
+      Value p(rapidjson::kObjectType);
+      p.AddMember("name", "X-Api-Key", a);
+      p.AddMember("in", "header", a);
+      p.AddMember("required", false, a);
+      p.AddMember("schema", parsed(R"({"type":"string","title":"X-Api-Key"})", a, "X-Api-Key"), a);
+      parameters.PushBack(p, a);
+    }
     const bool validated = !parameters.Empty() || !r.doc.request_body.empty();
     if (!parameters.Empty()) op.AddMember("parameters", parameters, a);
     if (!r.doc.request_body.empty()) {

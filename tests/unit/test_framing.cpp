@@ -103,7 +103,8 @@ TEST_CASE("framing: malformed framing is 400") {
            "GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
            "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
            "GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n",
-           "GET / HTTP/1.1\r\nX: a\x01b\r\n\r\n",
+           "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+           "GET / HTTP/1.1\r\nX: a\nb\r\n\r\n",
            "GET  / HTTP/1.1\r\n\r\n",
            "GET / HTTP/1.1 extra\r\n\r\n",
            "GET\r\n\r\n",
@@ -112,6 +113,11 @@ TEST_CASE("framing: malformed framing is 400") {
     CAPTURE(bad);
     CHECK(status(bad) == 400);
   }
+}
+
+TEST_CASE("framing: control characters other than NUL, CR and LF in a value are left to the routes") {
+  CHECK(status("GET / HTTP/1.1\r\nX-Api-Key: \x01\x02\xff\r\n\r\n") == 0);
+  CHECK(status(std::string("GET / HTTP/1.1\r\nX: a\0b\r\n\r\n", 26)) == 400);
 }
 
 TEST_CASE("framing: a Content-Length repeated with the same value is one length") {
