@@ -13,6 +13,10 @@
 //        Transfer-Encoding on HTTP/1.0, a bad chunk size line or chunk end
 //   501  a method Pistache does not know, or a transfer coding other than chunked
 //   505  an HTTP version other than 1.0 and 1.1
+// Headers that Pistache parses into types but no route reads (Host, Date, Accept, Content-Type,
+// Cache-Control, User-Agent, ...) are not handed over: its parsers answer values they refuse
+// in plain text, some with a 500. Content-Length and Transfer-Encoding are handed over in
+// canonical form, chunk sizes too (Pistache knows no chunk extensions).
 
 #include <cstddef>
 #include <cstdint>
