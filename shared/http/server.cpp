@@ -48,9 +48,9 @@ Reply validationReply(const ValidationError& error) {
   return json(422, w.str());
 }
 
-// Pistache answers "Connection: Close" (and closes) unless the request said keep-alive, but
-// HTTP/1.1 connections are persistent by default, and runtimes reuse them: keep them open
-// unless the client asked to close or speaks HTTP/1.0.
+// Pistache answers "Connection: Close" unless the request said keep-alive, but HTTP/1.1
+// connections are persistent by default, and runtimes reuse them: keep them open unless the
+// client asked to close or speaks HTTP/1.0 (then State::send closes them: Pistache does not).
 bool keepAliveByDefault(const Request& req) {
   return !req.headers().tryGet<Pistache::Http::Header::Connection>() &&
          req.version() == Pistache::Http::Version::Http11;

@@ -107,6 +107,11 @@ void runSecretFlows(const std::string& format) {
   const auto rewrap = runBroker({"rewrap"}, rewrap_env);
   CHECK(rewrap.exit_code == 0);
 
+  // The refresh is counted, by outcome (the metrics hold no secret either).
+  const auto metrics = s.runtime.request("GET", "/metrics").body;
+  CHECK(metrics.find("broker_token_refreshes_total{outcome=\"refreshed\"} 1") != std::string::npos);
+  for (const auto& value : secrets) CHECK(metrics.find(value) == std::string::npos);
+
   CHECK(s.server.stop() == 0);
   CHECK(s.broker.stop() == 0);
   const auto logs = s.server.log() + s.broker.log() + rewrap.out + rewrap.err;
