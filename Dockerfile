@@ -3,7 +3,7 @@
 FROM debian:12-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends \
       cmake g++ make pkg-config \
-      libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev libssl-dev \
+      libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev libssl-dev prometheus-cpp-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -12,12 +12,13 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF \
 
 FROM debian:12-slim
 RUN apt-get update && apt-get install -y --no-install-recommends \
-      libpistache0 libpocofoundation80 libpocoutil80 libpoconet80 libpoconetssl80 libpococrypto80 libpqxx-6.4 libpq5 libbotan-2-19 curl ca-certificates \
+      libpistache0 libpocofoundation80 libpocoutil80 libpoconet80 libpoconetssl80 libpococrypto80 libpqxx-6.4 libpq5 libbotan-2-19 libprometheus-cpp-core1.0 curl ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --no-create-home hydracore \
-    # The broker's audit journal folder: a named volume starts as a copy of it (owner, 0700).
-    && install -d -o hydracore -g hydracore -m 0700 /var/lib/hydracore/audit
+    && install -d -o 10001 -g 10001 -m 0700 /var/lib/hydracore/audit
 COPY --from=build /build/control-plane/hydracore-control-plane /build/broker/hydracore-broker /usr/local/bin/
 USER hydracore
+# /var/lib/hydracore/audit: the broker's audit journal (HYDRA_AUDIT_DIR), a volume of its own
+# per replica (compose.yaml); a named volume starts with this folder's owner and mode.
 EXPOSE 8080 8081
 CMD ["hydracore-control-plane", "serve"]

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "shared/crypto/private_key_file.hpp"
+#include "shared/ops/operations.hpp"
 
 namespace hydra::broker {
 namespace {
@@ -26,6 +27,7 @@ Config Config::fromEnvironment(bool serving) {
   }
   if (c.private_key_paths.empty()) throw config::ConfigError(std::string(kKeysVariable) + " names no key file");
   c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
+  c.log_format = config::jsonLogFormat() ? log::Format::kJson : log::Format::kText;
   if (serving) {
     c.listen = config::parseListen("HYDRA_LISTEN", config::env("HYDRA_LISTEN").value_or("127.0.0.1:8081"));
     c.threads = integerSetting("HYDRA_THREADS", std::max(2u, std::thread::hardware_concurrency()), 1, 256);
@@ -46,6 +48,8 @@ Config Config::fromEnvironment(bool serving) {
     c.authz_staleness = config::authzStaleness();
     c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");
     c.authz_memory_entries = integerSetting("HYDRA_AUTHZ_MEMORY_ENTRIES", 100000, 0, 10000000);
+    c.metrics_listen = ops::metricsListen();
+    c.shutdown_grace = http::shutdownGrace();
     c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 4000));
   }
   return c;

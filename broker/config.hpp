@@ -11,6 +11,7 @@
 #include "broker/audit/journal.hpp"
 #include "broker/services/refresher.hpp"
 #include "shared/config/env.hpp"
+#include "shared/log/log.hpp"
 
 namespace hydra::broker {
 
@@ -26,6 +27,9 @@ struct Config {
                                               // HYDRA_REFRESH_FETCH_WAIT_MS, HYDRA_REFRESH_MAX_WAITING_FETCHES
   std::chrono::seconds refresh_interval{30};  // HYDRA_REFRESH_INTERVAL_SECONDS
   std::string log_level;                     // HYDRA_LOG_LEVEL
+  log::Format log_format = log::Format::kText;  // HYDRA_LOG_FORMAT
+  std::optional<config::ListenAddress> metrics_listen;  // HYDRA_METRICS_LISTEN
+  std::chrono::seconds shutdown_grace{20};   // HYDRA_SHUTDOWN_GRACE_SECONDS
   audit::JournalOptions journal;             // HYDRA_AUDIT_DIR, _SEGMENT_BYTES, _CHECKPOINT_SECONDS
   std::string audit_signing_key_path;        // HYDRA_AUDIT_SIGNING_KEY
   std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS

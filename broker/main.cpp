@@ -5,6 +5,9 @@
 //   hydracore-broker rewrap                                    re-encrypt to the current key
 //   hydracore-broker audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH
 //   hydracore-broker audit proof --journal DIR --seq N
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -21,6 +24,8 @@
 #include "broker/config.hpp"
 #include "broker/db/statements.hpp"
 #include "broker/keygen.hpp"
+#include "broker/metrics.hpp"
+#include "broker/openapi.hpp"
 #include "broker/oauth/token_client.hpp"
 #include "broker/routes.hpp"
 #include "broker/services/refresh_loop.hpp"
@@ -30,6 +35,7 @@
 #include "shared/db/pool.hpp"
 #include "shared/http/auth_throttle.hpp"
 #include "shared/log/log.hpp"
+#include "shared/ops/operations.hpp"
 
 namespace {
 
@@ -39,8 +45,7 @@ using Options = std::map<std::string, std::string>;
 
 constexpr std::size_t kRefreshPoolSize = 4;
 constexpr std::size_t kMaxQueuedLookups = 10000;
-// A peer may fail to authenticate 30 times in a row, then once a second.
-constexpr int kAuthFailureBurst = 30;
+// A peer may fail to authenticate HYDRA_AUTH_FAILURE_BURST (30) times in a row, then once a second.
 constexpr auto kAuthFailureRefill = std::chrono::seconds(1);
 
 constexpr const char* kEnvironmentHelp =
@@ -66,11 +71,14 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
     "  HYDRA_REFRESH_INTERVAL_SECONDS  how often the background loop looks (default 30)\n"
     "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n"
+    "  HYDRA_LOG_FORMAT           text (default) or json (one JSON object per line)\n"
+    "  HYDRA_METRICS_LISTEN       serve /metrics on this HOST:PORT only, not on the runtime address\n"
+    "  HYDRA_SHUTDOWN_GRACE_SECONDS  on SIGTERM, how long answers in flight may take (default 20)\n"
+    "  HYDRA_AUTH_FAILURE_BURST   failed authentications one address may make before 429s (default 30)\n"
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
     "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
-    "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n"
-    "  HYDRA_REFRESH_MAX_WAITING_FETCHES  fetches waiting on refreshes at once (default HYDRA_THREADS / 4)\n";
+    "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n";
 
 // The options each command takes: name -> whether it takes a value.
 const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
@@ -130,7 +138,7 @@ void printHelp(const std::string& command) {
 
 int serve() {
   const auto config = broker::Config::fromEnvironment(true);
-  log::init(config.log_level);
+  log::init(config.log_level, config.log_format);
   const crypto::Opener opener(broker::readPrivateKeys(config.private_key_paths),
                               static_cast<std::size_t>(config.open_cache_entries));
   const crypto::Sealer sealer(opener.currentPublicKey());  // refreshed tokens: under the current key
@@ -148,7 +156,9 @@ int serve() {
   http::blockTerminationSignals();
   std::unique_ptr<broker::audit::Journal> journal;
   try {
-    journal = std::make_unique<broker::audit::Journal>(config.journal, std::move(signing_key));
+    auto journal_options = config.journal;
+    journal_options.on_commit = broker::metrics::journalObserver();
+    journal = std::make_unique<broker::audit::Journal>(journal_options, std::move(signing_key));
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("HYDRA_AUDIT_DIR: ") + e.what());
   }
@@ -162,7 +172,7 @@ int serve() {
   db::Pool refresh_pool(config.database_url, kRefreshPoolSize, broker::db::prepareStatements);
   broker::Refresher refresher(refresh_pool, opener, sealer, providers, *journal, config.refresh);
   broker::WorkQueue workers(static_cast<std::size_t>(config.db_pool_size), kMaxQueuedLookups);
-  http::AuthThrottle throttle(kAuthFailureBurst, kAuthFailureRefill);
+  http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
   broker::FetchService fetch(pool, workers, memory, opener, refresher, *journal, throttle);
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 
@@ -171,22 +181,40 @@ int serve() {
   server_options.listen = config.listen;
   server_options.threads = config.threads;
   server_options.max_body_bytes = 4096;  // over: 413 (a body under it reaches the route: 404, 405)
-  server_options.max_request_bytes = http::ServerOptions::kHeaderAllowance;
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   http::Server server(server_options);
   broker::addRoutes(server, fetch, config.trusted_proxies);
+  ops::exportPoolMetrics(pool, "main");
+  ops::exportPoolMetrics(refresh_pool, "refresh");
+  broker::metrics::exportRefreshMetrics(refresher);
+  broker::metrics::registerDecisionMetrics();
+  auto checks = ops::databaseChecks(config.database_url);
+  checks.push_back({"keys", [&opener] { return opener.currentKeyId().empty() ? "no decryption key loaded" : ""; }});
+  checks.push_back({"audit_journal", [&journal] {
+                      return journal->writable() ? "" : "the last write or sync failed";
+                    }});
+  ops::addOperationsRoutes(server, {"HydraCore Connections broker", broker::docs::schemas(), std::move(checks),
+                                    !config.metrics_listen});
+  std::unique_ptr<http::Server> metrics_server;
+  if (config.metrics_listen) metrics_server = ops::metricsServer(*config.metrics_listen);
   server.start();
+  if (metrics_server) metrics_server->start("HYDRA_METRICS_LISTEN");
   log::app().information("broker listening on " + config.listen.withPort(server.port()) +
                          ", current key " + opener.currentKeyId() + ", " +
                          std::to_string(config.private_key_paths.size()) + " key(s), audit journal " +
                          journal->origin());
+  if (metrics_server) {
+    log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
+  }
   http::waitForTerminationSignal();
-  log::app().information("shutting down");
-  server.stop();
+  log::app().information("shutting down: not ready, no new connections, answering those in flight");
+  server.stop(config.shutdown_grace);
+  if (metrics_server) metrics_server->stop(std::chrono::seconds(1));
   // PostgreSQL gets every record and a checkpoint of them all, if it can take them in time.
   journal->checkpointNow();
   shipper.finish(std::chrono::seconds(3));
+  log::app().information("stopped");
   return 0;
 }
 
@@ -247,9 +275,20 @@ int auditProof(const Options& options) {
   return broker::audit::proveInclusion(options.at("--journal"), static_cast<std::uint64_t>(seq), std::cout);
 }
 
+// The broker holds the private keys and opens credentials: no core file, and no other
+// process of the same user may read its memory (ptrace, /proc/<pid>/mem) or its environment.
+void makeNonDumpable() {
+  const rlimit no_core{0, 0};
+  if (setrlimit(RLIMIT_CORE, &no_core) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+    std::cerr << "hydracore-broker: cannot make the process non-dumpable\n";
+    std::exit(1);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  makeNonDumpable();
   std::string command = "serve";
   int first = 1;
   if (argc > 1 && argv[1][0] != '-') {

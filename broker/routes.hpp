@@ -6,7 +6,8 @@
 
 namespace hydra::broker {
 
-/// The broker's whole surface: a health check and the credential fetch.
+/// The broker's API: the credential fetch (the operations routes are added in main.cpp).
+/// `trusted_proxies`: HYDRA_TRUSTED_PROXIES, whose X-Forwarded-For is believed.
 void addRoutes(http::Server& server, FetchService& fetch, const std::vector<net::Cidr>& trusted_proxies);
 
 }  // namespace hydra::broker

@@ -4,6 +4,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
 pkg_check_modules(BOTAN REQUIRED IMPORTED_TARGET botan-2)
+# prometheus-cpp-dev: only the core library (metrics and the text format).
+pkg_check_modules(PROMETHEUS REQUIRED IMPORTED_TARGET prometheus-cpp-core)
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL Util)
 find_package(OpenSSL REQUIRED)  # the servers' TLS settings (shared/http/tls.cpp)
 find_package(RapidJSON REQUIRED)

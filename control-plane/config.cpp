@@ -1,5 +1,7 @@
 #include "control-plane/config.hpp"
 
+#include "shared/ops/operations.hpp"
+
 namespace hydra::cp {
 
 Config Config::forServe() {
@@ -13,6 +15,9 @@ Config Config::forServe() {
   c.db_pool_size = static_cast<int>(config::parseInteger(
       "HYDRA_DB_POOL_SIZE", config::env("HYDRA_DB_POOL_SIZE").value_or(std::to_string(c.threads)), 1, 256));
   c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
+  c.log_format = config::jsonLogFormat() ? log::Format::kJson : log::Format::kText;
+  c.metrics_listen = ops::metricsListen();
+  c.shutdown_grace = http::shutdownGrace();
   c.authz_staleness = config::authzStaleness();
   c.tls = config::tlsSettings(false);
   c.max_connections_per_peer = static_cast<int>(config::parseInteger(

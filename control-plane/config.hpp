@@ -5,6 +5,7 @@
 #include <string>
 
 #include "shared/config/env.hpp"
+#include "shared/log/log.hpp"
 
 namespace hydra::cp {
 
@@ -16,6 +17,9 @@ struct Config {
   int threads = 4;                     // HYDRA_THREADS
   int db_pool_size = 4;                // HYDRA_DB_POOL_SIZE
   std::string log_level;               // HYDRA_LOG_LEVEL, default information
+  log::Format log_format = log::Format::kText;  // HYDRA_LOG_FORMAT: text or json
+  std::optional<config::ListenAddress> metrics_listen;  // HYDRA_METRICS_LISTEN
+  std::chrono::seconds shutdown_grace{20};       // HYDRA_SHUTDOWN_GRACE_SECONDS
   std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
   std::optional<config::TlsSettings> tls;  // HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE
   int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER

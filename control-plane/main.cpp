@@ -10,15 +10,22 @@
 
 #include "control-plane/config.hpp"
 #include "control-plane/db/statements.hpp"
+#include "control-plane/openapi.hpp"
 #include "control-plane/routes.hpp"
 #include "shared/crypto/public_key_file.hpp"
 #include "shared/db/migrate.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/http/auth_throttle.hpp"
 #include "shared/log/log.hpp"
+#include "shared/ops/operations.hpp"
 
 namespace {
 
 using namespace hydra;
+
+// A peer may fail to authenticate (API key or admin token) HYDRA_AUTH_FAILURE_BURST times in a
+// row, then once a second; past that it gets 429 before anything is looked up (as on the broker).
+constexpr auto kAuthFailureRefill = std::chrono::seconds(1);
 
 constexpr const char* kEnvironmentHelp =
     "Environment:\n"
@@ -29,6 +36,10 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_THREADS            HTTP threads (default 4)\n"
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
     "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
+    "  HYDRA_LOG_FORMAT         text (default) or json (one JSON object per line)\n"
+    "  HYDRA_METRICS_LISTEN     serve /metrics on this HOST:PORT only, not with the API\n"
+    "  HYDRA_SHUTDOWN_GRACE_SECONDS  on SIGTERM, how long answers in flight may take (default 20)\n"
+    "  HYDRA_AUTH_FAILURE_BURST failed authentications one address may make before 429s (default 30)\n"
     "  HYDRA_AUTHZ_STALENESS_MS after a change that narrows access, wait this long before answering, so\n"
     "                           no broker serves the old access from memory (default 200; same as the brokers)\n"
 
@@ -62,7 +73,7 @@ int migrate() {
 
 int serve() {
   const auto config = cp::Config::forServe();
-  log::init(config.log_level);
+  log::init(config.log_level, config.log_format);
   crypto::Sealer sealer([&] {
     try {
       return crypto::readPublicKeyPem(config.broker_public_key_path);
@@ -72,7 +83,8 @@ int serve() {
   }());
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
-  cp::Authenticator auth(pool, config.admin_token);
+  http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
+  cp::Authenticator auth(pool, config.admin_token, throttle);
   const cp::RevocationDelay revocation(config.authz_staleness);
   cp::IdentityService identity(pool, revocation);
   cp::ConnectionService connections(pool, sealer, revocation);
@@ -86,12 +98,23 @@ int serve() {
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   http::Server server(server_options);
   cp::addRoutes(server, services);
+  ops::exportPoolMetrics(pool, "main");
+  ops::addOperationsRoutes(server, {"HydraCore Connections control plane", cp::docs::schemas(),
+                                    ops::databaseChecks(config.database_url), !config.metrics_listen});
+  std::unique_ptr<http::Server> metrics_server;
+  if (config.metrics_listen) metrics_server = ops::metricsServer(*config.metrics_listen);
   server.start();
+  if (metrics_server) metrics_server->start("HYDRA_METRICS_LISTEN");
   log::app().information("control plane listening on " + config.listen.withPort(server.port()) +
                          ", sealing to broker key " + sealer.keyId());
+  if (metrics_server) {
+    log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
+  }
   http::waitForTerminationSignal();
-  log::app().information("shutting down");
-  server.stop();
+  log::app().information("shutting down: not ready, no new connections, answering those in flight");
+  server.stop(config.shutdown_grace);
+  if (metrics_server) metrics_server->stop(std::chrono::seconds(1));
+  log::app().information("stopped");
   return 0;
 }
 

@@ -1,5 +1,7 @@
 #include "control-plane/routes.hpp"
 
+#include "control-plane/openapi.hpp"
+
 namespace hydra::cp {
 
 void addRoutes(http::Server& server, Services& s) {
@@ -8,34 +10,35 @@ void addRoutes(http::Server& server, Services& s) {
   const std::string customer = "/v1/customers/:customer_id";
   const std::string connection = customer + "/connections/:connection_id";
 
-  server.get("/healthz", [](const handlers::Request&) { return http::json(200, R"({"status":"ok"})"); });
-  server.post("/v1/admin/customers", bind(handlers::createCustomer));
+  // /healthz, /readyz, /metrics and /openapi.json: shared/ops (main.cpp).
+  server.post("/v1/admin/customers", bind(handlers::createCustomer), docs::createCustomer());
 
-  server.post(customer + "/api-keys", bind(handlers::createApiKey));
-  server.get(customer + "/api-keys", bind(handlers::listApiKeys));
-  server.del(customer + "/api-keys/:key_id", bind(handlers::revokeApiKey));
+  server.post(customer + "/api-keys", bind(handlers::createApiKey), docs::createApiKey());
+  server.get(customer + "/api-keys", bind(handlers::listApiKeys), docs::listApiKeys());
+  server.del(customer + "/api-keys/:key_id", bind(handlers::revokeApiKey), docs::revokeApiKey());
 
-  server.post(customer + "/instances", bind(handlers::createInstance));
-  server.get(customer + "/instances", bind(handlers::listInstances));
-  server.patch(customer + "/instances/:instance_id", bind(handlers::updateInstance));
-  server.del(customer + "/instances/:instance_id", bind(handlers::deleteInstance));
+  server.post(customer + "/instances", bind(handlers::createInstance), docs::createInstance());
+  server.get(customer + "/instances", bind(handlers::listInstances), docs::listInstances());
+  server.patch(customer + "/instances/:instance_id", bind(handlers::updateInstance), docs::updateInstance());
+  server.del(customer + "/instances/:instance_id", bind(handlers::deleteInstance), docs::deleteInstance());
 
-  server.post(customer + "/instances/:instance_id/proxy-keys", bind(handlers::createProxyKey));
-  server.get(customer + "/instances/:instance_id/proxy-keys", bind(handlers::listProxyKeys));
-  server.del(customer + "/instances/:instance_id/proxy-keys/:key_id", bind(handlers::revokeProxyKey));
+  server.post(customer + "/instances/:instance_id/proxy-keys", bind(handlers::createProxyKey), docs::createProxyKey());
+  server.get(customer + "/instances/:instance_id/proxy-keys", bind(handlers::listProxyKeys), docs::listProxyKeys());
+  server.del(customer + "/instances/:instance_id/proxy-keys/:key_id", bind(handlers::revokeProxyKey),
+             docs::revokeProxyKey());
 
-  server.get(customer + "/audit-events", bind(handlers::listAuditEvents));
+  server.get(customer + "/audit-events", bind(handlers::listAuditEvents), docs::listAuditEvents());
 
-  server.get(customer + "/connections", bind(handlers::listConnections));
-  server.post(customer + "/connections", bind(handlers::createConnection));
-  server.get(connection, bind(handlers::getConnection));
-  server.patch(connection, bind(handlers::updateConnection));
-  server.del(connection, bind(handlers::deleteConnection));
+  server.get(customer + "/connections", bind(handlers::listConnections), docs::listConnections());
+  server.post(customer + "/connections", bind(handlers::createConnection), docs::createConnection());
+  server.get(connection, bind(handlers::getConnection), docs::getConnection());
+  server.patch(connection, bind(handlers::updateConnection), docs::updateConnection());
+  server.del(connection, bind(handlers::deleteConnection), docs::deleteConnection());
 
-  server.post(connection + "/grants", bind(handlers::createGrant));
-  server.get(connection + "/grants", bind(handlers::listGrants));
-  server.patch(connection + "/grants/:grant_id", bind(handlers::updateGrant));
-  server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant));
+  server.post(connection + "/grants", bind(handlers::createGrant), docs::createGrant());
+  server.get(connection + "/grants", bind(handlers::listGrants), docs::listGrants());
+  server.patch(connection + "/grants/:grant_id", bind(handlers::updateGrant), docs::updateGrant());
+  server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant), docs::deleteGrant());
 }
 
 }  // namespace hydra::cp

@@ -7,6 +7,7 @@ packages=(
   # build
   cmake g++ make pkg-config
   libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev doctest-dev libssl-dev
+  prometheus-cpp-dev  # metrics: the core library (Registry, text format)
   # run and test: a throwaway PostgreSQL, key generation, the curl walk-through
   postgresql openssl curl ca-certificates
   # validating compose.yaml (no Docker engine needed)

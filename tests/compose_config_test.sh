@@ -9,7 +9,8 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$repo/compose.yaml" "$repo/Dockerfile" "$repo/deploy" "$work/"
 mkdir "$work/secrets"
 for s in postgres-password control-plane-db-password broker-db-password admin-token broker-public.pem broker-private.pem \
-  tls-ca.pem control-plane.pem control-plane-key.pem broker.pem broker-key.pem runtime-ca.pem audit-signing.pem; do
+  tls-ca.pem control-plane.pem control-plane-key.pem broker.pem broker-key.pem runtime-ca.pem audit-signing.pem \
+  probe.pem probe-key.pem; do
   touch "$work/secrets/$s"
 done
 resolved=$(cd "$work" && docker-compose -f compose.yaml config)
@@ -50,7 +51,14 @@ service broker | grep -q "HYDRA_AUDIT_DIR: /var/lib/hydracore/audit" || fail "th
 service broker | grep -q -- "- audit:/var/lib/hydracore/audit" || fail "the broker's audit journal must be on the named volume 'audit'"
 service broker | grep -q "audit_signing_key" || fail "the broker must get the audit signing key"
 service control-plane | grep -q "audit_signing_key" && fail "the control plane must not get the audit signing key"
-for net in runtime cp-database broker-database; do
+# Metrics and readiness (issue 9): /metrics on a listener of its own, never the public or the
+# runtime address; health checks ask for readiness.
+service broker | grep -q "HYDRA_METRICS_LISTEN: broker.metrics:" || fail "the broker's metrics must have a listener of their own"
+service control-plane | grep -q "HYDRA_METRICS_LISTEN: control-plane.metrics:" || fail "the control plane's metrics must have a listener of their own"
+for s in control-plane broker; do
+  service $s | grep -q "/readyz" || fail "$s's health check must ask /readyz"
+done
+for net in runtime cp-database broker-database cp-metrics broker-metrics; do
   echo "$resolved" | awk -v n="  $net:" '$0 == n { getline; print }' | grep -q "internal: true" ||
     fail "network $net must be internal"
 done

@@ -294,6 +294,7 @@ void Journal::commit(std::deque<Pending>& batch) {
   if (ok && segment_durable_bytes_ >= options_.segment_bytes) ok = rollOver();
   std::string text;
   std::vector<Hash> leaves;
+  Clock::duration sync_time{};
   if (ok) {
     auto seq = tree_.size();
     for (const auto& pending : batch) {
@@ -302,7 +303,9 @@ void Journal::commit(std::deque<Pending>& batch) {
       text += line;
       text += '\n';
     }
+    const auto started = Clock::now();
     ok = writeAll(segment_fd_, text) && fdatasync(segment_fd_) == 0;
+    sync_time = Clock::now() - started;
     // After a failed write or sync the file's tail is unknown: cut it back before the next write.
     if (!ok) needs_repair_ = true;
   }
@@ -324,6 +327,7 @@ void Journal::commit(std::deque<Pending>& batch) {
                      "; fetches answer 503 until it can");
   }
   if (!was_writable && ok) log::app().warning("audit journal: writable again");
+  if (options_.on_commit) options_.on_commit(batch.size(), ok, sync_time);
   for (auto& pending : batch) pending.done(ok);
 }
 

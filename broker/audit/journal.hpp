@@ -27,6 +27,9 @@ struct JournalOptions {
   std::uint64_t segment_bytes = 64 * 1024 * 1024;   // HYDRA_AUDIT_SEGMENT_BYTES: roll over past this
   std::chrono::seconds checkpoint_interval{10};     // HYDRA_AUDIT_CHECKPOINT_SECONDS
   std::size_t max_queued = 100000;                  // appends waiting for the writer, at most
+  /// Told of every batch the writer commits (on its thread, after the sync; keep it cheap):
+  /// how many records, whether they are durable, and how long the write and sync took.
+  std::function<void(std::size_t records, bool durable, std::chrono::nanoseconds sync)> on_commit;
 };
 
 class Journal {

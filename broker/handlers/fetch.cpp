@@ -1,5 +1,6 @@
 #include "broker/handlers/fetch.hpp"
 
+#include "broker/metrics.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/writer.hpp"
 
@@ -32,7 +33,10 @@ void fetchConnection(FetchService& fetch, const std::vector<net::Cidr>& trusted_
   request.client = net::clientAddress(req.address().host(), http::header(req, "X-Forwarded-For"), trusted_proxies);
   request.request_id = http::currentRequestId();
 
-  fetch.fetch(std::move(request), [respond](FetchResult result) { respond(encode(result)); });
+  fetch.fetch(std::move(request), [respond](FetchResult result) {
+    metrics::decision(result);
+    respond(encode(result));
+  });
 }
 
 }  // namespace hydra::broker::handlers

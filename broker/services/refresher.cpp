@@ -186,6 +186,12 @@ void Refresher::attemptEnded(const std::string& connection_id) {
     log::app().warning("connection " + connection_id + ": refresh failed: " + log::escape(e.what()));
   }
   std::unique_lock<std::mutex> lock(mutex_);
+  switch (outcome.kind) {
+    case Kind::kFresh: ++counters_.refreshed; break;
+    case Kind::kUnchanged: ++counters_.unchanged; break;
+    case Kind::kBroken: ++counters_.broken; break;
+    case Kind::kUnavailable: ++counters_.unavailable; break;
+  }
   if (outcome.kind == Kind::kUnavailable) backOff(connection_id);
   // Answered outside the lock; fetches that joined meanwhile are answered in the next round.
   // The attempt leaves in_flight_ only when nobody waits on it, so the destructor, which waits

@@ -47,6 +47,8 @@ struct RefreshSettings {
 struct RefreshCounters {
   std::uint64_t threads_not_started = 0;  // an attempt's thread could not be created
   std::uint64_t records_failed = 0;       // an attempt's audit record could not be written
+  // Attempts ended, by outcome (RefreshOutcome::Kind), for the metrics.
+  std::uint64_t refreshed = 0, unchanged = 0, broken = 0, unavailable = 0;
 };
 
 /// The connection a refresh is for, and who asked (for the audit trail).

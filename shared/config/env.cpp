@@ -49,6 +49,17 @@ std::string databaseUrl(const char* name) {
   return url;
 }
 
+int authFailureBurst() {
+  const char* name = "HYDRA_AUTH_FAILURE_BURST";
+  return static_cast<int>(parseInteger(name, env(name).value_or("30"), 1, 1000000));
+}
+
+bool jsonLogFormat() {
+  const auto value = env("HYDRA_LOG_FORMAT").value_or("text");
+  if (value != "text" && value != "json") throw ConfigError("HYDRA_LOG_FORMAT must be text or json");
+  return value == "json";
+}
+
 long parseInteger(const char* name, const std::string& value, long min, long max) {
   std::size_t used = 0;
   long n = 0;

@@ -56,6 +56,13 @@ std::optional<TlsSettings> tlsSettings(bool client_certificates);
 /// A comma-separated list of CIDR blocks (or single addresses); empty when unset.
 std::vector<net::Cidr> cidrs(const char* name);
 
+/// HYDRA_AUTH_FAILURE_BURST: failed authentications one peer address may make in a row before
+/// it is throttled to one a second (default 30, 1..1000000).
+int authFailureBurst();
+
+/// HYDRA_LOG_FORMAT: "text" (default) or "json"; returns whether it is json.
+bool jsonLogFormat();
+
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);
 

@@ -1,5 +1,7 @@
 #include "shared/db/migrate.hpp"
 
+#include <set>
+
 #include <pqxx/pqxx>
 
 #include "shared/log/log.hpp"
@@ -36,6 +38,17 @@ int migrate(const std::string& url) {
   pqxx::nontransaction unlock(connection);
   unlock.exec_params("SELECT pg_advisory_unlock($1)", kMigrationLockKey);
   return applied;
+}
+
+std::vector<std::string> pendingMigrations(pqxx::connection& connection) {
+  pqxx::nontransaction tx(connection);
+  std::set<std::string> applied;
+  for (const auto& row : tx.exec("SELECT name FROM schema_migrations")) applied.insert(row[0].c_str());
+  std::vector<std::string> pending;
+  for (const auto& migration : migrations()) {
+    if (applied.count(migration.name) == 0) pending.emplace_back(migration.name);
+  }
+  return pending;
 }
 
 }  // namespace hydra::db

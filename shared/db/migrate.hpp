@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <pqxx/connection>
+
 namespace hydra::db {
 
 struct Migration {
@@ -18,5 +20,10 @@ const std::vector<Migration>& migrations();
 /// transaction. Idempotent, and safe to run from several processes at once: they
 /// serialise on an advisory lock. Returns how many were applied.
 int migrate(const std::string& url);
+
+/// The compiled-in migrations that schema_migrations does not record, in order: empty when the
+/// schema is what this binary expects (or newer: migrations only add, so a binary keeps
+/// working on a schema migrated for the next release, as a rolling upgrade needs).
+std::vector<std::string> pendingMigrations(pqxx::connection& connection);
 
 }  // namespace hydra::db

@@ -28,10 +28,17 @@ bool isOutage(const std::exception& error) {
 Pool::Pool(std::string url, std::size_t size, Preparer prepare)
     : url_(std::move(url)), size_(size), prepare_(std::move(prepare)) {}
 
+Pool::Stats Pool::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return {size_, open_, open_ - idle_.size(), waiting_};
+}
+
 std::unique_ptr<pqxx::connection> Pool::acquire() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
+    ++waiting_;
     const bool got = available_.wait_for(lock, kLeaseTimeout, [&] { return !idle_.empty() || open_ < size_; });
+    --waiting_;
     if (!got) throw unavailable();
     if (!idle_.empty()) {
       auto connection = std::move(idle_.back());

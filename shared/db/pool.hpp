@@ -24,6 +24,13 @@ class Pool {
  public:
   Pool(std::string url, std::size_t size, Preparer prepare);
 
+  /// What the pool holds now (for metrics): its size, connections open, leased, and requests
+  /// waiting for one.
+  struct Stats {
+    std::size_t size, open, in_use, waiting;
+  };
+  Stats stats() const;
+
   /// Runs `work` on a leased connection and returns what it returns. Database outages
   /// (connection refused or lost, server shutting down) become http::ApiError 503 with
   /// Retry-After; any other exception passes through unchanged.
@@ -54,10 +61,11 @@ class Pool {
   const std::size_t size_;
   const Preparer prepare_;
 
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable available_;
   std::vector<std::unique_ptr<pqxx::connection>> idle_;
   std::size_t open_ = 0;  // leased + idle
+  std::size_t waiting_ = 0;
 };
 
 /// True for errors that mean "the database is unreachable or going away" rather than

@@ -7,13 +7,22 @@
 #include <csignal>
 #include <chrono>
 #include <cstdio>
+#include <strings.h>
+#include <sys/socket.h>
 
-#include "shared/crypto/random.hpp"
+#include <thread>
+
+#include "shared/http/edge.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/http/listener.hpp"
+#include "shared/http/named_header.hpp"
 #include "shared/http/peer_limit.hpp"
+#include "shared/http/request.hpp"
+#include "shared/http/request_id.hpp"
 #include "shared/http/tls.hpp"
 #include "shared/json/writer.hpp"
 #include "shared/log/log.hpp"
+#include "shared/metrics/metrics.hpp"
 
 namespace hydra::http {
 namespace {
@@ -39,35 +48,13 @@ Reply validationReply(const ValidationError& error) {
   return json(422, w.str());
 }
 
-// Pistache 0.0.5 only writes typed headers into responses (addRaw is ignored), so headers
-// known only by name at run time go through this one type.
-class NamedHeader : public Pistache::Http::Header::Header {
- public:
-  NamedHeader(std::string name, std::string value) : name_(std::move(name)), value_(std::move(value)) {}
-  const char* name() const override { return name_.c_str(); }
-  void write(std::ostream& os) const override { os << value_; }
-#ifdef SAFE_HEADER_CAST
-  std::uint64_t hash() const override { return std::hash<std::string>{}(name_); }
-#endif
-
- private:
-  std::string name_, value_;
-};
-
-// Pistache answers "Connection: Close" (and closes) unless the request said keep-alive, but
-// HTTP/1.1 connections are persistent by default, and runtimes reuse them: keep them open
-// unless the client asked to close or speaks HTTP/1.0.
+// Pistache answers "Connection: Close" unless the request said keep-alive, but HTTP/1.1
+// connections are persistent by default, and runtimes reuse them: keep them open unless the
+// client asked to close or speaks HTTP/1.0 (then State::send closes them: Pistache does not).
 bool keepAliveByDefault(const Request& req) {
   return !req.headers().tryGet<Pistache::Http::Header::Connection>() &&
          req.version() == Pistache::Http::Version::Http11;
 }
-
-std::string newRequestId() {
-  const auto bytes = crypto::randomBytes(8);
-  return crypto::hex(bytes.data(), bytes.size());
-}
-
-thread_local std::string current_request_id;
 
 // The one place where exceptions become replies.
 Reply replyForCurrentException(const std::string& request_id) {
@@ -120,6 +107,7 @@ void useTls(Pistache::Http::Endpoint& endpoint, const config::TlsSettings& tls) 
 struct Responder::Lifecycle {
   std::shared_mutex sending;  // held shared while an answer is written, exclusively to stop
   bool stopped = false;
+  std::atomic<bool> draining{false};  // answers close their connections
   std::mutex mutex;
   std::condition_variable idle;
   int owed = 0;
@@ -136,10 +124,13 @@ struct Responder::Lifecycle {
 
 struct Responder::State {
   State(std::shared_ptr<Lifecycle> lifecycle, Pistache::Http::ResponseWriter writer, std::string request_id,
-        std::string method, std::string route, bool keep_alive)
+        const std::string& method, const std::string& route, std::shared_ptr<metrics::RouteMetrics> metrics,
+        bool keep_alive)
       : lifecycle(std::move(lifecycle)), writer(std::move(writer)), request_id(std::move(request_id)),
-        method(std::move(method)), route(std::move(route)), keep_alive(keep_alive) {
+        method(method), route(route), metrics(std::move(metrics)), keep_alive(keep_alive),
+        peer(this->writer.getPeer()) {
     this->lifecycle->started();
+    answerOwed(peer.lock());
   }
   ~State() {
     if (!sent.exchange(true)) {
@@ -153,7 +144,9 @@ struct Responder::State {
   const std::shared_ptr<Lifecycle> lifecycle;
   Pistache::Http::ResponseWriter writer;
   const std::string request_id, method, route;
+  const std::shared_ptr<metrics::RouteMetrics> metrics;
   const bool keep_alive;
+  const std::weak_ptr<Pistache::Tcp::Peer> peer;
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<bool> sent{false};
 };
@@ -164,35 +157,59 @@ void Responder::operator()(Reply reply) const {
 
 void Responder::State::send(const Reply& reply) {
   namespace H = Pistache::Http::Header;
-  if (keep_alive) {
+  if (lifecycle->draining.load()) {
+    // Shutting down: the client must not send this connection another request.
+    writer.headers().remove<H::Connection>();
+    writer.headers().add<H::Connection>(Pistache::Http::ConnectionControl::Close);
+  } else if (keep_alive) {
     writer.headers().remove<H::Connection>();
     writer.headers().add<H::Connection>(Pistache::Http::ConnectionControl::KeepAlive);
   }
   writer.headers().add<H::Server>("hydracore");
   writer.headers().add(std::make_shared<NamedHeader>("X-Request-Id", request_id));
-  for (const auto& [name, value] : reply.headers) writer.headers().add(std::make_shared<NamedHeader>(name, value));
-  if (!reply.body.empty()) writer.setMime(Pistache::Http::Mime::MediaType("application/json"));
+  std::string content_type = "application/json";
+  for (const auto& [name, value] : reply.headers) {
+    if (strcasecmp(name.c_str(), "Content-Type") == 0) {
+      content_type = value;  // e.g. the metrics' text format
+    } else {
+      writer.headers().add(std::make_shared<NamedHeader>(name, value));
+    }
+  }
+  if (!reply.body.empty()) writer.setMime(Pistache::Http::Mime::MediaType::fromString(content_type));
   std::shared_lock<std::shared_mutex> lock(lifecycle->sending);
   if (lifecycle->stopped) return;  // the endpoint and its connections are gone
+  // Pistache 0.0.5 says "Connection: Close" but keeps the connection open: close it (the
+  // sending side, so the client reads the answer, then the end of the stream) once written.
+  const auto connection = writer.headers().tryGet<H::Connection>();
+  const bool close = !connection || connection->control() == Pistache::Http::ConnectionControl::Close;
   try {
     // Pistache checks that the connection is still open before it queues the answer.
-    writer.send(static_cast<Code>(reply.status), reply.body);
+    auto sent = writer.send(static_cast<Code>(reply.status), reply.body);
+    if (close) {
+      if (const auto open = peer.lock()) {
+        sent.then([fd = open->fd(), weak = peer](ssize_t) {
+                    if (weak.lock()) ::shutdown(fd, SHUT_WR);
+                  },
+                  [](std::exception_ptr) {});
+      }
+    }
   } catch (const std::exception& e) {
     log::http().debug("request " + request_id + ": the client left before its answer: " + e.what());
   }
+  answerGiven(peer.lock());
 
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  metrics->observe(reply.status, seconds);
   if (log::http().information()) {  // the access line; off below information level (benchmarks)
-    const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
-    char ms_text[32];
-    std::snprintf(ms_text, sizeof ms_text, "%.1fms", ms);
-    log::http().information(method + " " + route + " " + std::to_string(reply.status) + " " + ms_text + " id=" + request_id);
+    log::access(log::http(), {request_id, method, route, reply.status, seconds * 1000});
   }
 }
 
-const std::string& currentRequestId() { return current_request_id; }
+const std::string& currentRequestId() { return log::requestId(); }
 
 Server::Server(ServerOptions options)
-    : options_(std::move(options)), lifecycle_(std::make_shared<Responder::Lifecycle>()) {
+    : options_(std::move(options)), lifecycle_(std::make_shared<Responder::Lifecycle>()),
+      connections_(std::make_shared<PeerConnections>(options_.max_connections_per_peer)) {
   router_.addNotFoundHandler(wrap("*", "(no route)", [](const Request&, const Responder& respond) {
     respond(errorReply(404, "Not Found"));
   }));
@@ -203,24 +220,29 @@ Server::~Server() { stop(); }
 Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std::string& route,
                                             AsyncHandler handler) const {
   const auto max_body = options_.max_body_bytes;
-  return [method, route, handler = std::move(handler), max_body, lifecycle = lifecycle_](
+  auto route_metrics = std::make_shared<metrics::RouteMetrics>(method, route);
+  return [method, route, handler = std::move(handler), max_body, lifecycle = lifecycle_, route_metrics](
              const Request& req, Pistache::Http::ResponseWriter res) {
-    current_request_id = newRequestId();
-    const Responder respond(std::make_shared<Responder::State>(lifecycle, std::move(res), current_request_id, method,
-                                                               route, keepAliveByDefault(req)));
+    const auto request_id = requestIdFrom(header(req, "X-Request-Id"));
+    log::setRequestId(request_id);
+    const Responder respond(std::make_shared<Responder::State>(lifecycle, std::move(res), request_id, method, route,
+                                                               route_metrics, keepAliveByDefault(req)));
     try {
+      // The edge refuses larger bodies before they are read; this holds for any other way in.
       if (req.body().size() > max_body) {
         throw ApiError(413, "Request body is larger than " + std::to_string(max_body / 1024) + " KiB");
       }
       handler(req, respond);
     } catch (...) {
-      respond(replyForCurrentException(current_request_id));
+      respond(replyForCurrentException(request_id));
     }
+    log::setRequestId("");
     return Pistache::Rest::Route::Result::Ok;
   };
 }
 
-void Server::add(const std::string& method, const std::string& route, AsyncHandler handler) {
+void Server::add(const std::string& method, const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  routes_.push_back({method, route, std::move(doc)});
   auto wrapped = wrap(method, route, std::move(handler));
   if (method == "GET") router_.get(route, std::move(wrapped));
   if (method == "POST") router_.post(route, std::move(wrapped));
@@ -239,48 +261,78 @@ AsyncHandler answering(Handler handler) {
 
 }  // namespace
 
-void Server::get(const std::string& route, Handler handler) { add("GET", route, answering(std::move(handler))); }
-void Server::post(const std::string& route, Handler handler) { add("POST", route, answering(std::move(handler))); }
-void Server::patch(const std::string& route, Handler handler) { add("PATCH", route, answering(std::move(handler))); }
-void Server::del(const std::string& route, Handler handler) { add("DELETE", route, answering(std::move(handler))); }
-void Server::getAsync(const std::string& route, AsyncHandler handler) { add("GET", route, std::move(handler)); }
+void Server::get(const std::string& route, Handler handler, RouteDoc doc) {
+  add("GET", route, answering(std::move(handler)), std::move(doc));
+}
+void Server::post(const std::string& route, Handler handler, RouteDoc doc) {
+  add("POST", route, answering(std::move(handler)), std::move(doc));
+}
+void Server::patch(const std::string& route, Handler handler, RouteDoc doc) {
+  add("PATCH", route, answering(std::move(handler)), std::move(doc));
+}
+void Server::del(const std::string& route, Handler handler, RouteDoc doc) {
+  add("DELETE", route, answering(std::move(handler)), std::move(doc));
+}
+void Server::getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("GET", route, std::move(handler), std::move(doc));
+}
 
-void Server::start() {
+void Server::start(const char* listen_variable) {
   // Pistache's own 405 is plain text: answer the other methods of each path ourselves.
   for (const auto& [route, methods] : std::map(methods_by_route_)) {
     std::string allow;
     for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
     for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
       if (methods.count(method) != 0) continue;
-      add(method, route, answering([allow](const Request&) {
+      auto wrapped = wrap(method, route, answering([allow](const Request&) {
         auto reply = errorReply(405, "Method Not Allowed");
         reply.headers.emplace_back("Allow", allow);
         return reply;
       }));
+      // Not a route of its own: the OpenAPI document lists only what is served.
+      if (std::string(method) == "GET") router_.get(route, std::move(wrapped));
+      if (std::string(method) == "POST") router_.post(route, std::move(wrapped));
+      if (std::string(method) == "PUT") router_.put(route, std::move(wrapped));
+      if (std::string(method) == "PATCH") router_.patch(route, std::move(wrapped));
+      if (std::string(method) == "DELETE") router_.del(route, std::move(wrapped));
     }
   }
 
   // Pistache parses "host:port" itself: an IPv6 host goes in brackets.
   const Pistache::Address address(options_.listen.withPort(options_.listen.port));
   endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
+  // The edge hands Pistache one request at a time, each at most the head and body limits
+  // (chunk sizes rewritten in canonical form: a few bytes of slack).
+  constexpr std::size_t kSlack = 64;
   endpoint_->init(Pistache::Http::Endpoint::options()
                       .threads(options_.threads)
                       .flags(Pistache::Tcp::Options::ReuseAddr)
-                      .maxRequestSize(options_.max_request_bytes)
+                      .maxRequestSize(options_.max_head_bytes + options_.max_body_bytes + kSlack)
                       .maxResponseSize(16 * 1024 * 1024)
-                      // A client that stalls mid-request must not hold a connection forever.
-                      .headerTimeout(std::chrono::seconds(5))
-                      .bodyTimeout(std::chrono::seconds(15)));
-  endpoint_->setHandler(std::make_shared<PeerLimitedHandler>(
-      router_.handler(), std::make_shared<PeerConnections>(options_.max_connections_per_peer)));
+                      // A client that stalls mid-request, or idles, must not hold a connection forever.
+                      .headerTimeout(options_.header_timeout)
+                      .bodyTimeout(options_.body_timeout)
+                      .keepaliveTimeout(options_.keepalive_timeout));
+  auto edge = std::make_shared<EdgeSettings>();
+  edge->limits.max_head_bytes = options_.max_head_bytes;
+  edge->limits.max_body_bytes = options_.max_body_bytes;
+  edge->connections = connections_;
+  open_connections_ = edge->open;
+  // Answers the edge gives before any route: counted and logged like every other answer.
+  auto refused_metrics = std::make_shared<metrics::RouteMetrics>("-", "(edge)");
+  edge->answered = [refused_metrics](int status, const std::string& request_id) {
+    refused_metrics->observe(status, 0);
+    if (log::http().information()) log::access(log::http(), {request_id, "-", "(edge)", status, 0});
+  };
+  endpoint_->setHandler(std::make_shared<EdgeHandler>(router_.handler(), edge));
   if (options_.tls) useTls(*endpoint_, *options_.tls);
   try {
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {
-    // Both binaries take the address from HYDRA_LISTEN: name it, as for any bad setting.
-    throw config::ConfigError("HYDRA_LISTEN: cannot listen on " + options_.listen.host + ":" +
+    throw config::ConfigError(std::string(listen_variable) + ": cannot listen on " + options_.listen.host + ":" +
                               std::to_string(options_.listen.port) + ": " + e.what());
   }
+  listening_fd_ = findListeningSocket(port());
   if (options_.tls) {
     try {
       boundTlsHandshakes(port(), kTlsHandshakeSeconds);
@@ -290,11 +342,36 @@ void Server::start() {
   }
 }
 
+void Server::drain() { lifecycle_->draining = true; }
+
+bool Server::draining() const { return lifecycle_->draining.load(); }
+
 void Server::stop(std::chrono::milliseconds grace) {
   if (!endpoint_) return;
-  {
-    std::unique_lock<std::mutex> lock(lifecycle_->mutex);
-    lifecycle_->idle.wait_for(lock, grace, [&] { return lifecycle_->owed == 0; });
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  drain();
+  if (listening_fd_ >= 0) {
+    // Pistache's shutdown closes everything at once: first stop taking new connections.
+    const auto wait = std::min<std::chrono::milliseconds>(grace, std::chrono::seconds(2));
+    if (!stopListening(listening_fd_, wait)) log::http().warning("could not filter new connections while draining");
+    listening_fd_ = -1;
+  }
+  // Every answer owed written, every connection closed by its client or by Pistache's
+  // timeouts (keep-alive, header), or the grace period over.
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(lifecycle_->mutex);
+      if (lifecycle_->owed == 0 && connections_->total() == 0) break;
+    }
+    // Idle keep-alive connections would otherwise stay until their timeout.
+    closeIdleConnections(*open_connections_, std::chrono::milliseconds(500));
+    if (std::chrono::steady_clock::now() >= deadline) {
+      std::lock_guard<std::mutex> lock(lifecycle_->mutex);
+      log::http().warning("stopping with " + std::to_string(lifecycle_->owed) + " answer(s) owed and " +
+                          std::to_string(connections_->total()) + " connection(s) open after the grace period");
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   {
     std::unique_lock<std::shared_mutex> lock(lifecycle_->sending);
@@ -305,6 +382,11 @@ void Server::stop(std::chrono::milliseconds grace) {
 }
 
 std::uint16_t Server::port() const { return static_cast<std::uint16_t>(endpoint_->getPort()); }
+
+std::chrono::seconds shutdownGrace() {
+  const char* name = "HYDRA_SHUTDOWN_GRACE_SECONDS";
+  return std::chrono::seconds(config::parseInteger(name, config::env(name).value_or("20"), 0, 600));
+}
 
 void blockTerminationSignals() {
   sigset_t signals;

@@ -18,6 +18,7 @@
 
 #include "shared/config/env.hpp"
 #include "shared/http/response.hpp"
+#include "shared/http/route_doc.hpp"
 
 namespace hydra::http {
 
@@ -42,20 +43,32 @@ using AsyncHandler = std::function<void(const Pistache::Rest::Request&, Responde
 struct ServerOptions {
   config::ListenAddress listen;
   int threads = 2;
-  /// Larger bodies get our JSON 413.
+  /// Larger bodies get our JSON 413 as soon as their length is known (Content-Length), or as
+  /// soon as a chunked body grows past it; nothing more of them is read.
   std::size_t max_body_bytes = 1024 * 1024;
-  /// What Pistache buffers of one request at most, headers and body together, before any
-  /// handler (authentication included) runs: the body limit plus room for headers. Pistache
-  /// refuses a larger request itself with a plain-text 413 ("Request exceeded maximum buffer
-  /// size"), so a body a little over max_body_bytes still gets our JSON one.
-  std::size_t max_request_bytes = 1024 * 1024 + kHeaderAllowance;
+  /// Request line and headers together; larger gets our JSON 431. Pistache buffers at most
+  /// this plus max_body_bytes of one request, before any handler (authentication included).
+  std::size_t max_head_bytes = 16 * 1024;
   /// HTTPS when set (config::TlsSettings: certificate, key, optional client CA).
   std::optional<config::TlsSettings> tls;
   /// Connections one peer address may hold open at once; more are closed at once.
   std::size_t max_connections_per_peer = 64;
-
-  static constexpr std::size_t kHeaderAllowance = 16 * 1024;
+  /// A request line and headers must arrive within this (then a JSON 408, connection closed).
+  /// Pistache applies it also while an asynchronous answer is pending: keep it >= 5 s.
+  std::chrono::milliseconds header_timeout = std::chrono::seconds(5);
+  std::chrono::milliseconds body_timeout = std::chrono::seconds(15);
+  /// A keep-alive connection with no request for this long is closed.
+  std::chrono::milliseconds keepalive_timeout = std::chrono::seconds(15);
 };
+
+/// A route as served: method, template, and what the OpenAPI document says of it.
+struct RouteInfo {
+  std::string method, route;
+  RouteDoc doc;
+};
+
+class PeerConnections;
+class OpenConnections;
 
 class Server {
  public:
@@ -64,36 +77,54 @@ class Server {
 
   /// `route` is a Pistache template ("/v1/customers/:customer_id"); the access log names
   /// the template, never the concrete path.
-  void get(const std::string& route, Handler handler);
-  void post(const std::string& route, Handler handler);
-  void patch(const std::string& route, Handler handler);
-  void del(const std::string& route, Handler handler);
+  void get(const std::string& route, Handler handler, RouteDoc doc = {});
+  void post(const std::string& route, Handler handler, RouteDoc doc = {});
+  void patch(const std::string& route, Handler handler, RouteDoc doc = {});
+  void del(const std::string& route, Handler handler, RouteDoc doc = {});
   /// A GET whose handler answers through the Responder, possibly later and from another thread.
-  void getAsync(const std::string& route, AsyncHandler handler);
+  void getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
 
-  /// Binds and serves on background threads; throws config::ConfigError naming HYDRA_LISTEN
-  /// if the address cannot be bound, or the HYDRA_TLS_* setting whose file is refused.
-  void start();
-  /// Waits (up to `grace`) for the answers still owed, then stops serving; answers that come
-  /// later are dropped, never written to a connection that is gone.
+  /// Every route registered, in order (for the OpenAPI document).
+  const std::vector<RouteInfo>& routes() const { return routes_; }
+
+  /// Binds and serves on background threads; throws config::ConfigError naming `listen_variable`
+  /// (HYDRA_LISTEN) if the address cannot be bound, or the HYDRA_TLS_* setting whose file is refused.
+  void start(const char* listen_variable = "HYDRA_LISTEN");
+  /// From now on every answer closes its connection, and draining() is true (readiness fails).
+  void drain();
+  bool draining() const;
+  /// Graceful stop: drain(); stop accepting connections (those the kernel already completed
+  /// are still taken and served); wait, up to `grace`, until every answer owed is written and
+  /// every connection is closed (idle keep-alive connections close after the keep-alive
+  /// timeout, half-sent requests after the header timeout); then stop serving. Answers that
+  /// come later are dropped, never written to a connection that is gone.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(5));
   std::uint16_t port() const;
 
  private:
-  void add(const std::string& method, const std::string& route, AsyncHandler handler);
+  void add(const std::string& method, const std::string& route, AsyncHandler handler, RouteDoc doc);
   Pistache::Rest::Route::Handler wrap(const std::string& method, const std::string& route, AsyncHandler handler) const;
+  void stopAccepting();
 
   ServerOptions options_;
   Pistache::Rest::Router router_;
   std::map<std::string, std::set<std::string>> methods_by_route_;
+  std::vector<RouteInfo> routes_;
   std::shared_ptr<Responder::Lifecycle> lifecycle_;
+  std::shared_ptr<PeerConnections> connections_;
+  std::shared_ptr<OpenConnections> open_connections_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  int listening_fd_ = -1;
 };
 
 /// The id of the request this thread is handling (handlers start on the thread that received
 /// the request; work they hand to other threads must take the id along); it is also in the
 /// X-Request-Id response header and the access log.
 const std::string& currentRequestId();
+
+/// How long a graceful stop may wait for answers and connections: HYDRA_SHUTDOWN_GRACE_SECONDS
+/// (default 20, 0..600).
+std::chrono::seconds shutdownGrace();
 
 /// Blocks until SIGINT or SIGTERM. Call before starting threads so they inherit the mask.
 void blockTerminationSignals();

@@ -1,6 +1,5 @@
 #include "shared/http/tls.hpp"
 
-#include <dirent.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -17,6 +16,7 @@
 #include <openssl/ssl.h>
 
 #include "shared/crypto/secret_file.hpp"
+#include "shared/http/listener.hpp"
 
 namespace hydra::http {
 namespace {
@@ -62,30 +62,7 @@ void restrictTlsProtocols() {
 void checkTlsKeyFile(const std::string& path) { crypto::readOwnerOnlyFile(path, "TLS key file"); }
 
 void boundTlsHandshakes(std::uint16_t port, int timeout_seconds) {
-  // Pistache keeps its listening descriptor to itself: find it by what it is.
-  struct DirCloser {
-    void operator()(DIR* dir) const { closedir(dir); }
-  };
-  std::unique_ptr<DIR, DirCloser> fds(opendir("/proc/self/fd"));
-  if (!fds) throw std::runtime_error("cannot list /proc/self/fd");
-  int listening = -1;
-  while (const auto* entry = readdir(fds.get())) {
-    char* end = nullptr;
-    const long fd = std::strtol(entry->d_name, &end, 10);
-    if (end == entry->d_name || *end != '\0' || fd == dirfd(fds.get())) continue;
-    int accepting = 0;
-    socklen_t size = sizeof accepting;
-    if (getsockopt(static_cast<int>(fd), SOL_SOCKET, SO_ACCEPTCONN, &accepting, &size) != 0 || !accepting) continue;
-    sockaddr_in address{};
-    socklen_t address_size = sizeof address;
-    if (getsockname(static_cast<int>(fd), reinterpret_cast<sockaddr*>(&address), &address_size) != 0 ||
-        address.sin_family != AF_INET || ntohs(address.sin_port) != port) {
-      continue;
-    }
-    listening = static_cast<int>(fd);
-    break;
-  }
-  if (listening < 0) throw std::runtime_error("cannot find the listening socket of port " + std::to_string(port));
+  const int listening = findListeningSocket(port);
   const timeval timeout{timeout_seconds, 0};
   if (setsockopt(listening, IPPROTO_TCP, TCP_DEFER_ACCEPT, &timeout_seconds, sizeof timeout_seconds) != 0 ||
       setsockopt(listening, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||

@@ -180,13 +180,23 @@ Service::Service(const std::string& binary, const std::string& name, const Envir
   port_ = static_cast<std::uint16_t>(std::stoi(port));
 }
 
+Environment& controlPlaneDefaults() {
+  static Environment defaults;
+  return defaults;
+}
+
 Environment ControlPlane::environment(const std::string& database_url) {
-  return {
+  Environment env{
       {"HYDRA_DATABASE_URL", database_url},
       {"HYDRA_LISTEN", "127.0.0.1:0"},
       {"HYDRA_ADMIN_TOKEN", randomToken(32)},
       {"HYDRA_BROKER_PUBLIC_KEY", testDataPath("test-broker-public.pem")},
+      // Tests make many failing requests from one address on purpose; the throttle's own
+      // test sets a small burst.
+      {"HYDRA_AUTH_FAILURE_BURST", "100000"},
   };
+  for (const auto& [name, value] : controlPlaneDefaults()) env[name] = value;
+  return env;
 }
 
 ControlPlane::ControlPlane(const std::string& database_url) : ControlPlane(environment(database_url)) {}

@@ -96,6 +96,10 @@ class Service {
   std::uint16_t port_ = 0;
 };
 
+/// Settings every ControlPlane::environment() of this test process adds (or replaces), e.g.
+/// a log format for the control plane a whole Stack starts.
+Environment& controlPlaneDefaults();
+
 /// `hydracore-control-plane serve` on 127.0.0.1 with a free port, a random admin token and
 /// the test broker key.
 class ControlPlane : public Service {

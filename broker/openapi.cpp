@@ -1,0 +1,35 @@
+#include "broker/openapi.hpp"
+
+namespace hydra::broker::docs {
+
+const char* schemas() {
+  return R"json({
+  "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+  "Readiness": {"type": "object", "required": ["status", "checks"],
+    "properties": {"status": {"type": "string", "enum": ["ready", "not_ready"]},
+                   "missing": {"type": "array", "items": {"type": "string"}},
+                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
+  "OpenAPIDocument": {"type": "object", "required": ["openapi", "paths"]},
+  "ConnectionCredentials": {"title": "ConnectionCredentials", "type": "object", "required": ["capabilities", "credentials"],
+    "properties": {"capabilities": {"type": "array", "items": {"type": "string"},
+                                    "description": "The grant's capabilities"},
+                   "credentials": {"type": "object",
+                                   "description": "Decrypted credentials; never a refresh token or client secret"}}}
+})json";
+}
+
+http::RouteDoc fetchConnection() {
+  http::RouteDoc doc{"Fetch Connection Credentials",
+                     "connections",
+                     "proxy_key",
+                     {{"provider", true, R"({"type":"string","maxLength":50})", ""},
+                      {"name", false, R"({"type":"string","maxLength":255})", "Picks one of several granted connections"},
+                      {"capability", false, R"({"type":"string","maxLength":255})",
+                       "Required capability (e.g. send_mail). If specified, 403 if grant doesn't include it."}},
+                     "",
+                     {{200, "ConnectionCredentials"}}};
+  for (const int status : {401, 403, 404, 409, 413, 429, 500, 503}) doc.responses.emplace_back(status, "");
+  return doc;
+}
+
+}  // namespace hydra::broker::docs

@@ -1,0 +1,217 @@
+#include "control-plane/openapi.hpp"
+
+namespace hydra::cp::docs {
+namespace {
+
+using http::QueryParameter;
+using http::RouteDoc;
+
+// Every customer route: the key may be missing or wrong (401), another customer's (403), the
+// database away (503); the edge refuses oversized bodies (413) and throttles a peer whose
+// authentications keep failing (429).
+RouteDoc customerRoute(std::string summary, std::string tag, std::vector<std::pair<int, std::string>> responses,
+                       std::string body = "", std::vector<QueryParameter> query = {}) {
+  RouteDoc doc{std::move(summary), std::move(tag), "api_key", std::move(query), std::move(body), std::move(responses)};
+  for (const int status : {401, 403, 404, 413, 429, 500, 503}) doc.responses.emplace_back(status, "");
+  return doc;
+}
+
+}  // namespace
+
+const char* schemas() {
+  return R"json({
+  "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+  "Readiness": {"type": "object", "required": ["status", "checks"],
+    "properties": {"status": {"type": "string", "enum": ["ready", "not_ready"]},
+                   "missing": {"type": "array", "items": {"type": "string"}},
+                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
+  "OpenAPIDocument": {"type": "object", "required": ["openapi", "paths"]},
+  "CustomerCreate": {"title": "CustomerCreate", "type": "object", "required": ["name"],
+    "properties": {"name": {"title": "Name", "type": "string", "minLength": 1, "maxLength": 255}}},
+  "Customer": {"title": "Customer", "type": "object", "required": ["created_at", "id", "name"],
+    "properties": {"created_at": {"type": "string", "format": "date-time"}, "id": {"type": "string", "format": "uuid"},
+                   "name": {"type": "string"}}},
+  "ApiKeyCreate": {"title": "ApiKeyCreate", "type": "object",
+    "properties": {"name": {"title": "Name", "type": "string", "maxLength": 255}}},
+  "ApiKey": {"title": "ApiKey", "type": "object", "required": ["created_at", "id", "name", "revoked_at"],
+    "properties": {"created_at": {"type": "string", "format": "date-time"}, "id": {"type": "string", "format": "uuid"},
+                   "name": {"type": "string"}, "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ApiKeyCreated": {"title": "ApiKeyCreated", "type": "object",
+    "required": ["api_key", "created_at", "id", "name", "revoked_at"],
+    "properties": {"api_key": {"type": "string", "description": "Shown only here"},
+                   "created_at": {"type": "string", "format": "date-time"}, "id": {"type": "string", "format": "uuid"},
+                   "name": {"type": "string"}, "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ApiKeyList": {"type": "object", "required": ["api_keys"],
+    "properties": {"api_keys": {"type": "array", "items": {"$ref": "#/components/schemas/ApiKey"}}}},
+  "InstanceCreate": {"title": "InstanceCreate", "type": "object", "required": ["name"],
+    "properties": {"name": {"title": "Name", "type": "string", "minLength": 1, "maxLength": 255}}},
+  "InstanceUpdate": {"title": "InstanceUpdate", "type": "object",
+    "properties": {"name": {"title": "Name", "type": "string", "minLength": 1, "maxLength": 255},
+                   "disabled": {"title": "Disabled", "type": "boolean",
+                                "description": "The kill switch: every fetch of the instance is refused"}}},
+  "Instance": {"title": "Instance", "type": "object", "required": ["created_at", "disabled", "id", "name"],
+    "properties": {"created_at": {"type": "string", "format": "date-time"}, "disabled": {"type": "boolean"},
+                   "id": {"type": "string", "format": "uuid"}, "name": {"type": "string"}}},
+  "InstanceList": {"type": "object", "required": ["instances"],
+    "properties": {"instances": {"type": "array", "items": {"$ref": "#/components/schemas/Instance"}}}},
+  "ProxyKeyCreate": {"title": "ProxyKeyCreate", "type": "object",
+    "properties": {"expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000},
+                   "allowed_cidrs": {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 32,
+                                     "description": "IPv4 and IPv6 networks the key may be used from"}}},
+  "ProxyKey": {"title": "ProxyKey", "type": "object",
+    "required": ["allowed_cidrs", "created_at", "expires_at", "id", "instance_id", "revoked_at"],
+    "properties": {"allowed_cidrs": {"type": ["array", "null"], "items": {"type": "string"}},
+                   "created_at": {"type": "string", "format": "date-time"},
+                   "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"},
+                   "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ProxyKeyCreated": {"title": "ProxyKeyCreated", "type": "object",
+    "required": ["allowed_cidrs", "created_at", "expires_at", "id", "instance_id", "proxy_key", "revoked_at"],
+    "properties": {"allowed_cidrs": {"type": ["array", "null"], "items": {"type": "string"}},
+                   "created_at": {"type": "string", "format": "date-time"},
+                   "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"},
+                   "proxy_key": {"type": "string", "description": "Shown only here"},
+                   "revoked_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ProxyKeyList": {"type": "object", "required": ["proxy_keys"],
+    "properties": {"proxy_keys": {"type": "array", "items": {"$ref": "#/components/schemas/ProxyKey"}}}},
+  "AuditEvent": {"title": "AuditEvent", "type": "object",
+    "required": ["capability", "connection_id", "id", "instance_id", "name", "occurred_at", "outcome", "peer",
+                 "provider", "proxy_key_id", "reason", "request_id"],
+    "properties": {"capability": {"type": ["string", "null"]},
+                   "connection_id": {"type": ["string", "null"], "format": "uuid"},
+                   "id": {"type": "integer"}, "instance_id": {"type": ["string", "null"], "format": "uuid"},
+                   "name": {"type": ["string", "null"]}, "occurred_at": {"type": "string", "format": "date-time"},
+                   "outcome": {"type": "string"}, "peer": {"type": ["string", "null"]},
+                   "provider": {"type": ["string", "null"]},
+                   "proxy_key_id": {"type": ["string", "null"], "format": "uuid"},
+                   "reason": {"type": "string"}, "request_id": {"type": "string"}}},
+  "AuditEventList": {"type": "object", "required": ["events", "next_before"],
+    "properties": {"events": {"type": "array", "items": {"$ref": "#/components/schemas/AuditEvent"}},
+                   "next_before": {"type": ["integer", "null"]}}},
+  "ConnectionCreate": {"title": "ConnectionCreate", "type": "object", "required": ["credentials", "name", "provider"],
+    "properties": {"auth_type": {"title": "Auth Type", "type": "string", "enum": ["oauth2", "api_key", "basic"],
+                                 "default": "oauth2"},
+                   "credentials": {"title": "Credentials", "type": "object",
+                                   "description": "Provider credentials (stored encrypted)"},
+                   "metadata_json": {"title": "Metadata Json", "type": ["object", "null"]},
+                   "name": {"title": "Name", "type": "string", "maxLength": 255,
+                            "description": "admin@iqm.com.au, IQM Master Roster, etc."},
+                   "provider": {"title": "Provider", "type": "string", "maxLength": 50,
+                                "description": "gmail, xero, google_calendar, deputy, etc."},
+                   "scopes": {"title": "Scopes", "type": ["array", "null"], "items": {}}}},
+  "ConnectionUpdate": {"title": "ConnectionUpdate", "type": "object",
+    "properties": {"credentials": {"type": "object", "description": "Replaces the stored credentials (re-encrypted); status becomes active"},
+                   "metadata_json": {"type": ["object", "null"]},
+                   "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                   "scopes": {"type": ["array", "null"], "items": {}}}},
+  "Connection": {"title": "Connection", "type": "object",
+    "required": ["auth_type", "created_at", "customer_id", "error_message", "expires_at", "grants", "id",
+                 "last_used_at", "name", "provider", "scopes", "status", "updated_at"],
+    "properties": {"auth_type": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+                   "customer_id": {"type": "string", "format": "uuid"},
+                   "error_message": {"type": ["string", "null"]},
+                   "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                   "grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}},
+                   "id": {"type": "string", "format": "uuid"},
+                   "last_used_at": {"type": ["string", "null"], "format": "date-time"},
+                   "metadata_json": {"type": ["object", "null"]}, "name": {"type": "string"},
+                   "provider": {"type": "string"}, "scopes": {"type": ["array", "null"], "items": {}},
+                   "status": {"type": "string"}, "updated_at": {"type": "string", "format": "date-time"}}},
+  "ConnectionList": {"type": "object", "required": ["connections", "total"],
+    "properties": {"connections": {"type": "array", "items": {"$ref": "#/components/schemas/Connection"}},
+                   "total": {"type": "integer"}}},
+  "GrantCreate": {"title": "GrantCreate", "type": "object", "required": ["capabilities", "instance_id"],
+    "properties": {"capabilities": {"title": "Capabilities", "type": "array", "items": {"type": "string"},
+                                    "description": "Provider-specific capabilities (e.g. send_mail, read_events)"},
+                   "instance_id": {"title": "Instance Id", "type": "string", "format": "uuid"},
+                   "expires_at": {"type": "string", "format": "date-time", "description": "In the future; not with expires_in_seconds"},
+                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
+  "GrantUpdate": {"title": "GrantUpdate", "type": "object",
+    "properties": {"capabilities": {"type": "array", "items": {"type": "string"}},
+                   "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "null: no end"},
+                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
+  "Grant": {"title": "Grant", "type": "object",
+    "required": ["capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id"],
+    "properties": {"capabilities": {"type": "array", "items": {"type": "string"}},
+                   "connection_id": {"type": "string", "format": "uuid"},
+                   "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                   "granted_at": {"type": "string", "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"}}},
+  "GrantList": {"type": "object", "required": ["grants"],
+    "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}}
+})json";
+}
+
+RouteDoc createCustomer() {
+  RouteDoc doc{"Create a customer (operator)", "admin", "admin", {}, "CustomerCreate", {{201, "Customer"}}};
+  for (const int status : {401, 413, 429, 500, 503}) doc.responses.emplace_back(status, "");
+  return doc;
+}
+
+RouteDoc createApiKey() {
+  auto doc = customerRoute("Create an API key (shown only in this answer)", "api-keys", {{201, "ApiKeyCreated"}},
+                           "ApiKeyCreate");
+  doc.auth = "admin_or_api_key";
+  return doc;
+}
+RouteDoc listApiKeys() { return customerRoute("List API keys (no secrets)", "api-keys", {{200, "ApiKeyList"}}); }
+RouteDoc revokeApiKey() { return customerRoute("Revoke an API key", "api-keys", {{204, ""}}); }
+
+RouteDoc createInstance() {
+  return customerRoute("Create an instance (an agent runtime)", "instances", {{201, "Instance"}}, "InstanceCreate");
+}
+RouteDoc listInstances() { return customerRoute("List instances", "instances", {{200, "InstanceList"}}); }
+RouteDoc updateInstance() {
+  return customerRoute("Rename an instance or switch it off and on (disabled)", "instances", {{200, "Instance"}},
+                       "InstanceUpdate");
+}
+RouteDoc deleteInstance() {
+  return customerRoute("Delete an instance, its grants and proxy keys", "instances", {{204, ""}});
+}
+
+RouteDoc createProxyKey() {
+  return customerRoute("Create a proxy key for an instance (shown only in this answer)", "proxy-keys",
+                       {{201, "ProxyKeyCreated"}}, "ProxyKeyCreate");
+}
+RouteDoc listProxyKeys() { return customerRoute("List an instance's proxy keys", "proxy-keys", {{200, "ProxyKeyList"}}); }
+RouteDoc revokeProxyKey() { return customerRoute("Revoke a proxy key", "proxy-keys", {{204, ""}}); }
+
+RouteDoc listAuditEvents() {
+  return customerRoute("The broker's decisions, newest first", "audit", {{200, "AuditEventList"}}, "",
+                       {{"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
+                        {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}});
+}
+
+RouteDoc listConnections() {
+  return customerRoute("List Connections", "connections", {{200, "ConnectionList"}}, "",
+                       {{"provider", false, R"({"type":"string","maxLength":50})", ""},
+                        {"status", false, R"({"type":"string","enum":["active","expired","error"]})", ""},
+                        {"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
+                        {"offset", false, R"({"type":"integer","minimum":0,"default":0})", ""}});
+}
+RouteDoc createConnection() {
+  auto doc = customerRoute("Create Connection", "connections", {{201, "Connection"}}, "ConnectionCreate");
+  doc.responses.emplace_back(409, "");
+  return doc;
+}
+RouteDoc getConnection() { return customerRoute("Get Connection", "connections", {{200, "Connection"}}); }
+RouteDoc updateConnection() {
+  auto doc = customerRoute("Update Connection", "connections", {{200, "Connection"}}, "ConnectionUpdate");
+  doc.responses.emplace_back(409, "");
+  return doc;
+}
+RouteDoc deleteConnection() { return customerRoute("Delete Connection", "connections", {{204, ""}}); }
+
+RouteDoc createGrant() {
+  auto doc = customerRoute("Create Grant", "grants", {{201, "Grant"}}, "GrantCreate");
+  doc.responses.emplace_back(409, "");
+  return doc;
+}
+RouteDoc listGrants() { return customerRoute("List a connection's grants", "grants", {{200, "GrantList"}}); }
+RouteDoc updateGrant() {
+  return customerRoute("Change a grant's capabilities or end", "grants", {{200, "Grant"}}, "GrantUpdate");
+}
+RouteDoc deleteGrant() { return customerRoute("Delete Grant", "grants", {{204, ""}}); }
+
+}  // namespace hydra::cp::docs

@@ -1,0 +1,251 @@
+// HTTP limits at the edge (issue 9), on both binaries: a head too large is a JSON 431, a body
+// over the limit a JSON 413 before it is read, malformed framing a JSON 400, each closing the
+// connection; slow and idle connections cannot starve others; failed authentications on the
+// control plane are throttled per peer address.
+#include <doctest/doctest.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "tests/support/broker.hpp"
+#include "tests/support/raw_http.hpp"
+
+using namespace hydra::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Sends `request` on a new connection; returns the answer, which must be complete and
+// followed by the end of the stream.
+Response refusedWith(std::uint16_t port, const std::string& request, int status) {
+  RawConnection c(port);
+  c.send(request);  // may fail part way: the server answers before reading everything
+  const auto read = c.readResponse(5s);
+  REQUIRE_MESSAGE(completeResponseLength(read.data) > 0, "no complete answer: " << read.data.substr(0, 200));
+  auto r = parseResponse(read.data);
+  CHECK(r.status == status);
+  CHECK(r.header("Content-Type") == "application/json");
+  CHECK(r.header("Connection") == "Close");
+  CHECK_FALSE(errorDetail(r).empty());
+  const auto rest = c.readAll(5s);
+  CHECK(rest.eof);  // closed: nothing more is read from this client
+  CHECK_FALSE(rest.reset);
+  return r;
+}
+
+void checkLimits(std::uint16_t port, const std::string& post_path, std::size_t max_body) {
+  SUBCASE("request line too large") {
+    refusedWith(port, "GET /" + std::string(20000, 'a') + " HTTP/1.1\r\nHost: x\r\n\r\n", 431);
+  }
+  SUBCASE("headers too large") {
+    refusedWith(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: " + std::string(20000, 'a') + "\r\n\r\n", 431);
+  }
+  SUBCASE("too many header lines") {
+    std::string many = "GET /healthz HTTP/1.1\r\n";
+    for (int i = 0; i < 200; ++i) many += "X-" + std::to_string(i) + ": y\r\n";
+    refusedWith(port, many + "\r\n", 431);
+  }
+  SUBCASE("a body over the limit, refused at once: the rest is never read") {
+    RawConnection c(port);
+    // Announces 50 MiB, sends 1 KiB of it, and waits: the answer comes without the rest.
+    REQUIRE(c.send("POST " + post_path + " HTTP/1.1\r\nHost: x\r\nContent-Length: 52428800\r\n\r\n" +
+                   std::string(1024, 'x')));
+    const auto read = c.readResponse(3s);
+    REQUIRE(completeResponseLength(read.data) > 0);
+    const auto r = parseResponse(read.data);
+    CHECK(r.status == 413);
+    CHECK_FALSE(errorDetail(r).empty());
+    CHECK(c.readAll(3s).eof);
+  }
+  SUBCASE("a body just over the limit") {
+    refusedWith(port,
+                "POST " + post_path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(max_body + 1) +
+                    "\r\n\r\n" + std::string(max_body + 1, 'x'),
+                413);
+  }
+  SUBCASE("a chunked body growing past the limit") {
+    std::string chunks;
+    while (chunks.size() < max_body + 4096) chunks += "400\r\n" + std::string(1024, 'x') + "\r\n";
+    refusedWith(port, "POST " + post_path + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks, 413);
+  }
+  SUBCASE("malformed framing") {
+    for (const std::string& framing : {std::string("Content-Length: -1\r\n"), std::string("Content-Length: 12abc\r\n"),
+                                       std::string("Content-Length: 2\r\nContent-Length: 3\r\n"),
+                                       std::string("Content-Length: 2\r\nTransfer-Encoding: chunked\r\n"),
+                                       std::string("Transfer-Encoding: chunked, gzip\r\n")}) {
+      CAPTURE(framing);
+      refusedWith(port, "POST " + post_path + " HTTP/1.1\r\nHost: x\r\n" + framing + "\r\nab", 400);
+    }
+    refusedWith(port, "POST " + post_path + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nnot-hex\r\n", 400);
+    refusedWith(port, "POST " + post_path + " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n", 400);
+    refusedWith(port, "GET /healthz HTTP/1.1\r\nBad Header Line\r\n\r\n", 400);
+    refusedWith(port, "NOT-A-REQUEST-LINE\r\n\r\n", 400);
+    refusedWith(port, "BREW /healthz HTTP/1.1\r\n\r\n", 501);
+    refusedWith(port, "GET /healthz HTTP/3.0\r\n\r\n", 505);
+  }
+  SUBCASE("header values Pistache's own parsers refuse (in plain text, some with a 500) never reach them") {
+    for (const char* header : {"Host: a:b:c", "Host: x:99999999999", "Date: not a date", "Cache-Control: max-age=abc",
+                               "Content-Type: !!!", "Accept: ???;;"}) {
+      CAPTURE(header);
+      RawConnection c(port);
+      REQUIRE(c.send(std::string("GET /healthz HTTP/1.1\r\n") + header + "\r\n\r\n"));
+      const auto read = c.readResponse(5s);
+      REQUIRE(completeResponseLength(read.data) > 0);
+      const auto r = parseResponse(read.data);
+      CHECK(r.status == 200);
+      CHECK(r.is_json);
+    }
+  }
+  SUBCASE("well-formed requests still pass: chunked, pipelined, a client's request id") {
+    RawConnection c(port);
+    REQUIRE(c.send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipelined-1\r\n\r\n"
+                   "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: pipelined-2\r\n\r\n"));
+    for (const char* id : {"pipelined-1", "pipelined-2"}) {
+      const auto read = c.readResponse(5s);
+      REQUIRE(completeResponseLength(read.data) > 0);
+      const auto r = parseResponse(read.data);
+      CHECK(r.status == 200);
+      CHECK(r.header("X-Request-Id") == id);
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("limits: the control plane answers oversized and malformed requests with JSON and closes") {
+  Stack s;
+  checkLimits(s.server.port(), "/v1/admin/customers", 1024 * 1024);
+}
+
+TEST_CASE("limits: the broker answers oversized and malformed requests with JSON and closes") {
+  BrokerStack s;
+  checkLimits(s.broker.port(), "/internal/v1/instances/" + randomUuid() + "/connections?provider=gmail", 4096);
+}
+
+TEST_CASE("limits: a chunked request body reaches its route") {
+  Stack s;
+  RawConnection c(s.server.port());
+  const std::string body = R"({"name":"chunked-customer"})";
+  REQUIRE(c.send("POST /v1/admin/customers HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + s.server.adminToken() +
+                 "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + "5;ext=1\r\n" +
+                 body.substr(0, 5) + "\r\n" + [&] {
+                   char size[16];
+                   std::snprintf(size, sizeof size, "%zx", body.size() - 5);
+                   return std::string(size);
+                 }() + "\r\n" + body.substr(5) + "\r\n0\r\nX-Trailer: t\r\n\r\n"));
+  const auto read = c.readResponse(5s);
+  REQUIRE(completeResponseLength(read.data) > 0);
+  const auto r = parseResponse(read.data);
+  CHECK(r.status == 201);
+  CHECK(text(r.json, "name") == "chunked-customer");
+}
+
+TEST_CASE("limits: with 500 idle or half-sent connections open, a request is served in its usual time") {
+  // The test and the service each hold 500+ descriptors.
+  rlimit files{};
+  getrlimit(RLIMIT_NOFILE, &files);
+  files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+  setrlimit(RLIMIT_NOFILE, &files);
+  TestDatabase db;
+  auto env = ControlPlane::environment(db.url());
+  env["HYDRA_MAX_CONNECTIONS_PER_PEER"] = "1000";
+  ControlPlane cp(env);
+  HttpClient http(cp.port());
+
+  const auto timed = [&] {
+    std::vector<double> ms;
+    for (int i = 0; i < 20; ++i) {
+      const auto started = std::chrono::steady_clock::now();
+      CHECK(http.request("GET", "/healthz").status == 200);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    return ms[ms.size() / 2];
+  };
+  const auto usual = timed();
+
+  std::vector<std::unique_ptr<RawConnection>> idle, half_sent;
+  for (int i = 0; i < 250; ++i) idle.push_back(std::make_unique<RawConnection>(cp.port()));
+  for (int i = 0; i < 250; ++i) {
+    half_sent.push_back(std::make_unique<RawConnection>(cp.port()));
+    half_sent.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ");
+  }
+  // A keep-alive connection that answered once and then idles.
+  RawConnection kept(cp.port());
+  REQUIRE(kept.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+  REQUIRE(completeResponseLength(kept.readResponse(5s).data) > 0);
+  const auto started = std::chrono::steady_clock::now();
+  const auto meanwhile = timed();
+  MESSAGE("median /healthz: " << usual << " ms alone, " << meanwhile << " ms beside 500 slow connections");
+  CHECK(meanwhile < usual + 20);
+
+  // Headers must arrive within the header timeout (5 s): the slow ones are answered 408 and
+  // closed, and so are connections that never sent anything.
+  for (auto* group : {&idle, &half_sent}) {
+    for (std::size_t i = 0; i < group->size(); i += 50) {
+      const auto read = (*group)[i]->readAll(10s);
+      CHECK(read.eof);
+      CHECK(read.data.rfind("HTTP/1.1 408", 0) == 0);
+    }
+  }
+  CHECK(std::chrono::steady_clock::now() - started < 9s);
+  // An idle keep-alive connection is closed after the keep-alive timeout (15 s), silently.
+  const auto rest = kept.readAll(20s);
+  CHECK(rest.eof);
+  CHECK(rest.data.empty());
+}
+
+namespace {
+
+Response requestFrom(std::uint16_t port, const std::string& source, const std::string& method, const std::string& path,
+                     const std::string& token) {
+  RawConnection c(port, source);
+  REQUIRE(c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
+                 "\r\nContent-Length: 0\r\n\r\n"));
+  const auto read = c.readResponse(5s);
+  REQUIRE(completeResponseLength(read.data) > 0);
+  return parseResponse(read.data);
+}
+
+}  // namespace
+
+TEST_CASE("limits: failed authentications on the control plane are throttled per peer address") {
+  TestDatabase db;
+  auto env = ControlPlane::environment(db.url());
+  env["HYDRA_AUTH_FAILURE_BURST"] = "5";
+  ControlPlane cp(env);
+  HttpClient http(cp.port());
+  const auto customer = http.request("POST", "/v1/admin/customers", R"({"name":"acme"})", bearer(cp.adminToken()));
+  REQUIRE(customer.status == 201);
+  const auto path = "/v1/customers/" + text(customer.json, "id");
+  const auto key = http.request("POST", path + "/api-keys", R"({"name":"k"})", bearer(cp.adminToken()));
+  REQUIRE(key.status == 201);
+  const auto api_key = text(key.json, "api_key");
+  const auto before = db.exec("SELECT count(*) FROM api_keys")[0][0].as<int>();
+
+  // 127.0.0.2 sends garbage keys: 5 are looked up and refused, then it must wait.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", "hck_garbage" + std::to_string(i)).status ==
+          401);
+  }
+  const auto throttled = requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", "hck_garbage");
+  CHECK(throttled.status == 429);
+  CHECK(throttled.header("Retry-After") == "1");
+  CHECK_FALSE(errorDetail(throttled).empty());
+  // Before anything is looked up: even a valid key waits, from that address.
+  CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", api_key).status == 429);
+  // Other peers are unaffected.
+  CHECK(requestFrom(cp.port(), "127.0.0.3", "GET", path + "/connections", api_key).status == 200);
+  // Wrong admin tokens count the same.
+  for (int i = 0; i < 5; ++i) {
+    CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", "not-the-admin-token").status == 401);
+  }
+  CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", cp.adminToken()).status == 429);
+  // One attempt a second comes back.
+  std::this_thread::sleep_for(1100ms);
+  CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", api_key).status == 200);
+  CHECK(db.exec("SELECT count(*) FROM api_keys")[0][0].as<int>() == before);
+}
