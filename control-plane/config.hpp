@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "control-plane/webhooks/settings.hpp"
 #include "shared/config/env.hpp"
 
 namespace hydra::cp {
@@ -15,6 +16,7 @@ struct Config {
   int threads = 4;                     // HYDRA_THREADS
   int db_pool_size = 4;                // HYDRA_DB_POOL_SIZE
   std::string log_level;               // HYDRA_LOG_LEVEL, default information
+  webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
   static Config forServe();

@@ -11,6 +11,7 @@
 #include "control-plane/config.hpp"
 #include "control-plane/db/statements.hpp"
 #include "control-plane/routes.hpp"
+#include "control-plane/webhooks/dispatcher.hpp"
 #include "shared/crypto/public_key_file.hpp"
 #include "shared/db/migrate.hpp"
 #include "shared/db/pool.hpp"
@@ -28,7 +29,15 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_BROKER_PUBLIC_KEY  broker's X25519 public key, PEM file, serve only\n"
     "  HYDRA_THREADS            HTTP threads (default 4)\n"
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
-    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n";
+    "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
+    "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
+    "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated\n"
+    "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
+    "  HYDRA_WEBHOOK_TIMEOUT_SECONDS  one delivery attempt, connect to last byte (default 15)\n"
+    "  HYDRA_WEBHOOK_ALLOW_LOOPBACK   1: plain http webhook URLs to loopback hosts (development, tests)\n"
+    "  HYDRA_WEBHOOK_ALLOWED_CIDRS    comma-separated ranges webhooks may reach although refused by default\n"
+    "                           (private, loopback, ...), e.g. 10.20.0.0/16\n"
+    "  HYDRA_WEBHOOK_CA_FILE    PEM bundle trusted for webhook receivers instead of the system CAs\n";
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
@@ -70,17 +79,22 @@ int serve() {
   cp::Authenticator auth(pool, config.admin_token);
   cp::IdentityService identity(pool);
   cp::ConnectionService connections(pool, sealer);
-  cp::Services services{auth, identity, connections};
+  cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
+  cp::Services services{auth, identity, connections, webhook_endpoints};
 
   http::blockTerminationSignals();
+  // Delivery has a database pool of its own, so a slow receiver never holds the API's.
+  cp::webhooks::Dispatcher webhook_delivery(config.database_url, config.webhooks);
   http::Server server({config.listen, config.threads});
   cp::addRoutes(server, services);
   server.start();
+  webhook_delivery.start();
   log::app().information("control plane listening on " + config.listen.host + ":" + std::to_string(server.port()) +
                          ", sealing to broker key " + sealer.keyId());
   http::waitForTerminationSignal();
   log::app().information("shutting down");
   server.stop();
+  webhook_delivery.stop();
   return 0;
 }
 

@@ -7,6 +7,7 @@ void addRoutes(http::Server& server, Services& s) {
   const auto bind = [&s](Fn fn) { return [&s, fn](const handlers::Request& req) { return fn(s, req); }; };
   const std::string customer = "/v1/customers/:customer_id";
   const std::string connection = customer + "/connections/:connection_id";
+  const std::string webhook_endpoint = customer + "/webhook-endpoints/:endpoint_id";
 
   server.get("/healthz", [](const handlers::Request&) { return http::json(200, R"({"status":"ok"})"); });
   server.post("/v1/admin/customers", bind(handlers::createCustomer));
@@ -34,6 +35,14 @@ void addRoutes(http::Server& server, Services& s) {
   server.post(connection + "/grants", bind(handlers::createGrant));
   server.get(connection + "/grants", bind(handlers::listGrants));
   server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant));
+
+  server.post(customer + "/webhook-endpoints", bind(handlers::createWebhookEndpoint));
+  server.get(customer + "/webhook-endpoints", bind(handlers::listWebhookEndpoints));
+  server.get(webhook_endpoint, bind(handlers::getWebhookEndpoint));
+  server.patch(webhook_endpoint, bind(handlers::updateWebhookEndpoint));
+  server.del(webhook_endpoint, bind(handlers::deleteWebhookEndpoint));
+  server.post(webhook_endpoint + "/rotate-secret", bind(handlers::rotateWebhookSecret));
+  server.get(webhook_endpoint + "/deliveries", bind(handlers::listWebhookDeliveries));
 }
 
 }  // namespace hydra::cp

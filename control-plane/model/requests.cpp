@@ -1,6 +1,10 @@
 // Validation of request bodies, with pydantic's rules and wording.
 #include "control-plane/model/resources.hpp"
 
+#include <algorithm>
+
+#include "control-plane/webhooks/events.hpp"
+
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
@@ -9,11 +13,50 @@ namespace {
 
 constexpr std::size_t kMaxName = 255;
 constexpr std::size_t kMaxProvider = 50;
+constexpr std::size_t kMaxDescription = 1024;
 
 std::string stringsToJson(const std::vector<std::string>& values) {
   json::Writer w;
   w.strings(values);
   return w.str();
+}
+
+// A webhook URL: a string of at most 2048 characters that the URL rules accept.
+std::optional<std::string> webhookUrl(json::ObjectReader& in, http::Problems& problems, bool required,
+                                      const webhooks::UrlRules& rules) {
+  auto url = in.string("url", required, 1, webhooks::kMaxUrlLength);
+  if (!url) return std::nullopt;
+  try {
+    webhooks::checkEndpointUrl(*url, rules);
+  } catch (const webhooks::UrlRefused& e) {
+    problems.add({"body", "url"}, std::string("Value error, ") + e.what(), "value_error");
+    return std::nullopt;
+  }
+  return url;
+}
+
+// Webhook event types: at least one, each a known type; repeats are dropped.
+std::optional<std::vector<std::string>> webhookEvents(json::ObjectReader& in, http::Problems& problems) {
+  auto events = in.stringArray("events", false);
+  if (!events) return std::nullopt;
+  if (events->empty()) {
+    problems.add({"body", "events"}, "List should have at least 1 item after validation, not 0", "too_short");
+    return std::nullopt;
+  }
+  const auto& known = webhooks::events::all();
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& event = (*events)[i];
+    if (std::find(known.begin(), known.end(), event) == known.end()) {
+      problems.add({"body", "events", static_cast<int>(i)}, json::msg::oneOf(known), "literal_error");
+      ok = false;
+    } else if (std::find(out.begin(), out.end(), event) == out.end()) {
+      out.push_back(event);
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -78,6 +121,28 @@ GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
   const auto instance_id = in.uuid("instance_id", true);
   problems.throwIfAny();
   return {*instance_id, stringsToJson(*capabilities)};
+}
+
+WebhookEndpointCreate WebhookEndpointCreate::fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  const auto description = in.string("description", false, 0, kMaxDescription);
+  const auto events = webhookEvents(in, problems);
+  const auto url = webhookUrl(in, problems, true, rules);
+  problems.throwIfAny();
+  return {*url, description.value_or(""), events.value_or(webhooks::events::all())};
+}
+
+WebhookEndpointUpdate WebhookEndpointUpdate::fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  WebhookEndpointUpdate out;
+  out.description = in.string("description", false, 0, kMaxDescription);
+  out.enabled = in.boolean("enabled", false);
+  out.events = webhookEvents(in, problems);
+  out.url = webhookUrl(in, problems, false, rules);
+  problems.throwIfAny();
+  return out;
 }
 
 }  // namespace hydra::cp::model

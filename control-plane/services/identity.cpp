@@ -2,6 +2,8 @@
 
 #include "control-plane/db/rows.hpp"
 #include "control-plane/services/existence.hpp"
+#include "control-plane/services/webhook_outbox.hpp"
+#include "control-plane/webhooks/events.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
@@ -71,9 +73,14 @@ std::vector<model::Instance> IdentityService::listInstances(const std::string& c
 void IdentityService::deleteInstance(const std::string& customer_id, const std::string& instance_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    if (tx.exec_prepared("instance_delete", customer_id, instance_id).affected_rows() == 0) {
-      throw http::notFound("Instance");
+    if (tx.exec_prepared("instance_lock", customer_id, instance_id).empty()) throw http::notFound("Instance");
+    // Its grants and proxy keys go with it; each grant is announced (the keys die with the
+    // instance, which instance.deleted says).
+    for (const auto& row : tx.exec_prepared("grant_delete_by_instance", customer_id, instance_id)) {
+      emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(row)));
     }
+    const auto gone = db::instanceFrom(tx.exec_prepared1("instance_delete", customer_id, instance_id));
+    emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceDeleted, model::toJson(gone));
     tx.commit();
   });
 }
@@ -86,6 +93,8 @@ model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, 
     requireInstanceExists(tx, customer_id, instance_id);
     auto created = db::proxyKeyFrom(
         tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hydra::db::byteaParam(crypto::tokenHash(secret)), expires_in_seconds));
+    // The event carries the key's metadata; the key itself exists only in this call's result.
+    emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyCreated, model::toJson(created));
     tx.commit();
     return created;
   });
@@ -107,9 +116,9 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     // Takes effect on the broker's next request: it looks keys up on every request.
-    if (tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id).affected_rows() == 0) {
-      throw http::notFound("Proxy key");
-    }
+    const auto rows = tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id);
+    if (rows.empty()) throw http::notFound("Proxy key");
+    emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyRevoked, model::toJson(db::proxyKeyFrom(rows[0])));
     tx.commit();
   });
 }

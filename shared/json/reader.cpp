@@ -254,4 +254,14 @@ std::optional<std::int64_t> ObjectReader::integer(const char* key, bool required
   return n;
 }
 
+std::optional<bool> ObjectReader::boolean(const char* key, bool required) {
+  const auto* v = member(key, required);
+  if (v == nullptr) return std::nullopt;
+  if (!v->IsBool()) {
+    problems_.add(at(key), "Input should be a valid boolean", "bool_type");
+    return std::nullopt;
+  }
+  return v->GetBool();
+}
+
 }  // namespace hydra::json

@@ -46,6 +46,8 @@ class ObjectReader {
   /// An array of strings (null counts as absent when not required).
   std::optional<std::vector<std::string>> stringArray(const char* key, bool required);
   std::optional<std::int64_t> integer(const char* key, bool required, std::int64_t min, std::int64_t max);
+  /// A JSON true or false (null counts as absent when not required).
+  std::optional<bool> boolean(const char* key, bool required);
 
  private:
   const rapidjson::Value* member(const char* key, bool required);

@@ -33,6 +33,7 @@ class Writer {
 
   Writer& string(std::string_view value);
   Writer& integer(std::int64_t value);
+  Writer& boolean(bool value);
   Writer& null();
   Writer& stringOrNull(const std::optional<std::string>& value);
   Writer& strings(const std::vector<std::string>& values);

@@ -67,8 +67,9 @@ Response fetchFrom(const HttpClient& broker, const std::string& instance_id, con
 class BrokerStack : public Stack {
  public:
   BrokerStack() : BrokerStack(Environment{}) {}
-  /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables.
-  explicit BrokerStack(const Environment& settings);
+  /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables;
+  /// `control_plane_settings`: the same for the control plane's.
+  explicit BrokerStack(const Environment& settings, const Environment& control_plane_settings = {});
 
   /// The environment the broker was started with (to start another one like it).
   Environment brokerEnvironment() const;
