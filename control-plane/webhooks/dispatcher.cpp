@@ -232,7 +232,11 @@ void Dispatcher::record(const Job& job, const AttemptResult& result) {
     tx.commit();
   });
 
-  if (verdict == Verdict::kDelivered) return;
+  if (verdict == Verdict::kDelivered) {
+    logger().debug("webhook delivery " + std::to_string(job.delivery_id) + " to endpoint " + job.endpoint_id +
+                   " delivered, attempt " + std::to_string(job.attempt));
+    return;
+  }
   const std::string what = "webhook delivery " + std::to_string(job.delivery_id) + " to endpoint " + job.endpoint_id +
                            ", attempt " + std::to_string(job.attempt) + ": " +
                            (status ? "HTTP " + std::to_string(*status) : *error);

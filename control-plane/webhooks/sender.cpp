@@ -13,7 +13,6 @@
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
-#include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
@@ -209,18 +208,14 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     const auto remaining = timespan(deadline - Clock::now());
     socket->setSendTimeout(remaining);
     socket->setReceiveTimeout(remaining);
-    // A session over the connected socket has no host of its own, so it never reconnects
-    // (which would resolve the name again).
-    std::unique_ptr<Poco::Net::HTTPClientSession> session;
-    if (https) {
-      session = std::make_unique<Poco::Net::HTTPSClientSession>(static_cast<Poco::Net::SecureStreamSocket&>(*socket));
-    } else {
-      session = std::make_unique<Poco::Net::HTTPClientSession>(*socket);
-    }
-    session->setTimeout(remaining, remaining, remaining);
-    session->sendRequest(request) << message.payload;
+    // A session over the connected socket (TLS or not: the socket does the TLS) has no host of
+    // its own, so it never reconnects, which would resolve the name again. (Poco's
+    // HTTPSClientSession refuses a connected socket; it adds nothing we need here.)
+    Poco::Net::HTTPClientSession session(*socket);
+    session.setTimeout(remaining, remaining, remaining);
+    session.sendRequest(request) << message.payload;
     Poco::Net::HTTPResponse response;
-    std::istream& in = session->receiveResponse(response);
+    std::istream& in = session.receiveResponse(response);
     result.status = static_cast<int>(response.getStatus());
     if (response.has("Retry-After")) result.retry_after = parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
     std::string excerpt(kMaxResponseExcerpt, '\0');

@@ -21,6 +21,7 @@
 //   hang    holds the first N requests (0: all) for hang_ms (default 60000) or until stopped, then 200
 //   status  S to every request
 //   retry_after: a Retry-After header on every answer that is not 2xx.
+//   answer_size: the answer's body is this many bytes ('x'), instead of a short JSON object.
 //   tolerance_seconds: how far webhook-timestamp may be from now (default 300; 0: not checked).
 //   A path that was never configured is answered 404 (and recorded).
 // GET /admin/requests?path=/a  {"requests": [{"path", "webhook_id", "webhook_timestamp",
@@ -148,6 +149,7 @@ struct PathConfig {
   std::string retry_after;
   long long hang_ms = 60000;
   long long tolerance_seconds = 300;
+  long long answer_size = -1;  // -1: a short JSON body
   long long seen = 0;  // requests so far
 };
 
@@ -238,6 +240,7 @@ Answer Receiver::deliver(const HTTPServerRequest& request, const std::string& bo
     received_[index].answered = answer.status;
   }
   if (answer.status < 200 || answer.status >= 300) answer.retry_after = config.retry_after;
+  if (config.answer_size >= 0) answer.body.assign(static_cast<std::size_t>(config.answer_size), 'x');
   return answer;
 }
 
@@ -262,12 +265,14 @@ Answer Receiver::configure(const std::string& body) {
     } else if (key == "mode" || key == "retry_after") {
       if (!v.IsString()) return bad;
       (key == "mode" ? config.mode : config.retry_after) = v.GetString();
-    } else if (key == "times" || key == "status" || key == "hang_ms" || key == "tolerance_seconds") {
+    } else if (key == "times" || key == "status" || key == "hang_ms" || key == "tolerance_seconds" ||
+               key == "answer_size") {
       if (!v.IsInt64() || v.GetInt64() < 0) return bad;
       if (key == "times") config.times = v.GetInt64();
       if (key == "status") config.status = static_cast<int>(v.GetInt64());
       if (key == "hang_ms") config.hang_ms = v.GetInt64();
       if (key == "tolerance_seconds") config.tolerance_seconds = v.GetInt64();
+      if (key == "answer_size") config.answer_size = v.GetInt64();
     } else {
       return {400, R"({"error":"unknown setting )" + key + R"("})", ""};
     }
