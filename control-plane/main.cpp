@@ -31,7 +31,7 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
     "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
-    "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated\n"
+    "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
     "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
     "  HYDRA_WEBHOOK_TIMEOUT_SECONDS  one delivery attempt, connect to last byte (default 15)\n"
     "  HYDRA_WEBHOOK_ALLOW_LOOPBACK   1: plain http webhook URLs to loopback hosts (development, tests)\n"

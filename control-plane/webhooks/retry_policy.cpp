@@ -41,6 +41,8 @@ std::vector<int> parseRetrySchedule(std::string_view text) {
   if (out.empty() || static_cast<int>(out.size()) > kMaxScheduleEntries) {
     throw std::invalid_argument("must have 1 to 50 entries");
   }
+  // Messages are due the moment they are written (schema/0014_webhooks.sql: webhook_emit).
+  if (out.front() != 0) throw std::invalid_argument("must start with 0: the first attempt is immediate");
   return out;
 }
 

@@ -12,8 +12,8 @@ namespace hydra::cp::webhooks {
 /// 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (ten attempts over about 3 days).
 const std::vector<int>& defaultRetrySchedule();
 
-/// HYDRA_WEBHOOK_RETRY_SCHEDULE: comma-separated whole seconds, 1 to 50 entries of 0..604800.
-/// Throws std::invalid_argument.
+/// HYDRA_WEBHOOK_RETRY_SCHEDULE: comma-separated whole seconds, 1 to 50 entries of 0..604800,
+/// the first 0 (the first attempt is immediate). Throws std::invalid_argument.
 std::vector<int> parseRetrySchedule(std::string_view text);
 
 /// What an HTTP answer means for a delivery.

@@ -215,7 +215,7 @@ TEST_CASE("webhook SSRF: the operator's settings are checked at start-up, naming
        std::vector<std::pair<std::string, std::string>>{{"HYDRA_WEBHOOK_ALLOWED_CIDRS", "10.1.0.0/8"},
                                                         {"HYDRA_WEBHOOK_ALLOWED_CIDRS", "not-a-range"},
                                                         {"HYDRA_WEBHOOK_ALLOW_LOOPBACK", "yes"},
-                                                        {"HYDRA_WEBHOOK_RETRY_SCHEDULE", "0,5s"},
+                                                        {"HYDRA_WEBHOOK_RETRY_SCHEDULE", "5,10"},
                                                         {"HYDRA_WEBHOOK_TIMEOUT_SECONDS", "0"},
                                                         {"HYDRA_WEBHOOK_WORKERS", "-1"},
                                                         {"HYDRA_WEBHOOK_CA_FILE", "/nonexistent/ca.pem"}}) {

@@ -16,8 +16,9 @@ TEST_CASE("webhook retries: the default schedule is the specification's example"
 TEST_CASE("webhook retries: HYDRA_WEBHOOK_RETRY_SCHEDULE syntax") {
   CHECK(parseRetrySchedule("0,1,1") == std::vector<int>{0, 1, 1});
   CHECK(parseRetrySchedule(" 0, 5 ,300") == std::vector<int>{0, 5, 300});
-  CHECK(parseRetrySchedule("604800") == std::vector<int>{604800});
-  for (const char* bad : {"", ",", "0,,1", "-1", "1.5", "5s", "604801", "0,1,x", "9999999"}) {
+  CHECK(parseRetrySchedule("0") == std::vector<int>{0});
+  CHECK(parseRetrySchedule("0,604800") == std::vector<int>{0, 604800});
+  for (const char* bad : {"", ",", "0,,1", "-1", "1.5", "0,5s", "0,604801", "0,1,x", "0,9999999", "5,10", "1"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parseRetrySchedule(bad), std::invalid_argument);
   }
