@@ -1,6 +1,8 @@
 #include "broker/config.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <thread>
 
 #include "shared/crypto/private_key_file.hpp"
 
@@ -26,13 +28,27 @@ Config Config::fromEnvironment(bool serving) {
   c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
   if (serving) {
     c.listen = config::parseListen("HYDRA_LISTEN", config::env("HYDRA_LISTEN").value_or("127.0.0.1:8081"));
-    c.threads = integerSetting("HYDRA_THREADS", 16, 1, 256);
-    c.db_pool_size = integerSetting("HYDRA_DB_POOL_SIZE", c.threads, 1, 256);
+    c.threads = integerSetting("HYDRA_THREADS", std::max(2u, std::thread::hardware_concurrency()), 1, 256);
+    c.db_pool_size = integerSetting("HYDRA_DB_POOL_SIZE", 16, 1, 256);
     c.open_cache_entries = integerSetting("HYDRA_OPEN_CACHE_ENTRIES", 10000, 0, 1000000);
     c.providers_file = config::env("HYDRA_PROVIDERS_FILE");
+    c.tls = config::tlsSettings(true);
+    c.max_connections_per_peer = integerSetting("HYDRA_MAX_CONNECTIONS_PER_PEER", 64, 1, 100000);
     c.refresh.skew = std::chrono::seconds(integerSetting("HYDRA_REFRESH_SKEW_SECONDS", 120, 0, 86400));
     c.refresh.ahead = std::chrono::seconds(integerSetting("HYDRA_REFRESH_AHEAD_SECONDS", 900, 0, 86400));
     c.refresh_interval = std::chrono::seconds(integerSetting("HYDRA_REFRESH_INTERVAL_SECONDS", 30, 1, 3600));
+    c.journal.dir = config::requireEnv("HYDRA_AUDIT_DIR");
+    c.journal.segment_bytes = static_cast<std::uint64_t>(config::parseInteger(
+        "HYDRA_AUDIT_SEGMENT_BYTES", config::env("HYDRA_AUDIT_SEGMENT_BYTES").value_or("67108864"), 4096, 1L << 40));
+    c.journal.checkpoint_interval =
+        std::chrono::seconds(integerSetting("HYDRA_AUDIT_CHECKPOINT_SECONDS", 10, 1, 86400));
+    c.audit_signing_key_path = config::requireEnv("HYDRA_AUDIT_SIGNING_KEY");
+    c.authz_staleness = config::authzStaleness();
+    c.authz_memory_entries = integerSetting("HYDRA_AUTHZ_MEMORY_ENTRIES", 100000, 0, 10000000);
+    c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 10000));
+    // A quarter of the database workers at most wait on providers; the rest always serve.
+    c.refresh.max_waiting_fetches =
+        static_cast<std::size_t>(integerSetting("HYDRA_REFRESH_MAX_WAITING_FETCHES", std::max(1, c.db_pool_size / 4), 0, 256));
   }
   return c;
 }

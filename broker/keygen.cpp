@@ -8,6 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "broker/audit/note.hpp"
+#include "broker/audit/signing_key.hpp"
 #include "shared/crypto/private_key_file.hpp"
 #include "shared/crypto/public_key_file.hpp"
 
@@ -30,18 +32,31 @@ void writeNewFile(const std::string& path, const std::string& content, mode_t mo
   if (!written || !synced) throw std::runtime_error("cannot write " + path);
 }
 
-}  // namespace
-
-void keygen(const std::string& private_key_path, const std::string& public_key_path, bool force) {
+// Both files or neither: checked before anything is written.
+void writeKeyPair(const std::string& private_path, const std::string& private_text, const std::string& public_path,
+                  const std::string& public_text, bool force) {
   if (!force) {
     struct stat info {};
-    for (const auto& path : {private_key_path, public_key_path}) {
+    for (const auto& path : {private_path, public_path}) {
       if (lstat(path.c_str(), &info) == 0) throw std::runtime_error(path + " exists; refusing to overwrite it (use --force)");
     }
   }
+  writeNewFile(private_path, private_text, 0600, force);
+  writeNewFile(public_path, public_text, 0644, force);
+}
+
+}  // namespace
+
+void keygen(const std::string& private_key_path, const std::string& public_key_path, bool force) {
   const auto [private_key, public_key] = crypto::generateKeyPair();
-  writeNewFile(private_key_path, crypto::privateKeyPem(private_key), 0600, force);
-  writeNewFile(public_key_path, crypto::publicKeyPem(public_key), 0644, force);
+  writeKeyPair(private_key_path, crypto::privateKeyPem(private_key), public_key_path, crypto::publicKeyPem(public_key),
+               force);
+}
+
+void keygenAudit(const std::string& signing_key_path, const std::string& verifier_key_path, bool force) {
+  const auto key = audit::generateSigningKey();
+  writeKeyPair(signing_key_path, audit::signingKeyPem(*key), verifier_key_path,
+               audit::verifierKeyText(audit::kVerifierKeyName, key->get_public_key()) + "\n", force);
 }
 
 }  // namespace hydra::broker

@@ -1,64 +1,123 @@
 // hydracore-broker: the isolated credential endpoint for agent runtimes.
 //   hydracore-broker [serve]                                   serve the fetch endpoint (default)
 //   hydracore-broker keygen --private-key PATH --public-key PATH [--force]
+//   hydracore-broker keygen --audit-key PATH --verifier-key PATH [--force]
 //   hydracore-broker rewrap                                    re-encrypt to the current key
+//   hydracore-broker audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH
+//   hydracore-broker audit proof --journal DIR --seq N
+#include <csignal>
 #include <iostream>
 #include <map>
+#include <set>
 
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/OptionSet.h>
 
+#include "broker/audit/journal.hpp"
+#include "broker/audit/shipper.hpp"
+#include "broker/audit/signing_key.hpp"
+#include "broker/audit/verify.hpp"
+#include "broker/authz/change_listener.hpp"
 #include "broker/config.hpp"
 #include "broker/db/statements.hpp"
 #include "broker/keygen.hpp"
-#include "broker/routes.hpp"
 #include "broker/oauth/token_client.hpp"
+#include "broker/routes.hpp"
 #include "broker/services/refresh_loop.hpp"
 #include "broker/services/rewrap.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/crypto/seal.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/http/auth_throttle.hpp"
 #include "shared/log/log.hpp"
 
 namespace {
 
 using namespace hydra;
 using Poco::Util::Option;
+using Options = std::map<std::string, std::string>;
 
 constexpr std::size_t kRefreshPoolSize = 4;
+constexpr std::size_t kMaxQueuedLookups = 10000;
+// A peer may fail to authenticate 30 times in a row, then once a second.
+constexpr int kAuthFailureBurst = 30;
+constexpr auto kAuthFailureRefill = std::chrono::seconds(1);
 
 constexpr const char* kEnvironmentHelp =
     "Environment:\n"
     "  HYDRA_DATABASE_URL         PostgreSQL connection (libpq URI), required for serve and rewrap\n"
     "  HYDRA_BROKER_PRIVATE_KEYS  comma-separated PEM private key files, current key first; older keys\n"
     "                             still open what was sealed to them. Files must be mode 0600.\n"
+    "  HYDRA_AUDIT_DIR            the audit journal's folder (serve; created 0700; one broker per folder)\n"
+    "  HYDRA_AUDIT_SIGNING_KEY    PEM Ed25519 key file signing the journal's checkpoints (mode 0600)\n"
+    "  HYDRA_AUDIT_CHECKPOINT_SECONDS  how often a checkpoint is signed while records are added (default 10)\n"
+    "  HYDRA_AUDIT_SEGMENT_BYTES  journal segment size before rolling over (default 67108864)\n"
+    "  HYDRA_AUTHZ_STALENESS_MS   memory is used only while proven current within this (default 200; the\n"
+    "                             control plane must use the same value)\n"
+    "  HYDRA_AUTHZ_MEMORY_ENTRIES lookups remembered (default 100000; 0: every fetch asks the database)\n"
     "  HYDRA_LISTEN               address to serve on (default 127.0.0.1:8081)\n"
-    "  HYDRA_THREADS              HTTP threads (default 16); HYDRA_DB_POOL_SIZE (default HYDRA_THREADS)\n"
+    "  HYDRA_THREADS              HTTP threads (default: one per core)\n"
+    "  HYDRA_DB_POOL_SIZE         PostgreSQL connections and database workers (default 16)\n"
     "  HYDRA_OPEN_CACHE_ENTRIES   derived-key cache size (default 10000, 0 disables)\n"
     "  HYDRA_PROVIDERS_FILE       JSON file extending the built-in OAuth providers (token_url, client_auth,\n"
     "                             client_id, client_secret_file, rotates_refresh_tokens); see README\n"
     "  HYDRA_REFRESH_SKEW_SECONDS    a fetch refreshes a token expiring within this (default 120)\n"
     "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
     "  HYDRA_REFRESH_INTERVAL_SECONDS  how often the background loop looks (default 30)\n"
-    "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n";
+    "  HYDRA_LOG_LEVEL            error, warning, information (default), debug\n"
+    "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
+    "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n"
+    "  HYDRA_REFRESH_MAX_WAITING_FETCHES  fetches waiting on refreshes at once (default HYDRA_THREADS / 4)\n";
+
+// The options each command takes: name -> whether it takes a value.
+const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
+    {"serve", {}},
+    {"rewrap", {}},
+    {"keygen", {{"--private-key", true}, {"--public-key", true}, {"--audit-key", true}, {"--verifier-key", true},
+                {"--force", false}}},
+    {"audit verify", {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}}},
+    {"audit proof", {{"--journal", true}, {"--seq", true}}},
+};
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
   options.addOption(Option("help", "h", "show this help and exit"));
-  std::string usage = "[serve | keygen | rewrap] [--help]";
+  std::string usage = "[serve | keygen | rewrap | audit verify | audit proof] [--help]";
   std::string header = "The HydraCore Connections broker: runtimes fetch the credentials they were granted.";
   if (command == "keygen") {
-    options.addOption(Option("private-key", "", "where to write the private key (mode 0600)").argument("PATH"));
-    options.addOption(Option("public-key", "", "where to write the public key").argument("PATH"));
+    options.addOption(Option("private-key", "", "where to write the decryption private key (mode 0600)").argument("PATH"));
+    options.addOption(Option("public-key", "", "where to write its public key").argument("PATH"));
+    options.addOption(Option("audit-key", "", "where to write the audit signing key (mode 0600)").argument("PATH"));
+    options.addOption(Option("verifier-key", "", "where to write its verifier key").argument("PATH"));
     options.addOption(Option("force", "", "replace existing files"));
-    usage = "keygen --private-key PATH --public-key PATH [--force]";
-    header = "Writes a new X25519 key pair as PEM (PKCS#8 and SubjectPublicKeyInfo, as openssl does). "
-             "Give the public key to the control plane (HYDRA_BROKER_PUBLIC_KEY).";
+    usage = "keygen (--private-key PATH --public-key PATH | --audit-key PATH --verifier-key PATH) [--force]";
+    header = "Writes new keys. --private-key/--public-key: an X25519 pair as PEM (PKCS#8 and SubjectPublicKeyInfo, as "
+             "openssl does); give the public key to the control plane (HYDRA_BROKER_PUBLIC_KEY). "
+             "--audit-key/--verifier-key: an Ed25519 key that signs the audit journal's checkpoints "
+             "(HYDRA_AUDIT_SIGNING_KEY) and its C2SP verifier key for security teams. Either pair or both.";
   } else if (command == "rewrap") {
     usage = "rewrap";
     header = "Re-encrypts every stored credential that is not under the current key (the first of "
              "HYDRA_BROKER_PRIVATE_KEYS), in batches, safe while the services run. Exits 1 if some could "
              "not be re-encrypted. After a clean run, older key files can be removed.";
+  } else if (command == "audit verify") {
+    options.addOption(Option("journal", "", "a journal folder (read only)").argument("DIR"));
+    options.addOption(Option("database", "", "PostgreSQL's copy (libpq URI; read access is enough)").argument("URL"));
+    options.addOption(Option("proof", "", "an inclusion proof printed by `audit proof`").argument("FILE"));
+    options.addOption(Option("verifier-key", "", "the C2SP verifier key of the audit signing key").argument("PATH"));
+    usage = "audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH";
+    header = "Checks the audit trail: records in sequence without gaps, every checkpoint's signature, every "
+             "checkpoint's Merkle root against the records it covers (so later checkpoints are consistent with "
+             "earlier ones), and in the database every row against its journal line. Exits 0 with the counts, "
+             "else 1 naming the first bad record or checkpoint.";
+  } else if (command == "audit proof") {
+    options.addOption(Option("journal", "", "the journal folder").argument("DIR"));
+    options.addOption(Option("seq", "", "the record's sequence number").argument("N"));
+    usage = "audit proof --journal DIR --seq N";
+    header = "Prints, as JSON, the RFC 6962 inclusion proof of record N in the latest signed checkpoint: "
+             "`audit verify --proof FILE` checks it offline.";
   }
   Poco::Util::HelpFormatter help(options);
   help.setCommand("hydracore-broker");
@@ -73,31 +132,60 @@ int serve() {
   log::init(config.log_level);
   const crypto::Opener opener(broker::readPrivateKeys(config.private_key_paths),
                               static_cast<std::size_t>(config.open_cache_entries));
-
   const crypto::Sealer sealer(opener.currentPublicKey());  // refreshed tokens: under the current key
   broker::oauth::initializeTls();
   const auto providers = broker::oauth::ProviderRegistry::load(config.providers_file);
+  std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key;
+  try {
+    signing_key = broker::audit::readSigningKey(config.audit_signing_key_path);
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("HYDRA_AUDIT_SIGNING_KEY: ") + e.what());
+  }
+
+  // A journal write past a file size limit must fail (and answer 503), not kill the broker.
+  std::signal(SIGXFSZ, SIG_IGN);
+  http::blockTerminationSignals();
+  std::unique_ptr<broker::audit::Journal> journal;
+  try {
+    journal = std::make_unique<broker::audit::Journal>(config.journal, std::move(signing_key));
+  } catch (const std::exception& e) {
+    throw config::ConfigError(std::string("HYDRA_AUDIT_DIR: ") + e.what());
+  }
+  broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir);
+  broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness);
+  const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness);
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), broker::db::prepareStatements);
-  http::blockTerminationSignals();
-  broker::AuditTrail audit(config.database_url);
   // A refresh holds its connection while the provider answers (seconds, when it is slow):
   // refreshes get a pool of their own so they can never starve the fetches' lookups.
   db::Pool refresh_pool(config.database_url, kRefreshPoolSize, broker::db::prepareStatements);
-  broker::Refresher refresher(refresh_pool, opener, sealer, providers, audit, config.refresh);
-  broker::FetchService fetch(pool, opener, audit, refresher);
+  broker::Refresher refresher(refresh_pool, opener, sealer, providers, *journal, config.refresh);
+  broker::WorkQueue workers(static_cast<std::size_t>(config.db_pool_size), kMaxQueuedLookups);
+  http::AuthThrottle throttle(kAuthFailureBurst, kAuthFailureRefill);
+  broker::FetchService fetch(pool, workers, memory, opener, refresher, *journal, throttle);
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 
-  // A fetch request has no body: small limits.
-  http::Server server({config.listen, config.threads, 4096, 64 * 1024});
+  // A fetch request has no body: Pistache buffers the headers and little more.
+  http::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.threads = config.threads;
+  server_options.max_body_bytes = 4096;  // over: 413 (a body under it reaches the route: 404, 405)
+  server_options.max_request_bytes = http::ServerOptions::kHeaderAllowance;
+  server_options.tls = config.tls;
+  server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  http::Server server(server_options);
   broker::addRoutes(server, fetch);
   server.start();
   log::app().information("broker listening on " + config.listen.host + ":" + std::to_string(server.port()) +
                          ", current key " + opener.currentKeyId() + ", " +
-                         std::to_string(config.private_key_paths.size()) + " key(s)");
+                         std::to_string(config.private_key_paths.size()) + " key(s), audit journal " +
+                         journal->origin());
   http::waitForTerminationSignal();
   log::app().information("shutting down");
   server.stop();
+  // PostgreSQL gets every record and a checkpoint of them all, if it can take them in time.
+  journal->checkpointNow();
+  shipper.finish(std::chrono::seconds(3));
   return 0;
 }
 
@@ -113,60 +201,94 @@ int rewrap() {
   return counts.left_over == 0 ? 0 : 1;
 }
 
-int keygen(const std::map<std::string, std::string>& options) {
-  const auto private_key = options.find("--private-key");
-  const auto public_key = options.find("--public-key");
-  if (private_key == options.end() || public_key == options.end()) {
-    std::cerr << "hydracore-broker keygen: --private-key PATH and --public-key PATH are required\n";
+int usageError(const std::string& message) {
+  std::cerr << "hydracore-broker: " << message << " (see --help)\n";
+  return 2;
+}
+
+int keygen(const Options& options) {
+  const bool decryption = options.count("--private-key") + options.count("--public-key") > 0;
+  const bool audit = options.count("--audit-key") + options.count("--verifier-key") > 0;
+  if ((decryption && (options.count("--private-key") == 0 || options.count("--public-key") == 0)) ||
+      (audit && (options.count("--audit-key") == 0 || options.count("--verifier-key") == 0)) || (!decryption && !audit)) {
+    std::cerr << "hydracore-broker keygen: --private-key PATH and --public-key PATH, or --audit-key PATH and "
+                 "--verifier-key PATH, are required\n";
     return 2;
   }
-  broker::keygen(private_key->second, public_key->second, options.count("--force") != 0);
-  std::cout << "wrote " << private_key->second << " (mode 0600) and " << public_key->second << "\n";
+  const bool force = options.count("--force") != 0;
+  if (decryption) {
+    broker::keygen(options.at("--private-key"), options.at("--public-key"), force);
+    std::cout << "wrote " << options.at("--private-key") << " (mode 0600) and " << options.at("--public-key") << "\n";
+  }
+  if (audit) {
+    broker::keygenAudit(options.at("--audit-key"), options.at("--verifier-key"), force);
+    std::cout << "wrote " << options.at("--audit-key") << " (mode 0600) and " << options.at("--verifier-key") << "\n";
+  }
   return 0;
+}
+
+int auditVerify(const Options& options) {
+  const auto sources = options.count("--journal") + options.count("--database") + options.count("--proof");
+  if (sources != 1 || options.count("--verifier-key") == 0) {
+    return usageError("audit verify takes one of --journal DIR, --database URL, --proof FILE, and --verifier-key PATH");
+  }
+  const auto& key = options.at("--verifier-key");
+  if (options.count("--journal")) return broker::audit::verifyJournal(options.at("--journal"), key, std::cout);
+  if (options.count("--database")) return broker::audit::verifyDatabase(options.at("--database"), key, std::cout);
+  return broker::audit::verifyProof(options.at("--proof"), key, std::cout);
+}
+
+int auditProof(const Options& options) {
+  if (options.count("--journal") == 0 || options.count("--seq") == 0) {
+    return usageError("audit proof takes --journal DIR and --seq N");
+  }
+  const auto seq = config::parseInteger("--seq", options.at("--seq"), 0, std::numeric_limits<long>::max());
+  return broker::audit::proveInclusion(options.at("--journal"), static_cast<std::uint64_t>(seq), std::cout);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string command = "serve";
-  std::map<std::string, std::string> options;
   int first = 1;
   if (argc > 1 && argv[1][0] != '-') {
     command = argv[1];
     first = 2;
-  }
-  if (command != "serve" && command != "keygen" && command != "rewrap") {
-    std::cerr << "hydracore-broker: unknown command '" << command << "' (see --help)\n";
-    return 2;
-  }
-  for (int i = first; i < argc; ++i) {
-    std::string arg = argv[i];
-    const auto equals = arg.find('=');
-    if (arg == "--help" || arg == "-h") {
-      options["--help"] = "";
-    } else if (arg == "--force") {
-      options[arg] = "";
-    } else if (command == "keygen" && (arg.rfind("--private-key", 0) == 0 || arg.rfind("--public-key", 0) == 0)) {
-      if (equals != std::string::npos) {
-        options[arg.substr(0, equals)] = arg.substr(equals + 1);
-      } else if (i + 1 < argc) {
-        options[arg] = argv[++i];
-      } else {
-        std::cerr << "hydracore-broker: " << arg << " needs a PATH\n";
-        return 2;
-      }
-    } else {
-      std::cerr << "hydracore-broker: unknown argument '" << arg << "' (see --help)\n";
-      return 2;
+    if (command == "audit" && argc > 2 && argv[2][0] != '-') {
+      command += std::string(" ") + argv[2];
+      first = 3;
     }
   }
-  if (options.count("--help") != 0) {
-    printHelp(command);
-    return 0;
+  const auto known = kCommandOptions.find(command);
+  if (known == kCommandOptions.end()) return usageError("unknown command '" + command + "'");
+  Options options;
+  for (int i = first; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      printHelp(command);
+      return 0;
+    }
+    const auto equals = arg.find('=');
+    const auto name = arg.substr(0, equals);
+    const auto option = known->second.find(name);
+    if (option == known->second.end() || (!option->second && equals != std::string::npos)) {
+      return usageError("unknown argument '" + arg + "'");
+    }
+    if (!option->second) {
+      options[name] = "";
+    } else if (equals != std::string::npos) {
+      options[name] = arg.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      options[name] = argv[++i];
+    } else {
+      return usageError(name + " needs a value");
+    }
   }
   hydra::log::init("information");
   try {
     if (command == "keygen") return keygen(options);
+    if (command == "audit verify") return auditVerify(options);
+    if (command == "audit proof") return auditProof(options);
     return command == "rewrap" ? rewrap() : serve();
   } catch (const hydra::config::ConfigError& e) {
     std::cerr << "hydracore-broker: configuration error: " << e.what() << "\n";

@@ -7,8 +7,10 @@ namespace hydra::broker {
 void addRoutes(http::Server& server, FetchService& fetch) {
   using Request = Pistache::Rest::Request;
   server.get("/healthz", [](const Request&) { return http::json(200, R"({"status":"ok"})"); });
-  server.get("/internal/v1/instances/:instance_id/connections",
-             [&fetch](const Request& req) { return handlers::fetchConnection(fetch, req); });
+  server.getAsync("/internal/v1/instances/:instance_id/connections",
+                  [&fetch](const Request& req, const http::Responder& respond) {
+                    handlers::fetchConnection(fetch, req, respond);
+                  });
 }
 
 }  // namespace hydra::broker

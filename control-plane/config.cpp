@@ -48,6 +48,10 @@ Config Config::forServe() {
   c.db_pool_size = static_cast<int>(config::parseInteger(
       "HYDRA_DB_POOL_SIZE", config::env("HYDRA_DB_POOL_SIZE").value_or(std::to_string(c.threads)), 1, 256));
   c.log_level = config::env("HYDRA_LOG_LEVEL").value_or("information");
+  c.authz_staleness = config::authzStaleness();
+  c.tls = config::tlsSettings(false);
+  c.max_connections_per_peer = static_cast<int>(config::parseInteger(
+      "HYDRA_MAX_CONNECTIONS_PER_PEER", config::env("HYDRA_MAX_CONNECTIONS_PER_PEER").value_or("64"), 1, 100000));
   c.webhooks = webhookSettings();
   return c;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // The control plane's settings, read once from HYDRA_* in main.
 
+#include <optional>
 #include <string>
 
 #include "control-plane/webhooks/settings.hpp"
@@ -16,6 +17,9 @@ struct Config {
   int threads = 4;                     // HYDRA_THREADS
   int db_pool_size = 4;                // HYDRA_DB_POOL_SIZE
   std::string log_level;               // HYDRA_LOG_LEVEL, default information
+  std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
+  std::optional<config::TlsSettings> tls;  // HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE
+  int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER
   webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.

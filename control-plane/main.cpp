@@ -30,6 +30,11 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_THREADS            HTTP threads (default 4)\n"
     "  HYDRA_DB_POOL_SIZE       PostgreSQL connections (default HYDRA_THREADS)\n"
     "  HYDRA_LOG_LEVEL          error, warning, information (default), debug\n"
+    "  HYDRA_AUTHZ_STALENESS_MS after a change that narrows access, wait this long before answering, so\n"
+    "                           no broker serves the old access from memory (default 200; same as the brokers)\n"
+
+    "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
     "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
     "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
@@ -77,15 +82,21 @@ int serve() {
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
   cp::Authenticator auth(pool, config.admin_token);
-  cp::IdentityService identity(pool);
-  cp::ConnectionService connections(pool, sealer);
+  const cp::RevocationDelay revocation(config.authz_staleness);
+  cp::IdentityService identity(pool, revocation);
+  cp::ConnectionService connections(pool, sealer, revocation);
   cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
   cp::Services services{auth, identity, connections, webhook_endpoints};
 
   http::blockTerminationSignals();
   // Delivery has a database pool of its own, so a slow receiver never holds the API's.
   cp::webhooks::Dispatcher webhook_delivery(config.database_url, config.webhooks);
-  http::Server server({config.listen, config.threads});
+  http::ServerOptions server_options;
+  server_options.listen = config.listen;
+  server_options.threads = config.threads;
+  server_options.tls = config.tls;
+  server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  http::Server server(server_options);
   cp::addRoutes(server, services);
   server.start();
   webhook_delivery.start();

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   # build
   cmake g++ make pkg-config
-  libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev doctest-dev
+  libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev doctest-dev libssl-dev
   # run and test: a throwaway PostgreSQL, key generation, the curl walk-through
   postgresql openssl curl ca-certificates
   # validating compose.yaml (no Docker engine needed)

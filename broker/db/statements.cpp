@@ -3,20 +3,22 @@
 namespace hydra::broker::db {
 
 void prepareStatements(pqxx::connection& c) {
-  // Everything a fetch needs, in one round trip: the live proxy key ($1: its SHA-256) and,
-  // when it belongs to the instance in the path ($2), that instance's granted connections
-  // of provider $3 (and name $4), with their ciphertext. No row: the key is not live. One
-  // row with a NULL connection_id: live key, but another instance or no such grant.
-  // Revocations are visible at once: nothing here is cached between requests.
+  // Everything a fetch needs, in one round trip: the unrevoked proxy key ($1: its SHA-256) and,
+  // when it belongs to the instance in the path ($2), that instance's granted connections of
+  // provider $3 (and name $4). No row: no such key. One row with a NULL connection_id: the key
+  // is of another instance, or nothing is granted. The key's expiry is returned, not filtered:
+  // the broker checks it against its clock at each request (services/decision.cpp), whether the
+  // answer comes from here or from memory. A ciphertext is returned only when exactly one
+  // connection matches: an ambiguous fetch is refused and moves no ciphertext.
   c.prepare("fetch_lookup",
-            "WITH live_key AS ("
-            "  SELECT id, instance_id, customer_id FROM proxy_keys"
-            "  WHERE key_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now()))"
-            " SELECT k.id AS proxy_key_id, k.instance_id AS key_instance_id, k.customer_id, m.*"
-            " FROM live_key k LEFT JOIN LATERAL ("
+            "WITH key AS ("
+            "  SELECT id, instance_id, customer_id, expires_at FROM proxy_keys WHERE key_hash = $1 AND revoked_at IS NULL)"
+            " SELECT k.id AS proxy_key_id, k.instance_id AS key_instance_id, k.customer_id,"
+            "        (extract(epoch FROM k.expires_at) * 1000000)::bigint AS key_expires_micros, m.*"
+            " FROM key k LEFT JOIN LATERAL ("
             "  SELECT c.id AS connection_id, c.name, c.auth_type, c.status, c.error_message,"
-            "         g.capabilities::text AS capabilities, ($5::text IS NULL OR g.capabilities ? $5) AS capability_granted,"
-            "         s.key_id, s.ciphertext"
+            "         g.capabilities::text AS capabilities, s.key_id,"
+            "         CASE WHEN count(*) OVER () = 1 THEN s.ciphertext END AS ciphertext"
             "  FROM grants g"
             "  JOIN connections c ON c.id = g.connection_id AND c.customer_id = g.customer_id"
             "  JOIN connection_secrets s ON s.connection_id = c.id"
@@ -24,20 +26,30 @@ void prepareStatements(pqxx::connection& c) {
             "    AND c.provider = $3 AND ($4::text IS NULL OR c.name = $4)"
             "  ORDER BY c.name LIMIT 20) m ON true");
 
-  // The audit records of concurrent requests ($1: a JSON array of records) and the last use
-  // of the connections they released ($2: uuid[]), in ONE statement: run outside an explicit
-  // transaction it is one round trip and one commit for the whole batch. last_used_at is
-  // kept to the second, so a hot connection is not rewritten on every fetch.
-  c.prepare("audit_event_insert_batch",
-            "WITH recorded AS ("
-            "  INSERT INTO audit_events (customer_id, instance_id, proxy_key_id, connection_id, provider, name,"
-            "   capability, outcome, reason, request_id, peer)"
-            "  SELECT customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability, outcome,"
-            "   reason, request_id, peer FROM jsonb_to_recordset($1::jsonb) AS r(customer_id uuid, instance_id uuid,"
-            "   proxy_key_id uuid, connection_id uuid, provider text, name text, capability text, outcome text,"
-            "   reason text, request_id text, peer text))"
-            " UPDATE connections SET last_used_at = now()"
-            " WHERE id = ANY($2::uuid[]) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 second')");
+  // Audit shipping (audit/shipper.cpp): where it stands for journal $1 ...
+  c.prepare("audit_shipped_position",
+            "SELECT (SELECT coalesce(max(seq) + 1, 0) FROM audit_events WHERE journal_id = $1),"
+            "       (SELECT coalesce(max(tree_size), -1) FROM audit_checkpoints WHERE journal_id = $1)");
+  // ... journal lines $2 (a JSON array of the lines, in order), their columns read from the
+  // lines themselves, and the last use of the connections they released, in one autocommit
+  // statement. Shipping a record twice changes nothing. last_used_at is kept to the second.
+  c.prepare("audit_event_ship_batch",
+            "WITH lines AS ("
+            "  SELECT l AS line, l::jsonb AS r FROM jsonb_array_elements_text($2::jsonb) AS l),"
+            " shipped AS ("
+            "  INSERT INTO audit_events (journal_id, seq, line, occurred_at, customer_id, instance_id, proxy_key_id,"
+            "   connection_id, provider, name, capability, outcome, reason, request_id, peer)"
+            "  SELECT $1, (r->>'seq')::bigint, line, (r->>'time')::timestamptz, (r->>'customer_id')::uuid,"
+            "   (r->>'instance_id')::uuid, (r->>'proxy_key_id')::uuid, (r->>'connection_id')::uuid, r->>'provider',"
+            "   r->>'name', r->>'capability', r->>'outcome', r->>'reason', r->>'request_id', r->>'peer' FROM lines"
+            "  ON CONFLICT (journal_id, seq) DO NOTHING)"
+            " UPDATE connections c SET last_used_at = u.used_at"
+            " FROM (SELECT (r->>'connection_id')::uuid AS id, max((r->>'time')::timestamptz) AS used_at FROM lines"
+            "       WHERE r->>'outcome' = 'allowed' AND r->>'connection_id' IS NOT NULL GROUP BY 1) u"
+            " WHERE c.id = u.id AND (c.last_used_at IS NULL OR c.last_used_at < u.used_at - interval '1 second')");
+  c.prepare("audit_checkpoint_ship",
+            "INSERT INTO audit_checkpoints (journal_id, tree_size, note) VALUES ($1, $2, $3)"
+            " ON CONFLICT (journal_id, tree_size) DO NOTHING");
 
   // Token refresh (services/refresher.cpp): the secret row stays locked from reading the
   // refresh token until the new tokens are committed, so one broker refreshes at a time.
@@ -55,12 +67,17 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE connections SET status = 'expired', error_message = $2, updated_at = now() WHERE id = $1");
   // Background refresh: active oauth2 connections whose token expires within $1 seconds, of
   // the providers it can refresh ($3), leaving out those backing off ($4): connections it
-  // cannot refresh must not crowd the others out of the batch.
+  // cannot refresh must not crowd the others out of the batch. At most $5 of each (customer,
+  // provider), most urgent first, the first of every group before the second of any: one
+  // customer's thousands of connections cannot fill the $2 rows.
   c.prepare("connection_list_refresh_due",
-            "SELECT id, customer_id, provider FROM connections"
-            " WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
-            " AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))"
-            " ORDER BY expires_at LIMIT $2");
+            "SELECT id, customer_id, provider FROM ("
+            "  SELECT id, customer_id, provider, expires_at,"
+            "         row_number() OVER (PARTITION BY customer_id, provider ORDER BY expires_at, id) AS turn"
+            "  FROM connections"
+            "  WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
+            "  AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))) due"
+            " WHERE turn <= $5 ORDER BY turn, expires_at LIMIT $2");
 
   // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
   c.prepare("secret_list_to_rewrap",

@@ -1,6 +1,11 @@
 #include "broker/oauth/token_client.hpp"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -21,6 +26,7 @@
 #include <rapidjson/document.h>
 
 #include "shared/json/reader.hpp"
+#include "shared/log/log.hpp"
 
 namespace hydra::broker::oauth {
 namespace {
@@ -33,15 +39,20 @@ std::string formEncoded(const std::string& value) {
   return encoded;
 }
 
-// Aborts the session's socket when the deadline passes, which ends a blocked read at once.
+// Ends a blocked exchange when the deadline passes. It never touches the session: Poco's
+// abort() would shut the TLS session down (SSL_shutdown) from this thread while the exchange
+// thread is inside SSL_read on the same SSL object, which OpenSSL does not allow. It only
+// shuts the socket down (::shutdown on a duplicate of its descriptor, so the number cannot
+// be reused under us): the blocked read or write fails at once, and the exchange thread tears
+// the session down itself.
 class Watchdog {
  public:
-  Watchdog(Poco::Net::HTTPClientSession& session, std::chrono::steady_clock::time_point deadline)
-      : thread_([this, &session, deadline] {
+  explicit Watchdog(std::chrono::steady_clock::time_point deadline)
+      : thread_([this, deadline] {
           std::unique_lock<std::mutex> lock(mutex_);
           if (!done_cv_.wait_until(lock, deadline, [&] { return done_; })) {
             fired_ = true;
-            session.abort();
+            if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
           }
         }) {}
   ~Watchdog() {
@@ -51,6 +62,17 @@ class Watchdog {
     }
     done_cv_.notify_one();
     thread_.join();
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+
+  /// The exchange thread's socket, once connected (called on that thread).
+  void watch(int socket_fd) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (fd_ >= 0 || socket_fd < 0) return;
+    fd_ = ::fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
+    if (fired_ && fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // connecting took the whole budget
   }
   bool fired() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -62,12 +84,34 @@ class Watchdog {
   std::condition_variable done_cv_;
   bool done_ = false;
   bool fired_ = false;
+  int fd_ = -1;  // our duplicate of the session's socket
   std::thread thread_;
+};
+
+// A client session that hands its socket to the watchdog as soon as it is connected (and,
+// for https, the handshake is done: each of its reads is bounded by the connect timeout).
+template <class Session>
+class WatchedSession : public Session {
+ public:
+  WatchedSession(const std::string& host, Poco::UInt16 port, Watchdog& watchdog)
+      : Session(host, port), watchdog_(watchdog) {}
+
+ protected:
+  void connect(const Poco::Net::SocketAddress& address) override {
+    Session::connect(address);
+    watchdog_.watch(static_cast<int>(this->socket().impl()->sockfd()));
+  }
+
+ private:
+  Watchdog& watchdog_;
 };
 
 }  // namespace
 
 void initializeTls() {
+  // A socket the watchdog shut down may still be written to (the request, a TLS alert):
+  // that must be an error on the write, not SIGPIPE ending the broker.
+  std::signal(SIGPIPE, SIG_IGN);
   Poco::Net::initializeSSL();
   // Strict verification against the system CA store; a certificate that fails it is refused.
   Poco::Net::Context::Ptr context =
@@ -79,12 +123,15 @@ void initializeTls() {
 TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout) {
   const Poco::URI uri(provider.token_url);
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
+  // that drips one byte at a time would otherwise keep us, and the row we lock, for ever).
+  // Declared before the session, so the session is torn down (on this thread) first.
+  Watchdog watchdog(std::chrono::steady_clock::now() + timeout);
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   if (uri.getScheme() == "https") {
-    session = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort());
+    session = std::make_unique<WatchedSession<Poco::Net::HTTPSClientSession>>(uri.getHost(), uri.getPort(), watchdog);
   } else {
-    session = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    session = std::make_unique<WatchedSession<Poco::Net::HTTPClientSession>>(uri.getHost(), uri.getPort(), watchdog);
   }
   const Poco::Timespan limit(std::chrono::duration_cast<std::chrono::microseconds>(timeout).count());
   session->setTimeout(limit, limit, limit);
@@ -106,9 +153,6 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   bool sent = false;
   Poco::Net::HTTPResponse response;
   std::string body;
-  // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
-  // that drips one byte at a time would otherwise keep us, and the row we lock, for ever).
-  Watchdog watchdog(*session, deadline);
   try {
     form.write(session->sendRequest(request));
     sent = true;
@@ -121,7 +165,8 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
     if (watchdog.fired()) throw Poco::TimeoutException("the token endpoint did not answer in time");
   } catch (const Poco::Exception& e) {
     // Before anything was sent (refused, unreachable) the token is certainly unused.
-    throw RefreshUnavailable("token endpoint unreachable: " + e.displayText(), sent);
+    if (watchdog.fired()) throw RefreshUnavailable("the token endpoint did not answer in time", sent);
+    throw RefreshUnavailable("token endpoint unreachable: " + log::escape(e.displayText()), sent);
   }
 
   rapidjson::Document doc;
@@ -142,13 +187,14 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   const std::string error = is_json ? json::stringMember(doc, "error") : "";
   if (status == Poco::Net::HTTPResponse::HTTP_BAD_REQUEST || status == Poco::Net::HTTPResponse::HTTP_UNAUTHORIZED) {
     const std::string description = is_json ? json::stringMember(doc, "error_description") : "";
-    const std::string what = (error.empty() ? "HTTP " + std::to_string(status) : error) +
-                             (description.empty() ? "" : ": " + description.substr(0, 200));
+    // The provider's text: escaped and bounded before it goes anywhere.
+    const std::string what = (error.empty() ? "HTTP " + std::to_string(status) : log::escape(error, 64)) +
+                             (description.empty() ? "" : ": " + log::escape(description, 200));
     // Only the provider's explicit word kills a customer's grant. A bare 401 is client
     // authentication failing (RFC 6749 section 5.2), and a 400/401 without an error code may be
     // a proxy's page: neither may break every connection of a provider at once.
     if (error == "invalid_grant") throw RefreshRejected(what);
-    throw ClientRejected(what);
+    throw ClientRejected(what, error);
   }
   // 5xx, 429, or a 200 without a token: the provider answered, so the token was not used up
   // unless it answered 200 (then rotation may have happened: treat it as possibly consumed).

@@ -26,7 +26,8 @@ struct RefreshRejected : std::runtime_error {
 /// unauthorized_client, ...): the OAuth client's configuration, not the customer's grant, is
 /// wrong. Retrying cannot help, and the connection is not to blame.
 struct ClientRejected : std::runtime_error {
-  using std::runtime_error::runtime_error;
+  ClientRejected(const std::string& what, std::string error) : std::runtime_error(what), error(std::move(error)) {}
+  std::string error;  // the provider's error code ("invalid_client", ...), empty if none
 };
 
 /// Timeouts, refused connections, 5xx, 429: worth another try later. `maybe_consumed` is set
@@ -46,7 +47,9 @@ struct ClientCredentials {
 /// invalid certificate is refused). Call once before the first request.
 void initializeTls();
 
-/// Posts grant_type=refresh_token within `timeout` (connect, send and each receive).
+/// Posts grant_type=refresh_token within `timeout` (connect, send and each receive). The
+/// provider's own words in the exceptions' what() are escaped and bounded (log::escape): they
+/// go to logs and to the connection's error_message.
 TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout);
 

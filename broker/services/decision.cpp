@@ -1,9 +1,12 @@
 #include "broker/services/decision.hpp"
 
+#include <algorithm>
+
 namespace hydra::broker {
 
-Decision decide(const Lookup& lookup, const FetchQuery& query) {
-  if (!lookup.key_live) return {401, "Invalid, expired or revoked proxy key"};
+Decision decide(const Lookup& lookup, const FetchQuery& query, std::int64_t now_micros) {
+  const bool expired = lookup.key_expires_micros && *lookup.key_expires_micros <= now_micros;
+  if (!lookup.key_found || expired) return {401, "Invalid, expired or revoked proxy key"};
   if (lookup.key_instance_id != query.instance_id) return {403, "This proxy key belongs to another instance"};
 
   const auto& found = lookup.candidates;
@@ -18,8 +21,9 @@ Decision decide(const Lookup& lookup, const FetchQuery& query) {
                      "' are granted to this instance; pass name= to choose one of: " + names};
   }
   const auto& connection = found.front();
-  if (!connection.capability_granted) {
-    return {403, "The grant does not include capability '" + query.capability.value_or("") + "'"};
+  const auto& granted = connection.capabilities;
+  if (query.capability && std::find(granted.begin(), granted.end(), *query.capability) == granted.end()) {
+    return {403, "The grant does not include capability '" + *query.capability + "'"};
   }
   // The runtime must not get credentials known to be broken.
   if (connection.status == "error") {

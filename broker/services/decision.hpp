@@ -1,7 +1,8 @@
 #pragma once
-// The broker's rules, as a pure function of what one lookup found, so each rule is
-// unit-tested without a database.
+// The broker's rules, as a pure function of what one lookup found (from the database or from
+// memory) and the clock, so each rule is unit-tested without a database.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,14 +20,15 @@ struct FetchQuery {
 struct Candidate {
   std::string connection_id, name, auth_type, status;
   std::optional<std::string> error_message;
-  std::string capabilities_json;  // the grant's capabilities, a JSON array
-  bool capability_granted = false;
-  crypto::SealedSecret sealed;
+  std::string capabilities_json;          // the grant's capabilities, a JSON array
+  std::vector<std::string> capabilities;  // the same, parsed
+  crypto::SealedSecret sealed;            // only when it is the one candidate
 };
 
 struct Lookup {
-  bool key_live = false;  // the key exists, is not revoked or expired, its instance exists
+  bool key_found = false;  // an unrevoked key with this hash exists (its instance too)
   std::string proxy_key_id, key_instance_id, customer_id;
+  std::optional<std::int64_t> key_expires_micros;  // Unix microseconds
   std::vector<Candidate> candidates;
 };
 
@@ -36,6 +38,7 @@ struct Decision {
   const Candidate* chosen = nullptr;
 };
 
-Decision decide(const Lookup& lookup, const FetchQuery& query);
+/// `now_micros`: the broker's clock, Unix microseconds; expiry is decided here, at each request.
+Decision decide(const Lookup& lookup, const FetchQuery& query, std::int64_t now_micros);
 
 }  // namespace hydra::broker

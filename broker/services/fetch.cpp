@@ -1,15 +1,41 @@
 #include "broker/services/fetch.hpp"
 
+#include <chrono>
+
+#include <rapidjson/document.h>
+
 #include "shared/crypto/random.hpp"
 #include "shared/db/bytea.hpp"
-#include "shared/http/errors.hpp"
-#include "shared/http/server.hpp"
 #include "shared/log/log.hpp"
 
 namespace hydra::broker {
 namespace {
 
 constexpr const char* kCannotOpen = "Stored credentials cannot be opened; the operator has been alerted";
+
+// A refusal decided while releasing (a ciphertext that does not open, a broken refresh).
+struct Refusal {
+  const char* outcome;
+  http::ApiError error;
+  std::string alarm;  // for the operator's log, when the database was tampered with
+};
+
+std::int64_t nowMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::vector<std::string> capabilityList(const std::string& json_array) {
+  rapidjson::Document doc;
+  doc.Parse(json_array.c_str(), json_array.size());  // PostgreSQL's jsonb text: valid
+  std::vector<std::string> out;
+  if (doc.IsArray()) {
+    for (const auto& c : doc.GetArray()) {
+      if (c.IsString()) out.emplace_back(c.GetString(), c.GetStringLength());
+    }
+  }
+  return out;
+}
 
 Candidate candidateFrom(const pqxx::row& row) {
   Candidate c;
@@ -19,92 +45,172 @@ Candidate candidateFrom(const pqxx::row& row) {
   c.status = row["status"].c_str();
   if (!row["error_message"].is_null()) c.error_message = row["error_message"].c_str();
   c.capabilities_json = row["capabilities"].c_str();
-  c.capability_granted = row["capability_granted"].as<bool>();
+  c.capabilities = capabilityList(c.capabilities_json);
   c.sealed.key_id = row["key_id"].c_str();
-  const pqxx::binarystring ciphertext(row["ciphertext"]);
-  c.sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
+  if (!row["ciphertext"].is_null()) {
+    const pqxx::binarystring ciphertext(row["ciphertext"]);
+    c.sealed.ciphertext.assign(ciphertext.begin(), ciphertext.end());
+  }
   return c;
 }
 
 }  // namespace
 
-Lookup FetchService::lookup(const std::string& proxy_key, const FetchQuery& query) {
-  const auto hash_param = hydra::db::byteaParam(crypto::tokenHash(proxy_key));
+struct FetchService::Work {
+  FetchRequest request;
+  FetchDone done;
+  audit::AuditRecord record;
+  std::vector<std::uint8_t> key_hash;
+  std::string memory_key;
+};
+
+void FetchService::fetch(FetchRequest request, FetchDone done) {
+  auto work = std::make_shared<Work>();
+  work->record.instance_id = request.query.instance_id;
+  work->record.provider = request.query.provider;
+  work->record.name = request.query.name;
+  work->record.capability = request.query.capability;
+  work->record.request_id = request.request_id;
+  work->record.peer = request.peer;
+  work->request = std::move(request);
+  work->done = std::move(done);
+  if (work->request.proxy_key) {
+    work->key_hash = crypto::tokenHash(*work->request.proxy_key);
+    work->memory_key = authz::memoryKey(work->key_hash, work->request.query);
+    if (fromMemory(*work)) return;
+  }
+  // A peer that keeps failing to authenticate waits, unaudited, before anything is looked up:
+  // garbage keys must not flood the database or the journal.
+  const auto now = http::AuthThrottle::Clock::now();
+  if (const auto wait = throttle_.retryAfterSeconds(work->request.peer, now)) {
+    work->done(http::ApiError(429, "Too many failed authentications from this address; retry later", wait));
+    return;
+  }
+  if (!work->request.proxy_key) {
+    throttle_.failed(work->request.peer, now);
+    refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
+    return;
+  }
+  if (!workers_.post([this, work] { fromDatabase(*work); })) {
+    refuse(*work, "error", http::ApiError(503, "The broker is busy, retry shortly", 1));
+  }
+}
+
+bool FetchService::fromMemory(Work& work) {
+  const auto remembered = memory_.find(work.memory_key, authz::Memory::Clock::now());
+  if (!remembered) return false;
+  const auto decision = decide(*remembered, work.request.query, nowMicros());
+  if (decision.status != 200) return false;  // the database decides every refusal
+  try {
+    auto credentials = this->credentials(work, *remembered, *decision.chosen, false);
+    if (!credentials) return false;
+    work.record.customer_id = remembered->customer_id;
+    work.record.proxy_key_id = remembered->proxy_key_id;
+    work.record.connection_id = decision.chosen->connection_id;
+    work.record.outcome = "allowed";
+    work.record.reason = "granted";
+    finish(work, Released{std::move(*credentials), decision.chosen->capabilities_json});
+    return true;
+  } catch (const Refusal&) {
+    return false;  // the database path looks again, and records what it finds
+  }
+}
+
+void FetchService::fromDatabase(Work& work) {
+  std::shared_ptr<const Lookup> found;
+  try {
+    const auto load_started = memory_.loadStarting();
+    found = lookup(work);
+    memory_.remember(work.memory_key, found, load_started);
+  } catch (const http::ApiError& e) {
+    refuse(work, "error", e);  // the database is away
+    return;
+  } catch (const std::exception& e) {
+    log::app().error("request " + work.record.request_id + ": lookup failed: " + e.what());
+    refuse(work, "error", http::ApiError(500, "Internal server error (request id " + work.record.request_id + ")"));
+    return;
+  }
+  if (found->key_found) {
+    work.record.proxy_key_id = found->proxy_key_id;
+    work.record.customer_id = found->customer_id;
+  }
+  if (found->candidates.size() == 1) work.record.connection_id = found->candidates.front().connection_id;
+  const auto decision = decide(*found, work.request.query, nowMicros());
+  if (decision.status == 401) throttle_.failed(work.request.peer, http::AuthThrottle::Clock::now());
+  if (decision.status != 200) {
+    refuse(work, "denied", http::ApiError(decision.status, decision.reason));
+    return;
+  }
+  try {
+    auto credentials = this->credentials(work, *found, *decision.chosen, true);
+    work.record.outcome = "allowed";
+    work.record.reason = "granted";
+    finish(work, Released{std::move(*credentials), decision.chosen->capabilities_json});
+  } catch (const Refusal& refusal) {
+    if (!refusal.alarm.empty()) log::app().error("ALARM: connection " + decision.chosen->connection_id + " " + refusal.alarm);
+    refuse(work, refusal.outcome, refusal.error);
+  }
+}
+
+std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
+  const auto& query = work.request.query;
+  const auto hash_param = hydra::db::byteaParam(work.key_hash);
   return pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
     const auto rows = tx.exec_prepared("fetch_lookup", hash_param, query.instance_id, query.provider,
-                                       query.name ? query.name->c_str() : nullptr,
-                                       query.capability ? query.capability->c_str() : nullptr);
-    Lookup found;
-    if (rows.empty()) return found;
-    found.key_live = true;
-    found.proxy_key_id = rows[0]["proxy_key_id"].c_str();
-    found.key_instance_id = rows[0]["key_instance_id"].c_str();
-    found.customer_id = rows[0]["customer_id"].c_str();
+                                       query.name ? query.name->c_str() : nullptr);
+    auto found = std::make_shared<Lookup>();
+    if (rows.empty()) return std::shared_ptr<const Lookup>(found);
+    found->key_found = true;
+    found->proxy_key_id = rows[0]["proxy_key_id"].c_str();
+    found->key_instance_id = rows[0]["key_instance_id"].c_str();
+    found->customer_id = rows[0]["customer_id"].c_str();
+    if (!rows[0]["key_expires_micros"].is_null()) found->key_expires_micros = rows[0]["key_expires_micros"].as<std::int64_t>();
     for (const auto& row : rows) {
-      if (!row["connection_id"].is_null()) found.candidates.push_back(candidateFrom(row));
+      if (!row["connection_id"].is_null()) found->candidates.push_back(candidateFrom(row));
     }
-    return found;
+    return std::shared_ptr<const Lookup>(found);
   });
 }
 
-void FetchService::refuse(AuditRecord record, const char* outcome, const std::string& reason,
-                          const http::ApiError& error) {
-  record.outcome = outcome;
-  record.reason = reason;
-  audit_.record(record);
-  throw error;
-}
-
-Released FetchService::fetch(const FetchQuery& query, const std::optional<std::string>& proxy_key,
-                             const std::string& peer) {
-  AuditRecord record;
-  record.instance_id = query.instance_id;
-  record.provider = query.provider;
-  record.name = query.name;
-  record.capability = query.capability;
-  record.request_id = http::currentRequestId();
-  record.peer = peer;
-  if (!proxy_key) refuse(record, "denied", "no proxy key presented", http::ApiError(401, "Not authenticated"));
-
-  const auto found = lookup(*proxy_key, query);
-  if (found.key_live) {
-    record.proxy_key_id = found.proxy_key_id;
-    record.customer_id = found.customer_id;
-  }
-  const auto decision = decide(found, query);
-  if (found.candidates.size() == 1) record.connection_id = found.candidates.front().connection_id;
-  if (decision.status != 200) refuse(record, "denied", decision.reason, http::ApiError(decision.status, decision.reason));
-
-  const auto& chosen = *decision.chosen;
+std::optional<std::string> FetchService::credentials(Work& work, const Lookup& lookup, const Candidate& chosen,
+                                                     bool may_refresh) {
   Botan::secure_vector<std::uint8_t> plaintext;
   try {
-    plaintext = opener_.open(chosen.sealed, crypto::connectionAad(found.customer_id, chosen.connection_id));
+    plaintext = opener_.open(chosen.sealed, crypto::connectionAad(lookup.customer_id, chosen.connection_id));
   } catch (const crypto::UnknownKeyError&) {
-    log::app().error("ALARM: connection " + chosen.connection_id + " is sealed to a key this broker does not hold");
-    refuse(record, "error", "ciphertext is under an unknown key id", http::ApiError(500, kCannotOpen));
+    throw Refusal{"error", http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
   } catch (const crypto::OpenError&) {
     // The row's ciphertext does not authenticate for this row: someone changed the database.
-    log::app().error("ALARM: the ciphertext of connection " + chosen.connection_id +
-                     " failed authentication (tampered with, or moved from another row)");
-    refuse(record, "error", "ciphertext failed authentication (possible tampering)", http::ApiError(500, kCannotOpen));
+    throw Refusal{"error", http::ApiError(500, kCannotOpen),
+                  "failed authentication (its ciphertext was tampered with, or moved from another row)"};
   }
   std::string credentials(plaintext.begin(), plaintext.end());
-  if (chosen.auth_type == "oauth2") {
-    // Fresh enough, or refreshed first; and never the refresh token or the client secret.
-    try {
-      credentials = releasableCredentials(
-          refresher_.freshForFetch({chosen.connection_id, found.customer_id, query.provider, record}, credentials));
-    } catch (const http::ApiError& e) {
-      refuse(record, e.status() == 503 ? "error" : "denied", e.detail(), e);
-    }
+  if (chosen.auth_type != "oauth2") return credentials;
+  if (!may_refresh && refresher_.dueForRefresh(credentials)) return std::nullopt;
+  // Fresh enough, or refreshed first; and never the refresh token or the client secret.
+  try {
+    return releasableCredentials(refresher_.freshForFetch(
+        {chosen.connection_id, lookup.customer_id, work.request.query.provider, work.record}, credentials));
+  } catch (const http::ApiError& e) {
+    throw Refusal{e.status() == 503 ? "error" : "denied", e, ""};
   }
+}
 
-  record.outcome = "allowed";
-  record.reason = "granted";
-  record.marks_use = true;
-  audit_.record(record);  // durable before anything is released
-  return {std::move(credentials), chosen.capabilities_json};
+void FetchService::refuse(Work& work, const char* outcome, const http::ApiError& error) {
+  work.record.outcome = outcome;
+  work.record.reason = error.detail();
+  finish(work, error);
+}
+
+void FetchService::finish(Work& work, FetchResult result) {
+  journal_.append(work.record, [done = std::move(work.done), result = std::move(result)](bool durable) mutable {
+    if (durable) {
+      done(std::move(result));
+    } else {
+      done(http::ApiError(503, "Audit journal unavailable, retry shortly", 1));  // nothing released
+    }
+  });
 }
 
 }  // namespace hydra::broker

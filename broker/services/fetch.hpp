@@ -1,42 +1,74 @@
 #pragma once
-// A runtime's credential fetch: one lookup, the rules (decision.hpp), the audit record
-// committed, and only then the opened credentials.
+// A runtime's credential fetch (see broker/DESIGN.md):
+//  - from memory, on the server thread, when memory is current and says "allowed";
+//  - otherwise from the database, on a worker thread: misses, every refusal (memory never
+//    refuses), and tokens due for a refresh;
+// then, on either path, the decision's audit record is appended to the journal, and the
+// answer is given only once the record is durable.
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 
-#include "broker/services/audit_trail.hpp"
+#include "broker/audit/journal.hpp"
+#include "broker/authz/memory.hpp"
 #include "broker/services/decision.hpp"
 #include "broker/services/refresher.hpp"
+#include "broker/services/work_queue.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/http/auth_throttle.hpp"
 #include "shared/http/errors.hpp"
 
 namespace hydra::broker {
+
+struct FetchRequest {
+  FetchQuery query;
+  std::optional<std::string> proxy_key;
+  std::string peer, request_id;
+};
 
 struct Released {
   std::string credentials_json;   // plaintext: goes into the response and nowhere else
   std::string capabilities_json;  // the grant's capabilities
 };
 
+/// The credentials, or the refusal to send instead.
+using FetchResult = std::variant<Released, http::ApiError>;
+/// Called exactly once, possibly on another thread, after the audit record is durable.
+using FetchDone = std::function<void(FetchResult)>;
+
 class FetchService {
  public:
-  FetchService(hydra::db::Pool& pool, const crypto::Opener& opener, AuditTrail& audit, Refresher& refresher)
-      : pool_(pool), opener_(opener), audit_(audit), refresher_(refresher) {}
+  FetchService(hydra::db::Pool& pool, WorkQueue& workers, authz::Memory& memory, const crypto::Opener& opener,
+               Refresher& refresher, audit::Journal& journal, http::AuthThrottle& throttle)
+      : pool_(pool), workers_(workers), memory_(memory), opener_(opener), refresher_(refresher), journal_(journal),
+        throttle_(throttle) {}
 
-  /// Throws http::ApiError for every refusal, after its audit record is committed.
-  Released fetch(const FetchQuery& query, const std::optional<std::string>& proxy_key, const std::string& peer);
+  void fetch(FetchRequest request, FetchDone done);
 
  private:
-  Lookup lookup(const std::string& proxy_key, const FetchQuery& query);
-  /// Commits `record` as a refusal, then throws `error`.
-  [[noreturn]] void refuse(AuditRecord record, const char* outcome, const std::string& reason,
-                           const http::ApiError& error);
+  struct Work;
+  /// Answers from memory if it can; false if the database must decide.
+  bool fromMemory(Work& work);
+  void fromDatabase(Work& work);
+  std::shared_ptr<const Lookup> lookup(const Work& work);
+  /// The chosen connection's credentials: opened (tag and row-bound associated data checked)
+  /// and, for oauth2, fresh and stripped of what runtimes never see. nullopt when the token is
+  /// due for a refresh and `may_refresh` is false. Throws Refusal.
+  std::optional<std::string> credentials(Work& work, const Lookup& lookup, const Candidate& chosen, bool may_refresh);
+  /// Makes the record durable, then calls done.
+  void finish(Work& work, FetchResult result);
+  void refuse(Work& work, const char* outcome, const http::ApiError& error);
 
   hydra::db::Pool& pool_;
+  WorkQueue& workers_;
+  authz::Memory& memory_;
   const crypto::Opener& opener_;
-  AuditTrail& audit_;
   Refresher& refresher_;
+  audit::Journal& journal_;
+  http::AuthThrottle& throttle_;
 };
 
 }  // namespace hydra::broker

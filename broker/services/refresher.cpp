@@ -1,5 +1,6 @@
 #include "broker/services/refresher.hpp"
 
+#include <system_error>
 #include <thread>
 
 #include <rapidjson/document.h>
@@ -67,7 +68,7 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
     if (!expires || *expires > std::time(nullptr)) return credentials_json;
   } else if (providers_.find(target.provider) == nullptr) {
     log::app().warning("connection " + target.connection_id + ": no token endpoint is configured for provider '" +
-                       target.provider + "'; returning its credentials as they are");
+                       log::escape(target.provider, 64) + "'; returning its credentials as they are");
     return credentials_json;
   }
   RefreshOutcome outcome;
@@ -77,11 +78,11 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
     outcome = {Kind::kUnavailable, "", "the provider failed moments ago"};
   } else {
     try {
-      outcome = refreshShared(target, settings_.skew, Clock::now() + settings_.budget);
+      outcome = refreshShared(target, settings_.skew, settings_.fetch_wait);
     } catch (const std::exception& e) {
       // The database (or anything else) rather than the provider: the same rule applies.
       outcome = {Kind::kUnavailable, "", "the refresh could not run"};
-      log::app().warning("connection " + target.connection_id + ": refresh failed: " + e.what());
+      log::app().warning("connection " + target.connection_id + ": refresh failed: " + log::escape(e.what()));
     }
   }
   switch (outcome.kind) {
@@ -100,9 +101,18 @@ std::string Refresher::freshForFetch(const RefreshTarget& target, const std::str
                        kUnavailableRetryAfterSeconds);
 }
 
+bool Refresher::dueForRefresh(const std::string& credentials_json) const {
+  return isDue(parse(credentials_json), settings_.skew);
+}
+
 RefreshOutcome Refresher::refreshAhead(const RefreshTarget& target) {
   // The loop has no caller waiting: it waits for the attempt to finish, however long.
-  return refreshShared(target, settings_.ahead, Clock::time_point::max());
+  return refreshShared(target, settings_.ahead, std::nullopt);
+}
+
+RefreshCounters Refresher::counters() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return counters_;
 }
 
 Refresher::~Refresher() {
@@ -121,40 +131,80 @@ bool Refresher::recentlyUnavailable(const std::string& connection_id) {
   return false;
 }
 
+void Refresher::backOff(const std::string& connection_id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  unavailable_until_[connection_id] = Clock::now() + kUnavailableRetryAfter;
+}
+
+bool Refresher::startAttempt(const RefreshTarget& target, std::chrono::seconds due_within, Attempt& attempt) {
+  // The attempt runs on its own thread: once a request is at the provider, its answer (a
+  // rotated refresh token, maybe) must be stored even if the fetch that started it has
+  // stopped waiting. Abandoning it would lose the new token and resend the old one.
+  auto task = std::make_shared<std::packaged_task<RefreshOutcome()>>(
+      [this, target, due_within] { return refreshLocked(target, due_within); });
+  attempt = {task->get_future().share(), Clock::now()};
+  in_flight_.emplace(target.connection_id, attempt);
+  try {
+    std::thread([this, task, id = target.connection_id] {
+      (*task)();  // never throws: the task keeps what its function threw for the waiters
+      std::lock_guard<std::mutex> lock(mutex_);
+      in_flight_.erase(id);
+      idle_.notify_all();
+    }).detach();
+    return true;
+  } catch (const std::system_error& e) {
+    // Nothing may stay in flight for ever: the next fetch tries again.
+    in_flight_.erase(target.connection_id);
+    ++counters_.threads_not_started;
+    log::app().error("connection " + target.connection_id + ": cannot start a refresh attempt (" + e.what() + "), " +
+                     std::to_string(counters_.threads_not_started) + " so far");
+    idle_.notify_all();
+    return false;
+  }
+}
+
 RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono::seconds due_within,
-                                        Clock::time_point wait_until) {
+                                        std::optional<Clock::duration> wait) {
   std::shared_future<RefreshOutcome> shared;
+  Clock::time_point wait_until = Clock::time_point::max();
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    Attempt attempt;
     const auto it = in_flight_.find(target.connection_id);
     if (it != in_flight_.end()) {
-      shared = it->second;
-    } else {
-      // The attempt runs on its own thread: once a request is at the provider, its answer (a
-      // rotated refresh token, maybe) must be stored even if the fetch that started it has
-      // stopped waiting. Abandoning it would lose the new token and resend the old one.
-      auto attempt = std::make_shared<std::packaged_task<RefreshOutcome()>>(
-          [this, target, due_within] { return refreshLocked(target, due_within); });
-      shared = attempt->get_future().share();
-      in_flight_.emplace(target.connection_id, shared);
-      std::thread([this, attempt, id = target.connection_id] {
-        (*attempt)();
-        std::lock_guard<std::mutex> lock(mutex_);
-        in_flight_.erase(id);
-        idle_.notify_all();
-      }).detach();
+      attempt = it->second;
+    } else if (!startAttempt(target, due_within, attempt)) {
+      return {Kind::kUnavailable, "", "the refresh could not start"};
+    }
+    shared = attempt.result;
+    if (wait) {
+      // Nobody waits past the bound counted from the attempt's start: a fetch arriving
+      // while an old attempt still runs answers at once.
+      wait_until = attempt.started + *wait;
+      if (wait_until <= Clock::now()) return {Kind::kUnavailable, "", "the provider has not answered yet"};
+      if (waiting_ >= settings_.max_waiting_fetches) {
+        ++counters_.fetches_not_waiting;
+        return {Kind::kUnavailable, "", "the provider has not answered yet"};
+      }
+      ++waiting_;
     }
   }
-  if (wait_until == Clock::time_point::max()) {
+  if (wait) {
+    const bool ready = shared.wait_until(wait_until) == std::future_status::ready;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --waiting_;
+    }
+    if (!ready) {
+      // The provider is slow: fetches of this connection stop waiting on it for a while.
+      backOff(target.connection_id);
+      return {Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"};
+    }
+  } else {
     shared.wait();
-  } else if (shared.wait_until(wait_until) != std::future_status::ready) {
-    return {Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"};
   }
   const auto outcome = shared.get();
-  if (outcome.kind == Kind::kUnavailable) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    unavailable_until_[target.connection_id] = Clock::now() + kUnavailableRetryAfter;
-  }
+  if (outcome.kind == Kind::kUnavailable) backOff(target.connection_id);
   return outcome;
 }
 
@@ -169,8 +219,15 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
       pqxx::work tx(c);
       // The provider is called inside this transaction (it holds the row); what it commits,
       // the new refresh token above all, must be durable before anything is returned.
+      // Set explicitly for this transaction, whatever the server's defaults: the session is
+      // idle in transaction while the provider answers (a retry and a whole exchange), and a
+      // server-wide idle_in_transaction_session_timeout ending it between the provider's
+      // answer and the commit would lose a rotated refresh token.
+      const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               settings_.budget + kExchangeTimeout + std::chrono::seconds(30)).count();
       tx.exec("SET LOCAL statement_timeout = '30s'; SET LOCAL synchronous_commit = on; SET LOCAL lock_timeout = '" +
-              std::to_string(settings_.budget.count() * 1000) + "ms'");
+              std::to_string(settings_.budget.count() * 1000) + "ms'; SET LOCAL idle_in_transaction_session_timeout = '" +
+              std::to_string(idle_ms) + "ms'");
       pqxx::result rows;
       try {
         rows = tx.exec_prepared("secret_lock_for_refresh", target.connection_id);
@@ -252,15 +309,26 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
         } catch (const oauth::RefreshRejected& e) {
           // We hold the row, so the refused refresh token is still the stored one: the
           // connection is broken until the customer replaces its credentials.
-          const std::string message = std::string("Token refresh failed: ") + e.what();
+          // e.what() holds the provider's words escaped and bounded (token_client.hpp).
+          const std::string message = "Token refresh failed: " + std::string(e.what());
           tx.exec_prepared("connection_mark_error", target.connection_id, message);
           tx.commit();
           outcome = {Kind::kBroken, "", message};
           return;
         } catch (const oauth::ClientRejected& e) {
+          if (own_client && e.error == "invalid_client") {
+            // The customer's own OAuth app was refused: their configuration, not the
+            // operator's, so the connection is broken until they replace its credentials.
+            const std::string message = "Token refresh failed: the provider refused the connection's own OAuth client: " +
+                                        std::string(e.what());
+            tx.exec_prepared("connection_mark_error", target.connection_id, message);
+            tx.commit();
+            outcome = {Kind::kBroken, "", message};
+            return;
+          }
           // The operator's OAuth client is misconfigured: not the customer's grant's fault.
-          log::app().error("connection " + target.connection_id + ": the token endpoint of provider '" + target.provider +
-                           "' refused the OAuth client: " + e.what());
+          log::app().error("connection " + target.connection_id + ": the token endpoint of provider '" +
+                           log::escape(target.provider, 64) + "' refused the OAuth client: " + e.what());
           outcome = {Kind::kUnavailable, "", std::string("the provider refused the OAuth client: ") + e.what()};
           return;
         } catch (const oauth::RefreshUnavailable& e) {
@@ -280,7 +348,7 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
       if (granted) {
         // The provider may have rotated the refresh token we could not store: say so loudly.
         log::app().error("ALARM: connection " + target.connection_id +
-                         ": the provider issued new tokens but storing them failed (" + e.what() +
+                         ": the provider issued new tokens but storing them failed (" + log::escape(e.what()) +
                          "); if it rotates refresh tokens, the customer may have to reconnect");
       }
       recordAttempt(target, {Kind::kUnavailable, "", granted ? "refreshed at the provider, but storing the new tokens failed"
@@ -299,12 +367,24 @@ void Refresher::recordAttempt(const RefreshTarget& target, const RefreshOutcome&
   record.provider = target.provider;
   record.outcome = outcome.kind == Kind::kFresh ? "refreshed" : "refresh_failed";
   record.reason = outcome.kind == Kind::kFresh ? "access token refreshed" : outcome.message;
-  record.marks_use = false;
   if (record.request_id.empty()) {
     const auto id = crypto::randomBytes(8);
     record.request_id = "refresh-" + crypto::hex(id.data(), id.size());
   }
-  audit_.record(record);
+  try {
+    journal_.appendAndWait(record);
+  } catch (const std::exception& e) {
+    // The attempt's outcome (new tokens already committed, maybe) still reaches its waiters;
+    // a lost record is said loudly instead.
+    std::uint64_t failed = 0;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      failed = ++counters_.records_failed;
+    }
+    log::app().error("connection " + target.connection_id + ": the audit record of a refresh attempt (" +
+                     record.outcome + ") could not be written: " + log::escape(e.what()) + "; " +
+                     std::to_string(failed) + " so far");
+  }
 }
 
 }  // namespace hydra::broker

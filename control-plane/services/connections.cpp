@@ -113,7 +113,7 @@ ConnectionPage ConnectionService::list(const std::string& customer_id, const Con
 model::Connection ConnectionService::update(const std::string& customer_id, const std::string& connection_id,
                                             const model::ConnectionUpdate& input) {
   try {
-    return pool_.run([&](pqxx::connection& c) {
+    auto updated = pool_.run([&](pqxx::connection& c) {
       pqxx::work tx(c);
       const auto name = input.name ? input.name->c_str() : nullptr;
       const auto scopes = input.scopes_json ? input.scopes_json->c_str() : nullptr;
@@ -137,6 +137,8 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       tx.commit();
       return updated;
     });
+    revocation_.waitOut();  // credentials or anything a fetch returns may have changed
+    return updated;
   } catch (const pqxx::unique_violation&) {
     throw ApiError(409, kDuplicateConnection);
   }
@@ -158,6 +160,7 @@ void ConnectionService::remove(const std::string& customer_id, const std::string
     emitWebhookEvent(tx, customer_id, webhooks::events::kConnectionDeleted, model::toJson(gone));
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 model::Grant ConnectionService::grant(const std::string& customer_id, const std::string& connection_id,
@@ -195,6 +198,7 @@ void ConnectionService::revokeGrant(const std::string& customer_id, const std::s
     emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(rows[0])));
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 }  // namespace hydra::cp

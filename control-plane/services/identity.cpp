@@ -83,6 +83,7 @@ void IdentityService::deleteInstance(const std::string& customer_id, const std::
     emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceDeleted, model::toJson(gone));
     tx.commit();
   });
+  revocation_.waitOut();
 }
 
 model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, const std::string& instance_id,
@@ -115,12 +116,12 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
                                      const std::string& key_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    // Takes effect on the broker's next request: it looks keys up on every request.
     const auto rows = tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id);
     if (rows.empty()) throw http::notFound("Proxy key");
     emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyRevoked, model::toJson(db::proxyKeyFrom(rows[0])));
     tx.commit();
   });
+  revocation_.waitOut();  // then no broker serves the key from memory any more
 }
 
 std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& customer_id,

@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "control-plane/model/resources.hpp"
+#include "control-plane/services/revocation.hpp"
 #include "shared/db/pool.hpp"
 
 namespace hydra::cp {
 
 class IdentityService {
  public:
-  explicit IdentityService(hydra::db::Pool& pool) : pool_(pool) {}
+  IdentityService(hydra::db::Pool& pool, const RevocationDelay& revocation) : pool_(pool), revocation_(revocation) {}
 
   model::Customer createCustomer(const std::string& name);
 
@@ -23,6 +24,7 @@ class IdentityService {
 
   model::Instance createInstance(const std::string& customer_id, const std::string& name);
   std::vector<model::Instance> listInstances(const std::string& customer_id);
+  /// Answers after RevocationDelay::waitOut(), as revokeProxyKey does.
   void deleteInstance(const std::string& customer_id, const std::string& instance_id);
 
   /// The returned key carries its secret: the only time it exists outside the caller.
@@ -37,6 +39,7 @@ class IdentityService {
 
  private:
   hydra::db::Pool& pool_;
+  const RevocationDelay& revocation_;
 };
 
 }  // namespace hydra::cp

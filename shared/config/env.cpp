@@ -79,4 +79,24 @@ ListenAddress parseListen(const char* name, const std::string& value) {
   return address;
 }
 
+std::chrono::milliseconds authzStaleness() {
+  const char* name = "HYDRA_AUTHZ_STALENESS_MS";
+  return std::chrono::milliseconds(parseInteger(name, env(name).value_or(std::to_string(kDefaultAuthzStalenessMs)), 10, 60000));
+}
+
+std::optional<TlsSettings> tlsSettings(bool client_certificates) {
+  const auto cert = env("HYDRA_TLS_CERT_FILE"), key = env("HYDRA_TLS_KEY_FILE");
+  const auto client_ca = env("HYDRA_TLS_CLIENT_CA_FILE");
+  if (client_ca && !client_certificates) {
+    throw ConfigError("HYDRA_TLS_CLIENT_CA_FILE: only the broker asks for client certificates");
+  }
+  if (!cert && !key) {
+    if (client_ca) throw ConfigError("HYDRA_TLS_CLIENT_CA_FILE needs HYDRA_TLS_CERT_FILE and HYDRA_TLS_KEY_FILE");
+    return std::nullopt;
+  }
+  if (!cert || cert->empty()) throw ConfigError("HYDRA_TLS_CERT_FILE must be set with HYDRA_TLS_KEY_FILE");
+  if (!key || key->empty()) throw ConfigError("HYDRA_TLS_KEY_FILE must be set with HYDRA_TLS_CERT_FILE");
+  return TlsSettings{*cert, *key, client_ca.value_or("")};
+}
+
 }  // namespace hydra::config

@@ -2,6 +2,7 @@
 // Reading HYDRA_* settings. Each binary builds its own Config from these once, in main;
 // nothing else reads the environment.
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -30,6 +31,20 @@ ListenAddress parseListen(const char* name, const std::string& value);
 /// service starts while PostgreSQL is down and answers 503 until it is back. Adds connect
 /// and TCP keepalive timeouts where the string sets none.
 std::string databaseUrl(const char* name);
+
+/// How long a broker may serve fetches from memory without proof that it is current, and how
+/// long the control plane waits after a change that narrows access before it answers: the two
+/// must be the same (HYDRA_AUTHZ_STALENESS_MS, default 200, 10..60000).
+constexpr long kDefaultAuthzStalenessMs = 200;
+std::chrono::milliseconds authzStaleness();
+
+/// HTTPS for a server: HYDRA_TLS_CERT_FILE (PEM chain) and HYDRA_TLS_KEY_FILE (PEM key,
+/// owner-only like every key file), both or neither; HYDRA_TLS_CLIENT_CA_FILE (PEM CA
+/// certificates that clients' certificates must chain to) only where `client_certificates`.
+struct TlsSettings {
+  std::string cert_file, key_file, client_ca_file;
+};
+std::optional<TlsSettings> tlsSettings(bool client_certificates);
 
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);

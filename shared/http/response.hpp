@@ -20,4 +20,9 @@ inline Reply noContent() { return Reply{204, {}, {}}; }
 /// {"detail": "..."} for any non-validation error.
 Reply errorReply(int status, const std::string& detail);
 
+class ApiError;
+/// The reply for an ApiError: its status and detail, Retry-After on 503s, and
+/// WWW-Authenticate on 401s.
+Reply errorReply(const ApiError& error);
+
 }  // namespace hydra::http

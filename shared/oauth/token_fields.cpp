@@ -18,6 +18,7 @@ namespace {
 
 // Unix seconds that Poco and every provider can represent (1970 .. 9999).
 constexpr double kMaxSeconds = 253402300799.0;
+constexpr double kMinSeconds = 946684800.0;  // 2000-01-01T00:00:00Z
 
 [[noreturn]] void refuse(const char* field, const std::string& msg, const std::string& type) {
   throw http::ValidationError({{{"body", "credentials", field}, msg, type}});
@@ -71,6 +72,11 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
     } else {
       refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_type");
     }
+  }
+  // An access token that expired before 2000 is no token: such a value (0, above all) would
+  // only make the connection look due for ever and crowd the refresh loop.
+  if (expires_at && *expires_at < kMinSeconds) {
+    refuse("expires_at", "Input should be a date-time on or after 2000-01-01T00:00:00Z", "greater_than_equal");
   }
   if (expires_at) {
     out.expires_at = static_cast<std::time_t>(*expires_at);

@@ -55,6 +55,7 @@ TEST_CASE("broker: a missing, unknown, revoked or expired proxy key, or one whos
   REQUIRE(g.s.fetch(instance, proxy_key, "provider=gmail").status == 200);
   REQUIRE(g.s.as(g.t, "DELETE", g.t.path() + "/instances/" + instance + "/proxy-keys/" + key_id).status == 204);
   g.s.db.exec("UPDATE proxy_keys SET expires_at = now() - interval '1 second' WHERE id = $1", expiring.key_id);
+  waitOutStaleness();
   const auto doomed = g.s.grantedRuntime(g.t, g.connection);
   REQUIRE(g.s.fetch(doomed, "provider=gmail").status == 200);
   REQUIRE(g.s.as(g.t, "DELETE", g.t.path() + "/instances/" + doomed.instance_id).status == 204);
@@ -140,12 +141,14 @@ TEST_CASE("broker: a connection in error or expired is 409 and releases nothing"
   Granted g;
   const std::string message = "refresh token revoked by the provider (invalid_grant)";
   g.s.db.exec("UPDATE connections SET status = 'error', error_message = $1 WHERE id = $2", message, g.connection);
+  waitOutStaleness();
   const auto broken = g.s.fetch(g.runtime, "provider=gmail");
   CHECK(refusal(broken, 409) == "");
   CHECK(errorDetail(broken).find(message) != std::string::npos);
   CHECK(broken.body.find("CANARY") == std::string::npos);
 
   g.s.db.exec("UPDATE connections SET status = 'expired', error_message = NULL WHERE id = $1", g.connection);
+  waitOutStaleness();
   const auto expired = g.s.fetch(g.runtime, "provider=gmail&name=inbox&capability=send_mail");
   CHECK(refusal(expired, 409) == "");
   CHECK(expired.body.find("CANARY") == std::string::npos);
@@ -190,14 +193,21 @@ TEST_CASE("broker: a release sets the connection's last_used_at, a refusal does 
   Granted g;
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at") == "null");
 
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail&capability=delete_mail").status == 403);
+  // last_used_at is set as the audit records are shipped to PostgreSQL.
+  const auto refused = g.s.fetch(g.runtime, "provider=gmail&capability=delete_mail");
+  REQUIRE(refused.status == 403);
+  awaitShipped(g.s.db, {requestId(refused)});
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at") == "null");
 
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail").status == 200);
+  const auto released = g.s.fetch(g.runtime, "provider=gmail");
+  REQUIRE(released.status == 200);
+  awaitShipped(g.s.db, {requestId(released)});
   CHECK(isUtcTimestamp(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at")));
   // Long unused (the broker may keep it to the second, so make it old): the next release updates it.
   g.s.db.exec("UPDATE connections SET last_used_at = '2001-01-01T00:00:00Z' WHERE id = $1", g.connection);
-  REQUIRE(g.s.fetch(g.runtime, "provider=gmail&name=inbox").status == 200);
+  const auto again = g.s.fetch(g.runtime, "provider=gmail&name=inbox");
+  REQUIRE(again.status == 200);
+  awaitShipped(g.s.db, {requestId(again)});
   CHECK(textOrNull(g.s.connection(g.t, g.connection).json, "last_used_at").rfind("2001", 0) != 0);
   CHECK(g.s.db.exec("SELECT last_used_at > now() - interval '1 minute' FROM connections WHERE id = $1", g.connection)[0][0]
             .as<bool>());
@@ -227,6 +237,7 @@ TEST_CASE("broker: its log never contains a proxy key, a credential value or a c
   REQUIRE(g.s.fetch(g.runtime.instance_id, unknown, "provider=gmail").status == 401);
   REQUIRE(g.s.fetch(g.runtime.instance_id, g.t.api_key, "provider=gmail").status == 401);
   g.s.db.exec("UPDATE connections SET status = 'error', error_message = 'x' WHERE id = $1", g.connection);
+  waitOutStaleness();
   REQUIRE(g.s.fetch(g.runtime, "provider=gmail").status == 409);
 
   const auto secret = storedSecret(g.s.db, g.connection);

@@ -43,6 +43,7 @@ struct Rows {
   void setY(const StoredSecret& secret) const {
     s.db.exec("UPDATE connection_secrets SET key_id = $1, ciphertext = decode($2, 'hex') WHERE connection_id = $3",
               secret.key_id, secret.ciphertext_hex, y);
+    waitOutStaleness();
   }
 
   /// y's fetch is refused as tampered: a generic 500 naming no key or SQL, one more ALARM in

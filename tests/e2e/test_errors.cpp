@@ -135,12 +135,13 @@ TEST_CASE("a body of exactly 1 MiB is accepted") {
   CHECK(r.status == 201);
 }
 
-TEST_CASE("a body of several MiB is 413 with a JSON detail too") {
+TEST_CASE("a body of several MiB is 413, refused before it is buffered, and the server keeps serving") {
+  // Pistache buffers at most 1 MiB and 16 KiB of headers before any handler (authentication
+  // included) runs; past that it answers a plain-text 413 itself.
   Stack s;
   const auto t = s.newTenant();
   const auto r = s.as(t, "POST", t.path() + "/connections", connectionBodyOfSize(4 * kMiB, "huge"));
   CHECK(r.status == 413);
-  CHECK_FALSE(errorDetail(r).empty());
   CHECK(s.server.running());
   CHECK(s.as(t, "GET", t.path() + "/connections").status == 200);
 }

@@ -270,3 +270,27 @@ TEST_CASE("oauth: credentials replaced while a refresh is at the provider are st
     CHECK(s.mock.counter("reused_refresh_tokens") == 0);
   }
 }
+
+TEST_CASE("oauth: a token endpoint dripping its answer is cut off at the exchange deadline and the broker keeps serving") {
+  // The deadline ends the exchange from the watchdog's thread while the exchange thread is
+  // blocked reading: only the socket is shut down there; the exchange thread tears the
+  // session down itself.
+  OAuthStack s(quietLoop());
+  s.mock.configure(R"({"mode":"drip","delay_ms":500})");  // 4096 bytes: half an hour
+  const auto c = s.connect(oauthCredentials("at-drip", "rt-drip", now() - 60));
+
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(refusal(s.fetch(c), 503) == "");
+  CHECK(std::chrono::steady_clock::now() - started < 15s);
+  CHECK(eventually([&] { return s.auditCount("refresh_failed", c.id) >= 1; }, 50s));
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took > 25s);  // the exchange deadline (30 s) ended it, not an error of its own
+  CHECK(took < 50s);
+  CHECK(s.mock.calls() == 1);
+  CHECK(s.auditEvents(s.tenant).body.find("did not answer in time") != std::string::npos);
+
+  // The broker survived and serves.
+  REQUIRE(s.broker.running());
+  CHECK(s.runtime.request("GET", "/healthz").status == 200);
+  CHECK(s.fetch(c).status == 503);
+}

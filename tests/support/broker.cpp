@@ -2,6 +2,10 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
+#include <atomic>
+#include <fstream>
+#include <thread>
 #include <filesystem>
 #include <regex>
 #include <stdexcept>
@@ -50,6 +54,30 @@ KeyFiles newKeyFiles(const TempDir& dir, const std::string& name) {
   return keys;
 }
 
+namespace {
+
+const TempDir& processDir() {
+  static const TempDir dir;
+  return dir;
+}
+
+}  // namespace
+
+const AuditKeyFiles& testAuditKey() {
+  static const AuditKeyFiles keys = [] {
+    AuditKeyFiles made{processDir().path("audit-signing.pem"), processDir().path("audit-verifier.txt")};
+    const auto run = runBroker({"keygen", "--audit-key", made.signing_key, "--verifier-key", made.verifier_key}, {});
+    if (run.exit_code != 0) throw std::runtime_error("hydracore-broker keygen --audit-key failed: " + run.err);
+    return made;
+  }();
+  return keys;
+}
+
+std::string newAuditDir() {
+  static std::atomic<int> count{0};
+  return processDir().path("audit-" + std::to_string(++count));
+}
+
 Environment Broker::environment(const std::string& database_url, const std::vector<std::string>& private_keys) {
   std::string keys;
   for (const auto& path : private_keys) keys += (keys.empty() ? "" : ",") + path;
@@ -57,6 +85,8 @@ Environment Broker::environment(const std::string& database_url, const std::vect
       {"HYDRA_DATABASE_URL", database_url},
       {"HYDRA_LISTEN", "127.0.0.1:0"},
       {"HYDRA_BROKER_PRIVATE_KEYS", keys},
+      {"HYDRA_AUDIT_DIR", newAuditDir()},
+      {"HYDRA_AUDIT_SIGNING_KEY", testAuditKey().signing_key},
   };
 }
 
@@ -79,7 +109,8 @@ BrokerStack::BrokerStack(const Environment& settings, const Environment& control
     : Stack("hydracore_control_plane", control_plane_settings),
       keys(testKeyFiles(key_dir)),
       broker_settings(settings),
-      broker(brokerEnvironment()),
+      broker_env(brokerEnvironment()),
+      broker(broker_env),
       runtime(broker.port()) {}
 
 Environment BrokerStack::brokerEnvironment() const {
@@ -111,7 +142,21 @@ Response fetchFrom(const HttpClient& broker, const std::string& instance_id, con
                          proxy_key.empty() ? Headers{} : bearer(proxy_key));
 }
 
+void BrokerStack::awaitShipped() const {
+  const auto dir = broker_env.at("HYDRA_AUDIT_DIR");
+  std::ifstream origin_file(dir + "/origin");
+  std::string origin;
+  std::getline(origin_file, origin);
+  const auto journaled = journalLines(dir).size();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (db.exec("SELECT count(*) FROM audit_events WHERE journal_id = $1", origin)[0][0].as<std::size_t>() < journaled) {
+    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("the broker's journal was not shipped");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
 Response BrokerStack::auditEvents(const Tenant& tenant, const std::string& query) const {
+  awaitShipped();
   auto r = as(tenant, "GET", tenant.path() + "/audit-events?" + query);
   expectStatus(r, 200, "list audit events");
   return r;
@@ -152,6 +197,44 @@ const rapidjson::Value& eventFor(const Response& events, const std::string& requ
 
 std::string textOrNull(const rapidjson::Value& value, const char* key) {
   return member(value, key).IsNull() ? "null" : text(value, key);
+}
+
+void waitOutStaleness() { std::this_thread::sleep_for(std::chrono::milliseconds(200)); }
+
+void awaitShipped(const TestDatabase& db, const std::vector<std::string>& request_ids) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::string array = "{";
+  for (const auto& id : request_ids) array += (array.size() > 1 ? "," : "") + id;
+  array += "}";
+  while (true) {
+    const auto shipped =
+        db.exec("SELECT count(DISTINCT request_id) FROM audit_events WHERE request_id = ANY($1::text[])", array)[0][0]
+            .as<std::size_t>();
+    if (shipped == request_ids.size()) return;
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw std::runtime_error("only " + std::to_string(shipped) + " of " + std::to_string(request_ids.size()) +
+                               " audit records reached PostgreSQL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::vector<std::string> journalLines(const std::string& audit_dir) {
+  std::vector<std::string> segments;
+  for (const auto& entry : std::filesystem::directory_iterator(audit_dir)) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("segment-", 0) == 0) segments.push_back(entry.path().string());
+  }
+  std::sort(segments.begin(), segments.end());
+  std::vector<std::string> lines;
+  for (const auto& path : segments) {
+    std::ifstream in(path, std::ios::binary);
+    std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (std::size_t start = 0, nl; (nl = content.find('\n', start)) != std::string::npos; start = nl + 1) {
+      lines.push_back(content.substr(start, nl - start));
+    }
+  }
+  return lines;
 }
 
 StoredSecret storedSecret(const TestDatabase& db, const std::string& connection_id) {

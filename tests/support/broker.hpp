@@ -37,10 +37,20 @@ KeyFiles testKeyFiles(const TempDir& dir);
 /// A fresh pair written by `hydracore-broker keygen` as <name>-private.pem and <name>-public.pem.
 KeyFiles newKeyFiles(const TempDir& dir, const std::string& name);
 
+/// The audit signing key all test brokers share (made once per test process with `keygen
+/// --audit-key`), and its verifier key.
+struct AuditKeyFiles {
+  std::string signing_key, verifier_key;
+};
+const AuditKeyFiles& testAuditKey();
+/// A new, empty folder for a broker's audit journal (removed when the test process ends).
+std::string newAuditDir();
+
 /// `hydracore-broker serve` on 127.0.0.1 with a free port.
 class Broker : public Service {
  public:
-  /// `private_keys`: the HYDRA_BROKER_PRIVATE_KEYS files, current first.
+  /// `private_keys`: the HYDRA_BROKER_PRIVATE_KEYS files, current first. Each call names a new
+  /// audit journal folder (HYDRA_AUDIT_DIR) and the test audit key.
   static Environment environment(const std::string& database_url, const std::vector<std::string>& private_keys);
   Broker(const std::string& database_url, const std::vector<std::string>& private_keys);
   explicit Broker(const Environment& env);
@@ -71,12 +81,13 @@ class BrokerStack : public Stack {
   /// `control_plane_settings`: the same for the control plane's.
   explicit BrokerStack(const Environment& settings, const Environment& control_plane_settings = {});
 
-  /// The environment the broker was started with (to start another one like it).
+  /// An environment like the broker's, with a journal folder of its own (to start another broker).
   Environment brokerEnvironment() const;
 
   TempDir key_dir;
   KeyFiles keys;
   Environment broker_settings;  // what the constructor was given (declared before broker: it starts with them)
+  Environment broker_env;       // what the broker was started with (HYDRA_AUDIT_DIR: its journal)
   Broker broker;
   HttpClient runtime;  // talks to the broker
 
@@ -96,7 +107,10 @@ class BrokerStack : public Stack {
     return fetch(r.instance_id, r.proxy_key, query);
   }
 
-  /// GET <tenant>/audit-events?<query> as the tenant; expects 200.
+  /// Waits (up to 15 s) until PostgreSQL holds every record of the broker's journal (the broker
+  /// ships it in the background).
+  void awaitShipped() const;
+  /// GET <tenant>/audit-events?<query> as the tenant, once everything is shipped; expects 200.
   Response auditEvents(const Tenant& tenant, const std::string& query = "limit=500") const;
   /// GET <tenant>/connections/<id> as the tenant; expects 200.
   Response connection(const Tenant& tenant, const std::string& connection_id) const;
@@ -113,6 +127,18 @@ std::string requestId(const Response& r);
 const rapidjson::Value& eventFor(const Response& events, const std::string& request_id);
 /// A string member, or "null" when it is JSON null (for CHECKs on nullable fields).
 std::string textOrNull(const rapidjson::Value& value, const char* key);
+
+/// What the control plane does after a change that narrows access: waits out the brokers'
+/// staleness bound (HYDRA_AUTHZ_STALENESS_MS, default 200 ms), after which every later fetch sees
+/// the change. Tests that write to the database directly call it before they fetch.
+void waitOutStaleness();
+
+/// Waits (up to 15 s) until PostgreSQL holds the audit record of every request in
+/// `request_ids`: the broker ships its journal there in the background. Throws if it does not.
+void awaitShipped(const TestDatabase& db, const std::vector<std::string>& request_ids);
+
+/// The lines of a journal folder's segments, in order (complete lines only).
+std::vector<std::string> journalLines(const std::string& audit_dir);
 
 /// The stored (key_id, ciphertext as lower-case hex) of a connection, read as superuser.
 struct StoredSecret {

@@ -92,6 +92,7 @@ class Service {
   /// Everything the service printed so far (stdout and stderr).
   std::string log() const { return child_.out() + child_.err(); }
   bool running() { return child_.running(); }
+  pid_t pid() const { return child_.pid(); }
   /// Stops it now (SIGTERM) and returns its exit code.
   int stop() { return child_.terminate(); }
   /// Kills it (SIGKILL), as a crash would; returns its exit code.

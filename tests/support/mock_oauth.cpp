@@ -16,13 +16,15 @@
 //       in invalid_refresh_tokens and, if it was valid once, in reused_refresh_tokens.
 //   401 {"error":"invalid_client"}: client authentication other than configured.
 //   400 invalid_request / unsupported_grant_type: a malformed request.
-//   The mode (below) may instead delay the answer, or answer 500, 429 or invalid_grant.
+//   The mode (below) may instead delay the answer, or answer 500, 429 or invalid_grant, or
+//   "drip": 200 with a 4096-byte body sent one byte every delay_ms (an answer that never ends
+//   in time, for the exchange deadline).
 //
 // Admin endpoints (JSON):
 //   GET  /admin/state           counters, the last /token request, the valid refresh tokens
 //   POST /admin/config          any subset of {"expires_in": s, "rotate": bool,
 //                               "client_auth": "none"|"basic"|"post", "client_id", "client_secret",
-//                               "mode": "normal"|"slow"|"500"|"429"|"invalid_grant",
+//                               "mode": "normal"|"slow"|"drip"|"500"|"429"|"invalid_grant",
 //                               "delay_ms": ms (slow), "mode_calls": K (the mode applies to the
 //                               next K calls, then "normal"; 0 = until changed), "token_type"}
 //   POST /admin/refresh-tokens  {"tokens": [...]} adds valid refresh tokens
@@ -82,7 +84,10 @@ struct Answer {
   int status = 200;
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  long long drip_ms = 0;  // > 0: no body, but kDripBytes dripped one every drip_ms
 };
+
+constexpr int kDripBytes = 4096;
 
 Answer jsonAnswer(int status, const std::string& body) { return {status, body, {}}; }
 
@@ -165,6 +170,11 @@ class Mock {
   Answer seed(const std::string& body);
   Answer reset();
 
+  /// Waits `delay` unless stopping; false when stopping.
+  bool pause(std::chrono::milliseconds delay) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    return !changed_.wait_for(lock, delay, [&] { return stopping_; });
+  }
   /// Wakes every slow answer; later ones do not wait.
   void stop() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -287,6 +297,11 @@ Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
     return answer;
   }
   if (mode == "invalid_grant") return oauthError(400, "invalid_grant", "the mock refuses every grant");
+  if (mode == "drip") {
+    Answer answer;
+    answer.drip_ms = std::max<long long>(1, delay.count());
+    return answer;
+  }
   if (mode == "slow") {
     changed_.wait_for(lock, delay, [&] { return stopping_; });
     if (stopping_) return oauthError(503, "temporarily_unavailable", "the mock is stopping");
@@ -391,7 +406,7 @@ Answer Mock::configure(const std::string& body) {
         if (s != "none" && s != "basic" && s != "post") return bad();
         next.client_auth = s;
       } else if (key == "mode") {
-        if (s != "normal" && s != "slow" && s != "500" && s != "429" && s != "invalid_grant") return bad();
+        if (s != "normal" && s != "slow" && s != "drip" && s != "500" && s != "429" && s != "invalid_grant") return bad();
         next.mode = s;
       } else {
         (key == "client_id" ? next.client_id : key == "client_secret" ? next.client_secret : next.token_type) = s;
@@ -458,6 +473,14 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     response.setContentType("application/json");
     response.set("Cache-Control", "no-store");
     for (const auto& [name, value] : answer.headers) response.set(name, value);
+    if (answer.drip_ms > 0) {
+      response.setContentLength(kDripBytes);
+      auto& out = response.send();
+      for (int i = 0; i < kDripBytes && out && mock_.pause(std::chrono::milliseconds(answer.drip_ms)); ++i) {
+        out << ' ' << std::flush;
+      }
+      return;
+    }
     response.sendBuffer(answer.body.data(), answer.body.size());
   }
 

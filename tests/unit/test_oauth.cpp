@@ -50,6 +50,24 @@ TEST_CASE("normalizeCredentials refuses an expiry it cannot read, at its locatio
   }
 }
 
+TEST_CASE("normalizeCredentials refuses an access token expiry before 2000 (it would look due for ever)") {
+  const std::time_t now = 1795831200;
+  for (const char* credentials : {R"({"expires_at":0})", R"({"expires_at":946684799})",
+                                  R"({"expires_at":"1999-12-31T23:59:59Z"})", R"({"expires_at":"1970-01-01T00:00:00Z"})"}) {
+    CAPTURE(credentials);
+    try {
+      normalizeCredentials(credentials, now);
+      FAIL("accepted");
+    } catch (const hydra::http::ValidationError& e) {
+      REQUIRE(e.problems().size() == 1);
+      CHECK(std::get<std::string>(e.problems()[0].loc[1]) == "credentials");
+      CHECK(std::get<std::string>(e.problems()[0].loc[2]) == "expires_at");
+    }
+  }
+  CHECK(normalizeCredentials(R"({"expires_at":"2000-01-01T00:00:00Z"})", now).expires_at == 946684800);
+  CHECK(normalizeCredentials(R"({"expires_in":0})", now).expires_at == now);
+}
+
 TEST_CASE("what a runtime may see of oauth2 credentials: no refresh token, no client secret") {
   CHECK(hydra::broker::releasableCredentials(
             R"({"access_token":"a","refresh_token":"r","client_id":"c","client_secret":"s","token_type":"Bearer"})") ==

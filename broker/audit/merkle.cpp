@@ -1,0 +1,200 @@
+#include "broker/audit/merkle.hpp"
+
+#include <stdexcept>
+
+#include <botan/hash.h>
+
+namespace hydra::broker::audit {
+namespace {
+
+// The largest power of two smaller than n (n > 1): where RFC 6962 splits a tree.
+std::uint64_t split(std::uint64_t n) {
+  std::uint64_t k = 1;
+  while (k << 1 < n) k <<= 1;
+  return k;
+}
+
+bool isOdd(std::uint64_t n) { return (n & 1) != 0; }
+
+Hash treeHash(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_t end) {
+  const auto n = end - begin;
+  if (n == 0) return hasher.empty();
+  if (n == 1) return leaves[begin];
+  const auto k = split(n);
+  return hasher.node(treeHash(hasher, leaves, begin, begin + k), treeHash(hasher, leaves, begin + k, end));
+}
+
+void path(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t begin,
+          std::uint64_t end, std::vector<Hash>& out) {
+  const auto n = end - begin;
+  if (n <= 1) return;
+  const auto k = split(n);
+  if (index < k) {
+    path(hasher, leaves, index, begin, begin + k, out);
+    out.push_back(treeHash(hasher, leaves, begin + k, end));
+  } else {
+    path(hasher, leaves, index - k, begin + k, end, out);
+    out.push_back(treeHash(hasher, leaves, begin, begin + k));
+  }
+}
+
+void subproof(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin,
+              std::uint64_t end, bool whole, std::vector<Hash>& out) {
+  const auto n = end - begin;
+  if (m == n) {
+    if (!whole) out.push_back(treeHash(hasher, leaves, begin, end));
+    return;
+  }
+  const auto k = split(n);
+  if (m <= k) {
+    subproof(hasher, leaves, m, begin, begin + k, whole, out);
+    out.push_back(treeHash(hasher, leaves, begin + k, end));
+  } else {
+    subproof(hasher, leaves, m - k, begin + k, end, false, out);
+    out.push_back(treeHash(hasher, leaves, begin, begin + k));
+  }
+}
+
+}  // namespace
+
+Hasher::Hasher() : sha256_(Botan::HashFunction::create_or_throw("SHA-256")) {}
+Hasher::~Hasher() = default;
+Hasher::Hasher(Hasher&&) noexcept = default;
+Hasher& Hasher::operator=(Hasher&&) noexcept = default;
+
+Hash Hasher::leaf(std::string_view leaf) {
+  const std::uint8_t prefix = 0x00;
+  sha256_->update(&prefix, 1);
+  sha256_->update(reinterpret_cast<const std::uint8_t*>(leaf.data()), leaf.size());
+  Hash out;
+  sha256_->final(out.data());
+  return out;
+}
+
+Hash Hasher::node(const Hash& left, const Hash& right) {
+  const std::uint8_t prefix = 0x01;
+  sha256_->update(&prefix, 1);
+  sha256_->update(left.data(), left.size());
+  sha256_->update(right.data(), right.size());
+  Hash out;
+  sha256_->final(out.data());
+  return out;
+}
+
+Hash Hasher::empty() {
+  Hash out;
+  sha256_->final(out.data());
+  return out;
+}
+
+CompactTree::CompactTree(std::uint64_t size, std::vector<Hash> frontier) : size_(size), frontier_(std::move(frontier)) {
+  if (frontier_.size() != static_cast<std::size_t>(__builtin_popcountll(size_))) {
+    throw std::invalid_argument("a tree of " + std::to_string(size_) + " leaves has " +
+                                std::to_string(__builtin_popcountll(size_)) + " perfect subtrees, not " +
+                                std::to_string(frontier_.size()));
+  }
+}
+
+void CompactTree::append(const Hash& leaf_hash) {
+  frontier_.push_back(leaf_hash);
+  // Each trailing one bit of the old size is a subtree of the new leaf's size: merge them.
+  for (auto n = size_; isOdd(n); n >>= 1) {
+    const auto right = frontier_.back();
+    frontier_.pop_back();
+    frontier_.back() = hasher_.node(frontier_.back(), right);
+  }
+  ++size_;
+}
+
+Hash CompactTree::root() {
+  if (frontier_.empty()) return hasher_.empty();
+  // MTH splits off the largest perfect subtree on the left, so fold from the right.
+  auto root = frontier_.back();
+  for (auto it = frontier_.rbegin() + 1; it != frontier_.rend(); ++it) root = hasher_.node(*it, root);
+  return root;
+}
+
+Hash treeHash(const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_t end) {
+  Hasher hasher;
+  return treeHash(hasher, leaves, begin, end);
+}
+
+std::vector<Hash> inclusionProof(const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t size) {
+  if (index >= size || size > leaves.size()) throw std::invalid_argument("inclusion proof: index or size out of range");
+  Hasher hasher;
+  std::vector<Hash> out;
+  path(hasher, leaves, index, 0, size, out);
+  return out;
+}
+
+bool verifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size, const std::vector<Hash>& path,
+                     const Hash& root) {
+  if (index >= size) return false;
+  Hasher hasher;
+  auto fn = index;
+  auto sn = size - 1;
+  auto r = leaf_hash;
+  for (const auto& p : path) {
+    if (sn == 0) return false;
+    if (isOdd(fn) || fn == sn) {
+      r = hasher.node(p, r);
+      while (!isOdd(fn) && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      r = hasher.node(r, p);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && r == root;
+}
+
+std::vector<Hash> consistencyProof(const std::vector<Hash>& leaves, std::uint64_t old_size, std::uint64_t new_size) {
+  if (old_size == 0 || old_size > new_size || new_size > leaves.size()) {
+    throw std::invalid_argument("consistency proof: sizes out of range");
+  }
+  Hasher hasher;
+  std::vector<Hash> out;
+  subproof(hasher, leaves, old_size, 0, new_size, true, out);
+  return out;
+}
+
+bool verifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root, const Hash& new_root,
+                       const std::vector<Hash>& proof) {
+  if (old_size == 0 || old_size > new_size) return false;
+  if (old_size == new_size) return proof.empty() && old_root == new_root;
+  std::vector<Hash> nodes;
+  // A perfect old tree is itself a node of the new one: the proof leaves it out.
+  if ((old_size & (old_size - 1)) == 0) nodes.push_back(old_root);
+  nodes.insert(nodes.end(), proof.begin(), proof.end());
+  if (nodes.empty()) return false;
+  Hasher hasher;
+  auto fn = old_size - 1;
+  auto sn = new_size - 1;
+  while (isOdd(fn)) {
+    fn >>= 1;
+    sn >>= 1;
+  }
+  auto fr = nodes.front();
+  auto sr = nodes.front();
+  for (auto it = nodes.begin() + 1; it != nodes.end(); ++it) {
+    if (sn == 0) return false;
+    if (isOdd(fn) || fn == sn) {
+      fr = hasher.node(*it, fr);
+      sr = hasher.node(*it, sr);
+      while (!isOdd(fn) && fn != 0) {
+        fn >>= 1;
+        sn >>= 1;
+      }
+    } else {
+      sr = hasher.node(sr, *it);
+    }
+    fn >>= 1;
+    sn >>= 1;
+  }
+  return sn == 0 && fr == old_root && sr == new_root;
+}
+
+}  // namespace hydra::broker::audit

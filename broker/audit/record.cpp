@@ -1,0 +1,106 @@
+#include "broker/audit/record.hpp"
+
+#include <array>
+#include <ctime>
+#include <cstdio>
+
+#include <rapidjson/document.h>
+
+#include "shared/json/reader.hpp"
+#include "shared/json/writer.hpp"
+
+namespace hydra::broker::audit {
+namespace {
+
+constexpr const char* kOptionalFields[] = {"customer_id", "instance_id", "proxy_key_id", "connection_id",
+                                           "provider",    "name",        "capability"};
+
+// The optional fields, in kOptionalFields' order.
+template <typename Record>
+auto optionalFields(Record& r) {
+  return std::array{&r.customer_id, &r.instance_id, &r.proxy_key_id, &r.connection_id,
+                    &r.provider,    &r.name,        &r.capability};
+}
+
+}  // namespace
+
+std::string journalLine(const JournalEntry& e) {
+  json::Writer w;
+  w.beginObject();
+  w.key("seq").integer(static_cast<std::int64_t>(e.seq));
+  w.key("journal").string(e.journal);
+  w.key("time").string(e.time);
+  const auto fields = optionalFields(e.record);
+  for (std::size_t i = 0; i < fields.size(); ++i) w.key(kOptionalFields[i]).stringOrNull(*fields[i]);
+  w.key("outcome").string(e.record.outcome);
+  w.key("reason").string(e.record.reason);
+  w.key("request_id").string(e.record.request_id);
+  w.key("peer").string(e.record.peer);
+  w.endObject();
+  return w.str();
+}
+
+std::optional<JournalEntry> parseJournalLine(std::string_view line) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(line.data(), line.size());
+  if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const auto string = [&](const char* key) -> const rapidjson::Value* {
+    const auto it = doc.FindMember(key);
+    return it != doc.MemberEnd() && it->value.IsString() ? &it->value : nullptr;
+  };
+  JournalEntry e;
+  const auto seq = doc.FindMember("seq");
+  if (seq == doc.MemberEnd() || !seq->value.IsUint64()) return std::nullopt;
+  e.seq = seq->value.GetUint64();
+  std::string* required[] = {&e.journal, &e.time, &e.record.outcome, &e.record.reason, &e.record.request_id,
+                             &e.record.peer};
+  const char* required_keys[] = {"journal", "time", "outcome", "reason", "request_id", "peer"};
+  for (std::size_t i = 0; i < std::size(required_keys); ++i) {
+    const auto* value = string(required_keys[i]);
+    if (value == nullptr) return std::nullopt;
+    required[i]->assign(value->GetString(), value->GetStringLength());
+  }
+  const auto fields = optionalFields(e.record);
+  for (std::size_t i = 0; i < fields.size(); ++i) {
+    const auto it = doc.FindMember(kOptionalFields[i]);
+    if (it == doc.MemberEnd()) return std::nullopt;
+    if (it->value.IsNull()) continue;
+    if (!it->value.IsString()) return std::nullopt;
+    *fields[i] = std::string(it->value.GetString(), it->value.GetStringLength());
+  }
+  // Exactly these members, each once: the line is what was hashed, so nothing may hide in it.
+  if (doc.MemberCount() != 3 + std::size(kOptionalFields) + 4) return std::nullopt;
+  if (journalLine(e) != line) return std::nullopt;
+  return e;
+}
+
+std::string formatMicros(std::int64_t micros) {
+  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[96];  // room for any int the format could print
+  std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(micros % 1000000));
+  return text;
+}
+
+std::optional<std::int64_t> parseMicros(std::string_view text) {
+  std::tm utc{};
+  int micros = 0;
+  char z = 0;
+  int consumed = 0;
+  const std::string copy(text);
+  if (std::sscanf(copy.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6d%c%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday,
+                  &utc.tm_hour, &utc.tm_min, &utc.tm_sec, &micros, &z, &consumed) != 8 ||
+      z != 'Z' || consumed != static_cast<int>(copy.size())) {
+    return std::nullopt;
+  }
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  const auto seconds = timegm(&utc);
+  const auto micros_total = static_cast<std::int64_t>(seconds) * 1000000 + micros;
+  if (formatMicros(micros_total) != copy) return std::nullopt;  // no out-of-range fields
+  return micros_total;
+}
+
+}  // namespace hydra::broker::audit

@@ -1,0 +1,37 @@
+#pragma once
+// One audit record: a decision of the broker (allowed, denied, error) or a token refresh
+// (refreshed, refresh_failed). In the journal it is one line of JSON with, first, its sequence
+// number, the journal's origin and the time; the line's bytes are what the Merkle tree hashes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace hydra::broker::audit {
+
+struct AuditRecord {
+  std::optional<std::string> customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability;
+  std::string outcome;  // allowed | denied | error | refreshed | refresh_failed
+  std::string reason, request_id, peer;
+};
+
+struct JournalEntry {
+  std::uint64_t seq = 0;
+  std::string journal;  // the origin, "hydracore-broker/<uuid>"
+  std::string time;     // RFC 3339 UTC with microseconds
+  AuditRecord record;
+};
+
+/// The line (without its newline). Fields in a fixed order; strings JSON-escaped, so the line
+/// never holds a newline.
+std::string journalLine(const JournalEntry& entry);
+
+/// Reads a line back; nullopt unless it is a journal line of exactly that shape.
+std::optional<JournalEntry> parseJournalLine(std::string_view line);
+
+/// "2026-11-29T16:35:24.123456Z" for a time in microseconds since the Unix epoch, and back.
+std::string formatMicros(std::int64_t micros);
+std::optional<std::int64_t> parseMicros(std::string_view text);
+
+}  // namespace hydra::broker::audit

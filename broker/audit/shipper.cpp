@@ -1,0 +1,133 @@
+#include "broker/audit/shipper.hpp"
+
+#include <optional>
+#include <vector>
+
+#include <pqxx/pqxx>
+
+#include "broker/audit/journal_files.hpp"
+#include "broker/audit/note.hpp"
+#include "broker/db/statements.hpp"
+#include "shared/json/writer.hpp"
+#include "shared/log/log.hpp"
+
+namespace hydra::broker::audit {
+namespace {
+
+constexpr std::size_t kBatch = 1000;
+constexpr auto kIdleWait = std::chrono::milliseconds(500);
+constexpr auto kRetryAfterFailure = std::chrono::seconds(1);
+
+}  // namespace
+
+// One database connection and where shipping stands on it.
+struct Shipper::Session {
+  pqxx::connection connection;
+  std::unique_ptr<JournalReader> records;      // at the first record PostgreSQL does not hold
+  std::unique_ptr<LineReader> checkpoints;
+  std::int64_t shipped_checkpoint = -1;        // largest tree size PostgreSQL holds
+  std::optional<CheckpointEntry> waiting;      // read, but covers records not shipped yet
+
+  Session(const std::string& url, const std::string& origin, const std::string& dir) : connection(url) {
+    pqxx::nontransaction setup(connection);
+    setup.exec("SET TIME ZONE 'UTC'; SET statement_timeout = '30s'");
+    db::prepareStatements(connection);
+    const auto position = setup.exec_prepared1("audit_shipped_position", origin);
+    records = std::make_unique<JournalReader>(dir, position[0].as<std::uint64_t>());
+    shipped_checkpoint = position[1].as<std::int64_t>();
+    checkpoints = std::make_unique<LineReader>(checkpointsPath(dir));
+  }
+};
+
+Shipper::Shipper(std::string database_url, Journal& journal, std::string dir)
+    : url_(std::move(database_url)), journal_(journal), dir_(std::move(dir)), thread_([this] { run(); }) {}
+
+Shipper::~Shipper() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+void Shipper::finish(std::chrono::milliseconds timeout) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  finishing_ = true;
+  wake_.notify_all();
+  if (!wake_.wait_for(lock, timeout, [&] { return finished_; })) {
+    log::app().warning("audit shipper: stopped before PostgreSQL had every record; the next start ships the rest");
+  }
+}
+
+bool Shipper::stopping() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return stopping_;
+}
+
+void Shipper::run() {
+  std::unique_ptr<Session> session;
+  bool failing = false;
+  while (!stopping()) {
+    try {
+      if (!session) session = std::make_unique<Session>(url_, journal_.origin(), dir_);
+      if (failing) log::app().warning("audit shipper: shipping to PostgreSQL again");
+      failing = false;
+      const auto progress = shipSome(*session);
+      if (progress == Progress::kCaughtUp) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (finishing_) break;
+      }
+      if (progress != Progress::kMoreWaiting) journal_.waitBeyond(session->records->nextSeq(), kIdleWait);
+    } catch (const std::exception& e) {
+      // Typically the database is away: start over from what it holds once it is back.
+      if (!failing) log::app().warning(std::string("audit shipper: cannot ship: ") + e.what() + "; retrying");
+      failing = true;
+      session.reset();
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait_for(lock, kRetryAfterFailure, [&] { return stopping_; });
+    }
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  finished_ = true;
+  wake_.notify_all();
+}
+
+Shipper::Progress Shipper::shipSome(Session& s) {
+  // Only records already on disk: a record the journal could still lose must not reach
+  // PostgreSQL first.
+  const auto durable = journal_.durableSize();
+  std::vector<std::string> lines;
+  while (s.records->nextSeq() < durable && lines.size() < kBatch) {
+    auto line = s.records->next();
+    if (!line) break;
+    lines.push_back(std::move(*line));
+  }
+  if (!lines.empty()) {
+    json::Writer batch;
+    batch.strings(lines);
+    pqxx::nontransaction(s.connection).exec_prepared("audit_event_ship_batch", journal_.origin(), batch.str());
+  }
+  // Then every checkpoint whose records are all there.
+  const auto shipped = s.records->nextSeq();
+  while (true) {
+    if (!s.waiting) {
+      const auto line = s.checkpoints->next();
+      if (!line) break;
+      s.waiting = parseCheckpointLine(*line);
+      if (!s.waiting) throw std::runtime_error("unreadable line in " + checkpointsPath(dir_));
+    }
+    const auto checkpoint = unverifiedCheckpoint(s.waiting->note);
+    if (checkpoint.size > shipped) return Progress::kWaitingForTheJournal;
+    if (static_cast<std::int64_t>(checkpoint.size) > s.shipped_checkpoint) {
+      pqxx::nontransaction(s.connection)
+          .exec_prepared("audit_checkpoint_ship", journal_.origin(), checkpoint.size, s.waiting->note);
+      s.shipped_checkpoint = static_cast<std::int64_t>(checkpoint.size);
+    }
+    s.waiting.reset();
+  }
+  if (lines.size() == kBatch) return Progress::kMoreWaiting;
+  return s.records->nextSeq() < journal_.durableSize() ? Progress::kWaitingForTheJournal : Progress::kCaughtUp;
+}
+
+}  // namespace hydra::broker::audit

@@ -1,0 +1,291 @@
+#include "broker/audit/verify.hpp"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include <botan/base64.h>
+#include <pqxx/pqxx>
+#include <rapidjson/document.h>
+
+#include "broker/audit/journal_files.hpp"
+#include "broker/audit/merkle.hpp"
+#include "broker/audit/note.hpp"
+#include "broker/audit/record.hpp"
+#include "shared/json/writer.hpp"
+
+namespace hydra::broker::audit {
+namespace {
+
+// A check that failed: what() names the first bad record or checkpoint.
+struct Failed : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Failed("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+VerifierKey readVerifierKey(const std::string& path) {
+  auto text = readFile(path);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  try {
+    return parseVerifierKey(text);
+  } catch (const std::exception& e) {
+    throw Failed("verifier key " + path + ": " + e.what());
+  }
+}
+
+std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
+
+// The checkpoints of one journal, signatures checked, in the order they were written.
+class CheckpointChecker {
+ public:
+  CheckpointChecker(std::string origin, const VerifierKey& key) : origin_(std::move(origin)), key_(key) {}
+
+  void add(const std::string& note) {
+    const auto number = checkpoints_.size() + 1;
+    Checkpoint checkpoint;
+    try {
+      // Each journal signs under its own origin; the verifier key's public key vouches for all.
+      checkpoint = parseCheckpointText(openNote(note, origin_, key_.public_key));
+    } catch (const std::exception& e) {
+      throw Failed("checkpoint #" + std::to_string(number) + ": " + e.what());
+    }
+    if (checkpoint.origin != origin_) throw Failed("checkpoint #" + std::to_string(number) + " is of another journal");
+    if (!checkpoints_.empty() && checkpoint.size < checkpoints_.back().size) {
+      throw Failed("checkpoint #" + std::to_string(number) + " (" + std::to_string(checkpoint.size) +
+                   " records) comes after one of " + std::to_string(checkpoints_.back().size));
+    }
+    checkpoints_.push_back(checkpoint);
+  }
+
+  /// Called after each record is added to `tree`: the checkpoints of that size must have its root.
+  void covered(CompactTree& tree) {
+    while (next_ < checkpoints_.size() && checkpoints_[next_].size == tree.size()) {
+      if (checkpoints_[next_].root != tree.root()) {
+        const auto from = next_ == 0 ? 0 : checkpoints_[next_ - 1].size;
+        throw Failed("checkpoint #" + std::to_string(next_ + 1) + " (" + std::to_string(tree.size()) +
+                     " records) does not match the records: one of records " + std::to_string(from) + ".." +
+                     std::to_string(tree.size() - 1) + " was changed, or the checkpoint was");
+      }
+      ++next_;
+    }
+  }
+
+  /// After the last record.
+  void finish(std::uint64_t records) const {
+    if (next_ < checkpoints_.size()) {
+      throw Failed("checkpoint #" + std::to_string(next_ + 1) + " covers " + std::to_string(checkpoints_[next_].size) +
+                   " records, but there are only " + std::to_string(records) + ": records were removed");
+    }
+  }
+
+  std::size_t count() const { return checkpoints_.size(); }
+  std::uint64_t latest() const { return checkpoints_.empty() ? 0 : checkpoints_.back().size; }
+
+ private:
+  std::string origin_;
+  const VerifierKey& key_;
+  std::vector<Checkpoint> checkpoints_;
+  std::size_t next_ = 0;
+};
+
+JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, const std::string& origin) {
+  const auto entry = parseJournalLine(line);
+  if (!entry) throw Failed("record " + std::to_string(expected_seq) + ": not a journal record");
+  if (entry->seq != expected_seq) {
+    throw Failed("record " + std::to_string(expected_seq) + ": found record " + std::to_string(entry->seq) +
+                 " in its place (records missing or out of order)");
+  }
+  if (entry->journal != origin) throw Failed("record " + std::to_string(expected_seq) + " belongs to another journal");
+  return *entry;
+}
+
+std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
+  return "journal " + origin + ": " + std::to_string(records) + " records in sequence, " +
+         std::to_string(checkpoints.count()) + " checkpoints verified, the latest covering " +
+         std::to_string(checkpoints.latest()) + " records (" + std::to_string(records - checkpoints.latest()) +
+         " not yet covered by a checkpoint)";
+}
+
+template <typename Check>
+int run(std::ostream& out, Check&& check) {
+  try {
+    check();
+    return 0;
+  } catch (const Failed& e) {
+    out << "FAILED: " << e.what() << "\n";
+  } catch (const std::exception& e) {
+    out << "FAILED: " << e.what() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace
+
+int verifyJournal(const std::string& dir, const std::string& verifier_key_file, std::ostream& out) {
+  return run(out, [&] {
+    const auto key = readVerifierKey(verifier_key_file);
+    const auto origin = readOrigin(dir);
+    CheckpointChecker checkpoints(origin, key);
+    LineReader checkpoint_lines(checkpointsPath(dir));
+    while (const auto line = checkpoint_lines.next()) {
+      const auto entry = parseCheckpointLine(*line);
+      if (!entry) throw Failed("checkpoint #" + std::to_string(checkpoints.count() + 1) + ": unreadable line");
+      checkpoints.add(entry->note);
+    }
+    CompactTree tree;
+    Hasher hasher;
+    JournalReader records(dir, 0);
+    while (const auto line = records.next()) {
+      checkedEntry(*line, tree.size(), origin);
+      tree.append(hasher.leaf(*line));
+      checkpoints.covered(tree);
+    }
+    checkpoints.finish(tree.size());
+    out << "ok: " << summary(origin, tree.size(), checkpoints) << "\n";
+  });
+}
+
+int verifyDatabase(const std::string& database_url, const std::string& verifier_key_file, std::ostream& out) {
+  return run(out, [&] {
+    const auto key = readVerifierKey(verifier_key_file);
+    pqxx::connection connection(database_url);
+    pqxx::nontransaction tx(connection);
+    const auto journals = tx.exec(
+        "SELECT journal_id FROM audit_checkpoints UNION SELECT DISTINCT journal_id FROM audit_events"
+        " WHERE journal_id IS NOT NULL ORDER BY 1");
+    if (journals.empty()) throw Failed("the database holds no journal records");
+    for (const auto& journal : journals) {
+      const std::string origin = journal[0].c_str();
+      CheckpointChecker checkpoints(origin, key);
+      for (const auto& row : tx.exec_params("SELECT note FROM audit_checkpoints WHERE journal_id = $1 ORDER BY tree_size",
+                                            origin)) {
+        checkpoints.add(row[0].c_str());
+      }
+      CompactTree tree;
+      Hasher hasher;
+      // In pages by sequence number; every row's columns must say what its line says.
+      // (seq, id) pages: a row inserted with a duplicate sequence number is seen too.
+      for (std::int64_t after_seq = -1, after_id = 0;;) {
+        const auto rows = tx.exec_params(
+            "SELECT seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
+            " provider, name, capability, outcome, reason, request_id, peer,"
+            " (extract(epoch FROM occurred_at) * 1000000)::bigint, id"
+            " FROM audit_events WHERE journal_id = $1 AND (seq, id) > ($2, $3) ORDER BY seq, id LIMIT 10000",
+            origin, after_seq, after_id);
+        if (rows.empty()) break;
+        for (const auto& row : rows) {
+          const auto seq = row[0].as<std::uint64_t>();
+          if (seq != tree.size()) {
+            throw Failed("journal " + origin + ": record " + std::to_string(tree.size()) +
+                         (seq > tree.size() ? " is missing" : " appears more than once"));
+          }
+          const auto entry = checkedEntry(row[1].c_str(), seq, origin);
+          const auto text = [&](int column) -> std::optional<std::string> {
+            if (row[column].is_null()) return std::nullopt;
+            return std::string(row[column].c_str());
+          };
+          const auto& r = entry.record;
+          const bool same = text(2) == r.customer_id && text(3) == r.instance_id && text(4) == r.proxy_key_id &&
+                            text(5) == r.connection_id && text(6) == r.provider && text(7) == r.name &&
+                            text(8) == r.capability && text(9) == r.outcome && text(10) == r.reason &&
+                            text(11) == r.request_id && text(12) == r.peer &&
+                            row[13].as<std::int64_t>() == parseMicros(entry.time);
+          if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
+          tree.append(hasher.leaf(row[1].c_str()));
+          checkpoints.covered(tree);
+          after_seq = static_cast<std::int64_t>(seq);
+          after_id = row[14].as<std::int64_t>();
+        }
+      }
+      checkpoints.finish(tree.size());
+      out << "ok: " << summary(origin, tree.size(), checkpoints) << "\n";
+    }
+  });
+}
+
+int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out) {
+  return run(out, [&] {
+    const auto origin = readOrigin(dir);
+    std::optional<CheckpointEntry> latest;
+    LineReader checkpoint_lines(checkpointsPath(dir));
+    while (const auto line = checkpoint_lines.next()) latest = parseCheckpointLine(*line);
+    if (!latest) throw Failed("the journal has no checkpoint yet");
+    const auto checkpoint = unverifiedCheckpoint(latest->note);
+    if (seq >= checkpoint.size) {
+      throw Failed("record " + std::to_string(seq) + " is not covered by the latest checkpoint (" +
+                   std::to_string(checkpoint.size) + " records) yet");
+    }
+    std::vector<Hash> leaves;
+    std::string record;
+    Hasher hasher;
+    JournalReader records(dir, 0);
+    while (leaves.size() < checkpoint.size) {
+      const auto line = records.next();
+      if (!line) throw Failed("the journal has fewer records than its latest checkpoint");
+      if (leaves.size() == seq) record = *line;
+      leaves.push_back(hasher.leaf(*line));
+    }
+    json::Writer w;
+    w.beginObject().key("journal").string(origin).key("seq").integer(static_cast<std::int64_t>(seq));
+    w.key("record").string(record).key("tree_size").integer(static_cast<std::int64_t>(checkpoint.size));
+    w.key("inclusion_path").beginArray();
+    for (const auto& hash : inclusionProof(leaves, seq, checkpoint.size)) w.string(b64(hash));
+    w.endArray().key("checkpoint").string(latest->note).endObject();
+    out << w.str() << "\n";
+  });
+}
+
+int verifyProof(const std::string& proof_file, const std::string& verifier_key_file, std::ostream& out) {
+  return run(out, [&] {
+    const auto key = readVerifierKey(verifier_key_file);
+    const auto text = readFile(proof_file);
+    rapidjson::Document proof;
+    proof.Parse(text.c_str(), text.size());
+    const auto string = [&](const char* name) {
+      const auto it = proof.IsObject() ? proof.FindMember(name) : proof.MemberEnd();
+      if (it == proof.MemberEnd() || !it->value.IsString()) throw Failed("proof: no string \"" + std::string(name) + "\"");
+      return std::string(it->value.GetString(), it->value.GetStringLength());
+    };
+    const auto number = [&](const char* name) {
+      const auto it = proof.IsObject() ? proof.FindMember(name) : proof.MemberEnd();
+      if (it == proof.MemberEnd() || !it->value.IsUint64()) throw Failed("proof: no number \"" + std::string(name) + "\"");
+      return it->value.GetUint64();
+    };
+    const auto origin = string("journal");
+    const auto seq = number("seq");
+    const auto record = string("record");
+    CheckpointChecker checkpoints(origin, key);
+    checkpoints.add(string("checkpoint"));
+    const auto checkpoint = unverifiedCheckpoint(string("checkpoint"));  // its signature was just checked
+    if (checkpoint.size != number("tree_size")) throw Failed("proof: tree_size differs from the checkpoint's");
+    checkedEntry(record, seq, origin);
+    std::vector<Hash> path;
+    const auto it = proof.FindMember("inclusion_path");
+    if (it == proof.MemberEnd() || !it->value.IsArray()) throw Failed("proof: no inclusion_path");
+    for (const auto& node : it->value.GetArray()) {
+      if (!node.IsString()) throw Failed("proof: inclusion_path holds a non-string");
+      const auto bytes = Botan::base64_decode(std::string(node.GetString(), node.GetStringLength()));
+      if (bytes.size() != 32) throw Failed("proof: an inclusion_path hash is not 32 bytes");
+      Hash hash;
+      std::copy(bytes.begin(), bytes.end(), hash.begin());
+      path.push_back(hash);
+    }
+    if (!verifyInclusion(Hasher().leaf(record), seq, checkpoint.size, path, checkpoint.root)) {
+      throw Failed("record " + std::to_string(seq) + " is not in the checkpointed tree of " +
+                   std::to_string(checkpoint.size) + " records");
+    }
+    out << "ok: record " << seq << " of journal " << origin << " is in its signed checkpoint of " << checkpoint.size
+        << " records\n";
+  });
+}
+
+}  // namespace hydra::broker::audit

@@ -1,0 +1,93 @@
+#include "broker/authz/memory.hpp"
+
+#include <functional>
+
+namespace hydra::broker::authz {
+namespace {
+
+constexpr std::size_t kStripes = 4096;
+
+void append(std::string& out, std::string_view part) {
+  out += std::to_string(part.size());
+  out += ':';
+  out += part;
+}
+
+}  // namespace
+
+std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuery& query) {
+  // Length-prefixed parts: no two requests share a key, whatever bytes their values hold.
+  std::string key;
+  append(key, std::string_view(reinterpret_cast<const char*>(key_hash.data()), key_hash.size()));
+  append(key, query.instance_id);
+  append(key, query.provider);
+  key += query.name ? '=' : '-';
+  if (query.name) append(key, *query.name);
+  return key;
+}
+
+Memory::Memory(std::size_t capacity, std::chrono::milliseconds staleness)
+    : capacity_(capacity), staleness_(staleness), stripes_(kStripes),
+      last_tick_sent_(Clock::time_point::min().time_since_epoch().count()) {}
+
+void Memory::customerChanged(std::string_view customer_id) {
+  const auto change = ++changes_;
+  stripes_[std::hash<std::string_view>{}(customer_id) % kStripes].store(change);
+}
+
+void Memory::everythingChanged() {
+  last_tick_sent_.store(Clock::time_point::min().time_since_epoch().count());
+  everything_changed_.store(++changes_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
+  recency_.clear();
+}
+
+void Memory::tickReturned(Clock::time_point sent_at) { last_tick_sent_.store(sent_at.time_since_epoch().count()); }
+
+bool Memory::current(Clock::time_point now) const {
+  const Clock::time_point sent{Clock::duration(last_tick_sent_.load())};
+  return sent != Clock::time_point::min() && now - sent < staleness_;
+}
+
+bool Memory::unchangedSince(std::string_view customer_id, std::uint64_t load_started) const {
+  return everything_changed_.load() <= load_started &&
+         stripes_[std::hash<std::string_view>{}(customer_id) % kStripes].load() <= load_started;
+}
+
+std::shared_ptr<const Lookup> Memory::find(const std::string& key, Clock::time_point now) {
+  if (!current(now)) return nullptr;
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto it = entries_.find(key);
+  if (it == entries_.end()) return nullptr;
+  if (!unchangedSince(it->second.lookup->customer_id, it->second.loaded_at)) {
+    recency_.erase(it->second.recency);
+    entries_.erase(it);
+    return nullptr;
+  }
+  recency_.splice(recency_.begin(), recency_, it->second.recency);
+  return it->second.lookup;
+}
+
+void Memory::remember(const std::string& key, std::shared_ptr<const Lookup> lookup, std::uint64_t load_started) {
+  const bool servable = lookup->key_found && lookup->candidates.size() == 1;
+  if (capacity_ == 0 || !servable || !unchangedSince(lookup->customer_id, load_started)) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (const auto it = entries_.find(key); it != entries_.end()) {
+    recency_.erase(it->second.recency);
+    entries_.erase(it);
+  }
+  while (entries_.size() >= capacity_) {
+    entries_.erase(recency_.back());
+    recency_.pop_back();
+  }
+  recency_.push_front(key);
+  entries_.emplace(key, Entry{std::move(lookup), load_started, recency_.begin()});
+}
+
+std::size_t Memory::size() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return entries_.size();
+}
+
+}  // namespace hydra::broker::authz
