@@ -45,10 +45,7 @@ Config Config::fromEnvironment(bool serving) {
     c.audit_signing_key_path = config::requireEnv("HYDRA_AUDIT_SIGNING_KEY");
     c.authz_staleness = config::authzStaleness();
     c.authz_memory_entries = integerSetting("HYDRA_AUTHZ_MEMORY_ENTRIES", 100000, 0, 10000000);
-    c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 10000));
-    // A quarter of the database workers at most wait on providers; the rest always serve.
-    c.refresh.max_waiting_fetches =
-        static_cast<std::size_t>(integerSetting("HYDRA_REFRESH_MAX_WAITING_FETCHES", std::max(1, c.db_pool_size / 4), 0, 256));
+    c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 4000));
   }
   return c;
 }

@@ -13,11 +13,10 @@ namespace {
 
 constexpr const char* kCannotOpen = "Stored credentials cannot be opened; the operator has been alerted";
 
-// A refusal decided while releasing (a ciphertext that does not open, a broken refresh).
+// A ciphertext that does not open: the database was tampered with.
 struct Refusal {
-  const char* outcome;
   http::ApiError error;
-  std::string alarm;  // for the operator's log, when the database was tampered with
+  std::string alarm;  // for the operator's log
 };
 
 std::int64_t nowMicros() {
@@ -91,7 +90,7 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
     refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
     return;
   }
-  if (!workers_.post([this, work] { fromDatabase(*work); })) {
+  if (!workers_.post([this, work] { fromDatabase(work); })) {
     refuse(*work, "error", http::ApiError(503, "The broker is busy, retry shortly", 1));
   }
 }
@@ -101,55 +100,69 @@ bool FetchService::fromMemory(Work& work) {
   if (!remembered) return false;
   const auto decision = decide(*remembered, work.request.query, nowMicros());
   if (decision.status != 200) return false;  // the database decides every refusal
+  const auto& chosen = *decision.chosen;
+  std::string credentials;
   try {
-    auto credentials = this->credentials(work, *remembered, *decision.chosen, false);
-    if (!credentials) return false;
-    work.record.customer_id = remembered->customer_id;
-    work.record.proxy_key_id = remembered->proxy_key_id;
-    work.record.connection_id = decision.chosen->connection_id;
-    work.record.outcome = "allowed";
-    work.record.reason = "granted";
-    finish(work, Released{std::move(*credentials), decision.chosen->capabilities_json});
-    return true;
+    credentials = opened(*remembered, chosen);
   } catch (const Refusal&) {
     return false;  // the database path looks again, and records what it finds
   }
+  if (chosen.auth_type == "oauth2") {
+    if (refresher_.dueForRefresh(credentials)) return false;  // refreshes wait off the server threads
+    credentials = releasableCredentials(credentials);
+  }
+  work.record.customer_id = remembered->customer_id;
+  work.record.proxy_key_id = remembered->proxy_key_id;
+  work.record.connection_id = chosen.connection_id;
+  allow(work, std::move(credentials), chosen.capabilities_json);
+  return true;
 }
 
-void FetchService::fromDatabase(Work& work) {
+void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
   std::shared_ptr<const Lookup> found;
   try {
     const auto load_started = memory_.loadStarting();
-    found = lookup(work);
-    memory_.remember(work.memory_key, found, load_started);
+    found = lookup(*work);
+    memory_.remember(work->memory_key, found, load_started);
   } catch (const http::ApiError& e) {
-    refuse(work, "error", e);  // the database is away
+    refuse(*work, "error", e);  // the database is away
     return;
   } catch (const std::exception& e) {
-    log::app().error("request " + work.record.request_id + ": lookup failed: " + e.what());
-    refuse(work, "error", http::ApiError(500, "Internal server error (request id " + work.record.request_id + ")"));
+    log::app().error("request " + work->record.request_id + ": lookup failed: " + e.what());
+    refuse(*work, "error", http::ApiError(500, "Internal server error (request id " + work->record.request_id + ")"));
     return;
   }
   if (found->key_found) {
-    work.record.proxy_key_id = found->proxy_key_id;
-    work.record.customer_id = found->customer_id;
+    work->record.proxy_key_id = found->proxy_key_id;
+    work->record.customer_id = found->customer_id;
   }
-  if (found->candidates.size() == 1) work.record.connection_id = found->candidates.front().connection_id;
-  const auto decision = decide(*found, work.request.query, nowMicros());
-  if (decision.status == 401) throttle_.failed(work.request.peer, http::AuthThrottle::Clock::now());
+  if (found->candidates.size() == 1) work->record.connection_id = found->candidates.front().connection_id;
+  const auto decision = decide(*found, work->request.query, nowMicros());
+  if (decision.status == 401) throttle_.failed(work->request.peer, http::AuthThrottle::Clock::now());
   if (decision.status != 200) {
-    refuse(work, "denied", http::ApiError(decision.status, decision.reason));
+    refuse(*work, "denied", http::ApiError(decision.status, decision.reason));
     return;
   }
+  const auto& chosen = *decision.chosen;
+  std::string credentials;
   try {
-    auto credentials = this->credentials(work, *found, *decision.chosen, true);
-    work.record.outcome = "allowed";
-    work.record.reason = "granted";
-    finish(work, Released{std::move(*credentials), decision.chosen->capabilities_json});
+    credentials = opened(*found, chosen);
   } catch (const Refusal& refusal) {
-    if (!refusal.alarm.empty()) log::app().error("ALARM: connection " + decision.chosen->connection_id + " " + refusal.alarm);
-    refuse(work, refusal.outcome, refusal.error);
+    log::app().error("ALARM: connection " + chosen.connection_id + " " + refusal.alarm);
+    refuse(*work, "error", refusal.error);
+    return;
   }
+  if (chosen.auth_type != "oauth2") return allow(*work, std::move(credentials), chosen.capabilities_json);
+  // Fresh enough, or refreshed first; and never the refresh token or the client secret.
+  const RefreshTarget target{chosen.connection_id, found->customer_id, work->request.query.provider, work->record};
+  refresher_.whenFresh(target, std::move(credentials),
+                       [this, work, capabilities = chosen.capabilities_json](Refresher::Fresh fresh) {
+                         if (const auto* refusal = std::get_if<http::ApiError>(&fresh)) {
+                           refuse(*work, refusal->status() == 503 ? "error" : "denied", *refusal);
+                         } else {
+                           allow(*work, releasableCredentials(std::get<std::string>(fresh)), capabilities);
+                         }
+                       });
 }
 
 std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
@@ -173,28 +186,23 @@ std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
   });
 }
 
-std::optional<std::string> FetchService::credentials(Work& work, const Lookup& lookup, const Candidate& chosen,
-                                                     bool may_refresh) {
-  Botan::secure_vector<std::uint8_t> plaintext;
+std::string FetchService::opened(const Lookup& lookup, const Candidate& chosen) const {
   try {
-    plaintext = opener_.open(chosen.sealed, crypto::connectionAad(lookup.customer_id, chosen.connection_id));
+    const auto plaintext = opener_.open(chosen.sealed, crypto::connectionAad(lookup.customer_id, chosen.connection_id));
+    return {plaintext.begin(), plaintext.end()};
   } catch (const crypto::UnknownKeyError&) {
-    throw Refusal{"error", http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
+    throw Refusal{http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
   } catch (const crypto::OpenError&) {
     // The row's ciphertext does not authenticate for this row: someone changed the database.
-    throw Refusal{"error", http::ApiError(500, kCannotOpen),
+    throw Refusal{http::ApiError(500, kCannotOpen),
                   "failed authentication (its ciphertext was tampered with, or moved from another row)"};
   }
-  std::string credentials(plaintext.begin(), plaintext.end());
-  if (chosen.auth_type != "oauth2") return credentials;
-  if (!may_refresh && refresher_.dueForRefresh(credentials)) return std::nullopt;
-  // Fresh enough, or refreshed first; and never the refresh token or the client secret.
-  try {
-    return releasableCredentials(refresher_.freshForFetch(
-        {chosen.connection_id, lookup.customer_id, work.request.query.provider, work.record}, credentials));
-  } catch (const http::ApiError& e) {
-    throw Refusal{e.status() == 503 ? "error" : "denied", e, ""};
-  }
+}
+
+void FetchService::allow(Work& work, std::string credentials, const std::string& capabilities_json) {
+  work.record.outcome = "allowed";
+  work.record.reason = "granted";
+  finish(work, Released{std::move(credentials), capabilities_json});
 }
 
 void FetchService::refuse(Work& work, const char* outcome, const http::ApiError& error) {

@@ -50,17 +50,17 @@ class FetchService {
 
  private:
   struct Work;
-  /// Answers from memory if it can; false if the database must decide.
+  /// Answers from memory if it can (allowed, and no token to refresh); false if the database
+  /// must decide.
   bool fromMemory(Work& work);
-  void fromDatabase(Work& work);
+  void fromDatabase(const std::shared_ptr<Work>& work);
   std::shared_ptr<const Lookup> lookup(const Work& work);
-  /// The chosen connection's credentials: opened (tag and row-bound associated data checked)
-  /// and, for oauth2, fresh and stripped of what runtimes never see. nullopt when the token is
-  /// due for a refresh and `may_refresh` is false. Throws Refusal.
-  std::optional<std::string> credentials(Work& work, const Lookup& lookup, const Candidate& chosen, bool may_refresh);
+  /// The chosen connection's credentials, opened: tag and row-bound associated data checked.
+  std::string opened(const Lookup& lookup, const Candidate& chosen) const;
+  void allow(Work& work, std::string credentials, const std::string& capabilities_json);
+  void refuse(Work& work, const char* outcome, const http::ApiError& error);
   /// Makes the record durable, then calls done.
   void finish(Work& work, FetchResult result);
-  void refuse(Work& work, const char* outcome, const http::ApiError& error);
 
   hydra::db::Pool& pool_;
   WorkQueue& workers_;

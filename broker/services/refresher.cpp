@@ -1,5 +1,7 @@
 #include "broker/services/refresher.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <system_error>
 #include <thread>
 
@@ -58,47 +60,43 @@ std::string releasableCredentials(const std::string& credentials_json) {
   return json::toString(doc);
 }
 
-std::string Refresher::freshForFetch(const RefreshTarget& target, const std::string& credentials_json) {
+void Refresher::whenFresh(const RefreshTarget& target, std::string credentials_json, std::function<void(Fresh)> done) {
   const auto doc = parse(credentials_json);
-  if (!isDue(doc, settings_.skew)) return credentials_json;
+  if (!isDue(doc, settings_.skew)) return done(std::move(credentials_json));
   if (json::stringMember(doc, "refresh_token").empty()) {
     // Nothing to refresh with: only an access token that has really expired changes anything
     // (the locked path marks the connection expired).
     const auto expires = expiresAt(doc);
-    if (!expires || *expires > std::time(nullptr)) return credentials_json;
+    if (!expires || *expires > std::time(nullptr)) return done(std::move(credentials_json));
   } else if (providers_.find(target.provider) == nullptr) {
     log::app().warning("connection " + target.connection_id + ": no token endpoint is configured for provider '" +
                        log::escape(target.provider, 64) + "'; returning its credentials as they are");
-    return credentials_json;
+    return done(std::move(credentials_json));
   }
-  RefreshOutcome outcome;
+  // Every fetch of this connection would otherwise start a new attempt against a provider
+  // that just failed.
   if (recentlyUnavailable(target.connection_id)) {
-    // Every fetch of this connection would otherwise start a new attempt against a provider
-    // that just failed.
-    outcome = {Kind::kUnavailable, "", "the provider failed moments ago"};
-  } else {
-    try {
-      outcome = refreshShared(target, settings_.skew, settings_.fetch_wait);
-    } catch (const std::exception& e) {
-      // The database (or anything else) rather than the provider: the same rule applies.
-      outcome = {Kind::kUnavailable, "", "the refresh could not run"};
-      log::app().warning("connection " + target.connection_id + ": refresh failed: " + log::escape(e.what()));
-    }
+    return done(answer({Kind::kUnavailable, "", "the provider failed moments ago"}, credentials_json));
   }
-  switch (outcome.kind) {
-    case Kind::kFresh:
-    case Kind::kUnchanged:
-      return outcome.credentials_json;
-    case Kind::kBroken:
-      throw http::ApiError(409, outcome.message);
-    case Kind::kUnavailable:
-      break;
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto* attempt = attemptFor(target, settings_.skew);
+  if (attempt == nullptr) {
+    lock.unlock();
+    return done(answer({Kind::kUnavailable, "", "the refresh could not start"}, credentials_json));
   }
-  // The provider is down for now: the old token is still good if it has not actually expired.
-  const auto expires = expiresAt(doc);
-  if (!json::stringMember(doc, "access_token").empty() && expires && *expires > std::time(nullptr)) return credentials_json;
-  throw http::ApiError(503, "The provider's token endpoint is unavailable: " + outcome.message,
-                       kUnavailableRetryAfterSeconds);
+  if (attempt->result.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+    attempt->waiters.push_back({Clock::time_point::max(), std::move(credentials_json), std::move(done)});
+    return;  // its thread is answering its waiters right now: this fetch is one of them
+  }
+  // Nobody waits past the bound counted from the attempt's start: a fetch arriving while an
+  // old attempt still runs answers at once.
+  const auto deadline = attempt->started + settings_.fetch_wait;
+  if (deadline <= Clock::now()) {
+    lock.unlock();
+    return done(answer({Kind::kUnavailable, "", "the provider has not answered yet"}, credentials_json));
+  }
+  attempt->waiters.push_back({deadline, std::move(credentials_json), std::move(done)});
+  waits_changed_.notify_one();
 }
 
 bool Refresher::dueForRefresh(const std::string& credentials_json) const {
@@ -106,8 +104,15 @@ bool Refresher::dueForRefresh(const std::string& credentials_json) const {
 }
 
 RefreshOutcome Refresher::refreshAhead(const RefreshTarget& target) {
-  // The loop has no caller waiting: it waits for the attempt to finish, however long.
-  return refreshShared(target, settings_.ahead, std::nullopt);
+  // The loop has no caller waiting: it waits for the attempt to end, however long.
+  std::shared_future<RefreshOutcome> result;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto* attempt = attemptFor(target, settings_.ahead);
+    if (attempt == nullptr) return {Kind::kUnavailable, "", "the refresh could not start"};
+    result = attempt->result;
+  }
+  return result.get();
 }
 
 RefreshCounters Refresher::counters() const {
@@ -116,10 +121,14 @@ RefreshCounters Refresher::counters() const {
 }
 
 Refresher::~Refresher() {
-  // Attempts run on threads of their own: let them finish (each is bounded) before the
-  // pools and the audit trail they use go away.
+  // Attempts run on threads of their own: let them finish (each is bounded) and answer their
+  // waiters before the pools and the journal they use go away.
   std::unique_lock<std::mutex> lock(mutex_);
   idle_.wait(lock, [&] { return in_flight_.empty(); });
+  stopping_ = true;
+  waits_changed_.notify_one();
+  lock.unlock();
+  timer_.join();
 }
 
 bool Refresher::recentlyUnavailable(const std::string& connection_id) {
@@ -132,26 +141,25 @@ bool Refresher::recentlyUnavailable(const std::string& connection_id) {
 }
 
 void Refresher::backOff(const std::string& connection_id) {
-  std::lock_guard<std::mutex> lock(mutex_);
   unavailable_until_[connection_id] = Clock::now() + kUnavailableRetryAfter;
 }
 
-bool Refresher::startAttempt(const RefreshTarget& target, std::chrono::seconds due_within, Attempt& attempt) {
+Refresher::Attempt* Refresher::attemptFor(const RefreshTarget& target, std::chrono::seconds due_within) {
+  if (const auto it = in_flight_.find(target.connection_id); it != in_flight_.end()) return &it->second;
   // The attempt runs on its own thread: once a request is at the provider, its answer (a
-  // rotated refresh token, maybe) must be stored even if the fetch that started it has
-  // stopped waiting. Abandoning it would lose the new token and resend the old one.
+  // rotated refresh token, maybe) must be stored even if every fetch that waited has stopped
+  // waiting. Abandoning it would lose the new token and resend the old one.
   auto task = std::make_shared<std::packaged_task<RefreshOutcome()>>(
       [this, target, due_within] { return refreshLocked(target, due_within); });
-  attempt = {task->get_future().share(), Clock::now()};
-  in_flight_.emplace(target.connection_id, attempt);
+  auto& attempt = in_flight_[target.connection_id];
+  attempt.result = task->get_future().share();
+  attempt.started = Clock::now();
   try {
     std::thread([this, task, id = target.connection_id] {
       (*task)();  // never throws: the task keeps what its function threw for the waiters
-      std::lock_guard<std::mutex> lock(mutex_);
-      in_flight_.erase(id);
-      idle_.notify_all();
+      attemptEnded(id);
     }).detach();
-    return true;
+    return &attempt;
   } catch (const std::system_error& e) {
     // Nothing may stay in flight for ever: the next fetch tries again.
     in_flight_.erase(target.connection_id);
@@ -159,53 +167,86 @@ bool Refresher::startAttempt(const RefreshTarget& target, std::chrono::seconds d
     log::app().error("connection " + target.connection_id + ": cannot start a refresh attempt (" + e.what() + "), " +
                      std::to_string(counters_.threads_not_started) + " so far");
     idle_.notify_all();
-    return false;
+    return nullptr;
   }
 }
 
-RefreshOutcome Refresher::refreshShared(const RefreshTarget& target, std::chrono::seconds due_within,
-                                        std::optional<Clock::duration> wait) {
-  std::shared_future<RefreshOutcome> shared;
-  Clock::time_point wait_until = Clock::time_point::max();
+void Refresher::attemptEnded(const std::string& connection_id) {
+  std::shared_future<RefreshOutcome> result;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    Attempt attempt;
-    const auto it = in_flight_.find(target.connection_id);
-    if (it != in_flight_.end()) {
-      attempt = it->second;
-    } else if (!startAttempt(target, due_within, attempt)) {
-      return {Kind::kUnavailable, "", "the refresh could not start"};
-    }
-    shared = attempt.result;
-    if (wait) {
-      // Nobody waits past the bound counted from the attempt's start: a fetch arriving
-      // while an old attempt still runs answers at once.
-      wait_until = attempt.started + *wait;
-      if (wait_until <= Clock::now()) return {Kind::kUnavailable, "", "the provider has not answered yet"};
-      if (waiting_ >= settings_.max_waiting_fetches) {
-        ++counters_.fetches_not_waiting;
-        return {Kind::kUnavailable, "", "the provider has not answered yet"};
-      }
-      ++waiting_;
-    }
+    result = in_flight_.at(connection_id).result;  // only this thread erases it
   }
-  if (wait) {
-    const bool ready = shared.wait_until(wait_until) == std::future_status::ready;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      --waiting_;
+  RefreshOutcome outcome;
+  try {
+    outcome = result.get();
+  } catch (const std::exception& e) {
+    // The database (or anything else) rather than the provider: the same rule applies.
+    outcome = {Kind::kUnavailable, "", "the refresh could not run"};
+    log::app().warning("connection " + connection_id + ": refresh failed: " + log::escape(e.what()));
+  }
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (outcome.kind == Kind::kUnavailable) backOff(connection_id);
+  // Answered outside the lock; fetches that joined meanwhile are answered in the next round.
+  // The attempt leaves in_flight_ only when nobody waits on it, so the destructor, which waits
+  // for in_flight_ to empty, never runs while an answer is being given.
+  while (true) {
+    auto waiters = std::move(in_flight_.at(connection_id).waiters);
+    in_flight_.at(connection_id).waiters.clear();
+    if (waiters.empty()) break;
+    lock.unlock();
+    for (auto& waiter : waiters) waiter.done(answer(outcome, waiter.old_credentials));
+    lock.lock();
+  }
+  in_flight_.erase(connection_id);
+  idle_.notify_all();
+}
+
+void Refresher::endLateWaits() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    auto earliest = Clock::time_point::max();
+    for (const auto& [id, attempt] : in_flight_) {
+      for (const auto& waiter : attempt.waiters) earliest = std::min(earliest, waiter.deadline);
     }
-    if (!ready) {
+    waits_changed_.wait_until(lock, earliest);
+    std::vector<Waiter> late;
+    const auto now = Clock::now();
+    for (auto& [id, attempt] : in_flight_) {
+      auto& waiters = attempt.waiters;
+      const auto first_late = std::stable_partition(waiters.begin(), waiters.end(),
+                                                    [&](const Waiter& w) { return w.deadline > now; });
+      if (first_late == waiters.end()) continue;
       // The provider is slow: fetches of this connection stop waiting on it for a while.
-      backOff(target.connection_id);
-      return {Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"};
+      backOff(id);
+      std::move(first_late, waiters.end(), std::back_inserter(late));
+      waiters.erase(first_late, waiters.end());
     }
-  } else {
-    shared.wait();
+    lock.unlock();
+    for (auto& waiter : late) {
+      waiter.done(answer({Kind::kUnavailable, "", "the refresh is taking longer than a fetch may wait"},
+                         waiter.old_credentials));
+    }
+    lock.lock();
   }
-  const auto outcome = shared.get();
-  if (outcome.kind == Kind::kUnavailable) backOff(target.connection_id);
-  return outcome;
+}
+
+Refresher::Fresh Refresher::answer(const RefreshOutcome& outcome, const std::string& old_credentials) {
+  switch (outcome.kind) {
+    case Kind::kFresh:
+    case Kind::kUnchanged:
+      return outcome.credentials_json;
+    case Kind::kBroken:
+      return http::ApiError(409, outcome.message);
+    case Kind::kUnavailable:
+      break;
+  }
+  // The provider is down for now: the old token is still good if it has not actually expired.
+  const auto doc = parse(old_credentials);
+  const auto expires = expiresAt(doc);
+  if (!json::stringMember(doc, "access_token").empty() && expires && *expires > std::time(nullptr)) return old_credentials;
+  return http::ApiError(503, "The provider's token endpoint is unavailable: " + outcome.message,
+                        kUnavailableRetryAfterSeconds);
 }
 
 RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within) {

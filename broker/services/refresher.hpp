@@ -19,12 +19,16 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <variant>
+#include <vector>
 
 #include "broker/oauth/providers.hpp"
 #include "broker/audit/journal.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/crypto/seal.hpp"
 #include "shared/db/pool.hpp"
+#include "shared/http/errors.hpp"
 
 namespace hydra::broker {
 
@@ -32,20 +36,17 @@ struct RefreshSettings {
   std::chrono::seconds skew{120};   // HYDRA_REFRESH_SKEW_SECONDS
   std::chrono::seconds ahead{900};  // HYDRA_REFRESH_AHEAD_SECONDS
   std::chrono::seconds budget{10};  // all attempts of one refresh, together
-  /// How long a fetch waits for a refresh (HYDRA_REFRESH_FETCH_WAIT_MS): a server thread is
-  /// held meanwhile, so this is short; the refresh itself goes on without the fetch.
+  /// How long a fetch waits for a refresh, counted from the attempt's start
+  /// (HYDRA_REFRESH_FETCH_WAIT_MS): a runtime should not wait on a slow provider for long, and
+  /// an answer must come well before Pistache's 5 s request timeout. No thread waits meanwhile;
+  /// the refresh itself goes on without the fetch.
   std::chrono::milliseconds fetch_wait{2000};
-  /// How many fetches may wait on refreshes at once, all connections together
-  /// (HYDRA_REFRESH_MAX_WAITING_FETCHES); the others answer at once, so a stalled provider
-  /// can never hold more than these server threads.
-  std::size_t max_waiting_fetches = 4;
 };
 
 /// What went wrong around refresh attempts, not at providers (also logged when it happens).
 struct RefreshCounters {
   std::uint64_t threads_not_started = 0;  // an attempt's thread could not be created
   std::uint64_t records_failed = 0;       // an attempt's audit record could not be written
-  std::uint64_t fetches_not_waiting = 0;  // fetches answered at once: too many waiting already
 };
 
 /// The connection a refresh is for, and who asked (for the audit trail).
@@ -64,19 +65,23 @@ class Refresher {
  public:
   Refresher(hydra::db::Pool& pool, const crypto::Opener& opener, const crypto::Sealer& sealer,
             const oauth::ProviderRegistry& providers, audit::Journal& journal, RefreshSettings settings)
-      : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), journal_(journal), settings_(settings) {}
-  /// Waits for attempts still running.
+      : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), journal_(journal), settings_(settings),
+        timer_([this] { endLateWaits(); }) {}
+  /// Waits for attempts still running (their waiters get their answers).
   ~Refresher();
   Refresher(const Refresher&) = delete;
   Refresher& operator=(const Refresher&) = delete;
 
-  /// The credentials a fetch may release: `credentials_json` if fresh enough, else refreshed
-  /// ones. Throws http::ApiError: 409 when the connection is broken (invalid_grant) or has
-  /// expired with no refresh token (both also recorded on the connection), 503 when the
-  /// provider is unavailable and the old token has expired. Waits at most
-  /// settings().fetch_wait, and not at all when the connection's refresh has been running
-  /// longer than that, when it failed moments ago, or when max_waiting_fetches already wait.
-  std::string freshForFetch(const RefreshTarget& target, const std::string& credentials_json);
+  /// What a fetch may release: the credentials (fresh enough, or refreshed), or the refusal:
+  /// 409 when the connection is broken (invalid_grant) or has expired with no refresh token
+  /// (both also recorded on the connection), 503 when the provider is unavailable and the old
+  /// token has expired.
+  using Fresh = std::variant<std::string, http::ApiError>;
+  /// Calls `done` with it exactly once, without holding the calling thread: at once when no
+  /// refresh is needed or possible, when the connection's refresh failed moments ago, or when
+  /// its attempt has been running longer than settings().fetch_wait; otherwise when the
+  /// attempt ends or that wait is over (on the attempt's thread or the waits' timer thread).
+  void whenFresh(const RefreshTarget& target, std::string credentials_json, std::function<void(Fresh)> done);
 
   /// Whether a fetch of these credentials would refresh them first (the access token expires
   /// within the skew, or there is none). Cheap: no lock, no I/O.
@@ -90,19 +95,30 @@ class Refresher {
 
  private:
   using Clock = std::chrono::steady_clock;
+  /// A fetch waiting on an attempt.
+  struct Waiter {
+    Clock::time_point deadline;
+    std::string old_credentials;  // what it may still release if the provider does not answer
+    std::function<void(Fresh)> done;
+  };
   struct Attempt {
     std::shared_future<RefreshOutcome> result;
     Clock::time_point started;
+    std::vector<Waiter> waiters;
   };
-  /// One attempt per connection at a time in this process, run on a thread of its own;
-  /// concurrent callers share it. `wait`: how long a fetch may wait (see freshForFetch);
-  /// nullopt for the background loop, which waits for the attempt to end.
-  RefreshOutcome refreshShared(const RefreshTarget& target, std::chrono::seconds due_within,
-                               std::optional<Clock::duration> wait);
-  /// Starts an attempt (mutex_ held); false if its thread could not be created.
-  bool startAttempt(const RefreshTarget& target, std::chrono::seconds due_within, Attempt& attempt);
+  /// The attempt of this connection, started if there is none (mutex_ held): one per
+  /// connection at a time in this process, run on a thread of its own, shared by every caller.
+  /// Null if its thread could not be created.
+  Attempt* attemptFor(const RefreshTarget& target, std::chrono::seconds due_within);
+  /// On the attempt's thread when it ends: its waiters get their answers.
+  void attemptEnded(const std::string& connection_id);
+  /// The waits' timer: ends every wait whose deadline has passed.
+  void endLateWaits();
+  /// What a fetch gets from an attempt's outcome.
+  static Fresh answer(const RefreshOutcome& outcome, const std::string& old_credentials);
   /// Whether an attempt for this connection found the provider unavailable moments ago.
   bool recentlyUnavailable(const std::string& connection_id);
+  /// Fetches of this connection do not wait on the provider for a while (mutex_ held).
   void backOff(const std::string& connection_id);
   /// The attempt itself, holding the secret row locked.
   RefreshOutcome refreshLocked(const RefreshTarget& target, std::chrono::seconds due_within);
@@ -117,10 +133,12 @@ class Refresher {
 
   mutable std::mutex mutex_;
   std::condition_variable idle_;  // in_flight_ became empty
+  std::condition_variable waits_changed_;
   std::map<std::string, Attempt> in_flight_;
   std::map<std::string, Clock::time_point> unavailable_until_;
-  std::size_t waiting_ = 0;  // fetches waiting on an attempt now
   RefreshCounters counters_;
+  bool stopping_ = false;
+  std::thread timer_;  // runs endLateWaits()
 };
 
 /// The oauth2 credentials a runtime may see: everything but refresh_token and client_secret.
