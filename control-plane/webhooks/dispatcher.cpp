@@ -199,8 +199,10 @@ void Dispatcher::record(const Job& job, const AttemptResult& result) {
   const auto verdict = result.status ? verdictFor(*result.status) : Verdict::kRetry;
   std::string state;
   std::optional<double> delay;
+  // An error may quote what the receiver sent (a status line, a certificate name): stored and
+  // logged escaped and bounded.
   std::optional<std::string> error;
-  if (!result.error.empty()) error = result.error;
+  if (!result.error.empty()) error = log::escape(result.error, 500);
   switch (verdict) {
     case Verdict::kDelivered:
       state = "delivered";
