@@ -31,11 +31,11 @@ model::WebhookEndpoint WebhookEndpointService::create(const std::string& custome
     // Serialises creations of one customer, so the limit holds under concurrency.
     tx.exec_prepared("customer_lock", customer_id);
     if (tx.exec_prepared1("webhook_endpoint_count", customer_id)[0].as<long long>() >= kMaxEndpointsPerCustomer) {
-      throw http::ApiError(409, "A customer may have at most " + std::to_string(kMaxEndpointsPerCustomer) +
-                                    " webhook endpoints");
+      throw http::ApiError(
+          409, "A customer may have at most " + std::to_string(kMaxEndpointsPerCustomer) + " webhook endpoints");
     }
-    auto created = db::webhookEndpointFrom(tx.exec_prepared1("webhook_endpoint_insert", customer_id, input.url,
-                                                             input.description, eventsJson(input.events), keyParam(key)));
+    auto created = db::webhookEndpointFrom(tx.exec_prepared1(
+        "webhook_endpoint_insert", customer_id, input.url, input.description, eventsJson(input.events), keyParam(key)));
     tx.commit();
     return created;
   });
@@ -66,8 +66,8 @@ model::WebhookEndpoint WebhookEndpointService::update(const std::string& custome
     const auto url = input.url ? input.url->c_str() : nullptr;
     const auto description = input.description ? input.description->c_str() : nullptr;
     const auto events = input.events ? std::optional<std::string>(eventsJson(*input.events)) : std::nullopt;
-    const auto rows = tx.exec_prepared("webhook_endpoint_update", customer_id, endpoint_id, url, description, events,
-                                       input.enabled);
+    const auto rows =
+        tx.exec_prepared("webhook_endpoint_update", customer_id, endpoint_id, url, description, events, input.enabled);
     if (rows.empty()) throw http::notFound("Webhook endpoint");
     // A disabled endpoint gets nothing more, not even what was still pending for it.
     if (input.enabled == false) tx.exec_prepared("webhook_delivery_fail_pending", endpoint_id);
@@ -105,7 +105,8 @@ model::WebhookEndpoint WebhookEndpointService::rotateSecret(const std::string& c
 
 std::vector<model::WebhookDelivery> WebhookEndpointService::deliveries(const std::string& customer_id,
                                                                        const std::string& endpoint_id,
-                                                                       std::optional<long long> before, long long limit) {
+                                                                       std::optional<long long> before,
+                                                                       long long limit) {
   return pool_.run([&](pqxx::connection& c) {
     // One snapshot for the existence check and the page.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);

@@ -21,20 +21,20 @@ struct Special {
 // IANA IPv4 Special-Purpose Address Registry (RFC 6890 and updates), as ranges a webhook must
 // not reach. Global-unicast special ranges (AS112, AMT, ...) are left out: they are public.
 constexpr Special kIpv4[] = {
-    {"0.0.0.0/32", Range::kUnspecified},    {"0.0.0.0/8", Range::kReserved},       // "this network"
-    {"10.0.0.0/8", Range::kPrivate},        {"100.64.0.0/10", Range::kSharedCgnat},  // RFC 6598
-    {"127.0.0.0/8", Range::kLoopback},      {"169.254.0.0/16", Range::kLinkLocal},  // cloud metadata lives here
-    {"172.16.0.0/12", Range::kPrivate},     {"192.0.0.0/24", Range::kReserved},    // IETF protocol assignments
-    {"192.0.2.0/24", Range::kReserved},     {"192.88.99.0/24", Range::kReserved},  // TEST-NET-1, 6to4 relay
-    {"192.168.0.0/16", Range::kPrivate},    {"198.18.0.0/15", Range::kReserved},   // benchmarking
-    {"198.51.100.0/24", Range::kReserved},  {"203.0.113.0/24", Range::kReserved},  // TEST-NET-2, -3
-    {"224.0.0.0/4", Range::kMulticast},     {"240.0.0.0/4", Range::kReserved},     // and 255.255.255.255
+    {"0.0.0.0/32", Range::kUnspecified},   {"0.0.0.0/8", Range::kReserved},         // "this network"
+    {"10.0.0.0/8", Range::kPrivate},       {"100.64.0.0/10", Range::kSharedCgnat},  // RFC 6598
+    {"127.0.0.0/8", Range::kLoopback},     {"169.254.0.0/16", Range::kLinkLocal},   // cloud metadata lives here
+    {"172.16.0.0/12", Range::kPrivate},    {"192.0.0.0/24", Range::kReserved},      // IETF protocol assignments
+    {"192.0.2.0/24", Range::kReserved},    {"192.88.99.0/24", Range::kReserved},    // TEST-NET-1, 6to4 relay
+    {"192.168.0.0/16", Range::kPrivate},   {"198.18.0.0/15", Range::kReserved},     // benchmarking
+    {"198.51.100.0/24", Range::kReserved}, {"203.0.113.0/24", Range::kReserved},    // TEST-NET-2, -3
+    {"224.0.0.0/4", Range::kMulticast},    {"240.0.0.0/4", Range::kReserved},       // and 255.255.255.255
 };
 
 // IANA IPv6 Special-Purpose Address Registry. Anything outside 2000::/3 (global unicast) that is
 // not listed here is reserved too (see classify).
 constexpr Special kIpv6[] = {
-    {"::/128", Range::kUnspecified},      {"::1/128", Range::kLoopback},
+    {"::/128", Range::kUnspecified},     {"::1/128", Range::kLoopback},
     {"64:ff9b:1::/48", Range::kPrivate},  // local-use NAT64
     {"100::/64", Range::kReserved},       // discard-only
     {"2001::/23", Range::kReserved},      // IETF protocol assignments (Teredo, ORCHID, ...)
@@ -42,7 +42,7 @@ constexpr Special kIpv6[] = {
     {"2002::/16", Range::kReserved},      // 6to4: would reach any IPv4 address, private ones included
     {"3fff::/20", Range::kReserved},      // documentation (RFC 9637)
     {"fc00::/7", Range::kPrivate},        // unique local
-    {"fe80::/10", Range::kLinkLocal},     {"fec0::/10", Range::kPrivate},  // site-local (deprecated)
+    {"fe80::/10", Range::kLinkLocal},    {"fec0::/10", Range::kPrivate},  // site-local (deprecated)
     {"ff00::/8", Range::kMulticast},
 };
 
@@ -124,14 +124,22 @@ std::string Address::text() const {
 
 const char* rangeName(Range range) {
   switch (range) {
-    case Range::kPublic: return "public";
-    case Range::kUnspecified: return "unspecified";
-    case Range::kLoopback: return "loopback";
-    case Range::kPrivate: return "private";
-    case Range::kLinkLocal: return "link-local";
-    case Range::kSharedCgnat: return "CGNAT (shared address space)";
-    case Range::kMulticast: return "multicast";
-    case Range::kReserved: return "reserved";
+    case Range::kPublic:
+      return "public";
+    case Range::kUnspecified:
+      return "unspecified";
+    case Range::kLoopback:
+      return "loopback";
+    case Range::kPrivate:
+      return "private";
+    case Range::kLinkLocal:
+      return "link-local";
+    case Range::kSharedCgnat:
+      return "CGNAT (shared address space)";
+    case Range::kMulticast:
+      return "multicast";
+    case Range::kReserved:
+      return "reserved";
   }
   return "reserved";
 }
@@ -156,12 +164,14 @@ Cidr Cidr::parse(std::string_view text) {
   const auto digits = text.substr(slash + 1);
   const int max = address->isV4() ? 32 : 128;
   int prefix = 0;
-  if (digits.empty() || digits.size() > 3) throw std::invalid_argument("'" + std::string(text) + "' has a bad prefix length");
+  if (digits.empty() || digits.size() > 3)
+    throw std::invalid_argument("'" + std::string(text) + "' has a bad prefix length");
   for (const char c : digits) {
     if (c < '0' || c > '9') throw std::invalid_argument("'" + std::string(text) + "' has a bad prefix length");
     prefix = prefix * 10 + (c - '0');
   }
-  if (prefix > max) throw std::invalid_argument("'" + std::string(text) + "' has a prefix longer than " + std::to_string(max));
+  if (prefix > max)
+    throw std::invalid_argument("'" + std::string(text) + "' has a prefix longer than " + std::to_string(max));
   Cidr out{*address, prefix + (address->isV4() ? 96 : 0)};
   // "10.1.0.0/8" is ambiguous (did the operator mean 10.0.0.0/8 or 10.1.0.0/16?): refuse it.
   const auto& bytes = address->bytes();

@@ -30,7 +30,8 @@ Poco::Logger& logger() { return Poco::Logger::get("hydra.webhooks"); }
 /// What may be logged of a failure: never a libpq message (they can hold SQL).
 std::string describe(const std::exception& e) {
   if (const auto* api = dynamic_cast<const http::ApiError*>(&e)) return api->detail();
-  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) return "database error (SQLSTATE " + sql->sqlstate() + ")";
+  if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e))
+    return "database error (SQLSTATE " + sql->sqlstate() + ")";
   if (dynamic_cast<const pqxx::failure*>(&e) != nullptr) return "database error";
   return e.what();
 }
@@ -81,7 +82,8 @@ void Dispatcher::stop() {
       release(job);
     } catch (const std::exception& e) {
       logger().warning("webhook delivery " + std::to_string(job.delivery_id) + " not handed back (" + describe(e) +
-                       "); its lease expires in " + std::to_string(settings_.timeout_seconds + kLeaseMarginSeconds) + " s");
+                       "); its lease expires in " + std::to_string(settings_.timeout_seconds + kLeaseMarginSeconds) +
+                       " s");
     }
   }
   queue_.clear();
@@ -149,7 +151,8 @@ void Dispatcher::work() {
       }
     } catch (const std::exception& e) {
       // Unrecorded: the lease expires and the delivery is attempted again (at least once).
-      logger().warning("webhook delivery " + std::to_string(job.delivery_id) + ": result not recorded (" + describe(e) + ")");
+      logger().warning("webhook delivery " + std::to_string(job.delivery_id) + ": result not recorded (" + describe(e) +
+                       ")");
     }
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -221,8 +224,8 @@ void Dispatcher::record(const Job& job, const AttemptResult& result) {
       break;
   }
   const std::optional<long long> status = result.status ? std::optional<long long>(*result.status) : std::nullopt;
-  const std::optional<std::string> response = result.status ? std::optional<std::string>(result.response_excerpt)
-                                                            : std::nullopt;
+  const std::optional<std::string> response =
+      result.status ? std::optional<std::string>(result.response_excerpt) : std::nullopt;
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     tx.exec_prepared("webhook_delivery_record", job.delivery_id, job.attempt, state, delay.value_or(0.0), status, error,

@@ -8,7 +8,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -65,7 +66,8 @@ EndpointUrl checkEndpointUrl(std::string_view url, const UrlRules& rules) {
   for (const unsigned char c : url) {
     // Spaces, control characters and raw non-ASCII would be sent as they are (or split the
     // request line): the customer must percent-encode them.
-    if (c <= 0x20 || c >= 0x7f) throw UrlRefused("URL must be printable ASCII without spaces (percent-encode the rest)");
+    if (c <= 0x20 || c >= 0x7f)
+      throw UrlRefused("URL must be printable ASCII without spaces (percent-encode the rest)");
   }
   const auto scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) throw UrlRefused("URL must be absolute, e.g. https://example.com/webhooks");
@@ -91,7 +93,8 @@ EndpointUrl checkEndpointUrl(std::string_view url, const UrlRules& rules) {
     }
     // An IPv6 literal (an IPv4-mapped one included); a dotted quad has no business in brackets.
     out.literal = Address::parse(host);
-    if (!out.literal || host.find(':') == std::string_view::npos) throw UrlRefused("URL host is not a valid IPv6 address");
+    if (!out.literal || host.find(':') == std::string_view::npos)
+      throw UrlRefused("URL host is not a valid IPv6 address");
   } else {
     const auto colon = authority.rfind(':');
     host = authority.substr(0, colon);
@@ -103,7 +106,8 @@ EndpointUrl checkEndpointUrl(std::string_view url, const UrlRules& rules) {
   if (host.empty()) throw UrlRefused("URL has no host");
   out.host = lower(host);
   if (!port.empty()) {
-    if (!isDigits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 || std::stoi(std::string(port)) > 65535) {
+    if (!isDigits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
+        std::stoi(std::string(port)) > 65535) {
       throw UrlRefused("URL port must be a number from 1 to 65535");
     }
     out.port = static_cast<std::uint16_t>(std::stoi(std::string(port)));

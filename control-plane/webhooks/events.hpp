@@ -20,9 +20,9 @@ constexpr const char* kInstanceDeleted = "instance.deleted";
 
 /// Every type, in the order the API lists them.
 inline const std::vector<std::string>& all() {
-  static const std::vector<std::string> kAll{kConnectionCreated, kConnectionUpdated, kConnectionDeleted,
-                                             kConnectionStatusChanged, kGrantCreated, kGrantDeleted,
-                                             kProxyKeyCreated, kProxyKeyRevoked, kInstanceDeleted};
+  static const std::vector<std::string> kAll{kConnectionCreated,       kConnectionUpdated, kConnectionDeleted,
+                                             kConnectionStatusChanged, kGrantCreated,      kGrantDeleted,
+                                             kProxyKeyCreated,         kProxyKeyRevoked,   kInstanceDeleted};
   return kAll;
 }
 

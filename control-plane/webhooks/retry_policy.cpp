@@ -17,7 +17,8 @@ constexpr long long kMaxRetryAfter = 24 * 3600;
 }  // namespace
 
 const std::vector<int>& defaultRetrySchedule() {
-  static const std::vector<int> schedule{0, 5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600};
+  static const std::vector<int> schedule{0,        5,         5 * 60,    30 * 60,   2 * 3600,
+                                         5 * 3600, 10 * 3600, 14 * 3600, 20 * 3600, 24 * 3600};
   return schedule;
 }
 

@@ -109,8 +109,13 @@ std::string printableUtf8(const std::string& bytes) {
   out.reserve(bytes.size());
   for (std::size_t i = 0; i < bytes.size();) {
     const auto c = static_cast<unsigned char>(bytes[i]);
-    std::size_t length = c < 0x80 ? 1 : (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 0;
-    if (c == 0 || length == 0 || i + length > bytes.size() || !json::isValidUtf8(std::string_view(bytes).substr(i, length))) {
+    std::size_t length = c < 0x80                   ? 1
+                         : (c >= 0xc2 && c <= 0xdf) ? 2
+                         : (c >= 0xe0 && c <= 0xef) ? 3
+                         : (c >= 0xf0 && c <= 0xf4) ? 4
+                                                    : 0;
+    if (c == 0 || length == 0 || i + length > bytes.size() ||
+        !json::isValidUtf8(std::string_view(bytes).substr(i, length))) {
       out += '?';
       ++i;
       continue;
@@ -217,7 +222,8 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     Poco::Net::HTTPResponse response;
     std::istream& in = session.receiveResponse(response);
     result.status = static_cast<int>(response.getStatus());
-    if (response.has("Retry-After")) result.retry_after = parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
+    if (response.has("Retry-After"))
+      result.retry_after = parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
     std::string excerpt(kMaxResponseExcerpt, '\0');
     in.read(excerpt.data(), static_cast<std::streamsize>(excerpt.size()));
     excerpt.resize(static_cast<std::size_t>(in.gcount()));

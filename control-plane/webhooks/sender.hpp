@@ -20,15 +20,15 @@ namespace hydra::cp::webhooks {
 struct Message {
   std::string url;
   std::string webhook_id;
-  std::string payload;            // the body, exactly as stored
-  std::vector<SigningKey> keys;   // current first; two during a rotation
+  std::string payload;           // the body, exactly as stored
+  std::vector<SigningKey> keys;  // current first; two during a rotation
 };
 
 struct AttemptResult {
-  std::optional<int> status;              // the HTTP status, when there was an answer
-  std::string error;                      // why there was no answer (empty when status is set)
-  std::string response_excerpt;           // the answer's first bytes, as valid UTF-8
-  std::optional<long long> retry_after;   // seconds, from Retry-After
+  std::optional<int> status;             // the HTTP status, when there was an answer
+  std::string error;                     // why there was no answer (empty when status is set)
+  std::string response_excerpt;          // the answer's first bytes, as valid UTF-8
+  std::optional<long long> retry_after;  // seconds, from Retry-After
 };
 
 /// At most this much of an answer's body is read and kept.

@@ -17,7 +17,8 @@ using namespace std::chrono_literals;
 namespace {
 
 std::size_t count(const std::string& text, const std::regex& pattern) {
-  return static_cast<std::size_t>(std::distance(std::sregex_iterator(text.begin(), text.end(), pattern), std::sregex_iterator()));
+  return static_cast<std::size_t>(
+      std::distance(std::sregex_iterator(text.begin(), text.end(), pattern), std::sregex_iterator()));
 }
 
 }  // namespace
@@ -27,7 +28,8 @@ TEST_CASE("webhook cluster: two control planes deliver every message, none twice
   WebhookStack s(settings);
   const ControlPlane second(withSettings(ControlPlane::environment(s.db.urlAs("hydracore_control_plane")), settings));
   std::vector<WebhookEndpoint> endpoints;
-  for (int i = 0; i < 4; ++i) endpoints.push_back(s.addEndpoint("/hooks/" + std::to_string(i), R"("events":["connection.created"])"));
+  for (int i = 0; i < 4; ++i)
+    endpoints.push_back(s.addEndpoint("/hooks/" + std::to_string(i), R"("events":["connection.created"])"));
   constexpr int kEvents = 30;
   for (int i = 0; i < kEvents; ++i) s.createConnection(s.tenant, "gmail", "c" + std::to_string(i));
 
@@ -46,8 +48,9 @@ TEST_CASE("webhook cluster: two control planes deliver every message, none twice
   }
   std::this_thread::sleep_for(1s);
   CHECK(s.receiver.received().size() == total);  // nothing arrived twice later
-  CHECK(s.db.exec("SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered' AND attempts = 1")[0][0].as<int>() ==
-        4 * kEvents);
+  CHECK(
+      s.db.exec("SELECT count(*) FROM webhook_deliveries WHERE state = 'delivered' AND attempts = 1")[0][0].as<int>() ==
+      4 * kEvents);
   // Both shared the work.
   static const std::regex delivered(R"(webhook delivery \d+ to endpoint \S+ delivered)");
   const auto by_first = count(s.server.log(), delivered), by_second = count(second.log(), delivered);
@@ -79,7 +82,8 @@ TEST_CASE("webhook cluster: a control plane killed mid-delivery: another one del
   CHECK(got[1].verified);
   CHECK(eventually(
       [&] {
-        const auto row = s.db.exec("SELECT state, attempts FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.id);
+        const auto row =
+            s.db.exec("SELECT state, attempts FROM webhook_deliveries WHERE endpoint_id = $1", endpoint.id);
         return row[0][0].as<std::string>() == "delivered" && row[0][1].as<int>() == 2;
       },
       5s));
@@ -93,15 +97,18 @@ TEST_CASE("webhook cluster: messages written while no control plane runs are del
   // The broker (or anyone) changes a connection's status while no control plane runs: the
   // trigger writes the outbox in that transaction.
   const auto tenant_connection = s.db.exec(
-      "INSERT INTO connections (customer_id, provider, name, auth_type) VALUES ($1, 'gmail', 'inbox', 'oauth2') "
-      "RETURNING id",
-      s.tenant.id)[0][0].as<std::string>();
+                                         "INSERT INTO connections (customer_id, provider, name, auth_type) VALUES ($1, "
+                                         "'gmail', 'inbox', 'oauth2') "
+                                         "RETURNING id",
+                                         s.tenant.id)[0][0]
+                                     .as<std::string>();
   s.db.exec("UPDATE connections SET status = 'expired' WHERE id = $1", tenant_connection);
   CHECK(s.db.exec("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")[0][0].as<int>() == 1);
   std::this_thread::sleep_for(500ms);
   CHECK(s.receiver.received().empty());
 
-  const ControlPlane restarted(withSettings(ControlPlane::environment(s.db.urlAs("hydracore_control_plane")), settings));
+  const ControlPlane restarted(
+      withSettings(ControlPlane::environment(s.db.urlAs("hydracore_control_plane")), settings));
   const auto got = s.receiver.await("/hooks/later", 1);
   REQUIRE(got.size() == 1);
   CHECK(got[0].verified);

@@ -47,10 +47,10 @@ TEST_CASE("webhooks: the receiver's own verifier accepts the specification's exa
     HttpClient(receiver.port()).request("POST", "/spec", body, headers);
   };
   send(text(v, "body"), text(v, "webhook_signature"));
-  send(text(v, "body") + " ", text(v, "webhook_signature"));                     // body changed
-  send(text(v, "body"), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=");      // signature changed
-  send(text(v, "body"), "v2," + text(v, "webhook_signature").substr(3));          // unknown version
-  send(text(v, "body"), "v1,bm9wZQ== " + text(v, "webhook_signature"));           // one of several
+  send(text(v, "body") + " ", text(v, "webhook_signature"));                 // body changed
+  send(text(v, "body"), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OF=");  // signature changed
+  send(text(v, "body"), "v2," + text(v, "webhook_signature").substr(3));     // unknown version
+  send(text(v, "body"), "v1,bm9wZQ== " + text(v, "webhook_signature"));      // one of several
   const auto got = receiver.received("/spec");
   REQUIRE(got.size() == 5);
   CHECK(got[0].verified);
@@ -60,7 +60,8 @@ TEST_CASE("webhooks: the receiver's own verifier accepts the specification's exa
   CHECK(got[4].verified);
 }
 
-TEST_CASE("webhooks: a change is delivered once, signed per Standard Webhooks, with the resource as the API returns it") {
+TEST_CASE(
+    "webhooks: a change is delivered once, signed per Standard Webhooks, with the resource as the API returns it") {
   WebhookStack s;
   const auto endpoint = s.addEndpoint("/hooks/a");
   const auto connection = s.createConnection(s.tenant, "gmail", "inbox");
@@ -86,7 +87,8 @@ TEST_CASE("webhooks: a change is delivered once, signed per Standard Webhooks, w
   REQUIRE(s.awaitState(endpoint.id, r.webhook_id, "delivered"));
   const auto d = s.delivery(endpoint.id, r.webhook_id);
   CHECK(keys(d) == std::set<std::string>{"attempts", "created_at", "event_type", "id", "last_attempt_at", "last_error",
-                                         "last_response", "last_status_code", "next_attempt_at", "state", "webhook_id"});
+                                         "last_response", "last_status_code", "next_attempt_at", "state",
+                                         "webhook_id"});
   CHECK(member64(d, "attempts") == 1);
   CHECK(member64(d, "last_status_code") == 200);
   CHECK(text(d, "event_type") == "connection.created");
@@ -177,8 +179,9 @@ TEST_CASE("webhooks: 410 disables the endpoint, fails what was pending for it, a
   (void)other;
 
   // Enabled again by the customer, it receives what happens from then on.
-  REQUIRE(s.as(s.tenant, "PATCH", s.tenant.path() + "/webhook-endpoints/" + endpoint.id, R"({"enabled":true})").status ==
-          200);
+  REQUIRE(
+      s.as(s.tenant, "PATCH", s.tenant.path() + "/webhook-endpoints/" + endpoint.id, R"({"enabled":true})").status ==
+      200);
   s.receiver.configure("/hooks/gone", {endpoint.secret});  // answers 200 now
   s.createConnection(s.tenant, "gmail", "third");
   const auto after = s.receiver.await("/hooks/gone", 2);

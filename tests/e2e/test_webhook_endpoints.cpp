@@ -12,8 +12,9 @@ using namespace hydra::test;
 
 namespace {
 
-const std::set<std::string> kEndpointFields{"created_at", "description", "disabled_reason", "enabled", "events", "id",
-                                            "previous_secret_expires_at", "updated_at", "url"};
+const std::set<std::string> kEndpointFields{
+    "created_at", "description", "disabled_reason", "enabled", "events", "id", "previous_secret_expires_at",
+    "updated_at", "url"};
 const std::string kAllEvents =
     R"(["connection.created","connection.updated","connection.deleted","connection.status_changed","grant.created",)"
     R"("grant.deleted","proxy_key.created","proxy_key.revoked","instance.deleted"])";
@@ -54,7 +55,8 @@ TEST_CASE("webhook endpoints: create returns the endpoint and its secret, shown 
   CHECK(keys(findById(member(list.json, "webhook_endpoints"), id)) == kEndpointFields);
   const auto patched = s.as(t, "PATCH", endpointsPath(t) + "/" + id, R"({"description":"x"})");
   CHECK(keys(patched.json) == kEndpointFields);
-  for (const auto* body : {&got.body, &list.body, &patched.body}) CHECK(body->find(secret.substr(6, 20)) == std::string::npos);
+  for (const auto* body : {&got.body, &list.body, &patched.body})
+    CHECK(body->find(secret.substr(6, 20)) == std::string::npos);
 
   // Stored as the key's bytes for the control plane to sign with; never as the whsec_ text.
   CHECK(s.db.dump().find("whsec_") == std::string::npos);
@@ -78,8 +80,9 @@ TEST_CASE("webhook endpoints: chosen events, list order, PATCH of each field, DE
   }
   CHECK(listed == std::vector<std::string>{a_id, b_id});  // oldest first
 
-  const auto p = s.as(t, "PATCH", endpointsPath(t) + "/" + a_id,
-                      R"({"url":"https://c.example.com/x?y=1","events":["instance.deleted"],"description":"new","enabled":false})");
+  const auto p = s.as(
+      t, "PATCH", endpointsPath(t) + "/" + a_id,
+      R"({"url":"https://c.example.com/x?y=1","events":["instance.deleted"],"description":"new","enabled":false})");
   REQUIRE(p.status == 200);
   CHECK(text(p.json, "url") == "https://c.example.com/x?y=1");
   CHECK(jsonText(member(p.json, "events")) == R"(["instance.deleted"])");
@@ -115,7 +118,8 @@ TEST_CASE("webhook endpoints: validation is a FastAPI 422 per problem") {
                                                        R"(["body","url"] missing)"});
   CHECK(problemLocTypes(s.as(t, "POST", endpointsPath(t), R"({"url":"https://example.com","events":[]})")) ==
         std::vector<std::string>{R"(["body","events"] too_short)"});
-  CHECK(problemLocTypes(s.as(t, "POST", endpointsPath(t), "[]")) == std::vector<std::string>{R"(["body"] model_attributes_type)"});
+  CHECK(problemLocTypes(s.as(t, "POST", endpointsPath(t), "[]")) ==
+        std::vector<std::string>{R"(["body"] model_attributes_type)"});
   CHECK(problemLocTypes(s.as(t, "PATCH", endpointsPath(t) + "/not-a-uuid", R"({"enabled":true})")) ==
         std::vector<std::string>{R"(["path","endpoint_id"] uuid_parsing)"});
   const auto id = text(s.as(t, "POST", endpointsPath(t), R"({"url":"https://example.com"})").json, "id");
@@ -129,7 +133,8 @@ TEST_CASE("webhook endpoints: at most 20 per customer") {
   Stack s;
   const auto t = s.newTenant();
   for (int i = 0; i < 20; ++i) {
-    REQUIRE(s.as(t, "POST", endpointsPath(t), R"({"url":"https://example.com/)" + std::to_string(i) + R"("})").status == 201);
+    REQUIRE(s.as(t, "POST", endpointsPath(t), R"({"url":"https://example.com/)" + std::to_string(i) + R"("})").status ==
+            201);
   }
   const auto r = s.as(t, "POST", endpointsPath(t), R"({"url":"https://example.com/21"})");
   CHECK(r.status == 409);
@@ -154,7 +159,8 @@ TEST_CASE("webhook endpoints: deliveries are listed newest first and paged with 
   const auto page2 = items(member(second.json, "deliveries"));
   REQUIRE(page2.size() == 2);
   CHECK(member(*page2[0], "id").GetInt64() < before);
-  const auto third = s.deliveries(endpoint.id, "limit=2&before=" + std::to_string(member(second.json, "next_before").GetInt64()));
+  const auto third =
+      s.deliveries(endpoint.id, "limit=2&before=" + std::to_string(member(second.json, "next_before").GetInt64()));
   CHECK(items(member(third.json, "deliveries")).size() == 1);
   CHECK(member(third.json, "next_before").IsNull());
   std::set<std::string> ids;

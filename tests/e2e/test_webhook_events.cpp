@@ -48,8 +48,9 @@ TEST_CASE("webhook events: every change of the API is announced with the resourc
   const auto t = s.tenant;
   const auto base = t.path();
 
-  const auto created = s.as(t, "POST", base + "/connections",
-                            connectionBody("gmail", "inbox", R"({"access_token":"SECRET-ACCESS","refresh_token":"SECRET-REFRESH"})"));
+  const auto created =
+      s.as(t, "POST", base + "/connections",
+           connectionBody("gmail", "inbox", R"({"access_token":"SECRET-ACCESS","refresh_token":"SECRET-REFRESH"})"));
   REQUIRE(created.status == 201);
   const auto connection = text(created.json, "id");
   const auto updated = s.as(t, "PATCH", base + "/connections/" + connection, R"({"name":"renamed"})");
@@ -127,7 +128,8 @@ TEST_CASE("webhook events: an endpoint gets only the types it chose") {
   CHECK(text(payloadOf(got[0]), "type") == "grant.created");
   // The same event to two endpoints is one message: the same webhook-id.
   const auto all = s.receiver.received("/hooks/all");
-  CHECK(std::any_of(all.begin(), all.end(), [&](const ReceivedWebhook& r) { return r.webhook_id == got[0].webhook_id; }));
+  CHECK(
+      std::any_of(all.begin(), all.end(), [&](const ReceivedWebhook& r) { return r.webhook_id == got[0].webhook_id; }));
   std::this_thread::sleep_for(1500ms);
   CHECK(s.receiver.received("/hooks/grants").size() == 1);
 }
@@ -188,11 +190,14 @@ TEST_CASE("webhook events: a refresh ending in invalid_grant announces connectio
   for (const auto& r : all) CHECK(r.body.find("at-new") == std::string::npos);
 }
 
-TEST_CASE("webhook events: an expired token without a refresh token announces connection.status_changed with status expired") {
+TEST_CASE(
+    "webhook events: an expired token without a refresh token announces connection.status_changed with status "
+    "expired") {
   OAuthStack s(quietLoop(), {ProviderEntry{kMockProvider}}, webhookSettings());
   WebhookReceiver receiver;
-  const auto created = s.as(s.tenant, "POST", s.tenant.path() + "/webhook-endpoints",
-                            R"({"url":")" + receiver.url("/hooks/status") + R"(","events":["connection.status_changed"]})");
+  const auto created =
+      s.as(s.tenant, "POST", s.tenant.path() + "/webhook-endpoints",
+           R"({"url":")" + receiver.url("/hooks/status") + R"(","events":["connection.status_changed"]})");
   REQUIRE(created.status == 201);
   receiver.configure("/hooks/status", {text(created.json, "secret")});
   const auto c = s.connect(oauthCredentials("at-old", "", now() - 60));

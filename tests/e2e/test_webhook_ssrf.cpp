@@ -86,7 +86,8 @@ TEST_CASE("webhook SSRF: a literal address in every refused range is refused at 
   CHECK(urlProblem(patched) == "Value error, URL host 10.1.1.1 is private, which webhooks may not reach");
 }
 
-TEST_CASE("webhook SSRF: https only (plain http to loopback when the operator allows it), no credentials, 2048 characters") {
+TEST_CASE(
+    "webhook SSRF: https only (plain http to loopback when the operator allows it), no credentials, 2048 characters") {
   Stack s;
   const auto t = s.newTenant();
   CHECK(urlProblem(createEndpoint(s, t, "http://example.com/h")) == "Value error, URL must use https");
@@ -151,7 +152,8 @@ TEST_CASE("webhook SSRF: a name that resolves to loopback is refused at delivery
 TEST_CASE("webhook SSRF: an allowed range does not open the others") {
   // Only 10.0.0.0/8 is allowed: a name resolving to loopback is still refused.
   WebhookReceiver receiver;
-  Stack s("", {{"HYDRA_WEBHOOK_ALLOW_LOOPBACK", "1"}, {"HYDRA_WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/8"},
+  Stack s("", {{"HYDRA_WEBHOOK_ALLOW_LOOPBACK", "1"},
+               {"HYDRA_WEBHOOK_ALLOWED_CIDRS", "10.0.0.0/8"},
                {"HYDRA_WEBHOOK_RETRY_SCHEDULE", "0"}});
   const auto t = s.newTenant();
   CHECK(createEndpoint(s, t, "https://10.9.8.7/h").status == 201);

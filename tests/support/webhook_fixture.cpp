@@ -51,7 +51,8 @@ void WebhookReceiver::configure(const std::string& path, const std::vector<std::
                                 const std::string& settings) const {
   std::string list;
   for (const auto& s : secrets) list += (list.empty() ? "" : ",") + quoted(s);
-  const auto body = R"({"path":)" + quoted(path) + R"(,"secrets":[)" + list + "]" + (settings.empty() ? "" : "," + settings) + "}";
+  const auto body =
+      R"({"path":)" + quoted(path) + R"(,"secrets":[)" + list + "]" + (settings.empty() ? "" : "," + settings) + "}";
   expectStatus(HttpClient(admin_port_).request("POST", "/admin/paths", body), 200, "receiver config " + body);
 }
 
@@ -142,7 +143,8 @@ bool WebhookStack::awaitState(const std::string& endpoint_id, const std::string&
 
 rapidjson::Document payloadOf(const ReceivedWebhook& r) {
   rapidjson::Document doc;
-  if (doc.Parse(r.body.c_str(), r.body.size()).HasParseError()) throw std::runtime_error("delivery body is not JSON: " + r.body);
+  if (doc.Parse(r.body.c_str(), r.body.size()).HasParseError())
+    throw std::runtime_error("delivery body is not JSON: " + r.body);
   return doc;
 }
 

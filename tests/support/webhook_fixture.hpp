@@ -17,10 +17,10 @@ std::string webhookReceiverBinary();
 /// One request the receiver got, and what it made of it.
 struct ReceivedWebhook {
   std::string path, webhook_id, webhook_timestamp, webhook_signature, body, content_type, host;
-  bool verified = false;                // a signature of a configured secret, a fresh timestamp
-  std::vector<int> matched_secrets;     // which configured secrets signed it
-  long long received_ms = 0;            // wall clock, milliseconds since the epoch
-  int answered = 0;                     // the status it answered
+  bool verified = false;             // a signature of a configured secret, a fresh timestamp
+  std::vector<int> matched_secrets;  // which configured secrets signed it
+  long long received_ms = 0;         // wall clock, milliseconds since the epoch
+  int answered = 0;                  // the status it answered
 };
 
 /// hydra-webhook-receiver on free loopback ports.
@@ -35,7 +35,8 @@ class WebhookReceiver {
 
   /// Configures `path` (see webhook_receiver.cpp): `secrets` verify its deliveries; `settings`
   /// are more JSON members, e.g. R"("mode":"fail","times":2)".
-  void configure(const std::string& path, const std::vector<std::string>& secrets, const std::string& settings = "") const;
+  void configure(const std::string& path, const std::vector<std::string>& secrets,
+                 const std::string& settings = "") const;
   /// Everything received on `path` (every path when empty), in arrival order.
   std::vector<ReceivedWebhook> received(const std::string& path = "") const;
   /// Waits until `path` has received at least `n` requests; returns them (maybe fewer on timeout).

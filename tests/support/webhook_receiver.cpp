@@ -150,7 +150,7 @@ struct PathConfig {
   long long hang_ms = 60000;
   long long tolerance_seconds = 300;
   long long answer_size = -1;  // -1: a short JSON body
-  long long seen = 0;  // requests so far
+  long long seen = 0;          // requests so far
 };
 
 struct Received {
@@ -162,7 +162,8 @@ struct Received {
 };
 
 long long nowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 struct Answer {
@@ -292,10 +293,13 @@ Answer Receiver::requests(const std::string& path) {
   for (const auto& r : received_) {
     if (!path.empty() && r.path != path) continue;
     w.StartObject();
-    const std::pair<const char*, const std::string*> strings[] = {
-        {"path", &r.path},       {"webhook_id", &r.webhook_id}, {"webhook_timestamp", &r.webhook_timestamp},
-        {"webhook_signature", &r.webhook_signature}, {"body", &r.body}, {"content_type", &r.content_type},
-        {"host", &r.host}};
+    const std::pair<const char*, const std::string*> strings[] = {{"path", &r.path},
+                                                                  {"webhook_id", &r.webhook_id},
+                                                                  {"webhook_timestamp", &r.webhook_timestamp},
+                                                                  {"webhook_signature", &r.webhook_signature},
+                                                                  {"body", &r.body},
+                                                                  {"content_type", &r.content_type},
+                                                                  {"host", &r.host}};
     for (const auto& [key, value] : strings) {
       w.Key(key);
       w.String(value->c_str(), static_cast<rapidjson::SizeType>(value->size()));
@@ -394,8 +398,8 @@ int main(int argc, char** argv) {
       socket = Poco::Net::ServerSocket(address);
     } else {
       Poco::Net::initializeSSL();
-      Poco::Net::Context::Ptr context =
-          new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls_key, tls_cert, "", Poco::Net::Context::VERIFY_NONE);
+      Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, tls_key, tls_cert,
+                                                               "", Poco::Net::Context::VERIFY_NONE);
       socket = Poco::Net::SecureServerSocket(address, 64, context);
     }
     Poco::Net::ServerSocket admin_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
@@ -411,8 +415,8 @@ int main(int argc, char** argv) {
     Poco::Net::HTTPServer admin(new Factory(receiver, true), pool, admin_socket, params());
     server.start();
     admin.start();
-    std::cout << "listening on 127.0.0.1:" << socket.address().port() << ", admin on 127.0.0.1:"
-              << admin_socket.address().port() << std::endl;
+    std::cout << "listening on 127.0.0.1:" << socket.address().port()
+              << ", admin on 127.0.0.1:" << admin_socket.address().port() << std::endl;
 
     int received = 0;
     sigwait(&signals, &received);

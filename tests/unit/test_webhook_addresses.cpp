@@ -40,14 +40,18 @@ UrlRules loopbackRules() {
 
 TEST_CASE("webhook addresses: every refused IPv4 range, at its edges") {
   const std::vector<std::pair<const char*, Range>> cases{
-      {"0.0.0.0", Range::kUnspecified},       {"0.1.2.3", Range::kReserved},         {"0.255.255.255", Range::kReserved},
-      {"10.0.0.0", Range::kPrivate},          {"10.255.255.255", Range::kPrivate},   {"100.64.0.0", Range::kSharedCgnat},
-      {"100.127.255.255", Range::kSharedCgnat}, {"127.0.0.1", Range::kLoopback},    {"127.255.255.254", Range::kLoopback},
-      {"169.254.169.254", Range::kLinkLocal}, {"169.254.0.1", Range::kLinkLocal},    {"172.16.0.1", Range::kPrivate},
-      {"172.31.255.255", Range::kPrivate},    {"192.0.0.8", Range::kReserved},       {"192.0.2.1", Range::kReserved},
-      {"192.88.99.1", Range::kReserved},      {"192.168.1.1", Range::kPrivate},      {"198.18.0.1", Range::kReserved},
-      {"198.19.255.255", Range::kReserved},   {"198.51.100.7", Range::kReserved},    {"203.0.113.9", Range::kReserved},
-      {"224.0.0.1", Range::kMulticast},       {"239.255.255.255", Range::kMulticast}, {"240.0.0.1", Range::kReserved},
+      {"0.0.0.0", Range::kUnspecified},         {"0.1.2.3", Range::kReserved},
+      {"0.255.255.255", Range::kReserved},      {"10.0.0.0", Range::kPrivate},
+      {"10.255.255.255", Range::kPrivate},      {"100.64.0.0", Range::kSharedCgnat},
+      {"100.127.255.255", Range::kSharedCgnat}, {"127.0.0.1", Range::kLoopback},
+      {"127.255.255.254", Range::kLoopback},    {"169.254.169.254", Range::kLinkLocal},
+      {"169.254.0.1", Range::kLinkLocal},       {"172.16.0.1", Range::kPrivate},
+      {"172.31.255.255", Range::kPrivate},      {"192.0.0.8", Range::kReserved},
+      {"192.0.2.1", Range::kReserved},          {"192.88.99.1", Range::kReserved},
+      {"192.168.1.1", Range::kPrivate},         {"198.18.0.1", Range::kReserved},
+      {"198.19.255.255", Range::kReserved},     {"198.51.100.7", Range::kReserved},
+      {"203.0.113.9", Range::kReserved},        {"224.0.0.1", Range::kMulticast},
+      {"239.255.255.255", Range::kMulticast},   {"240.0.0.1", Range::kReserved},
       {"255.255.255.255", Range::kReserved},
   };
   for (const auto& [text, range] : cases) {
@@ -55,10 +59,10 @@ TEST_CASE("webhook addresses: every refused IPv4 range, at its edges") {
     CHECK(rangeOf(text) == range);
   }
   // Just outside the ranges: public.
-  for (const char* text : {"1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0",
-                           "126.255.255.255", "128.0.0.0", "169.253.255.255", "169.255.0.0", "172.15.255.255",
-                           "172.32.0.0", "192.0.1.0", "192.167.255.255", "192.169.0.0", "198.17.255.255", "198.20.0.0",
-                           "223.255.255.255", "93.184.216.34"}) {
+  for (const char* text :
+       {"1.1.1.1", "8.8.8.8", "9.255.255.255", "11.0.0.0", "100.63.255.255", "100.128.0.0", "126.255.255.255",
+        "128.0.0.0", "169.253.255.255", "169.255.0.0", "172.15.255.255", "172.32.0.0", "192.0.1.0", "192.167.255.255",
+        "192.169.0.0", "198.17.255.255", "198.20.0.0", "223.255.255.255", "93.184.216.34"}) {
     CAPTURE(text);
     CHECK(rangeOf(text) == Range::kPublic);
   }
@@ -66,14 +70,17 @@ TEST_CASE("webhook addresses: every refused IPv4 range, at its edges") {
 
 TEST_CASE("webhook addresses: every refused IPv6 range, and only global unicast is public") {
   const std::vector<std::pair<const char*, Range>> cases{
-      {"::", Range::kUnspecified},           {"::1", Range::kLoopback},          {"::2", Range::kReserved},
-      {"::127.0.0.1", Range::kReserved},     // IPv4-compatible (deprecated)
-      {"64:ff9b:1::1", Range::kPrivate},     {"100::1", Range::kReserved},        {"2001::1", Range::kReserved},
-      {"2001:1ff:ffff::1", Range::kReserved}, {"2001:db8::1", Range::kReserved},  {"2002:7f00:1::1", Range::kReserved},
-      {"3fff::1", Range::kReserved},         {"fc00::1", Range::kPrivate},       {"fd12:3456::1", Range::kPrivate},
-      {"fe80::1", Range::kLinkLocal},        {"febf::1", Range::kLinkLocal},     {"fec0::1", Range::kPrivate},
-      {"ff02::1", Range::kMulticast},        {"ff05::2", Range::kMulticast},     {"4000::1", Range::kReserved},
-      {"1::1", Range::kReserved},            {"5f00::1", Range::kReserved},
+      {"::", Range::kUnspecified},       {"::1", Range::kLoopback},
+      {"::2", Range::kReserved},         {"::127.0.0.1", Range::kReserved},  // IPv4-compatible (deprecated)
+      {"64:ff9b:1::1", Range::kPrivate}, {"100::1", Range::kReserved},
+      {"2001::1", Range::kReserved},     {"2001:1ff:ffff::1", Range::kReserved},
+      {"2001:db8::1", Range::kReserved}, {"2002:7f00:1::1", Range::kReserved},
+      {"3fff::1", Range::kReserved},     {"fc00::1", Range::kPrivate},
+      {"fd12:3456::1", Range::kPrivate}, {"fe80::1", Range::kLinkLocal},
+      {"febf::1", Range::kLinkLocal},    {"fec0::1", Range::kPrivate},
+      {"ff02::1", Range::kMulticast},    {"ff05::2", Range::kMulticast},
+      {"4000::1", Range::kReserved},     {"1::1", Range::kReserved},
+      {"5f00::1", Range::kReserved},
   };
   for (const auto& [text, range] : cases) {
     CAPTURE(text);

@@ -74,13 +74,15 @@ TEST_CASE("webhook endpoint create: every problem as a FastAPI 422 entry") {
   CHECK(unknown[0] == "body.events.2 string_type Input should be a valid string");
   const auto names = problems(R"({"url":"https://example.com/h","events":["grant.created","grant.exploded","*"]})");
   REQUIRE(names.size() == 2);
-  CHECK(names[0].rfind("body.events.1 literal_error Input should be 'connection.created', 'connection.updated'", 0) == 0);
+  CHECK(names[0].rfind("body.events.1 literal_error Input should be 'connection.created', 'connection.updated'", 0) ==
+        0);
   CHECK(names[1].rfind("body.events.2 literal_error", 0) == 0);
   CHECK(problems(R"({"url":"https://example.com/h","events":[]})") ==
         std::vector<std::string>{"body.events too_short List should have at least 1 item after validation, not 0"});
   CHECK(problems(R"({"url":"https://example.com/h","events":"grant.created"})") ==
         std::vector<std::string>{"body.events list_type Input should be a valid list"});
-  CHECK(problems(R"({"url":"https://example.com/h","description":)" + std::string("\"") + std::string(1025, 'd') + "\"}") ==
+  CHECK(problems(R"({"url":"https://example.com/h","description":)" + std::string("\"") + std::string(1025, 'd') +
+                 "\"}") ==
         std::vector<std::string>{"body.description string_too_long String should have at most 1024 characters"});
 }
 
@@ -95,7 +97,8 @@ TEST_CASE("webhook endpoint update: everything optional, null leaves a field unc
   const auto changed = WebhookEndpointUpdate::fromJson(*some, {});
   CHECK(changed.enabled == false);
   CHECK(changed.events == std::vector<std::string>{"instance.deleted"});
-  CHECK(problems(R"({"enabled":"no"})", true) == std::vector<std::string>{"body.enabled bool_type Input should be a valid boolean"});
+  CHECK(problems(R"({"enabled":"no"})", true) ==
+        std::vector<std::string>{"body.enabled bool_type Input should be a valid boolean"});
   CHECK(problems(R"({"url":"https://10.0.0.1/"})", true).size() == 1);
   CHECK(problems(R"({"events":["nope"]})", true).size() == 1);
 }
