@@ -27,9 +27,13 @@ TEST_CASE("webhook cluster: two control planes deliver every message, none twice
   const auto settings = webhookSettings({{"HYDRA_WEBHOOK_WORKERS", "2"}, {"HYDRA_LOG_LEVEL", "debug"}});
   WebhookStack s(settings);
   const ControlPlane second(withSettings(ControlPlane::environment(s.db.urlAs("hydracore_control_plane")), settings));
+  // Each receiver takes 150 ms per request, so one control plane cannot keep up alone (one
+  // delivery per endpoint in flight at a time): the work has to be shared.
   std::vector<WebhookEndpoint> endpoints;
-  for (int i = 0; i < 4; ++i)
-    endpoints.push_back(s.addEndpoint("/hooks/" + std::to_string(i), R"("events":["connection.created"])"));
+  for (int i = 0; i < 4; ++i) {
+    endpoints.push_back(s.addEndpoint("/hooks/" + std::to_string(i), R"("events":["connection.created"])",
+                                      R"("mode":"hang","hang_ms":150)"));
+  }
   constexpr int kEvents = 30;
   for (int i = 0; i < kEvents; ++i) s.createConnection(s.tenant, "gmail", "c" + std::to_string(i));
 
