@@ -218,7 +218,7 @@ void seedWebhookEndpoint(const TestDatabase& db) {
 
 }  // namespace
 
-TEST_CASE("privileges: the broker gains nothing from webhooks; its status change reaches the outbox by the trigger") {
+TEST_CASE("privileges: the broker gains nothing from webhooks, and its status change reaches the outbox by the trigger") {
   const TestDatabase db;
   seed(db);
   seedWebhookEndpoint(db);
