@@ -44,6 +44,7 @@ Config Config::fromEnvironment(bool serving) {
         std::chrono::seconds(integerSetting("HYDRA_AUDIT_CHECKPOINT_SECONDS", 10, 1, 86400));
     c.audit_signing_key_path = config::requireEnv("HYDRA_AUDIT_SIGNING_KEY");
     c.authz_staleness = config::authzStaleness();
+    c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");
     c.authz_memory_entries = integerSetting("HYDRA_AUTHZ_MEMORY_ENTRIES", 100000, 0, 10000000);
     c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 4000));
   }

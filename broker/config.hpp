@@ -29,6 +29,7 @@ struct Config {
   audit::JournalOptions journal;             // HYDRA_AUDIT_DIR, _SEGMENT_BYTES, _CHECKPOINT_SECONDS
   std::string audit_signing_key_path;        // HYDRA_AUDIT_SIGNING_KEY
   std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
+  std::vector<net::Cidr> trusted_proxies;   // HYDRA_TRUSTED_PROXIES
   int authz_memory_entries = 100000;         // HYDRA_AUTHZ_MEMORY_ENTRIES (0: every fetch asks the database)
   std::optional<config::TlsSettings> tls;     // HYDRA_TLS_CERT_FILE, _KEY_FILE, _CLIENT_CA_FILE
   int max_connections_per_peer = 64;          // HYDRA_MAX_CONNECTIONS_PER_PEER

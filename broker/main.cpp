@@ -56,6 +56,7 @@ constexpr const char* kEnvironmentHelp =
     "                             control plane must use the same value)\n"
     "  HYDRA_AUTHZ_MEMORY_ENTRIES lookups remembered (default 100000; 0: every fetch asks the database)\n"
     "  HYDRA_LISTEN               address to serve on (default 127.0.0.1:8081)\n"
+    "  HYDRA_TRUSTED_PROXIES      comma-separated CIDRs of proxies whose X-Forwarded-For is believed (default none)\n"
     "  HYDRA_THREADS              HTTP threads (default: one per core)\n"
     "  HYDRA_DB_POOL_SIZE         PostgreSQL connections and database workers (default 16)\n"
     "  HYDRA_OPEN_CACHE_ENTRIES   derived-key cache size (default 10000, 0 disables)\n"
@@ -174,9 +175,9 @@ int serve() {
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   http::Server server(server_options);
-  broker::addRoutes(server, fetch);
+  broker::addRoutes(server, fetch, config.trusted_proxies);
   server.start();
-  log::app().information("broker listening on " + config.listen.host + ":" + std::to_string(server.port()) +
+  log::app().information("broker listening on " + config.listen.withPort(server.port()) +
                          ", current key " + opener.currentKeyId() + ", " +
                          std::to_string(config.private_key_paths.size()) + " key(s), audit journal " +
                          journal->origin());

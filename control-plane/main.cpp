@@ -100,7 +100,7 @@ int serve() {
   cp::addRoutes(server, services);
   server.start();
   webhook_delivery.start();
-  log::app().information("control plane listening on " + config.listen.host + ":" + std::to_string(server.port()) +
+  log::app().information("control plane listening on " + config.listen.withPort(server.port()) +
                          ", sealing to broker key " + sealer.keyId());
   http::waitForTerminationSignal();
   log::app().information("shutting down");

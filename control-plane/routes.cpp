@@ -18,6 +18,7 @@ void addRoutes(http::Server& server, Services& s) {
 
   server.post(customer + "/instances", bind(handlers::createInstance));
   server.get(customer + "/instances", bind(handlers::listInstances));
+  server.patch(customer + "/instances/:instance_id", bind(handlers::updateInstance));
   server.del(customer + "/instances/:instance_id", bind(handlers::deleteInstance));
 
   server.post(customer + "/instances/:instance_id/proxy-keys", bind(handlers::createProxyKey));
@@ -34,6 +35,7 @@ void addRoutes(http::Server& server, Services& s) {
 
   server.post(connection + "/grants", bind(handlers::createGrant));
   server.get(connection + "/grants", bind(handlers::listGrants));
+  server.patch(connection + "/grants/:grant_id", bind(handlers::updateGrant));
   server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant));
 
   server.post(customer + "/webhook-endpoints", bind(handlers::createWebhookEndpoint));

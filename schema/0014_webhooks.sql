@@ -80,7 +80,8 @@ CREATE FUNCTION webhook_connection_json(c connections) RETURNS jsonb LANGUAGE sq
     'error_message', c.error_message, 'expires_at', webhook_time(c.expires_at),
     'grants', COALESCE((SELECT jsonb_agg(jsonb_build_object(
                           'capabilities', g.capabilities, 'connection_id', g.connection_id,
-                          'granted_at', webhook_time(g.granted_at), 'id', g.id, 'instance_id', g.instance_id)
+                          'expires_at', webhook_time(g.expires_at), 'granted_at', webhook_time(g.granted_at),
+                          'id', g.id, 'instance_id', g.instance_id)
                         ORDER BY g.granted_at, g.id)
                         FROM grants g WHERE g.customer_id = c.customer_id AND g.connection_id = c.id), '[]'::jsonb),
     'id', c.id, 'last_used_at', webhook_time(c.last_used_at), 'metadata_json', c.metadata_json, 'name', c.name,

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sets up and runs HydraCore Connections on this machine: installs packages, builds, starts a
-# PostgreSQL cluster under .run/, migrates, creates the broker key pair and an admin token
-# (once), starts the control plane and the broker (each as its own database role), and prints
-# the URLs and the admin token. Ctrl-C stops everything.
-# `scripts/run.sh --smoke` starts, walks one credential from customer to runtime, and stops.
+# PostgreSQL cluster under .run/, migrates, creates the broker key pair, the audit signing key
+# and an admin token (once), starts the control plane and the broker (each as its own database
+# role; the broker's audit journal in .run/audit), and prints the URLs and the admin token.
+# Ctrl-C stops everything.
+# `scripts/run.sh --smoke` starts, walks one credential from customer to runtime, stops, and
+# verifies the audit journal with the verifier key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -50,6 +52,10 @@ if [ ! -f "$run/keys/broker-private.pem" ]; then
   build/broker/hydracore-broker keygen --private-key "$run/keys/broker-private.pem" \
     --public-key "$run/keys/broker-public.pem" >/dev/null
 fi
+if [ ! -f "$run/keys/audit-signing.pem" ]; then
+  build/broker/hydracore-broker keygen --audit-key "$run/keys/audit-signing.pem" \
+    --verifier-key "$run/keys/audit-verifier.txt" >/dev/null
+fi
 if [ ! -f "$run/admin-token" ]; then
   (umask 077 && openssl rand -hex 24 >"$run/admin-token")
 fi
@@ -74,6 +80,7 @@ HYDRA_BROKER_PUBLIC_KEY="$PWD/$run/keys/broker-public.pem" \
 cp_pid=$!
 HYDRA_DATABASE_URL="$broker_db" HYDRA_LISTEN="127.0.0.1:$BROKER_PORT" \
 HYDRA_BROKER_PRIVATE_KEYS="$PWD/$run/keys/broker-private.pem" \
+HYDRA_AUDIT_DIR="$PWD/$run/audit" HYDRA_AUDIT_SIGNING_KEY="$PWD/$run/keys/audit-signing.pem" \
   build/broker/hydracore-broker serve 2>>"$run/broker.log" &
 broker_pid=$!
 wait_healthy "$cp_url" "$cp_pid" "$run/control-plane.log"
@@ -87,6 +94,7 @@ HydraCore Connections is running.
   PostgreSQL      $PG_URL
   admin token     $admin_token
   broker keys     $run/keys/broker-private.pem (public: $run/keys/broker-public.pem)
+  audit journal   $run/audit (verifier key: $run/keys/audit-verifier.txt)
 
 Try:  curl -s -X POST $cp_url/v1/admin/customers \\
         -H "Authorization: Bearer $admin_token" -d '{"name":"Acme"}'
@@ -95,6 +103,10 @@ INFO
 
 if $smoke; then
   scripts/smoke.sh "$cp_url" "$broker_url" "$admin_token"
+  # A stopped broker has signed a checkpoint of everything: the journal must verify.
+  kill "$broker_pid" && wait "$broker_pid" || true
+  broker_pid=
+  build/broker/hydracore-broker audit verify --journal "$run/audit" --verifier-key "$run/keys/audit-verifier.txt"
   exit 0
 fi
 echo "Press Ctrl-C to stop."

@@ -9,7 +9,7 @@ trap 'rm -rf "$work"' EXIT
 cp -r "$repo/compose.yaml" "$repo/Dockerfile" "$repo/deploy" "$work/"
 mkdir "$work/secrets"
 for s in postgres-password control-plane-db-password broker-db-password admin-token broker-public.pem broker-private.pem \
-  tls-ca.pem control-plane.pem control-plane-key.pem broker.pem broker-key.pem runtime-ca.pem; do
+  tls-ca.pem control-plane.pem control-plane-key.pem broker.pem broker-key.pem runtime-ca.pem audit-signing.pem; do
   touch "$work/secrets/$s"
 done
 resolved=$(cd "$work" && docker-compose -f compose.yaml config)
@@ -45,6 +45,11 @@ service broker | grep -q "broker_private_key" || fail "the broker must get the p
 service control-plane | grep -q "broker_private_key" && fail "the control plane must not get the private key"
 service control-plane | grep -q "hydracore_control_plane:" || fail "the control plane must connect as its own role"
 service broker | grep -q "hydracore_broker:" || fail "the broker must connect as its own role"
+# The audit journal is the point of durability: a volume of its own, and the signing key only here.
+service broker | grep -q "HYDRA_AUDIT_DIR: /var/lib/hydracore/audit" || fail "the broker must keep its journal in HYDRA_AUDIT_DIR"
+service broker | grep -q -- "- audit:/var/lib/hydracore/audit" || fail "the broker's audit journal must be on the named volume 'audit'"
+service broker | grep -q "audit_signing_key" || fail "the broker must get the audit signing key"
+service control-plane | grep -q "audit_signing_key" && fail "the control plane must not get the audit signing key"
 for net in runtime cp-database broker-database; do
   echo "$resolved" | awk -v n="  $net:" '$0 == n { getline; print }' | grep -q "internal: true" ||
     fail "network $net must be internal"

@@ -6,18 +6,22 @@ void prepareStatements(pqxx::connection& c) {
   // Everything a fetch needs, in one round trip: the unrevoked proxy key ($1: its SHA-256) and,
   // when it belongs to the instance in the path ($2), that instance's granted connections of
   // provider $3 (and name $4). No row: no such key. One row with a NULL connection_id: the key
-  // is of another instance, or nothing is granted. The key's expiry is returned, not filtered:
-  // the broker checks it against its clock at each request (services/decision.cpp), whether the
-  // answer comes from here or from memory. A ciphertext is returned only when exactly one
+  // is of another instance, or nothing is granted. Expiries, networks and the instance's kill
+  // switch are returned, not filtered: the broker decides them at each request
+  // (services/decision.cpp), whether the answer comes from here or from memory. A ciphertext is returned only when exactly one
   // connection matches: an ambiguous fetch is refused and moves no ciphertext.
   c.prepare("fetch_lookup",
             "WITH key AS ("
-            "  SELECT id, instance_id, customer_id, expires_at FROM proxy_keys WHERE key_hash = $1 AND revoked_at IS NULL)"
+            "  SELECT k.id, k.instance_id, k.customer_id, k.expires_at, k.allowed_cidrs, i.disabled FROM proxy_keys k"
+            "  JOIN instances i ON i.id = k.instance_id AND i.customer_id = k.customer_id"
+            "  WHERE k.key_hash = $1 AND k.revoked_at IS NULL)"
             " SELECT k.id AS proxy_key_id, k.instance_id AS key_instance_id, k.customer_id,"
-            "        (extract(epoch FROM k.expires_at) * 1000000)::bigint AS key_expires_micros, m.*"
+            "        (extract(epoch FROM k.expires_at) * 1000000)::bigint AS key_expires_micros,"
+            "        array_to_string(k.allowed_cidrs, ' ') AS allowed_cidrs, k.disabled AS instance_disabled, m.*"
             " FROM key k LEFT JOIN LATERAL ("
             "  SELECT c.id AS connection_id, c.name, c.auth_type, c.status, c.error_message,"
-            "         g.capabilities::text AS capabilities, s.key_id,"
+            "         g.capabilities::text AS capabilities,"
+            "         (extract(epoch FROM g.expires_at) * 1000000)::bigint AS grant_expires_micros, s.key_id,"
             "         CASE WHEN count(*) OVER () = 1 THEN s.ciphertext END AS ciphertext"
             "  FROM grants g"
             "  JOIN connections c ON c.id = g.connection_id AND c.customer_id = g.customer_id"

@@ -19,7 +19,8 @@ http::Reply encode(const FetchResult& result) {
 
 }  // namespace
 
-void fetchConnection(FetchService& fetch, const Pistache::Rest::Request& req, const http::Responder& respond) {
+void fetchConnection(FetchService& fetch, const std::vector<net::Cidr>& trusted_proxies,
+                     const Pistache::Rest::Request& req, const http::Responder& respond) {
   http::Problems problems;
   FetchRequest request;
   request.query.instance_id = http::pathUuid(req, "instance_id", problems);
@@ -28,7 +29,7 @@ void fetchConnection(FetchService& fetch, const Pistache::Rest::Request& req, co
   request.query.capability = http::queryString(req, "capability", false, 255, problems);
   problems.throwIfAny();
   request.proxy_key = http::bearerToken(req);
-  request.peer = req.address().host();
+  request.client = net::clientAddress(req.address().host(), http::header(req, "X-Forwarded-For"), trusted_proxies);
   request.request_id = http::currentRequestId();
 
   fetch.fetch(std::move(request), [respond](FetchResult result) { respond(encode(result)); });

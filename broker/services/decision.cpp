@@ -4,10 +4,24 @@
 
 namespace hydra::broker {
 
-Decision decide(const Lookup& lookup, const FetchQuery& query, std::int64_t now_micros) {
-  const bool expired = lookup.key_expires_micros && *lookup.key_expires_micros <= now_micros;
-  if (!lookup.key_found || expired) return {401, "Invalid, expired or revoked proxy key"};
+namespace {
+
+bool expiredAt(const std::optional<std::int64_t>& expires_micros, std::int64_t now_micros) {
+  return expires_micros && *expires_micros <= now_micros;
+}
+
+}  // namespace
+
+Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstances& now) {
+  if (!lookup.key_found || expiredAt(lookup.key_expires_micros, now.now_micros)) {
+    return {401, "Invalid, expired or revoked proxy key"};
+  }
   if (lookup.key_instance_id != query.instance_id) return {403, "This proxy key belongs to another instance"};
+  // A key bound to networks is useless elsewhere, stolen or not.
+  if (lookup.allowed_cidrs && !(now.client && net::containsAny(*lookup.allowed_cidrs, *now.client))) {
+    return {403, "Proxy key not allowed from this address"};
+  }
+  if (lookup.instance_disabled) return {403, "Instance disabled"};
 
   const auto& found = lookup.candidates;
   if (found.empty()) {
@@ -21,6 +35,7 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, std::int64_t now_
                      "' are granted to this instance; pass name= to choose one of: " + names};
   }
   const auto& connection = found.front();
+  if (expiredAt(connection.grant_expires_micros, now.now_micros)) return {403, "The grant has expired"};
   const auto& granted = connection.capabilities;
   if (query.capability && std::find(granted.begin(), granted.end(), *query.capability) == granted.end()) {
     return {403, "The grant does not include capability '" + *query.capability + "'"};

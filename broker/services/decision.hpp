@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "shared/crypto/sealed_secret.hpp"
+#include "shared/net/address.hpp"
 
 namespace hydra::broker {
 
@@ -22,14 +23,23 @@ struct Candidate {
   std::optional<std::string> error_message;
   std::string capabilities_json;          // the grant's capabilities, a JSON array
   std::vector<std::string> capabilities;  // the same, parsed
+  std::optional<std::int64_t> grant_expires_micros;  // Unix microseconds; none: no expiry
   crypto::SealedSecret sealed;            // only when it is the one candidate
 };
 
 struct Lookup {
   bool key_found = false;  // an unrevoked key with this hash exists (its instance too)
   std::string proxy_key_id, key_instance_id, customer_id;
-  std::optional<std::int64_t> key_expires_micros;  // Unix microseconds
+  std::optional<std::int64_t> key_expires_micros;     // Unix microseconds
+  std::optional<std::vector<net::Cidr>> allowed_cidrs;  // none: the key works from anywhere
+  bool instance_disabled = false;
   std::vector<Candidate> candidates;
+};
+
+/// What a decision reads besides the lookup: the clock and where the request came from.
+struct Circumstances {
+  std::int64_t now_micros = 0;          // the broker's clock, Unix microseconds
+  std::optional<net::Address> client;  // none: not an address (a garbled X-Forwarded-For)
 };
 
 struct Decision {
@@ -38,7 +48,8 @@ struct Decision {
   const Candidate* chosen = nullptr;
 };
 
-/// `now_micros`: the broker's clock, Unix microseconds; expiry is decided here, at each request.
-Decision decide(const Lookup& lookup, const FetchQuery& query, std::int64_t now_micros);
+/// Expiries and source networks are decided here, at each request, whether the lookup came
+/// from the database or from memory.
+Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstances& now);
 
 }  // namespace hydra::broker

@@ -1,5 +1,6 @@
 #include "broker/services/fetch.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include <rapidjson/document.h>
@@ -19,9 +20,10 @@ struct Refusal {
   std::string alarm;  // for the operator's log
 };
 
-std::int64_t nowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+Circumstances now(const FetchRequest& request) {
+  const auto micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return {micros, request.client.address};
 }
 
 std::vector<std::string> capabilityList(const std::string& json_array) {
@@ -36,6 +38,19 @@ std::vector<std::string> capabilityList(const std::string& json_array) {
   return out;
 }
 
+// The key's networks as the database holds them (cidr[] joined with spaces): canonical.
+std::vector<net::Cidr> cidrList(const std::string& joined) {
+  std::vector<net::Cidr> cidrs;
+  std::size_t start = 0;
+  while (start < joined.size()) {
+    const auto end = std::min(joined.find(' ', start), joined.size());
+    // A block this broker cannot read binds the key to nothing rather than to everything.
+    if (const auto cidr = net::parseCidr(joined.substr(start, end - start))) cidrs.push_back(*cidr);
+    start = end + 1;
+  }
+  return cidrs;
+}
+
 Candidate candidateFrom(const pqxx::row& row) {
   Candidate c;
   c.connection_id = row["connection_id"].c_str();
@@ -45,6 +60,7 @@ Candidate candidateFrom(const pqxx::row& row) {
   if (!row["error_message"].is_null()) c.error_message = row["error_message"].c_str();
   c.capabilities_json = row["capabilities"].c_str();
   c.capabilities = capabilityList(c.capabilities_json);
+  if (!row["grant_expires_micros"].is_null()) c.grant_expires_micros = row["grant_expires_micros"].as<std::int64_t>();
   c.sealed.key_id = row["key_id"].c_str();
   if (!row["ciphertext"].is_null()) {
     const pqxx::binarystring ciphertext(row["ciphertext"]);
@@ -70,7 +86,7 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
   work->record.name = request.query.name;
   work->record.capability = request.query.capability;
   work->record.request_id = request.request_id;
-  work->record.peer = request.peer;
+  work->record.peer = request.client.text;
   work->request = std::move(request);
   work->done = std::move(done);
   if (work->request.proxy_key) {
@@ -81,12 +97,12 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
   // A peer that keeps failing to authenticate waits, unaudited, before anything is looked up:
   // garbage keys must not flood the database or the journal.
   const auto now = http::AuthThrottle::Clock::now();
-  if (const auto wait = throttle_.retryAfterSeconds(work->request.peer, now)) {
+  if (const auto wait = throttle_.retryAfterSeconds(work->request.client.text, now)) {
     work->done(http::ApiError(429, "Too many failed authentications from this address; retry later", wait));
     return;
   }
   if (!work->request.proxy_key) {
-    throttle_.failed(work->request.peer, now);
+    throttle_.failed(work->request.client.text, now);
     refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
     return;
   }
@@ -98,7 +114,7 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
 bool FetchService::fromMemory(Work& work) {
   const auto remembered = memory_.find(work.memory_key, authz::Memory::Clock::now());
   if (!remembered) return false;
-  const auto decision = decide(*remembered, work.request.query, nowMicros());
+  const auto decision = decide(*remembered, work.request.query, now(work.request));
   if (decision.status != 200) return false;  // the database decides every refusal
   const auto& chosen = *decision.chosen;
   std::string credentials;
@@ -137,8 +153,8 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
     work->record.customer_id = found->customer_id;
   }
   if (found->candidates.size() == 1) work->record.connection_id = found->candidates.front().connection_id;
-  const auto decision = decide(*found, work->request.query, nowMicros());
-  if (decision.status == 401) throttle_.failed(work->request.peer, http::AuthThrottle::Clock::now());
+  const auto decision = decide(*found, work->request.query, now(work->request));
+  if (decision.status == 401) throttle_.failed(work->request.client.text, http::AuthThrottle::Clock::now());
   if (decision.status != 200) {
     refuse(*work, "denied", http::ApiError(decision.status, decision.reason));
     return;
@@ -179,6 +195,8 @@ std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
     found->key_instance_id = rows[0]["key_instance_id"].c_str();
     found->customer_id = rows[0]["customer_id"].c_str();
     if (!rows[0]["key_expires_micros"].is_null()) found->key_expires_micros = rows[0]["key_expires_micros"].as<std::int64_t>();
+    if (!rows[0]["allowed_cidrs"].is_null()) found->allowed_cidrs = cidrList(rows[0]["allowed_cidrs"].c_str());
+    found->instance_disabled = rows[0]["instance_disabled"].as<bool>();
     for (const auto& row : rows) {
       if (!row["connection_id"].is_null()) found->candidates.push_back(candidateFrom(row));
     }

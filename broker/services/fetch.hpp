@@ -20,13 +20,15 @@
 #include "shared/db/pool.hpp"
 #include "shared/http/auth_throttle.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/net/client_address.hpp"
 
 namespace hydra::broker {
 
 struct FetchRequest {
   FetchQuery query;
   std::optional<std::string> proxy_key;
-  std::string peer, request_id;
+  net::ClientAddress client;  // the TCP peer, or who a trusted proxy says sent it
+  std::string request_id;
 };
 
 struct Released {

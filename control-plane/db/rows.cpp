@@ -1,5 +1,7 @@
 #include "control-plane/db/rows.hpp"
 
+#include <sstream>
+
 #include "shared/db/timestamps.hpp"
 
 namespace hydra::cp::db {
@@ -17,12 +19,19 @@ model::ApiKey apiKeyFrom(const pqxx::row& row) {
 }
 
 model::Instance instanceFrom(const pqxx::row& row) {
-  return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"])};
+  return {row["id"].c_str(), row["name"].c_str(), rfc3339(row["created_at"]), row["disabled"].as<bool>()};
 }
 
 model::ProxyKey proxyKeyFrom(const pqxx::row& row) {
-  return {row["id"].c_str(), row["instance_id"].c_str(), rfc3339(row["created_at"]), rfc3339OrNull(row["expires_at"]),
-          rfc3339OrNull(row["revoked_at"]), {}};
+  model::ProxyKey key{row["id"].c_str(),          row["instance_id"].c_str(), rfc3339(row["created_at"]),
+                      rfc3339OrNull(row["expires_at"]), rfc3339OrNull(row["revoked_at"]), {}, {}};
+  // cidr[] as PostgreSQL prints it, joined with spaces (statements.cpp): canonical blocks.
+  if (const auto cidrs = textOrNull(row["allowed_cidrs"])) {
+    key.allowed_cidrs.emplace();
+    std::stringstream blocks(*cidrs);
+    for (std::string block; blocks >> block;) key.allowed_cidrs->push_back(block);
+  }
+  return key;
 }
 
 model::AuditEvent auditEventFrom(const pqxx::row& row) {
@@ -43,8 +52,8 @@ model::AuditEvent auditEventFrom(const pqxx::row& row) {
 }
 
 model::Grant grantFrom(const pqxx::row& row) {
-  return {row["id"].c_str(), row["connection_id"].c_str(), row["instance_id"].c_str(), row["capabilities"].c_str(),
-          rfc3339(row["granted_at"])};
+  return {row["id"].c_str(),           row["connection_id"].c_str(), row["instance_id"].c_str(),
+          row["capabilities"].c_str(), rfc3339(row["granted_at"]),   rfc3339OrNull(row["expires_at"])};
 }
 
 model::Connection connectionFrom(const pqxx::row& row) {

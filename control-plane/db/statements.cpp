@@ -8,8 +8,13 @@ namespace {
   "id, customer_id, provider, name, auth_type, scopes::text AS scopes, "                          \
   "metadata_json::text AS metadata_json, status, error_message, expires_at, last_used_at, "       \
   "created_at, updated_at"
-#define GRANT_COLUMNS "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at"
-#define PROXY_KEY_COLUMNS "id, instance_id, created_at, expires_at, revoked_at"
+#define GRANT_COLUMNS "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at, expires_at"
+#define PROXY_KEY_COLUMNS \
+  "id, instance_id, created_at, expires_at, revoked_at, array_to_string(allowed_cidrs, ' ') AS allowed_cidrs"
+// A grant's end ($5 an RFC 3339 time, or $6 seconds from now; neither: none).
+#define GRANT_EXPIRY \
+  "CASE WHEN $5::text IS NOT NULL THEN $5::timestamptz" \
+  " WHEN $6::bigint IS NOT NULL THEN now() + make_interval(secs => $6::bigint) END"
 #define WEBHOOK_ENDPOINT_COLUMNS                                                                  \
   "id, url, description, array_to_json(events)::text AS events, enabled, disabled_reason, "      \
   "CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at, " \
@@ -35,20 +40,27 @@ void prepareStatements(pqxx::connection& c) {
 
   // Instances
   c.prepare("instance_insert",
-            "INSERT INTO instances (customer_id, name) VALUES ($1, $2) RETURNING id, name, created_at");
-  c.prepare("instance_list", "SELECT id, name, created_at FROM instances WHERE customer_id = $1 ORDER BY created_at, id");
+            "INSERT INTO instances (customer_id, name) VALUES ($1, $2) RETURNING id, name, created_at, disabled");
+  c.prepare("instance_list",
+            "SELECT id, name, created_at, disabled FROM instances WHERE customer_id = $1 ORDER BY created_at, id");
+  c.prepare("instance_update",
+            "UPDATE instances SET name = coalesce($3, name), disabled = coalesce($4, disabled)"
+            " WHERE customer_id = $1 AND id = $2 RETURNING id, name, created_at, disabled");
   c.prepare("instance_exists", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2");
   // Deleting takes the row first, so no grant can join it between listing its grants (each
   // announced as grant.deleted) and the delete.
   c.prepare("instance_lock", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2 FOR UPDATE");
-  c.prepare("instance_delete", "DELETE FROM instances WHERE customer_id = $1 AND id = $2 RETURNING id, name, created_at");
+  c.prepare("instance_delete",
+            "DELETE FROM instances WHERE customer_id = $1 AND id = $2 RETURNING id, name, created_at, disabled");
 
   // Proxy keys (what runtimes present to the broker)
   c.prepare("proxy_key_insert",
-            "INSERT INTO proxy_keys (customer_id, instance_id, key_hash, expires_at) "
-            "VALUES ($1, $2, $3, now() + make_interval(secs => $4::bigint)) RETURNING " PROXY_KEY_COLUMNS);
+            "INSERT INTO proxy_keys (customer_id, instance_id, key_hash, expires_at, allowed_cidrs) "
+            "VALUES ($1, $2, $3, now() + make_interval(secs => $4::bigint), $5::cidr[]) "
+            "RETURNING " PROXY_KEY_COLUMNS);
   c.prepare("proxy_key_list",
-            "SELECT " PROXY_KEY_COLUMNS " FROM proxy_keys WHERE customer_id = $1 AND instance_id = $2 ORDER BY created_at, id");
+            "SELECT " PROXY_KEY_COLUMNS " FROM proxy_keys "
+            "WHERE customer_id = $1 AND instance_id = $2 ORDER BY created_at, id");
   c.prepare("proxy_key_revoke",
             "UPDATE proxy_keys SET revoked_at = now() "
             "WHERE customer_id = $1 AND instance_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING " PROXY_KEY_COLUMNS);
@@ -105,8 +117,13 @@ void prepareStatements(pqxx::connection& c) {
 
   // Grants
   c.prepare("grant_insert",
-            "INSERT INTO grants (customer_id, connection_id, instance_id, capabilities) "
-            "VALUES ($1, $2, $3, $4::jsonb) RETURNING " GRANT_COLUMNS);
+            "INSERT INTO grants (customer_id, connection_id, instance_id, capabilities, expires_at) "
+            "VALUES ($1, $2, $3, $4::jsonb, " GRANT_EXPIRY ") RETURNING " GRANT_COLUMNS);
+  // $4: new capabilities or NULL; $7: whether the expiry changes (to $5/$6, or to none).
+  c.prepare("grant_update",
+            "UPDATE grants SET capabilities = coalesce($4::jsonb, capabilities),"
+            " expires_at = CASE WHEN $7 THEN " GRANT_EXPIRY " ELSE expires_at END"
+            " WHERE customer_id = $1 AND connection_id = $2 AND id = $3 RETURNING " GRANT_COLUMNS);
   c.prepare("grant_list_by_connections",
             "SELECT " GRANT_COLUMNS " FROM grants WHERE customer_id = $1 AND connection_id = ANY($2::uuid[]) "
             "ORDER BY granted_at, id");

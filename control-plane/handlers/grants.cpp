@@ -19,6 +19,15 @@ Reply listGrants(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.connections.grants(customer_id, connection_id)));
 }
 
+Reply updateGrant(Services& s, const Request& req) {
+  const auto [customer_id, connection_id, grant_id] =
+      http::pathUuids(req, {"customer_id", "connection_id", "grant_id"});
+  s.auth.requireCustomer(req, customer_id);
+  const auto body = json::parseObject(req.body());
+  const auto input = model::GrantUpdate::fromJson(*body);
+  return http::json(200, model::toJson(s.connections.updateGrant(customer_id, connection_id, grant_id, input)));
+}
+
 Reply deleteGrant(Services& s, const Request& req) {
   const auto [customer_id, connection_id, grant_id] =
       http::pathUuids(req, {"customer_id", "connection_id", "grant_id"});

@@ -35,6 +35,7 @@ Reply revokeApiKey(Services& s, const Request& req);
 // instances.cpp
 Reply createInstance(Services& s, const Request& req);
 Reply listInstances(Services& s, const Request& req);
+Reply updateInstance(Services& s, const Request& req);
 Reply deleteInstance(Services& s, const Request& req);
 
 // proxy_keys.cpp
@@ -55,6 +56,7 @@ Reply deleteConnection(Services& s, const Request& req);
 // grants.cpp
 Reply createGrant(Services& s, const Request& req);
 Reply listGrants(Services& s, const Request& req);
+Reply updateGrant(Services& s, const Request& req);
 Reply deleteGrant(Services& s, const Request& req);
 
 // webhook_endpoints.cpp

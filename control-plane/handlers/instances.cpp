@@ -19,6 +19,14 @@ Reply listInstances(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.identity.listInstances(customer_id)));
 }
 
+Reply updateInstance(Services& s, const Request& req) {
+  const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
+  s.auth.requireCustomer(req, customer_id);
+  const auto body = json::parseObject(req.body());
+  const auto input = model::InstanceUpdate::fromJson(*body);
+  return http::json(200, model::toJson(s.identity.updateInstance(customer_id, instance_id, input)));
+}
+
 Reply deleteInstance(Services& s, const Request& req) {
   const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
   s.auth.requireCustomer(req, customer_id);

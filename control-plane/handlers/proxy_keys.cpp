@@ -7,10 +7,10 @@ namespace hydra::cp::handlers {
 Reply createProxyKey(Services& s, const Request& req) {
   const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
   s.auth.requireCustomer(req, customer_id);
-  // The body is optional here: {"expires_in_seconds"?}.
+  // The body is optional here: {"expires_in_seconds"?, "allowed_cidrs"?}.
   const auto body = req.body();
   const auto input = body.empty() ? model::ProxyKeyCreate{} : model::ProxyKeyCreate::fromJson(*json::parseObject(body));
-  const auto key = s.identity.createProxyKey(customer_id, instance_id, input.expires_in_seconds);
+  const auto key = s.identity.createProxyKey(customer_id, instance_id, input);
   auto reply = http::json(201, model::toJson(key));
   reply.headers.emplace_back("Cache-Control", "no-store");  // the secret is in this response only
   return reply;

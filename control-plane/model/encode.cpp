@@ -17,12 +17,19 @@ void write(json::Writer& w, const ApiKey& key) {
 }
 
 void write(json::Writer& w, const Instance& instance) {
-  w.beginObject().key("created_at").string(instance.created_at).key("id").string(instance.id);
+  w.beginObject().key("created_at").string(instance.created_at);
+  w.key("disabled").boolean(instance.disabled).key("id").string(instance.id);
   w.key("name").string(instance.name).endObject();
 }
 
 void write(json::Writer& w, const ProxyKey& key) {
   w.beginObject();
+  w.key("allowed_cidrs");
+  if (key.allowed_cidrs) {
+    w.strings(*key.allowed_cidrs);
+  } else {
+    w.null();
+  }
   w.key("created_at").string(key.created_at);
   w.key("expires_at").stringOrNull(key.expires_at);
   w.key("id").string(key.id);
@@ -53,6 +60,7 @@ void write(json::Writer& w, const Grant& grant) {
   w.beginObject();
   w.key("capabilities").rawOrNull(grant.capabilities_json);
   w.key("connection_id").string(grant.connection_id);
+  w.key("expires_at").stringOrNull(grant.expires_at);
   w.key("granted_at").string(grant.granted_at);
   w.key("id").string(grant.id);
   w.key("instance_id").string(grant.instance_id);

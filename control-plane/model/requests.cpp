@@ -2,17 +2,22 @@
 #include "control-plane/model/resources.hpp"
 
 #include <algorithm>
+#include <ctime>
 
 #include "control-plane/webhooks/events.hpp"
 
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
+#include "shared/net/address.hpp"
+#include "shared/oauth/token_fields.hpp"
 
 namespace hydra::cp::model {
 namespace {
 
 constexpr std::size_t kMaxName = 255;
 constexpr std::size_t kMaxProvider = 50;
+constexpr std::size_t kMaxCidrs = 32;
+constexpr long long kOneYear = 365LL * 24 * 3600;
 constexpr std::size_t kMaxDescription = 1024;
 
 std::string stringsToJson(const std::vector<std::string>& values) {
@@ -105,22 +110,88 @@ ConnectionUpdate ConnectionUpdate::fromJson(const rapidjson::Document& body) {
   return out;
 }
 
+InstanceUpdate InstanceUpdate::fromJson(const rapidjson::Document& body) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  InstanceUpdate out;
+  out.name = in.string("name", false, 1, kMaxName);
+  out.disabled = in.boolean("disabled", false);
+  problems.throwIfAny();
+  return out;
+}
+
 ProxyKeyCreate ProxyKeyCreate::fromJson(const rapidjson::Document& body) {
   http::Problems problems;
   json::ObjectReader in(body, {"body"}, problems);
-  constexpr long long kOneYear = 365LL * 24 * 3600;
-  const auto expires_in = in.integer("expires_in_seconds", false, 60, kOneYear);
+  ProxyKeyCreate out;
+  out.expires_in_seconds = in.integer("expires_in_seconds", false, 60, kOneYear);
+  if (const auto cidrs = in.stringArray("allowed_cidrs", false)) {
+    if (cidrs->empty() || cidrs->size() > kMaxCidrs) {
+      problems.add({"body", "allowed_cidrs"},
+                   "List should have between 1 and " + std::to_string(kMaxCidrs) + " items, not " +
+                       std::to_string(cidrs->size()),
+                   cidrs->empty() ? "too_short" : "too_long");
+    } else {
+      out.allowed_cidrs.emplace();
+      for (std::size_t i = 0; i < cidrs->size(); ++i) {
+        const auto cidr = net::parseCidr((*cidrs)[i]);
+        if (!cidr) {
+          problems.add({"body", "allowed_cidrs", static_cast<int>(i)},
+                       "Input should be an IPv4 or IPv6 network in CIDR notation (e.g. 10.0.0.0/8), without host bits",
+                       "ip_any_network");
+          continue;
+        }
+        out.allowed_cidrs->push_back(net::toString(*cidr));
+      }
+    }
+  }
   problems.throwIfAny();
-  return {expires_in};
+  return out;
 }
+
+namespace {
+
+// expires_at (RFC 3339, in the future) or expires_in_seconds; records problems.
+GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems) {
+  GrantExpiry expiry;
+  expiry.in_seconds = in.integer("expires_in_seconds", false, 60, kOneYear);
+  expiry.at = in.string("expires_at", false, 1, 64);
+  if (expiry.at) {
+    const auto at = oauth::parseTime(*expiry.at);
+    if (!at) {
+      problems.add({"body", "expires_at"}, "Input should be a valid datetime (RFC 3339)", "datetime_parsing");
+    } else if (*at <= std::time(nullptr)) {
+      problems.add({"body", "expires_at"}, "Input should be in the future", "datetime_future");
+    }
+  }
+  if (expiry.at && expiry.in_seconds) {
+    problems.add({"body"}, "Value error, give expires_at or expires_in_seconds, not both", "value_error");
+  }
+  return expiry;
+}
+
+}  // namespace
 
 GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
   http::Problems problems;
   json::ObjectReader in(body, {"body"}, problems);
   const auto capabilities = in.stringArray("capabilities", true);
   const auto instance_id = in.uuid("instance_id", true);
+  const auto expiry = readExpiry(in, problems);
   problems.throwIfAny();
-  return {*instance_id, stringsToJson(*capabilities)};
+  return {*instance_id, stringsToJson(*capabilities), expiry};
+}
+
+GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  GrantUpdate out;
+  if (const auto capabilities = in.stringArray("capabilities", false)) out.capabilities_json = stringsToJson(*capabilities);
+  // "expires_at": null removes the expiry; absent leaves it as it is.
+  out.change_expiry = in.has("expires_at") || in.has("expires_in_seconds");
+  out.expiry = readExpiry(in, problems);
+  problems.throwIfAny();
+  return out;
 }
 
 WebhookEndpointCreate WebhookEndpointCreate::fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules) {

@@ -25,11 +25,13 @@ struct ApiKey {
 
 struct Instance {
   std::string id, name, created_at;
+  bool disabled = false;  // the kill switch: every fetch of its runtime is refused
 };
 
 struct ProxyKey {
   std::string id, instance_id, created_at;
   std::optional<std::string> expires_at, revoked_at;
+  std::optional<std::vector<std::string>> allowed_cidrs;  // none: usable from any address
   std::optional<std::string> secret;  // only right after creation, shown once
 };
 
@@ -43,6 +45,7 @@ struct Grant {
   std::string id, connection_id, instance_id;
   std::string capabilities_json;  // a JSON array of strings, as stored
   std::string granted_at;
+  std::optional<std::string> expires_at;  // none: no expiry
 };
 
 struct Connection {
@@ -98,15 +101,38 @@ struct ConnectionUpdate {
   static ConnectionUpdate fromJson(const rapidjson::Document& body);
 };
 
+struct InstanceUpdate {
+  std::optional<std::string> name;
+  std::optional<bool> disabled;
+  static InstanceUpdate fromJson(const rapidjson::Document& body);
+};
+
 struct ProxyKeyCreate {
   std::optional<long long> expires_in_seconds;  // none: the key lives until revoked
+  /// Canonical CIDR blocks (IPv4 and IPv6, at most 32); none: usable from any address.
+  std::optional<std::vector<std::string>> allowed_cidrs;
   static ProxyKeyCreate fromJson(const rapidjson::Document& body);
+};
+
+/// When a grant ends: an RFC 3339 time in the future (`expires_at`) or a number of seconds from
+/// now (`expires_in_seconds`, 60 .. 31,536,000), not both.
+struct GrantExpiry {
+  std::optional<std::string> at;        // as given (PostgreSQL reads it)
+  std::optional<long long> in_seconds;
 };
 
 struct GrantCreate {
   std::string instance_id;
   std::string capabilities_json;
+  GrantExpiry expiry;  // neither: the grant lasts until deleted
   static GrantCreate fromJson(const rapidjson::Document& body);
+};
+
+struct GrantUpdate {
+  std::optional<std::string> capabilities_json;
+  bool change_expiry = false;  // expires_at or expires_in_seconds given; both absent in expiry: null, no expiry
+  GrantExpiry expiry;
+  static GrantUpdate fromJson(const rapidjson::Document& body);
 };
 
 struct WebhookEndpointCreate {

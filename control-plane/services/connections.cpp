@@ -172,7 +172,7 @@ model::Grant ConnectionService::grant(const std::string& customer_id, const std:
       // An instance of another customer looks exactly like one that does not exist.
       requireInstanceExists(tx, customer_id, input.instance_id);
       auto created = db::grantFrom(tx.exec_prepared1("grant_insert", customer_id, connection_id, input.instance_id,
-                                                     input.capabilities_json));
+                                                     input.capabilities_json, input.expiry.at, input.expiry.in_seconds));
       emitWebhookEvent(tx, customer_id, webhooks::events::kGrantCreated, model::toJson(created));
       tx.commit();
       return created;
@@ -187,6 +187,20 @@ std::vector<model::Grant> ConnectionService::grants(const std::string& customer_
     pqxx::work tx(c);
     return fetchOne(tx, customer_id, connection_id).grants;
   });
+}
+
+model::Grant ConnectionService::updateGrant(const std::string& customer_id, const std::string& connection_id,
+                                            const std::string& grant_id, const model::GrantUpdate& input) {
+  auto updated = pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    const auto rows = tx.exec_prepared("grant_update", customer_id, connection_id, grant_id, input.capabilities_json,
+                                       input.expiry.at, input.expiry.in_seconds, input.change_expiry);
+    if (rows.empty()) throw http::notFound("Grant");
+    tx.commit();
+    return db::grantFrom(rows[0]);
+  });
+  revocation_.waitOut();  // fewer capabilities or an earlier end narrow access
+  return updated;
 }
 
 void ConnectionService::revokeGrant(const std::string& customer_id, const std::string& connection_id,

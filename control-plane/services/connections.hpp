@@ -38,6 +38,8 @@ class ConnectionService {
 
   model::Grant grant(const std::string& customer_id, const std::string& connection_id, const model::GrantCreate& input);
   std::vector<model::Grant> grants(const std::string& customer_id, const std::string& connection_id);
+  model::Grant updateGrant(const std::string& customer_id, const std::string& connection_id, const std::string& grant_id,
+                           const model::GrantUpdate& input);
   void revokeGrant(const std::string& customer_id, const std::string& connection_id, const std::string& grant_id);
 
  private:

@@ -14,6 +14,14 @@ namespace {
 constexpr const char* kApiKeyPrefix = "hck_";
 constexpr const char* kProxyKeyPrefix = "hcp_";
 
+// A PostgreSQL array literal of canonical CIDR blocks (no character in them needs quoting).
+std::optional<std::string> cidrArray(const std::optional<std::vector<std::string>>& cidrs) {
+  if (!cidrs) return std::nullopt;
+  std::string literal = "{";
+  for (const auto& cidr : *cidrs) literal += (literal.size() > 1 ? "," : "") + cidr;
+  return literal + "}";
+}
+
 }  // namespace
 
 model::Customer IdentityService::createCustomer(const std::string& name) {
@@ -70,6 +78,19 @@ std::vector<model::Instance> IdentityService::listInstances(const std::string& c
   });
 }
 
+model::Instance IdentityService::updateInstance(const std::string& customer_id, const std::string& instance_id,
+                                               const model::InstanceUpdate& input) {
+  auto updated = pool_.run([&](pqxx::connection& c) {
+    pqxx::work tx(c);
+    const auto rows = tx.exec_prepared("instance_update", customer_id, instance_id, input.name, input.disabled);
+    if (rows.empty()) throw http::notFound("Instance");
+    tx.commit();
+    return db::instanceFrom(rows[0]);
+  });
+  if (input.disabled.value_or(false)) revocation_.waitOut();  // the kill switch is a revocation
+  return updated;
+}
+
 void IdentityService::deleteInstance(const std::string& customer_id, const std::string& instance_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
@@ -87,13 +108,14 @@ void IdentityService::deleteInstance(const std::string& customer_id, const std::
 }
 
 model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, const std::string& instance_id,
-                                                std::optional<long long> expires_in_seconds) {
+                                                const model::ProxyKeyCreate& input) {
   const auto secret = crypto::newSecretToken(kProxyKeyPrefix);
   auto key = pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     requireInstanceExists(tx, customer_id, instance_id);
     auto created = db::proxyKeyFrom(
-        tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hydra::db::byteaParam(crypto::tokenHash(secret)), expires_in_seconds));
+        tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hydra::db::byteaParam(crypto::tokenHash(secret)),
+                          input.expires_in_seconds, cidrArray(input.allowed_cidrs)));
     // The event carries the key's metadata; the key itself exists only in this call's result.
     emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyCreated, model::toJson(created));
     tx.commit();

@@ -24,12 +24,14 @@ class IdentityService {
 
   model::Instance createInstance(const std::string& customer_id, const std::string& name);
   std::vector<model::Instance> listInstances(const std::string& customer_id);
-  /// Answers after RevocationDelay::waitOut(), as revokeProxyKey does.
+  /// Disabling answers after RevocationDelay::waitOut(), as deleting and revokeProxyKey do.
+  model::Instance updateInstance(const std::string& customer_id, const std::string& instance_id,
+                                 const model::InstanceUpdate& input);
   void deleteInstance(const std::string& customer_id, const std::string& instance_id);
 
   /// The returned key carries its secret: the only time it exists outside the caller.
   model::ProxyKey createProxyKey(const std::string& customer_id, const std::string& instance_id,
-                                 std::optional<long long> expires_in_seconds);
+                                 const model::ProxyKeyCreate& input);
   std::vector<model::ProxyKey> listProxyKeys(const std::string& customer_id, const std::string& instance_id);
   void revokeProxyKey(const std::string& customer_id, const std::string& instance_id, const std::string& key_id);
 

@@ -1,6 +1,7 @@
 #include "shared/config/env.hpp"
 
 #include <cstdlib>
+#include <sstream>
 
 #include <libpq-fe.h>
 #include <netdb.h>
@@ -65,15 +66,19 @@ long parseInteger(const char* name, const std::string& value, long min, long max
 
 ListenAddress parseListen(const char* name, const std::string& value) {
   const auto colon = value.rfind(':');
-  if (colon == std::string::npos || colon == 0) throw ConfigError(std::string(name) + " must be HOST:PORT");
+  if (colon == std::string::npos || colon == 0) throw ConfigError(std::string(name) + " must be HOST:PORT or [IPv6]:PORT");
   ListenAddress address;
   address.host = value.substr(0, colon);
+  // An IPv6 address is written in brackets, as in URLs: [::1]:8081, [::]:8081.
+  const bool bracketed = address.host.size() > 2 && address.host.front() == '[' && address.host.back() == ']';
+  if (bracketed) address.host = address.host.substr(1, address.host.size() - 2);
   address.port = static_cast<std::uint16_t>(parseInteger(name, value.substr(colon + 1), 0, 65535));
   addrinfo hints{};
-  hints.ai_family = AF_INET;  // Pistache 0.0.5 listens on IPv4 only
+  hints.ai_family = bracketed ? AF_INET6 : AF_INET;
   addrinfo* found = nullptr;
   if (getaddrinfo(address.host.c_str(), nullptr, &hints, &found) != 0) {
-    throw ConfigError(std::string(name) + ": cannot resolve host '" + address.host + "' to an IPv4 address");
+    throw ConfigError(std::string(name) + ": cannot resolve host '" + address.host + "' to an " +
+                      (bracketed ? "IPv6" : "IPv4") + " address");
   }
   freeaddrinfo(found);
   return address;
@@ -97,6 +102,19 @@ std::optional<TlsSettings> tlsSettings(bool client_certificates) {
   if (!cert || cert->empty()) throw ConfigError("HYDRA_TLS_CERT_FILE must be set with HYDRA_TLS_KEY_FILE");
   if (!key || key->empty()) throw ConfigError("HYDRA_TLS_KEY_FILE must be set with HYDRA_TLS_CERT_FILE");
   return TlsSettings{*cert, *key, client_ca.value_or("")};
+}
+
+std::vector<net::Cidr> cidrs(const char* name) {
+  std::vector<net::Cidr> out;
+  std::stringstream items(env(name).value_or(""));
+  for (std::string item; std::getline(items, item, ',');) {
+    const auto first = item.find_first_not_of(' ');
+    if (first == std::string::npos) continue;
+    const auto cidr = net::parseCidr(item.substr(first, item.find_last_not_of(' ') - first + 1));
+    if (!cidr) throw ConfigError(std::string(name) + ": '" + item + "' is not an IP address or CIDR block");
+    out.push_back(*cidr);
+  }
+  return out;
 }
 
 }  // namespace hydra::config

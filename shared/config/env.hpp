@@ -7,6 +7,9 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "shared/net/address.hpp"
 
 namespace hydra::config {
 
@@ -22,6 +25,10 @@ std::string requireEnv(const char* name);
 struct ListenAddress {
   std::string host;
   std::uint16_t port = 0;
+  /// "127.0.0.1:8081", "[::]:8081" (for log lines).
+  std::string withPort(std::uint16_t actual_port) const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(actual_port);
+  }
 };
 
 /// "host:port" (IPv4 or a name; port 0..65535, 0 = any free port).
@@ -45,6 +52,9 @@ struct TlsSettings {
   std::string cert_file, key_file, client_ca_file;
 };
 std::optional<TlsSettings> tlsSettings(bool client_certificates);
+
+/// A comma-separated list of CIDR blocks (or single addresses); empty when unset.
+std::vector<net::Cidr> cidrs(const char* name);
 
 /// A whole number in [min, max].
 long parseInteger(const char* name, const std::string& value, long min, long max);

@@ -260,7 +260,8 @@ void Server::start() {
     }
   }
 
-  const Pistache::Address address(options_.listen.host, Pistache::Port(options_.listen.port));
+  // Pistache parses "host:port" itself: an IPv6 host goes in brackets.
+  const Pistache::Address address(options_.listen.withPort(options_.listen.port));
   endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
   endpoint_->init(Pistache::Http::Endpoint::options()
                       .threads(options_.threads)

@@ -46,7 +46,7 @@ class ObjectReader {
   /// An array of strings (null counts as absent when not required).
   std::optional<std::vector<std::string>> stringArray(const char* key, bool required);
   std::optional<std::int64_t> integer(const char* key, bool required, std::int64_t min, std::int64_t max);
-  /// A JSON true or false (null counts as absent when not required).
+  /// true or false (null counts as absent when not required).
   std::optional<bool> boolean(const char* key, bool required);
 
  private:

@@ -29,8 +29,8 @@ Writer& Writer::string(std::string_view value) {
 }
 
 Writer& Writer::integer(std::int64_t value) { writer_.Int64(value); return *this; }
-Writer& Writer::boolean(bool value) { writer_.Bool(value); return *this; }
 Writer& Writer::null() { writer_.Null(); return *this; }
+Writer& Writer::boolean(bool value) { writer_.Bool(value); return *this; }
 
 Writer& Writer::stringOrNull(const std::optional<std::string>& value) {
   return value ? string(*value) : null();

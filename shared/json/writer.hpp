@@ -33,8 +33,8 @@ class Writer {
 
   Writer& string(std::string_view value);
   Writer& integer(std::int64_t value);
-  Writer& boolean(bool value);
   Writer& null();
+  Writer& boolean(bool value);
   Writer& stringOrNull(const std::optional<std::string>& value);
   Writer& strings(const std::vector<std::string>& values);
   /// Inserts text that is already valid JSON (e.g. a jsonb column), or null.

@@ -15,7 +15,8 @@ TEST_CASE("broker: a proxy key is shown once, prefixed hcp_, 256-bit, and stored
   const auto created = s.as(t, "POST", keys_path, "");
   REQUIRE(created.status == 201);
   CHECK(keys(created.json) ==
-        std::set<std::string>{"created_at", "expires_at", "id", "instance_id", "proxy_key", "revoked_at"});
+        std::set<std::string>{"allowed_cidrs", "created_at", "expires_at", "id", "instance_id", "proxy_key", "revoked_at"});
+  CHECK(jsonText(member(created.json, "allowed_cidrs")) == "null");
   const auto key = text(created.json, "proxy_key");
   CHECK(key.rfind("hcp_", 0) == 0);
   CHECK(key.size() >= 4 + 43);  // 32 random bytes, base64url or longer

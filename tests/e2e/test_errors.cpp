@@ -101,9 +101,9 @@ TEST_CASE("a known path with another method is 405 with Allow and a JSON detail"
            {"POST", connection, "DELETE, GET, PATCH"},
            {"DELETE", t.path() + "/connections", "GET, POST"},
            {"PATCH", t.path() + "/instances", "GET, POST"},
-           {"GET", connection + "/grants/" + randomUuid(), "DELETE"},
+           {"GET", connection + "/grants/" + randomUuid(), "DELETE, PATCH"},
            {"PUT", connection + "/grants", "GET, POST"},
-           {"GET", t.path() + "/instances/" + randomUuid(), "DELETE"},
+           {"GET", t.path() + "/instances/" + randomUuid(), "DELETE, PATCH"},
            {"POST", "/healthz", "GET"},
        }) {
     CAPTURE(method);

@@ -10,7 +10,8 @@ TEST_CASE("create and list instances") {
   const auto t = s.newTenant();
   const auto r = s.as(t, "POST", t.path() + "/instances", R"({"name":"runtime-1"})");
   REQUIRE(r.status == 201);
-  CHECK(keys(r.json) == std::set<std::string>{"created_at", "id", "name"});
+  CHECK(keys(r.json) == std::set<std::string>{"created_at", "disabled", "id", "name"});
+  CHECK(member(r.json, "disabled").IsFalse());
   CHECK(isUuid(text(r.json, "id")));
   CHECK(text(r.json, "name") == "runtime-1");
   CHECK(isUtcTimestamp(text(r.json, "created_at")));

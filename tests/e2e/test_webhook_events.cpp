@@ -71,6 +71,7 @@ TEST_CASE("webhook events: every change of the API is announced with the resourc
   const auto instance3 = s.createInstance(t, "third");
   const auto grant3 = s.createGrant(t, connection, instance3);
   const auto connection_before_delete = s.as(t, "GET", base + "/connections/" + connection);
+  const auto instances_before_delete = s.as(t, "GET", base + "/instances");
   REQUIRE(s.as(t, "DELETE", base + "/instances/" + instance2).status == 204);
   const auto connection_at_delete = s.as(t, "GET", base + "/connections/" + connection);
   REQUIRE(s.as(t, "DELETE", base + "/connections/" + connection).status == 204);
@@ -101,17 +102,17 @@ TEST_CASE("webhook events: every change of the API is announced with the resourc
   CHECK(dataOf(got, "connection.updated") == updated.json);
   CHECK(dataOf(got, "grant.created", text(grant.json, "id")) == grant.json);
   CHECK(dataOf(got, "grant.deleted", text(grant.json, "id")) == grant.json);
-  auto announced_key = dataOf(got, "proxy_key.created");
-  CHECK(keys(announced_key) == std::set<std::string>{"created_at", "expires_at", "id", "instance_id", "revoked_at"});
-  CHECK(text(announced_key, "id") == text(key.json, "id"));
+  // The key as created, without the key itself.
+  const auto announced_key = dataOf(got, "proxy_key.created");
+  auto key_fields = keys(key.json);
+  key_fields.erase("proxy_key");
+  CHECK(keys(announced_key) == key_fields);
+  for (const auto& field : key_fields) CHECK(member(announced_key, field.c_str()) == member(key.json, field.c_str()));
   CHECK(dataOf(got, "proxy_key.revoked") == *items(member(revoked_keys.json, "proxy_keys"))[0]);
   CHECK(isUtcTimestamp(text(dataOf(got, "proxy_key.revoked"), "revoked_at")));
   CHECK(dataOf(got, "grant.deleted", grant2) == findById(member(connection_before_delete.json, "grants"), grant2));
   CHECK(dataOf(got, "grant.deleted", grant3) == findById(member(connection_at_delete.json, "grants"), grant3));
-  const auto gone_instance = dataOf(got, "instance.deleted");
-  CHECK(keys(gone_instance) == std::set<std::string>{"created_at", "id", "name"});
-  CHECK(text(gone_instance, "id") == instance2);
-  CHECK(text(gone_instance, "name") == "second");
+  CHECK(dataOf(got, "instance.deleted") == findById(member(instances_before_delete.json, "instances"), instance2));
   CHECK(dataOf(got, "connection.deleted") == connection_at_delete.json);
 }
 

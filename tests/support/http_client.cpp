@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
@@ -34,9 +35,14 @@ Response HttpClient::request(const std::string& method, const std::string& path,
   // A server that answers early and closes must fail the request, not kill the test.
   static const bool sigpipe_ignored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
   (void)sigpipe_ignored;
-  Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+  const Poco::Net::SocketAddress server(host_, port_);
+  Poco::Net::StreamSocket socket(server.family());
+  if (!source_.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source_, 0), false);
+  socket.connect(server, Poco::Timespan(15, 0));
+  Poco::Net::HTTPClientSession session(socket);
   session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  request.setHost(host_, port_);  // Poco brackets an IPv6 host itself
   if (!body.empty()) request.setContentType("application/json");
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {

@@ -36,7 +36,10 @@ Headers bearer(const std::string& token);
 
 class HttpClient {
  public:
-  explicit HttpClient(std::uint16_t port) : port_(port) {}
+  /// `host`: the server's address ("127.0.0.1", "::1"); `source`: the address to send from
+  /// ("127.0.0.2"; empty: the system chooses).
+  explicit HttpClient(std::uint16_t port, std::string host = "127.0.0.1", std::string source = "")
+      : port_(port), host_(std::move(host)), source_(std::move(source)) {}
 
   /// One request on a fresh connection (so a test never depends on the server's idle
   /// timeouts). A non-empty body is sent as application/json unless `headers` says otherwise.
@@ -47,6 +50,7 @@ class HttpClient {
 
  private:
   std::uint16_t port_;
+  std::string host_, source_;
 };
 
 // Reading response JSON --------------------------------------------------------------------

@@ -13,6 +13,11 @@ const std::string kInstance = "0473b088-4267-4c93-bd9f-82b8ef17caa1";
 
 constexpr std::int64_t kNow = 1'800'000'000'000'000;  // Unix microseconds
 
+/// A request at `micros` from 10.1.2.3.
+hydra::broker::Circumstances at(std::int64_t micros, const char* client = "10.1.2.3") {
+  return {micros, hydra::net::parseAddress(client)};
+}
+
 Candidate connection(const std::string& name, const std::string& status = "active",
                      std::vector<std::string> capabilities = {"send_mail"}) {
   Candidate c;
@@ -38,33 +43,33 @@ FetchQuery query(std::optional<std::string> capability = std::nullopt) {
 }  // namespace
 
 TEST_CASE("decide follows the order of the rules: key, instance, grant, ambiguity, capability, status") {
-  CHECK(decide(Lookup{}, query(), kNow).status == 401);
+  CHECK(decide(Lookup{}, query(), at(kNow)).status == 401);
 
   auto other_instance = liveKeyWith({connection("a")});
   other_instance.key_instance_id = "11111111-1111-1111-1111-111111111111";
-  CHECK(decide(other_instance, query(), kNow).status == 403);
+  CHECK(decide(other_instance, query(), at(kNow)).status == 403);
 
-  CHECK(decide(liveKeyWith({}), query(), kNow).status == 404);
+  CHECK(decide(liveKeyWith({}), query(), at(kNow)).status == 404);
 
-  const auto ambiguous = decide(liveKeyWith({connection("a@x"), connection("b@x")}), query(), kNow);
+  const auto ambiguous = decide(liveKeyWith({connection("a@x"), connection("b@x")}), query(), at(kNow));
   CHECK(ambiguous.status == 409);
   CHECK(ambiguous.reason.find("'a@x', 'b@x'") != std::string::npos);
 
-  const auto missing_capability = decide(liveKeyWith({connection("a", "active", {"read_mail"})}), query("send_mail"), kNow);
+  const auto missing_capability = decide(liveKeyWith({connection("a", "active", {"read_mail"})}), query("send_mail"), at(kNow));
   CHECK(missing_capability.status == 403);
   CHECK(missing_capability.reason.find("send_mail") != std::string::npos);
 
   auto broken = connection("a", "error");
   broken.error_message = "invalid_grant: token revoked";
-  const auto refused = decide(liveKeyWith({broken}), query(), kNow);
+  const auto refused = decide(liveKeyWith({broken}), query(), at(kNow));
   CHECK(refused.status == 409);
   CHECK(refused.reason.find("invalid_grant: token revoked") != std::string::npos);
-  CHECK(decide(liveKeyWith({connection("a", "expired")}), query(), kNow).status == 409);
+  CHECK(decide(liveKeyWith({connection("a", "expired")}), query(), at(kNow)).status == 409);
 }
 
 TEST_CASE("decide releases exactly the one granted connection") {
   const auto found = liveKeyWith({connection("a")});
-  const auto allowed = decide(found, query("send_mail"), kNow);
+  const auto allowed = decide(found, query("send_mail"), at(kNow));
   CHECK(allowed.status == 200);
   REQUIRE(allowed.chosen != nullptr);
   CHECK(allowed.chosen->connection_id == "id-a");
@@ -73,17 +78,47 @@ TEST_CASE("decide releases exactly the one granted connection") {
 TEST_CASE("decide reads a proxy key's expiry against the clock at each request") {
   auto found = liveKeyWith({connection("a")});
   found.key_expires_micros = kNow + 1;
-  CHECK(decide(found, query(), kNow).status == 200);
-  CHECK(decide(found, query(), kNow + 1).status == 401);  // expires_at itself is already too late
-  CHECK(decide(found, query(), kNow + 3'600'000'000).status == 401);
+  CHECK(decide(found, query(), at(kNow)).status == 200);
+  CHECK(decide(found, query(), at(kNow + 1)).status == 401);  // expires_at itself is already too late
+  CHECK(decide(found, query(), at(kNow + 3'600'000'000)).status == 401);
   found.key_expires_micros.reset();
-  CHECK(decide(found, query(), kNow + 3'600'000'000).status == 200);
+  CHECK(decide(found, query(), at(kNow + 3'600'000'000)).status == 200);
 }
 
 TEST_CASE("decide without a capability asked releases; with one, only if the grant has it") {
   const auto found = liveKeyWith({connection("a", "active", {"send_mail", "read_mail"})});
-  CHECK(decide(found, query(), kNow).status == 200);
-  CHECK(decide(found, query("read_mail"), kNow).status == 200);
-  CHECK(decide(found, query("delete_mail"), kNow).status == 403);
-  CHECK(decide(liveKeyWith({connection("b", "active", {})}), query("send_mail"), kNow).status == 403);
+  CHECK(decide(found, query(), at(kNow)).status == 200);
+  CHECK(decide(found, query("read_mail"), at(kNow)).status == 200);
+  CHECK(decide(found, query("delete_mail"), at(kNow)).status == 403);
+  CHECK(decide(liveKeyWith({connection("b", "active", {})}), query("send_mail"), at(kNow)).status == 403);
+}
+
+TEST_CASE("decide refuses a network-bound key from elsewhere, before anything about the instance is told") {
+  auto found = liveKeyWith({connection("a")});
+  found.allowed_cidrs = std::vector<hydra::net::Cidr>{*hydra::net::parseCidr("10.0.0.0/8"),
+                                                       *hydra::net::parseCidr("2001:db8::/32")};
+  CHECK(decide(found, query(), at(kNow, "10.9.9.9")).status == 200);
+  CHECK(decide(found, query(), at(kNow, "::ffff:10.9.9.9")).status == 200);  // IPv4-mapped is IPv4
+  CHECK(decide(found, query(), at(kNow, "2001:db8::7")).status == 200);
+  const auto outside = decide(found, query(), at(kNow, "192.168.1.1"));
+  CHECK(outside.status == 403);
+  CHECK(outside.reason == "Proxy key not allowed from this address");
+  CHECK(decide(found, query(), at(kNow, "2001:db9::1")).status == 403);
+  CHECK(decide(found, query(), {kNow, std::nullopt}).status == 403);  // unknown source: refused
+  found.instance_disabled = true;
+  CHECK(decide(found, query(), at(kNow, "192.168.1.1")).reason == "Proxy key not allowed from this address");
+  CHECK(decide(found, query(), at(kNow, "10.9.9.9")).reason == "Instance disabled");
+}
+
+TEST_CASE("decide refuses a disabled instance and an expired grant, reading the clock at each request") {
+  auto found = liveKeyWith({connection("a")});
+  found.instance_disabled = true;
+  CHECK(decide(found, query(), at(kNow)).status == 403);
+  CHECK(decide(found, query(), at(kNow)).reason == "Instance disabled");
+  found.instance_disabled = false;
+  found.candidates.front().grant_expires_micros = kNow + 10;
+  CHECK(decide(found, query(), at(kNow + 9)).status == 200);
+  const auto expired = decide(found, query(), at(kNow + 10));
+  CHECK(expired.status == 403);
+  CHECK(expired.reason == "The grant has expired");
 }
