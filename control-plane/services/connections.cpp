@@ -196,8 +196,10 @@ model::Grant ConnectionService::updateGrant(const std::string& customer_id, cons
     const auto rows = tx.exec_prepared("grant_update", customer_id, connection_id, grant_id, input.capabilities_json,
                                        input.expiry.at, input.expiry.in_seconds, input.change_expiry);
     if (rows.empty()) throw http::notFound("Grant");
+    auto updated = db::grantFrom(rows[0]);
+    emitWebhookEvent(tx, customer_id, webhooks::events::kGrantUpdated, model::toJson(updated));
     tx.commit();
-    return db::grantFrom(rows[0]);
+    return updated;
   });
   revocation_.waitOut();  // fewer capabilities or an earlier end narrow access
   return updated;

@@ -84,8 +84,10 @@ model::Instance IdentityService::updateInstance(const std::string& customer_id, 
     pqxx::work tx(c);
     const auto rows = tx.exec_prepared("instance_update", customer_id, instance_id, input.name, input.disabled);
     if (rows.empty()) throw http::notFound("Instance");
+    auto updated = db::instanceFrom(rows[0]);
+    emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceUpdated, model::toJson(updated));
     tx.commit();
-    return db::instanceFrom(rows[0]);
+    return updated;
   });
   if (input.disabled.value_or(false)) revocation_.waitOut();  // the kill switch is a revocation
   return updated;

@@ -13,16 +13,19 @@ constexpr const char* kConnectionUpdated = "connection.updated";
 constexpr const char* kConnectionDeleted = "connection.deleted";
 constexpr const char* kConnectionStatusChanged = "connection.status_changed";
 constexpr const char* kGrantCreated = "grant.created";
+constexpr const char* kGrantUpdated = "grant.updated";  // capabilities or expiry (PATCH)
 constexpr const char* kGrantDeleted = "grant.deleted";
 constexpr const char* kProxyKeyCreated = "proxy_key.created";
 constexpr const char* kProxyKeyRevoked = "proxy_key.revoked";
+constexpr const char* kInstanceUpdated = "instance.updated";  // name or kill switch (PATCH)
 constexpr const char* kInstanceDeleted = "instance.deleted";
 
 /// Every type, in the order the API lists them.
 inline const std::vector<std::string>& all() {
-  static const std::vector<std::string> kAll{kConnectionCreated,       kConnectionUpdated, kConnectionDeleted,
-                                             kConnectionStatusChanged, kGrantCreated,      kGrantDeleted,
-                                             kProxyKeyCreated,         kProxyKeyRevoked,   kInstanceDeleted};
+  static const std::vector<std::string> kAll{kConnectionCreated, kConnectionUpdated, kConnectionDeleted,
+                                             kConnectionStatusChanged, kGrantCreated, kGrantUpdated,
+                                             kGrantDeleted, kProxyKeyCreated, kProxyKeyRevoked,
+                                             kInstanceUpdated, kInstanceDeleted};
   return kAll;
 }
 

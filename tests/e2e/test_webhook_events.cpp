@@ -1,5 +1,6 @@
 // Webhook events (issue 10): each change is announced with the resource as the API returns it
-// (never a credential, token, secret or proxy key), in the transaction of the change; endpoints
+// (never a credential, token, secret or proxy key), in the transaction of the change (a grant's
+// and an instance's PATCH of the access policy included); endpoints
 // get only the types they chose; connection.status_changed comes from the schema's trigger for
 // every status change, the broker's refresh ending in invalid_grant or an expired token included,
 // and is never sent twice.
@@ -114,6 +115,25 @@ TEST_CASE("webhook events: every change of the API is announced with the resourc
   CHECK(dataOf(got, "grant.deleted", grant3) == findById(member(connection_at_delete.json, "grants"), grant3));
   CHECK(dataOf(got, "instance.deleted") == findById(member(instances_before_delete.json, "instances"), instance2));
   CHECK(dataOf(got, "connection.deleted") == connection_at_delete.json);
+}
+
+TEST_CASE("webhook events: a grant's or an instance's PATCH is announced with the resource after it") {
+  WebhookStack s;
+  s.addEndpoint("/hooks/updates", R"("events":["grant.updated","instance.updated"])");
+  const auto t = s.tenant;
+  const auto connection = s.createConnection(t, "gmail", "inbox");
+  const auto instance = s.createInstance(t);
+  const auto grant = s.createGrant(t, connection, instance, R"(["send_mail","read_mail"])");
+  const auto narrowed = s.as(t, "PATCH", t.path() + "/connections/" + connection + "/grants/" + grant,
+                             R"({"capabilities":["read_mail"],"expires_in_seconds":3600})");
+  REQUIRE(narrowed.status == 200);
+  const auto killed = s.as(t, "PATCH", t.path() + "/instances/" + instance, R"({"disabled":true})");
+  REQUIRE(killed.status == 200);
+  const auto got = s.receiver.await("/hooks/updates", 2);
+  REQUIRE(got.size() == 2);
+  CHECK(dataOf(got, "grant.updated") == narrowed.json);
+  CHECK(dataOf(got, "instance.updated") == killed.json);
+  CHECK(member(dataOf(got, "instance.updated"), "disabled").IsTrue());
 }
 
 TEST_CASE("webhook events: an endpoint gets only the types it chose") {
