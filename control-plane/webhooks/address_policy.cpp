@@ -1,16 +1,16 @@
 #include "control-plane/webhooks/address_policy.hpp"
 
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
 namespace hydra::cp::webhooks {
 namespace {
 
-constexpr std::array<std::uint8_t, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /// A range of the special-purpose tables below.
 struct Special {
@@ -46,10 +46,16 @@ constexpr Special kIpv6[] = {
     {"ff00::/8", Range::kMulticast},
 };
 
-const std::vector<std::pair<Cidr, Range>>& table(bool v4) {
+net::Cidr cidr(const char* text) {
+  const auto parsed = net::parseCidr(text);
+  if (!parsed) throw std::logic_error(std::string("bad built-in range ") + text);
+  return *parsed;
+}
+
+const std::vector<std::pair<net::Cidr, Range>>& table(bool v4) {
   static const auto build = [](const auto& specials) {
-    std::vector<std::pair<Cidr, Range>> out;
-    for (const auto& s : specials) out.emplace_back(Cidr::parse(s.cidr), s.range);
+    std::vector<std::pair<net::Cidr, Range>> out;
+    for (const auto& s : specials) out.emplace_back(cidr(s.cidr), s.range);
     return out;
   };
   static const auto ipv4 = build(kIpv4);
@@ -57,69 +63,30 @@ const std::vector<std::pair<Cidr, Range>>& table(bool v4) {
   return v4 ? ipv4 : ipv6;
 }
 
-std::optional<Range> lookup(const Address& address) {
-  for (const auto& [cidr, range] : table(address.isV4())) {
-    if (cidr.contains(address)) return range;
-  }
-  return std::nullopt;
-}
-
 /// The IPv4 address in the last 32 bits of an IPv6 one.
-Address embeddedV4(const Address& address) {
-  sockaddr_in v4{};
-  v4.sin_family = AF_INET;
-  std::memcpy(&v4.sin_addr, address.bytes().data() + 12, 4);
-  return *Address::fromSockaddr(reinterpret_cast<const sockaddr*>(&v4));
+net::Address embeddedV4(const net::Address& address) {
+  net::Address v4;
+  v4.v4 = true;
+  std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
+  return v4;
 }
 
 }  // namespace
 
-std::optional<Address> Address::parse(std::string_view text) {
-  // inet_pton needs a terminated string and accepts only the canonical forms we want.
-  const std::string s(text);
-  if (s.empty() || s.size() > INET6_ADDRSTRLEN) return std::nullopt;
-  Address out;
-  in_addr v4{};
-  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) {
-    std::memcpy(out.bytes_.data(), kMappedPrefix.data(), kMappedPrefix.size());
-    std::memcpy(out.bytes_.data() + 12, &v4, 4);
-    return out;
-  }
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, s.c_str(), &v6) == 1) {
-    std::memcpy(out.bytes_.data(), &v6, 16);
-    return out;
-  }
-  return std::nullopt;
-}
-
-std::optional<Address> Address::fromSockaddr(const sockaddr* address) {
+std::optional<net::Address> addressOf(const sockaddr* address) {
   if (address == nullptr) return std::nullopt;
-  Address out;
+  net::Address out;
   if (address->sa_family == AF_INET) {
-    const auto* v4 = reinterpret_cast<const sockaddr_in*>(address);
-    std::memcpy(out.bytes_.data(), kMappedPrefix.data(), kMappedPrefix.size());
-    std::memcpy(out.bytes_.data() + 12, &v4->sin_addr, 4);
+    out.v4 = true;
+    std::memcpy(out.bytes.data(), &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, 4);
     return out;
   }
   if (address->sa_family == AF_INET6) {
-    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
-    std::memcpy(out.bytes_.data(), &v6->sin6_addr, 16);
+    std::memcpy(out.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, 16);
+    if (std::equal(std::begin(kMappedPrefix), std::end(kMappedPrefix), out.bytes.begin())) return embeddedV4(out);
     return out;
   }
   return std::nullopt;
-}
-
-bool Address::isV4() const { return std::memcmp(bytes_.data(), kMappedPrefix.data(), kMappedPrefix.size()) == 0; }
-
-std::string Address::text() const {
-  char out[INET6_ADDRSTRLEN];
-  if (isV4()) {
-    inet_ntop(AF_INET, bytes_.data() + 12, out, sizeof out);
-  } else {
-    inet_ntop(AF_INET6, bytes_.data(), out, sizeof out);
-  }
-  return out;
 }
 
 const char* rangeName(Range range) {
@@ -144,79 +111,49 @@ const char* rangeName(Range range) {
   return "reserved";
 }
 
-Range classify(const Address& address) {
-  if (const auto special = lookup(address)) return *special;
-  if (address.isV4()) return Range::kPublic;
+Range classify(const net::Address& address) {
+  for (const auto& [range_cidr, range] : table(address.v4)) {
+    if (net::contains(range_cidr, address)) return range;
+  }
+  if (address.v4) return Range::kPublic;
   // NAT64 (RFC 6052 well-known prefix 64:ff9b::/96): the gateway would connect to the IPv4
   // address in the last 32 bits, so that address decides.
-  static const Cidr nat64 = Cidr::parse("64:ff9b::/96");
-  if (nat64.contains(address)) return classify(embeddedV4(address));
+  static const net::Cidr nat64 = cidr("64:ff9b::/96");
+  if (net::contains(nat64, address)) return classify(embeddedV4(address));
   // Global unicast is 2000::/3; everything else not listed above is not routable to a receiver.
-  if ((address.bytes()[0] & 0xe0) != 0x20) return Range::kReserved;
+  if ((address.bytes[0] & 0xe0) != 0x20) return Range::kReserved;
   return Range::kPublic;
 }
 
-Cidr Cidr::parse(std::string_view text) {
-  const auto slash = text.find('/');
-  if (slash == std::string_view::npos) throw std::invalid_argument("'" + std::string(text) + "' has no /prefix length");
-  const auto address = Address::parse(text.substr(0, slash));
-  if (!address) throw std::invalid_argument("'" + std::string(text) + "' is not an IPv4 or IPv6 address range");
-  const auto digits = text.substr(slash + 1);
-  const int max = address->isV4() ? 32 : 128;
-  int prefix = 0;
-  if (digits.empty() || digits.size() > 3)
-    throw std::invalid_argument("'" + std::string(text) + "' has a bad prefix length");
-  for (const char c : digits) {
-    if (c < '0' || c > '9') throw std::invalid_argument("'" + std::string(text) + "' has a bad prefix length");
-    prefix = prefix * 10 + (c - '0');
-  }
-  if (prefix > max)
-    throw std::invalid_argument("'" + std::string(text) + "' has a prefix longer than " + std::to_string(max));
-  Cidr out{*address, prefix + (address->isV4() ? 96 : 0)};
-  // "10.1.0.0/8" is ambiguous (did the operator mean 10.0.0.0/8 or 10.1.0.0/16?): refuse it.
-  const auto& bytes = address->bytes();
-  for (int bit = out.prefix; bit < 128; ++bit) {
-    if ((bytes[static_cast<std::size_t>(bit / 8)] >> (7 - bit % 8)) & 1) {
-      throw std::invalid_argument("'" + std::string(text) + "' has address bits set beyond the prefix length");
-    }
-  }
-  return out;
-}
-
-bool Cidr::contains(const Address& address) const {
-  const auto& a = address.bytes();
-  const auto& n = network.bytes();
-  const int whole = prefix / 8;
-  if (std::memcmp(a.data(), n.data(), static_cast<std::size_t>(whole)) != 0) return false;
-  const int rest = prefix % 8;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xff << (8 - rest));
-  return (a[static_cast<std::size_t>(whole)] & mask) == (n[static_cast<std::size_t>(whole)] & mask);
-}
-
-std::vector<Cidr> parseCidrList(std::string_view text) {
-  std::vector<Cidr> out;
+std::vector<net::Cidr> parseCidrList(std::string_view text) {
+  std::vector<net::Cidr> out;
   std::size_t start = 0;
   while (start <= text.size()) {
     const auto end = std::min(text.find(',', start), text.size());
     auto item = text.substr(start, end - start);
     while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
     while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) out.push_back(Cidr::parse(item));
+    if (!item.empty()) {
+      const auto parsed = net::parseCidr(item);
+      // "10.1.0.0/8" is refused too: did the operator mean 10.0.0.0/8 or 10.1.0.0/16?
+      if (!parsed) {
+        throw std::invalid_argument("'" + std::string(item) +
+                                    "' is not an address or an address range with no bits set past its prefix");
+      }
+      out.push_back(*parsed);
+    }
     start = end + 1;
   }
   return out;
 }
 
-std::optional<std::string> AddressPolicy::refusal(const Address& address) const {
+std::optional<std::string> AddressPolicy::refusal(const net::Address& address) const {
   const auto range = classify(address);
   if (range == Range::kPublic) return std::nullopt;
-  if (range != Range::kUnspecified && range != Range::kMulticast) {
-    for (const auto& cidr : allowed_) {
-      if (cidr.contains(address)) return std::nullopt;
-    }
+  if (range != Range::kUnspecified && range != Range::kMulticast && net::containsAny(allowed_, address)) {
+    return std::nullopt;
   }
-  return address.text() + " is " + rangeName(range);
+  return net::toString(address) + " is " + rangeName(range);
 }
 
 }  // namespace hydra::cp::webhooks

@@ -92,7 +92,7 @@ EndpointUrl checkEndpointUrl(std::string_view url, const UrlRules& rules) {
       if (port.empty()) throw UrlRefused("URL port must be a number from 1 to 65535");
     }
     // An IPv6 literal (an IPv4-mapped one included); a dotted quad has no business in brackets.
-    out.literal = Address::parse(host);
+    out.literal = net::parseAddress(host);
     if (!out.literal || host.find(':') == std::string_view::npos)
       throw UrlRefused("URL host is not a valid IPv6 address");
   } else {
@@ -115,7 +115,7 @@ EndpointUrl checkEndpointUrl(std::string_view url, const UrlRules& rules) {
     out.port = out.scheme == "https" ? 443 : 80;
   }
   if (!out.literal) {
-    out.literal = Address::parse(out.host);
+    out.literal = net::parseAddress(out.host);
     if (!out.literal) checkHostName(out.host);
   }
 

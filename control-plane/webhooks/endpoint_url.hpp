@@ -33,8 +33,8 @@ struct EndpointUrl {
   std::string scheme;  // "https", or "http" for a loopback host
   std::string host;    // lower case; an IPv6 literal without its brackets
   std::uint16_t port = 443;
-  std::string target;              // the request target: path and query ("/" at least), no fragment
-  std::optional<Address> literal;  // the host, when it is an IP address
+  std::string target;                   // the request target: path and query ("/" at least), no fragment
+  std::optional<net::Address> literal;  // the host, when it is an IP address
 
   /// A literal loopback address, or "localhost" / "*.localhost" (RFC 6761).
   bool loopbackHost() const;

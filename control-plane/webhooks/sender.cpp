@@ -79,7 +79,7 @@ class Watchdog {
 };
 
 /// Every address `host` resolves to, in the resolver's order, without duplicates.
-std::vector<Address> resolve(const std::string& host, std::string& error) {
+std::vector<net::Address> resolve(const std::string& host, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -89,12 +89,12 @@ std::vector<Address> resolve(const std::string& host, std::string& error) {
     error = "cannot resolve " + host + ": " + gai_strerror(rc);
     return {};
   }
-  std::vector<Address> out;
+  std::vector<net::Address> out;
   for (auto* a = found; a != nullptr; a = a->ai_next) {
-    const auto address = Address::fromSockaddr(a->ai_addr);
+    const auto address = addressOf(a->ai_addr);
     if (!address) continue;
     bool seen = false;
-    for (const auto& o : out) seen = seen || o.bytes() == address->bytes();
+    for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
     if (!seen) out.push_back(*address);
   }
   freeaddrinfo(found);
@@ -147,7 +147,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
 
   // Resolved here, at delivery time; every address is checked, and only a checked address is
   // connected to.
-  std::vector<Address> addresses;
+  std::vector<net::Address> addresses;
   if (url.literal) {
     addresses.push_back(*url.literal);
   } else {
@@ -160,7 +160,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
       return failed("refused: " + url.host + " resolves to " + *refused + ", which webhooks may not reach");
     }
     if (url.scheme == "http" && classify(address) != Range::kLoopback) {
-      return failed("refused: plain http only to loopback, and " + url.host + " resolves to " + address.text());
+      return failed("refused: plain http only to loopback, and " + url.host + " resolves to " + net::toString(address));
     }
   }
   if (stopping) return failed("stopped before sending (shutting down)");
@@ -174,7 +174,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     const auto remaining = deadline - Clock::now();
     if (remaining <= 0s) break;
     try {
-      const Poco::Net::SocketAddress target(Poco::Net::IPAddress(address.text()), url.port);
+      const Poco::Net::SocketAddress target(Poco::Net::IPAddress(net::toString(address)), url.port);
       if (https) {
         auto secure = std::make_unique<Poco::Net::SecureStreamSocket>(tls_);
         // SNI and the name the certificate must carry: the URL's host, while the TCP connection
@@ -191,7 +191,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
       }
       break;
     } catch (const Poco::Exception& e) {
-      connect_error = "cannot connect to " + address.text() + ": " + e.displayText();
+      connect_error = "cannot connect to " + net::toString(address) + ": " + e.displayText();
     }
   }
   if (!socket) return failed(connect_error.empty() ? "timed out before connecting" : connect_error);

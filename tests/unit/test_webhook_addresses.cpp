@@ -13,8 +13,15 @@ using namespace hydra::cp::webhooks;
 
 namespace {
 
+/// A literal the tests know to be valid.
+hydra::net::Address addr(const char* text) {
+  const auto address = hydra::net::parseAddress(text);
+  REQUIRE_MESSAGE(address.has_value(), text);
+  return *address;
+}
+
 Range rangeOf(const char* text) {
-  const auto address = Address::parse(text);
+  const auto address = hydra::net::parseAddress(text);
   REQUIRE_MESSAGE(address.has_value(), text);
   return classify(*address);
 }
@@ -100,8 +107,8 @@ TEST_CASE("webhook addresses: IPv4-mapped and NAT64 IPv6 addresses are their IPv
   CHECK(rangeOf("::ffff:100.64.0.1") == Range::kSharedCgnat);
   CHECK(rangeOf("::ffff:0.0.0.0") == Range::kUnspecified);
   CHECK(rangeOf("::ffff:8.8.8.8") == Range::kPublic);
-  CHECK(Address::parse("::ffff:127.0.0.1")->text() == "127.0.0.1");
-  CHECK(Address::parse("::ffff:127.0.0.1")->isV4());
+  CHECK(hydra::net::toString(addr("::ffff:127.0.0.1")) == "127.0.0.1");
+  CHECK(addr("::ffff:127.0.0.1").v4);
   CHECK(rangeOf("64:ff9b::127.0.0.1") == Range::kLoopback);
   CHECK(rangeOf("64:ff9b::a9fe:a9fe") == Range::kLinkLocal);  // 169.254.169.254
   CHECK(rangeOf("64:ff9b::8.8.8.8") == Range::kPublic);
@@ -111,32 +118,31 @@ TEST_CASE("webhook addresses: only canonical literals are addresses") {
   for (const char* text : {"127.1", "0x7f.0.0.1", "2130706433", "017700000001", "127.0.0.1.", " 127.0.0.1", "[::1]",
                            "fe80::1%eth0", "localhost", ""}) {
     CAPTURE(text);
-    CHECK_FALSE(Address::parse(text).has_value());
+    CHECK_FALSE(hydra::net::parseAddress(text).has_value());
   }
 }
 
 TEST_CASE("webhook addresses: the operator's allow-list opens ranges, never unspecified or multicast") {
   const AddressPolicy none;
-  CHECK(none.refusal(*Address::parse("8.8.8.8")) == std::nullopt);
-  CHECK(none.refusal(*Address::parse("127.0.0.1")) == std::optional<std::string>("127.0.0.1 is loopback"));
-  CHECK(none.refusal(*Address::parse("::ffff:169.254.169.254")) ==
-        std::optional<std::string>("169.254.169.254 is link-local"));
-  CHECK(none.refusal(*Address::parse("::1")) == std::optional<std::string>("::1 is loopback"));
+  CHECK(none.refusal(addr("8.8.8.8")) == std::nullopt);
+  CHECK(none.refusal(addr("127.0.0.1")) == std::optional<std::string>("127.0.0.1 is loopback"));
+  CHECK(none.refusal(addr("::ffff:169.254.169.254")) == std::optional<std::string>("169.254.169.254 is link-local"));
+  CHECK(none.refusal(addr("::1")) == std::optional<std::string>("::1 is loopback"));
 
   const AddressPolicy allowed(parseCidrList("127.0.0.0/8, ::1/128,10.20.0.0/16"));
-  CHECK(allowed.refusal(*Address::parse("127.0.0.1")) == std::nullopt);
-  CHECK(allowed.refusal(*Address::parse("::ffff:127.0.0.1")) == std::nullopt);  // mapped: the same address
-  CHECK(allowed.refusal(*Address::parse("::1")) == std::nullopt);
-  CHECK(allowed.refusal(*Address::parse("10.20.255.1")) == std::nullopt);
-  CHECK(allowed.refusal(*Address::parse("10.21.0.1")).has_value());
-  CHECK(allowed.refusal(*Address::parse("169.254.169.254")).has_value());
+  CHECK(allowed.refusal(addr("127.0.0.1")) == std::nullopt);
+  CHECK(allowed.refusal(addr("::ffff:127.0.0.1")) == std::nullopt);  // mapped: the same address
+  CHECK(allowed.refusal(addr("::1")) == std::nullopt);
+  CHECK(allowed.refusal(addr("10.20.255.1")) == std::nullopt);
+  CHECK(allowed.refusal(addr("10.21.0.1")).has_value());
+  CHECK(allowed.refusal(addr("169.254.169.254")).has_value());
 
   const AddressPolicy everything(parseCidrList("0.0.0.0/0,::/0"));
-  CHECK(everything.refusal(*Address::parse("10.0.0.1")) == std::nullopt);
-  CHECK(everything.refusal(*Address::parse("0.0.0.0")).has_value());
-  CHECK(everything.refusal(*Address::parse("::")).has_value());
-  CHECK(everything.refusal(*Address::parse("224.0.0.1")).has_value());
-  CHECK(everything.refusal(*Address::parse("ff02::1")).has_value());
+  CHECK(everything.refusal(addr("10.0.0.1")) == std::nullopt);
+  CHECK(everything.refusal(addr("0.0.0.0")).has_value());
+  CHECK(everything.refusal(addr("::")).has_value());
+  CHECK(everything.refusal(addr("224.0.0.1")).has_value());
+  CHECK(everything.refusal(addr("ff02::1")).has_value());
 }
 
 TEST_CASE("webhook addresses: allow-list syntax") {
@@ -144,7 +150,8 @@ TEST_CASE("webhook addresses: allow-list syntax") {
   CHECK(parseCidrList(" , ").empty());
   CHECK(parseCidrList("10.0.0.0/8").size() == 1);
   CHECK(parseCidrList("10.0.0.1/32,fd00::/8").size() == 2);
-  for (const char* bad : {"10.0.0.0", "10.0.0.0/33", "::/129", "10.1.0.0/8", "fd00::1/8", "10.0.0.0/x", "10.0.0.0/",
+  CHECK(parseCidrList("10.0.0.7").size() == 1);  // one address
+  for (const char* bad : {"10.0.0.0/33", "::/129", "10.1.0.0/8", "fd00::1/8", "10.0.0.0/x", "10.0.0.0/",
                           "example.com/8", "10.0.0.0/8,nonsense"}) {
     CAPTURE(bad);
     CHECK_THROWS_AS(parseCidrList(bad), std::invalid_argument);
