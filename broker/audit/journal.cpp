@@ -297,7 +297,7 @@ void Journal::commit(std::deque<Pending>& batch) {
   if (ok) {
     auto seq = tree_.size();
     for (const auto& pending : batch) {
-      const auto line = journalLine({seq++, origin_, formatMicros(pending.micros), pending.record});
+      const auto line = journalLine(seq++, origin_, formatMicros(pending.micros), pending.record);
       leaves.push_back(hasher_.leaf(line));
       text += line;
       text += '\n';

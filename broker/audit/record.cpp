@@ -24,18 +24,18 @@ auto optionalFields(Record& r) {
 
 }  // namespace
 
-std::string journalLine(const JournalEntry& e) {
+std::string journalLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record) {
   json::Writer w;
   w.beginObject();
-  w.key("seq").integer(static_cast<std::int64_t>(e.seq));
-  w.key("journal").string(e.journal);
-  w.key("time").string(e.time);
-  const auto fields = optionalFields(e.record);
+  w.key("seq").integer(static_cast<std::int64_t>(seq));
+  w.key("journal").string(journal);
+  w.key("time").string(time);
+  const auto fields = optionalFields(record);
   for (std::size_t i = 0; i < fields.size(); ++i) w.key(kOptionalFields[i]).stringOrNull(*fields[i]);
-  w.key("outcome").string(e.record.outcome);
-  w.key("reason").string(e.record.reason);
-  w.key("request_id").string(e.record.request_id);
-  w.key("peer").string(e.record.peer);
+  w.key("outcome").string(record.outcome);
+  w.key("reason").string(record.reason);
+  w.key("request_id").string(record.request_id);
+  w.key("peer").string(record.peer);
   w.endObject();
   return w.str();
 }

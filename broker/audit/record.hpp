@@ -25,7 +25,8 @@ struct JournalEntry {
 
 /// The line (without its newline). Fields in a fixed order; strings JSON-escaped, so the line
 /// never holds a newline.
-std::string journalLine(const JournalEntry& entry);
+std::string journalLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record);
+inline std::string journalLine(const JournalEntry& e) { return journalLine(e.seq, e.journal, e.time, e.record); }
 
 /// Reads a line back; nullopt unless it is a journal line of exactly that shape.
 std::optional<JournalEntry> parseJournalLine(std::string_view line);

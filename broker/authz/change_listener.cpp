@@ -68,14 +68,22 @@ bool ChangeListener::stopping() {
 }
 
 void ChangeListener::run() {
-  auto retry_wait = std::chrono::milliseconds(100);
+  constexpr auto kFirstRetryWait = std::chrono::milliseconds(100);
+  auto retry_wait = kFirstRetryWait;
   bool failing = false;
   while (!stopping()) {
+    bool listened = false;
     try {
-      listen();
+      listen(listened);
     } catch (const std::exception& e) {
       // Until a new connection listens, nothing is served from memory.
       memory_.everythingChanged();
+      if (listened) {
+        // A connection that had been listening was lost: a new failure, logged and retried soon
+        // again (only failed reconnections in a row are quiet and back off).
+        failing = false;
+        retry_wait = kFirstRetryWait;
+      }
       if (!failing) {
         log::app().warning(std::string("change listener: ") + e.what() +
                            "; fetches are decided from the database until it listens again");
@@ -88,7 +96,7 @@ void ChangeListener::run() {
   }
 }
 
-void ChangeListener::listen() {
+void ChangeListener::listen(bool& listened) {
   pqxx::connection connection(url_);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
@@ -103,6 +111,7 @@ void ChangeListener::listen() {
   // Listening from here on: forget what may have changed before.
   memory_.everythingChanged();
   log::app().information("change listener: listening (memory is used once the first tick returns)");
+  listened = true;
 
   auto next_tick = Clock::now();
   while (!stopping()) {

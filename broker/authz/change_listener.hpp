@@ -27,8 +27,9 @@ class ChangeListener {
 
  private:
   void run();
-  /// One connection's life: returns when stopping, throws when the connection fails.
-  void listen();
+  /// One connection's life: returns when stopping, throws when the connection fails;
+  /// `listened` is set once it listens.
+  void listen(bool& listened);
   bool stopping();
 
   const std::string url_;

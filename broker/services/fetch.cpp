@@ -230,7 +230,8 @@ void FetchService::refuse(Work& work, const char* outcome, const http::ApiError&
 }
 
 void FetchService::finish(Work& work, FetchResult result) {
-  journal_.append(work.record, [done = std::move(work.done), result = std::move(result)](bool durable) mutable {
+  // The record goes to the journal; the work is over once it is appended.
+  journal_.append(std::move(work.record), [done = std::move(work.done), result = std::move(result)](bool durable) mutable {
     if (durable) {
       done(std::move(result));
     } else {

@@ -1,8 +1,10 @@
 #pragma once
 // Failed authentications per peer address, as a token bucket: a peer may fail `burst` times in a
 // row, then once per `refill` interval; past that it is refused (429, Retry-After) before anything
-// is looked up, so garbage keys cannot flood the database or the audit trail. Other peers, and
-// requests that authenticate, are unaffected. Memory is bounded (`max_peers`).
+// is looked up, so garbage keys cannot flood the database or the audit trail. Other peers are
+// unaffected; so are the broker's fetches this peer makes with keys its memory holds (no lookup).
+// Its other requests wait with the rest: callers behind one address (a NAT, a proxy not in
+// HYDRA_TRUSTED_PROXIES) share one budget. Memory is bounded (`max_peers`).
 
 #include <chrono>
 #include <mutex>

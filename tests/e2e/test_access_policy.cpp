@@ -121,7 +121,7 @@ TEST_CASE("access policy: PATCH a grant: capabilities and expiry, narrowing on t
         std::vector<std::string>{R"(["body","expires_at"] datetime_future)"});
 }
 
-TEST_CASE("access policy: a key bound to networks works from inside them only; the refusal is audited with the peer") {
+TEST_CASE("access policy: a key bound to networks works from inside them only, and the refusal is audited with the peer") {
   Policy p;
   const auto bound = p.s.newProxyKey(p.t, p.runtime.instance_id, R"({"allowed_cidrs":["127.0.0.1/32","10.0.0.0/8"]})");
   const auto list = p.s.as(p.t, "GET", p.instancePath() + "/proxy-keys");
@@ -214,7 +214,7 @@ TEST_CASE("access policy: X-Forwarded-For decides the peer only behind a trusted
   }
 }
 
-TEST_CASE("access policy: the kill switch refuses at once under load, audited; re-enabling restores the same keys") {
+TEST_CASE("access policy: the kill switch refuses at once under load, audited, and re-enabling restores the same keys") {
   Policy p;
   Broker second(p.s.brokerEnvironment());
   const HttpClient brokers[] = {p.s.runtime, HttpClient(second.port())};

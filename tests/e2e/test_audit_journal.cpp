@@ -138,7 +138,7 @@ TEST_CASE("audit journal: every decision is a line with its sequence number, the
   CHECK(j.broker->running());
 }
 
-TEST_CASE("audit journal: a checkpoint is signed within the interval and at shutdown; verify passes on both copies") {
+TEST_CASE("audit journal: a checkpoint is signed within the interval and at shutdown, verify passes on both copies") {
   Journaled j;
   for (int i = 0; i < 5; ++i) REQUIRE(j.fetch().status == 200);
   std::this_thread::sleep_for(2500ms);  // at least one interval (1 s here)
@@ -159,7 +159,7 @@ TEST_CASE("audit journal: a checkpoint is signed within the interval and at shut
   CHECK(database.out.find("6 records in sequence") != std::string::npos);
 }
 
-TEST_CASE("audit journal: a broker killed under load loses no record it answered; a torn tail is cut") {
+TEST_CASE("audit journal: a broker killed under load loses no record it answered, a torn tail is cut") {
   Journaled j;
   std::atomic<bool> stop{false};
   std::mutex mutex;
@@ -331,7 +331,7 @@ TEST_CASE("audit journal: an inclusion proof of a record verifies offline, and a
   CHECK(runBroker({"audit", "proof", "--journal", j.dir(), "--seq", "5"}, {}).exit_code == 1);  // not checkpointed
 }
 
-TEST_CASE("audit journal: a full disk answers 503 and releases nothing; serving resumes once there is room") {
+TEST_CASE("audit journal: a full disk answers 503 and releases nothing, serving resumes once there is room") {
   Journaled j;
   REQUIRE(j.fetch().status == 200);
   const auto size = fs::file_size(lastSegment(j.dir()));
@@ -359,7 +359,7 @@ TEST_CASE("audit journal: a full disk answers 503 and releases nothing; serving 
   CHECK(verified.out.find("2 records in sequence") != std::string::npos);  // the refusals wrote nothing
 }
 
-TEST_CASE("audit journal: while the database is down fetches are journaled; afterwards it holds each exactly once") {
+TEST_CASE("audit journal: while the database is down fetches are journaled, afterwards it holds each exactly once") {
   Journaled j;
   std::vector<std::string> ids{requestId(j.fetch())};  // memory now knows the runtime's grant
   execAdmin("ALTER DATABASE " + j.s.db.name() + " ALLOW_CONNECTIONS false");
@@ -390,7 +390,7 @@ TEST_CASE("audit journal: while the database is down fetches are journaled; afte
   CHECK(rows[0][1].as<std::size_t>() == ids.size());
 }
 
-TEST_CASE("audit journal: keygen's audit key and verifier key; serve refuses a signing key others may read") {
+TEST_CASE("audit journal: keygen's audit key and verifier key, serve refuses a signing key others may read") {
   TempDir dir;
   const auto key = dir.path("audit.pem"), verifier = dir.path("verifier.txt");
   REQUIRE(runBroker({"keygen", "--audit-key", key, "--verifier-key", verifier}, {}).exit_code == 0);

@@ -166,7 +166,7 @@ TEST_CASE("broker: the audit trail pages newest first with before=") {
   CHECK(items(member(a.s.auditEvents(a.t, "").json, "events")).size() == 5);  // default limit
 }
 
-TEST_CASE("broker: while PostgreSQL refuses the audit records, fetches go on; once it takes them, each arrives once") {
+TEST_CASE("broker: while PostgreSQL refuses the audit records, fetches go on, once it takes them, each arrives once") {
   Audited a;
   REQUIRE(a.s.fetch(a.runtime, "provider=gmail").status == 200);
   const auto events_before = a.eventCount();

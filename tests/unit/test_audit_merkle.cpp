@@ -59,7 +59,7 @@ TEST_CASE("audit merkle: the root of every size, computed whole and appended lea
   CHECK_THROWS(CompactTree(5, {}));  // 5 leaves are two perfect subtrees
 }
 
-TEST_CASE("audit merkle: inclusion paths are the published ones and verify; a wrong leaf, index or root does not") {
+TEST_CASE("audit merkle: inclusion paths are the published ones and verify, a wrong leaf, index or root does not") {
   Vectors v;
   for (const auto& c : v.doc["inclusion"].GetArray()) {
     const auto index = c["leaf_index"].GetUint64(), size = c["tree_size"].GetUint64();
@@ -83,7 +83,7 @@ TEST_CASE("audit merkle: inclusion paths are the published ones and verify; a wr
   }
 }
 
-TEST_CASE("audit merkle: consistency proofs are the published ones and verify; other roots do not") {
+TEST_CASE("audit merkle: consistency proofs are the published ones and verify, other roots do not") {
   Vectors v;
   for (const auto& c : v.doc["consistency"].GetArray()) {
     const auto old_size = c["old_size"].GetUint64(), new_size = c["new_size"].GetUint64();

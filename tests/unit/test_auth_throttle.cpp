@@ -6,7 +6,7 @@
 using hydra::http::AuthThrottle;
 using namespace std::chrono_literals;
 
-TEST_CASE("auth throttle: a peer may fail a burst of times, then waits; others are unaffected") {
+TEST_CASE("auth throttle: a peer may fail a burst of times, then waits, others are unaffected") {
   AuthThrottle throttle(3, 1s);
   const AuthThrottle::Clock::time_point t0{std::chrono::hours(1)};
   for (int i = 0; i < 3; ++i) {

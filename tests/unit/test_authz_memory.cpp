@@ -59,7 +59,7 @@ TEST_CASE("authz memory: a lost listener makes memory unusable at once and forge
   CHECK(static_cast<bool>(memory.find("k", kT0)));
 }
 
-TEST_CASE("authz memory: a load that raced a change of its customer is not kept; other customers are") {
+TEST_CASE("authz memory: a load that raced a change of its customer is not kept, other customers are") {
   Memory memory(100, 200ms);
   memory.tickReturned(kT0);
   const auto started = memory.loadStarting();

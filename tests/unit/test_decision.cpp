@@ -85,7 +85,7 @@ TEST_CASE("decide reads a proxy key's expiry against the clock at each request")
   CHECK(decide(found, query(), at(kNow + 3'600'000'000)).status == 200);
 }
 
-TEST_CASE("decide without a capability asked releases; with one, only if the grant has it") {
+TEST_CASE("decide without a capability asked releases, with one, only if the grant has it") {
   const auto found = liveKeyWith({connection("a", "active", {"send_mail", "read_mail"})});
   CHECK(decide(found, query(), at(kNow)).status == 200);
   CHECK(decide(found, query("read_mail"), at(kNow)).status == 200);

@@ -41,7 +41,7 @@ TEST_CASE("fairOrder: a customer's providers take turns, and order within a prov
   CHECK(fairOrder({}).empty());
 }
 
-TEST_CASE("RefreshSchedule: at most per_provider attempts of one provider run at once; others go ahead") {
+TEST_CASE("RefreshSchedule: at most per_provider attempts of one provider run at once, others go ahead") {
   const auto t0 = RefreshSchedule::Clock::now();
   RefreshSchedule s({{"s1", "a", "stalled"}, {"s2", "b", "stalled"}, {"s3", "c", "stalled"}, {"g1", "d", "gmail"}}, 2, 60s);
   CHECK(s.next(t0)->id == "s1");
