@@ -1,8 +1,43 @@
 #include "control-plane/config.hpp"
 
+#include <unistd.h>
+
+#include <stdexcept>
+
 #include "shared/ops/operations.hpp"
 
 namespace hydra::cp {
+namespace {
+
+webhooks::Settings webhookSettings() {
+  webhooks::Settings w;
+  w.workers = static_cast<int>(
+      config::parseInteger("HYDRA_WEBHOOK_WORKERS", config::env("HYDRA_WEBHOOK_WORKERS").value_or("4"), 0, 64));
+  w.timeout_seconds = static_cast<int>(config::parseInteger(
+      "HYDRA_WEBHOOK_TIMEOUT_SECONDS", config::env("HYDRA_WEBHOOK_TIMEOUT_SECONDS").value_or("15"), 1, 60));
+  if (const auto schedule = config::env("HYDRA_WEBHOOK_RETRY_SCHEDULE")) {
+    try {
+      w.retry_schedule = webhooks::parseRetrySchedule(*schedule);
+    } catch (const std::invalid_argument& e) {
+      throw config::ConfigError(std::string("HYDRA_WEBHOOK_RETRY_SCHEDULE ") + e.what());
+    }
+  }
+  const auto loopback = config::env("HYDRA_WEBHOOK_ALLOW_LOOPBACK").value_or("0");
+  if (loopback != "0" && loopback != "1") throw config::ConfigError("HYDRA_WEBHOOK_ALLOW_LOOPBACK must be 0 or 1");
+  w.url_rules.allow_loopback_http = loopback == "1";
+  try {
+    w.url_rules.addresses = webhooks::AddressPolicy(webhooks::parseCidrList(config::env("HYDRA_WEBHOOK_ALLOWED_CIDRS").value_or("")));
+  } catch (const std::invalid_argument& e) {
+    throw config::ConfigError(std::string("HYDRA_WEBHOOK_ALLOWED_CIDRS: ") + e.what());
+  }
+  w.ca_file = config::env("HYDRA_WEBHOOK_CA_FILE").value_or("");
+  if (!w.ca_file.empty() && access(w.ca_file.c_str(), R_OK) != 0) {
+    throw config::ConfigError("HYDRA_WEBHOOK_CA_FILE: cannot read " + w.ca_file);
+  }
+  return w;
+}
+
+}  // namespace
 
 Config Config::forServe() {
   Config c;
@@ -22,6 +57,7 @@ Config Config::forServe() {
   c.tls = config::tlsSettings(false);
   c.max_connections_per_peer = static_cast<int>(config::parseInteger(
       "HYDRA_MAX_CONNECTIONS_PER_PEER", config::env("HYDRA_MAX_CONNECTIONS_PER_PEER").value_or("64"), 1, 100000));
+  c.webhooks = webhookSettings();
   return c;
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "control-plane/webhooks/settings.hpp"
 #include "shared/config/env.hpp"
 #include "shared/log/log.hpp"
 
@@ -23,6 +24,7 @@ struct Config {
   std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
   std::optional<config::TlsSettings> tls;  // HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE
   int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER
+  webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
   static Config forServe();

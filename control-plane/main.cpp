@@ -12,6 +12,7 @@
 #include "control-plane/db/statements.hpp"
 #include "control-plane/openapi.hpp"
 #include "control-plane/routes.hpp"
+#include "control-plane/webhooks/dispatcher.hpp"
 #include "shared/crypto/public_key_file.hpp"
 #include "shared/db/migrate.hpp"
 #include "shared/db/pool.hpp"
@@ -44,7 +45,15 @@ constexpr const char* kEnvironmentHelp =
     "                           no broker serves the old access from memory (default 200; same as the brokers)\n"
 
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
-    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n";
+    "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
+    "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
+    "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
+    "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
+    "  HYDRA_WEBHOOK_TIMEOUT_SECONDS  one delivery attempt, connect to last byte (default 15)\n"
+    "  HYDRA_WEBHOOK_ALLOW_LOOPBACK   1: plain http webhook URLs to loopback hosts (development, tests)\n"
+    "  HYDRA_WEBHOOK_ALLOWED_CIDRS    comma-separated ranges webhooks may reach although refused by default\n"
+    "                           (private, loopback, ...), e.g. 10.20.0.0/16\n"
+    "  HYDRA_WEBHOOK_CA_FILE    PEM bundle trusted for webhook receivers instead of the system CAs\n";
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
@@ -88,9 +97,12 @@ int serve() {
   const cp::RevocationDelay revocation(config.authz_staleness);
   cp::IdentityService identity(pool, revocation);
   cp::ConnectionService connections(pool, sealer, revocation);
-  cp::Services services{auth, identity, connections};
+  cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
+  cp::Services services{auth, identity, connections, webhook_endpoints};
 
   http::blockTerminationSignals();
+  // Delivery has a database pool of its own, so a slow receiver never holds the API's.
+  cp::webhooks::Dispatcher webhook_delivery(config.database_url, config.webhooks);
   http::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.threads = config.threads;
@@ -105,6 +117,7 @@ int serve() {
   if (config.metrics_listen) metrics_server = ops::metricsServer(*config.metrics_listen);
   server.start();
   if (metrics_server) metrics_server->start("HYDRA_METRICS_LISTEN");
+  webhook_delivery.start();
   log::app().information("control plane listening on " + config.listen.withPort(server.port()) +
                          ", sealing to broker key " + sealer.keyId());
   if (metrics_server) {
@@ -113,6 +126,7 @@ int serve() {
   http::waitForTerminationSignal();
   log::app().information("shutting down: not ready, no new connections, answering those in flight");
   server.stop(config.shutdown_grace);
+  webhook_delivery.stop();
   if (metrics_server) metrics_server->stop(std::chrono::seconds(1));
   log::app().information("stopped");
   return 0;

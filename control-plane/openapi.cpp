@@ -139,7 +139,39 @@ const char* schemas() {
                    "granted_at": {"type": "string", "format": "date-time"},
                    "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"}}},
   "GrantList": {"type": "object", "required": ["grants"],
-    "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}}
+    "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}},
+  "WebhookEndpointCreate": {"title": "WebhookEndpointCreate", "type": "object", "required": ["url"],
+    "properties": {"url": {"type": "string", "maxLength": 2048, "description": "https (http only to loopback, when allowed)"},
+                   "events": {"type": "array", "items": {"type": "string"}, "description": "Default: every event type"},
+                   "description": {"type": "string"}}},
+  "WebhookEndpointUpdate": {"title": "WebhookEndpointUpdate", "type": "object",
+    "properties": {"url": {"type": "string", "maxLength": 2048}, "events": {"type": "array", "items": {"type": "string"}},
+                   "description": {"type": "string"}, "enabled": {"type": "boolean"}}},
+  "WebhookEndpoint": {"title": "WebhookEndpoint", "type": "object",
+    "required": ["created_at", "description", "disabled_reason", "enabled", "events", "id",
+                 "previous_secret_expires_at", "updated_at", "url"],
+    "properties": {"created_at": {"type": "string", "format": "date-time"}, "description": {"type": "string"},
+                   "disabled_reason": {"type": ["string", "null"]}, "enabled": {"type": "boolean"},
+                   "events": {"type": "array", "items": {"type": "string"}}, "id": {"type": "string", "format": "uuid"},
+                   "previous_secret_expires_at": {"type": ["string", "null"], "format": "date-time"},
+                   "secret": {"type": "string", "description": "whsec_...; only when created or rotated"},
+                   "updated_at": {"type": "string", "format": "date-time"}, "url": {"type": "string"}}},
+  "WebhookEndpointList": {"type": "object", "required": ["webhook_endpoints"],
+    "properties": {"webhook_endpoints": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookEndpoint"}}}},
+  "WebhookDelivery": {"title": "WebhookDelivery", "type": "object",
+    "required": ["attempts", "created_at", "event_type", "id", "last_attempt_at", "last_error", "last_response",
+                 "last_status_code", "next_attempt_at", "state", "webhook_id"],
+    "properties": {"attempts": {"type": "integer"}, "created_at": {"type": "string", "format": "date-time"},
+                   "event_type": {"type": "string"}, "id": {"type": "integer"},
+                   "last_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                   "last_error": {"type": ["string", "null"]}, "last_response": {"type": ["string", "null"]},
+                   "last_status_code": {"type": ["integer", "null"]},
+                   "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+                   "state": {"type": "string", "enum": ["pending", "delivered", "failed"]},
+                   "webhook_id": {"type": "string"}}},
+  "WebhookDeliveryList": {"type": "object", "required": ["deliveries", "next_before"],
+    "properties": {"deliveries": {"type": "array", "items": {"$ref": "#/components/schemas/WebhookDelivery"}},
+                   "next_before": {"type": ["integer", "null"]}}}
 })json";
 }
 
@@ -213,5 +245,27 @@ RouteDoc updateGrant() {
   return customerRoute("Change a grant's capabilities or end", "grants", {{200, "Grant"}}, "GrantUpdate");
 }
 RouteDoc deleteGrant() { return customerRoute("Delete Grant", "grants", {{204, ""}}); }
+
+RouteDoc createWebhookEndpoint() {
+  return customerRoute("Register a webhook endpoint (its secret is shown only in this answer)", "webhooks",
+                       {{201, "WebhookEndpoint"}}, "WebhookEndpointCreate");
+}
+RouteDoc listWebhookEndpoints() {
+  return customerRoute("List webhook endpoints", "webhooks", {{200, "WebhookEndpointList"}});
+}
+RouteDoc getWebhookEndpoint() { return customerRoute("Get a webhook endpoint", "webhooks", {{200, "WebhookEndpoint"}}); }
+RouteDoc updateWebhookEndpoint() {
+  return customerRoute("Change a webhook endpoint", "webhooks", {{200, "WebhookEndpoint"}}, "WebhookEndpointUpdate");
+}
+RouteDoc deleteWebhookEndpoint() { return customerRoute("Delete a webhook endpoint", "webhooks", {{204, ""}}); }
+RouteDoc rotateWebhookSecret() {
+  return customerRoute("A new signing secret; the old one signs too for 24 hours", "webhooks",
+                       {{200, "WebhookEndpoint"}});
+}
+RouteDoc listWebhookDeliveries() {
+  return customerRoute("An endpoint's deliveries, newest first", "webhooks", {{200, "WebhookDeliveryList"}}, "",
+                       {{"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
+                        {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}});
+}
 
 }  // namespace hydra::cp::docs

@@ -31,5 +31,12 @@ http::RouteDoc createGrant();
 http::RouteDoc listGrants();
 http::RouteDoc updateGrant();
 http::RouteDoc deleteGrant();
+http::RouteDoc createWebhookEndpoint();
+http::RouteDoc listWebhookEndpoints();
+http::RouteDoc getWebhookEndpoint();
+http::RouteDoc updateWebhookEndpoint();
+http::RouteDoc deleteWebhookEndpoint();
+http::RouteDoc rotateWebhookSecret();
+http::RouteDoc listWebhookDeliveries();
 
 }  // namespace hydra::cp::docs

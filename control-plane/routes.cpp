@@ -9,6 +9,7 @@ void addRoutes(http::Server& server, Services& s) {
   const auto bind = [&s](Fn fn) { return [&s, fn](const handlers::Request& req) { return fn(s, req); }; };
   const std::string customer = "/v1/customers/:customer_id";
   const std::string connection = customer + "/connections/:connection_id";
+  const std::string webhook_endpoint = customer + "/webhook-endpoints/:endpoint_id";
 
   // /healthz, /readyz, /metrics and /openapi.json: shared/ops (main.cpp).
   server.post("/v1/admin/customers", bind(handlers::createCustomer), docs::createCustomer());
@@ -39,6 +40,14 @@ void addRoutes(http::Server& server, Services& s) {
   server.get(connection + "/grants", bind(handlers::listGrants), docs::listGrants());
   server.patch(connection + "/grants/:grant_id", bind(handlers::updateGrant), docs::updateGrant());
   server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant), docs::deleteGrant());
+
+  server.post(customer + "/webhook-endpoints", bind(handlers::createWebhookEndpoint), docs::createWebhookEndpoint());
+  server.get(customer + "/webhook-endpoints", bind(handlers::listWebhookEndpoints), docs::listWebhookEndpoints());
+  server.get(webhook_endpoint, bind(handlers::getWebhookEndpoint), docs::getWebhookEndpoint());
+  server.patch(webhook_endpoint, bind(handlers::updateWebhookEndpoint), docs::updateWebhookEndpoint());
+  server.del(webhook_endpoint, bind(handlers::deleteWebhookEndpoint), docs::deleteWebhookEndpoint());
+  server.post(webhook_endpoint + "/rotate-secret", bind(handlers::rotateWebhookSecret), docs::rotateWebhookSecret());
+  server.get(webhook_endpoint + "/deliveries", bind(handlers::listWebhookDeliveries), docs::listWebhookDeliveries());
 }
 
 }  // namespace hydra::cp

@@ -74,4 +74,34 @@ model::Connection connectionFrom(const pqxx::row& row) {
   return c;
 }
 
+model::WebhookEndpoint webhookEndpointFrom(const pqxx::row& row) {
+  model::WebhookEndpoint e;
+  e.id = row["id"].c_str();
+  e.url = row["url"].c_str();
+  e.description = row["description"].c_str();
+  e.events_json = row["events"].c_str();
+  e.enabled = row["enabled"].as<bool>();
+  e.disabled_reason = textOrNull(row["disabled_reason"]);
+  e.previous_secret_expires_at = rfc3339OrNull(row["previous_secret_expires_at"]);
+  e.created_at = rfc3339(row["created_at"]);
+  e.updated_at = rfc3339(row["updated_at"]);
+  return e;
+}
+
+model::WebhookDelivery webhookDeliveryFrom(const pqxx::row& row) {
+  model::WebhookDelivery d;
+  d.id = row["id"].as<long long>();
+  d.webhook_id = row["webhook_id"].c_str();
+  d.event_type = row["event_type"].c_str();
+  d.state = row["state"].c_str();
+  d.attempts = row["attempts"].as<long long>();
+  if (!row["last_status_code"].is_null()) d.last_status_code = row["last_status_code"].as<long long>();
+  d.last_error = textOrNull(row["last_error"]);
+  d.last_response = textOrNull(row["last_response"]);
+  d.last_attempt_at = rfc3339OrNull(row["last_attempt_at"]);
+  d.next_attempt_at = rfc3339OrNull(row["next_attempt_at"]);
+  d.created_at = rfc3339(row["created_at"]);
+  return d;
+}
+
 }  // namespace hydra::cp::db

@@ -25,5 +25,7 @@ model::ProxyKey proxyKeyFrom(const pqxx::row& row);
 model::AuditEvent auditEventFrom(const pqxx::row& row);
 model::Grant grantFrom(const pqxx::row& row);
 model::Connection connectionFrom(const pqxx::row& row);
+model::WebhookEndpoint webhookEndpointFrom(const pqxx::row& row);
+model::WebhookDelivery webhookDeliveryFrom(const pqxx::row& row);
 
 }  // namespace hydra::cp::db

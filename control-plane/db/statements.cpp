@@ -15,6 +15,10 @@ namespace {
 #define GRANT_EXPIRY \
   "CASE WHEN $5::text IS NOT NULL THEN $5::timestamptz" \
   " WHEN $6::bigint IS NOT NULL THEN now() + make_interval(secs => $6::bigint) END"
+#define WEBHOOK_ENDPOINT_COLUMNS                                                                  \
+  "id, url, description, array_to_json(events)::text AS events, enabled, disabled_reason, "      \
+  "CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at, " \
+  "created_at, updated_at"
 
 }  // namespace
 
@@ -22,6 +26,7 @@ void prepareStatements(pqxx::connection& c) {
   // Customers
   c.prepare("customer_insert", "INSERT INTO customers (name) VALUES ($1) RETURNING id, name, created_at");
   c.prepare("customer_exists", "SELECT 1 FROM customers WHERE id = $1");
+  c.prepare("customer_lock", "SELECT 1 FROM customers WHERE id = $1 FOR NO KEY UPDATE");
 
   // API keys
   c.prepare("api_key_insert",
@@ -42,7 +47,11 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE instances SET name = coalesce($3, name), disabled = coalesce($4, disabled)"
             " WHERE customer_id = $1 AND id = $2 RETURNING id, name, created_at, disabled");
   c.prepare("instance_exists", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2");
-  c.prepare("instance_delete", "DELETE FROM instances WHERE customer_id = $1 AND id = $2");
+  // Deleting takes the row first, so no grant can join it between listing its grants (each
+  // announced as grant.deleted) and the delete.
+  c.prepare("instance_lock", "SELECT 1 FROM instances WHERE customer_id = $1 AND id = $2 FOR UPDATE");
+  c.prepare("instance_delete",
+            "DELETE FROM instances WHERE customer_id = $1 AND id = $2 RETURNING id, name, created_at, disabled");
 
   // Proxy keys (what runtimes present to the broker)
   c.prepare("proxy_key_insert",
@@ -54,7 +63,7 @@ void prepareStatements(pqxx::connection& c) {
             "WHERE customer_id = $1 AND instance_id = $2 ORDER BY created_at, id");
   c.prepare("proxy_key_revoke",
             "UPDATE proxy_keys SET revoked_at = now() "
-            "WHERE customer_id = $1 AND instance_id = $2 AND id = $3 AND revoked_at IS NULL");
+            "WHERE customer_id = $1 AND instance_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING " PROXY_KEY_COLUMNS);
 
   // Audit trail (written by the broker), newest first; $2 is the cursor (NULL: from the newest).
   c.prepare("audit_event_list",
@@ -87,6 +96,9 @@ void prepareStatements(pqxx::connection& c) {
             " expires_at = CASE WHEN $7::boolean THEN $8::timestamptz ELSE expires_at END,"
             " updated_at = now() "
             "WHERE customer_id = $1 AND id = $2 RETURNING " CONNECTION_COLUMNS);
+  // Taken after the secret row (lock order below) when deleting: no grant can join the
+  // connection between listing its grants (each announced as grant.deleted) and the delete.
+  c.prepare("connection_lock", "SELECT 1 FROM connections WHERE customer_id = $1 AND id = $2 FOR UPDATE");
   c.prepare("connection_delete", "DELETE FROM connections WHERE customer_id = $1 AND id = $2");
 
   // Secrets: the control plane writes ciphertext and may not read it back (its database role
@@ -115,7 +127,97 @@ void prepareStatements(pqxx::connection& c) {
   c.prepare("grant_list_by_connections",
             "SELECT " GRANT_COLUMNS " FROM grants WHERE customer_id = $1 AND connection_id = ANY($2::uuid[]) "
             "ORDER BY granted_at, id");
-  c.prepare("grant_delete", "DELETE FROM grants WHERE customer_id = $1 AND connection_id = $2 AND id = $3");
+  c.prepare("grant_delete",
+            "DELETE FROM grants WHERE customer_id = $1 AND connection_id = $2 AND id = $3 RETURNING " GRANT_COLUMNS);
+  // The grants that go with their connection or instance, deleted explicitly (rather than by
+  // the cascade) so that each one's grant.deleted event can carry it.
+  c.prepare("grant_delete_by_connection",
+            "DELETE FROM grants WHERE customer_id = $1 AND connection_id = $2 RETURNING " GRANT_COLUMNS);
+  c.prepare("grant_delete_by_instance",
+            "DELETE FROM grants WHERE customer_id = $1 AND instance_id = $2 RETURNING " GRANT_COLUMNS);
+
+  // Webhook outbox (schema/0014_webhooks.sql): an event in the caller's transaction; nothing is
+  // stored when no enabled endpoint of the customer listens to the type.
+  c.prepare("webhook_event_emit", "SELECT webhook_emit($1, $2, $3::jsonb)");
+
+  // Webhook endpoints. Events go in as a JSON array of names and come out as one.
+  c.prepare("webhook_endpoint_insert",
+            "INSERT INTO webhook_endpoints (customer_id, url, description, events, secret) "
+            "VALUES ($1, $2, $3, ARRAY(SELECT jsonb_array_elements_text($4::jsonb)), $5) "
+            "RETURNING " WEBHOOK_ENDPOINT_COLUMNS);
+  c.prepare("webhook_endpoint_count", "SELECT count(*) FROM webhook_endpoints WHERE customer_id = $1");
+  c.prepare("webhook_endpoint_list",
+            "SELECT " WEBHOOK_ENDPOINT_COLUMNS " FROM webhook_endpoints WHERE customer_id = $1 ORDER BY created_at, id");
+  c.prepare("webhook_endpoint_get",
+            "SELECT " WEBHOOK_ENDPOINT_COLUMNS " FROM webhook_endpoints WHERE customer_id = $1 AND id = $2");
+  // NULL leaves a field unchanged. Disabling records why (unless it was already disabled, e.g.
+  // by a 410); enabling clears the reason.
+  c.prepare("webhook_endpoint_update",
+            "UPDATE webhook_endpoints SET "
+            " url = COALESCE($3, url),"
+            " description = COALESCE($4, description),"
+            " events = CASE WHEN $5::jsonb IS NULL THEN events ELSE ARRAY(SELECT jsonb_array_elements_text($5::jsonb)) END,"
+            " disabled_reason = CASE WHEN $6::boolean IS NULL THEN disabled_reason WHEN $6::boolean THEN NULL"
+            "                   WHEN enabled THEN 'Disabled through the API' ELSE disabled_reason END,"
+            " enabled = COALESCE($6::boolean, enabled),"
+            " updated_at = now() "
+            "WHERE customer_id = $1 AND id = $2 RETURNING " WEBHOOK_ENDPOINT_COLUMNS);
+  c.prepare("webhook_endpoint_delete", "DELETE FROM webhook_endpoints WHERE customer_id = $1 AND id = $2");
+  // The old key keeps signing, beside the new one, for 24 hours.
+  c.prepare("webhook_endpoint_rotate_secret",
+            "UPDATE webhook_endpoints SET previous_secret = secret, previous_secret_expires_at = now() + interval '24 hours',"
+            " secret = $3, updated_at = now() WHERE customer_id = $1 AND id = $2 RETURNING " WEBHOOK_ENDPOINT_COLUMNS);
+  // A 410 from the receiver.
+  c.prepare("webhook_endpoint_disable",
+            "UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled");
+  // A disabled endpoint gets nothing more: what was still pending for it fails.
+  c.prepare("webhook_delivery_fail_pending",
+            "UPDATE webhook_deliveries SET state = 'failed', next_attempt_at = NULL, lease_expires_at = NULL,"
+            " last_error = COALESCE(last_error || '; ', '') || 'endpoint disabled'"
+            " WHERE endpoint_id = $1 AND state = 'pending'");
+  // Newest first; $3 is the cursor (NULL: from the newest).
+  c.prepare("webhook_delivery_list",
+            "SELECT d.id, m.webhook_id, m.event_type, d.state, d.attempts, d.last_status_code, d.last_error,"
+            " d.last_response, d.last_attempt_at, d.next_attempt_at, d.created_at"
+            " FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id"
+            " WHERE d.customer_id = $1 AND d.endpoint_id = $2 AND ($3::bigint IS NULL OR d.id < $3)"
+            " ORDER BY d.id DESC LIMIT $4");
+
+  // Webhook delivery (webhooks/dispatcher.cpp). Claiming is two statements in one short
+  // transaction: due deliveries locked with SKIP LOCKED (several control planes share the work,
+  // none waits for another), of endpoints with nothing in flight (a slow endpoint holds one
+  // worker, not all of them), oldest first; then the ones picked (one per endpoint) leased for
+  // $2 seconds and counted as an attempt, with what sending needs. The previous secret signs
+  // too while its 24 hours last.
+  c.prepare("webhook_delivery_due",
+            "SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+            " WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled"
+            "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now())"
+            "   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE b.endpoint_id = d.endpoint_id"
+            "                   AND b.state = 'pending' AND b.lease_expires_at > now())"
+            " ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED");
+  c.prepare("webhook_delivery_lease",
+            "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(),"
+            " lease_expires_at = now() + make_interval(secs => $2::bigint)"
+            " FROM webhook_messages m, webhook_endpoints e"
+            " WHERE d.id = ANY($1::bigint[]) AND m.id = d.message_id AND e.id = d.endpoint_id"
+            " RETURNING d.id, d.attempts, d.endpoint_id, e.url, e.secret,"
+            "  CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS previous_secret,"
+            "  m.webhook_id, m.payload");
+  // The result of the attempt counted as $2: ignored if the lease was lost meanwhile (another
+  // worker took the delivery over), except a success, which stands. $3 'pending' schedules the
+  // next attempt $4 seconds from now.
+  c.prepare("webhook_delivery_record",
+            "UPDATE webhook_deliveries SET state = $3,"
+            " next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $4::double precision) END,"
+            " lease_expires_at = NULL, last_status_code = $5, last_error = $6, last_response = $7"
+            " WHERE id = $1 AND state = 'pending' AND (attempts = $2 OR $3 = 'delivered')");
+  // Delivered and failed history is kept for 30 days.
+  c.prepare("webhook_message_trim",
+            "DELETE FROM webhook_messages WHERE id IN ("
+            " SELECT m.id FROM webhook_messages m WHERE m.created_at < now() - interval '30 days'"
+            " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.state = 'pending')"
+            " LIMIT 1000)");
 }
 
 }  // namespace hydra::cp::db

@@ -7,6 +7,7 @@
 #include "control-plane/services/auth.hpp"
 #include "control-plane/services/connections.hpp"
 #include "control-plane/services/identity.hpp"
+#include "control-plane/services/webhook_endpoints.hpp"
 #include "shared/http/response.hpp"
 
 namespace hydra::cp {
@@ -15,6 +16,7 @@ struct Services {
   Authenticator& auth;
   IdentityService& identity;
   ConnectionService& connections;
+  WebhookEndpointService& webhooks;
 };
 
 namespace handlers {
@@ -56,6 +58,15 @@ Reply createGrant(Services& s, const Request& req);
 Reply listGrants(Services& s, const Request& req);
 Reply updateGrant(Services& s, const Request& req);
 Reply deleteGrant(Services& s, const Request& req);
+
+// webhook_endpoints.cpp
+Reply createWebhookEndpoint(Services& s, const Request& req);
+Reply listWebhookEndpoints(Services& s, const Request& req);
+Reply getWebhookEndpoint(Services& s, const Request& req);
+Reply updateWebhookEndpoint(Services& s, const Request& req);
+Reply deleteWebhookEndpoint(Services& s, const Request& req);
+Reply rotateWebhookSecret(Services& s, const Request& req);
+Reply listWebhookDeliveries(Services& s, const Request& req);
 
 }  // namespace handlers
 }  // namespace hydra::cp

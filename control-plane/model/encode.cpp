@@ -88,6 +88,42 @@ void write(json::Writer& w, const Connection& c) {
   w.endObject();
 }
 
+void write(json::Writer& w, const WebhookEndpoint& e) {
+  w.beginObject();
+  w.key("created_at").string(e.created_at);
+  w.key("description").string(e.description);
+  w.key("disabled_reason").stringOrNull(e.disabled_reason);
+  w.key("enabled").boolean(e.enabled);
+  w.key("events").rawOrNull(e.events_json);
+  w.key("id").string(e.id);
+  w.key("previous_secret_expires_at").stringOrNull(e.previous_secret_expires_at);
+  if (e.secret) w.key("secret").string(*e.secret);
+  w.key("updated_at").string(e.updated_at);
+  w.key("url").string(e.url);
+  w.endObject();
+}
+
+void write(json::Writer& w, const WebhookDelivery& d) {
+  w.beginObject();
+  w.key("attempts").integer(d.attempts);
+  w.key("created_at").string(d.created_at);
+  w.key("event_type").string(d.event_type);
+  w.key("id").integer(d.id);
+  w.key("last_attempt_at").stringOrNull(d.last_attempt_at);
+  w.key("last_error").stringOrNull(d.last_error);
+  w.key("last_response").stringOrNull(d.last_response);
+  w.key("last_status_code");
+  if (d.last_status_code) {
+    w.integer(*d.last_status_code);
+  } else {
+    w.null();
+  }
+  w.key("next_attempt_at").stringOrNull(d.next_attempt_at);
+  w.key("state").string(d.state);
+  w.key("webhook_id").string(d.webhook_id);
+  w.endObject();
+}
+
 template <typename T>
 std::string one(const T& item) {
   json::Writer w;
@@ -122,6 +158,23 @@ std::string toJson(const std::vector<ProxyKey>& keys) { return listOf("proxy_key
 std::string toJson(const Grant& grant) { return one(grant); }
 std::string toJson(const std::vector<Grant>& grants) { return listOf("grants", grants); }
 std::string toJson(const Connection& connection) { return one(connection); }
+
+std::string toJson(const WebhookEndpoint& endpoint) { return one(endpoint); }
+std::string toJson(const std::vector<WebhookEndpoint>& endpoints) { return listOf("webhook_endpoints", endpoints); }
+
+std::string toJson(const std::vector<WebhookDelivery>& deliveries, std::optional<long long> next_before) {
+  json::Writer w;
+  w.beginObject().key("deliveries").beginArray();
+  for (const auto& delivery : deliveries) write(w, delivery);
+  w.endArray().key("next_before");
+  if (next_before) {
+    w.integer(*next_before);
+  } else {
+    w.null();
+  }
+  w.endObject();
+  return w.str();
+}
 
 std::string toJson(const std::vector<AuditEvent>& events, std::optional<long long> next_before) {
   json::Writer w;

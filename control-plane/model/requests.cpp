@@ -1,7 +1,10 @@
 // Validation of request bodies, with pydantic's rules and wording.
 #include "control-plane/model/resources.hpp"
 
+#include <algorithm>
 #include <ctime>
+
+#include "control-plane/webhooks/events.hpp"
 
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
@@ -15,11 +18,50 @@ constexpr std::size_t kMaxName = 255;
 constexpr std::size_t kMaxProvider = 50;
 constexpr std::size_t kMaxCidrs = 32;
 constexpr long long kOneYear = 365LL * 24 * 3600;
+constexpr std::size_t kMaxDescription = 1024;
 
 std::string stringsToJson(const std::vector<std::string>& values) {
   json::Writer w;
   w.strings(values);
   return w.str();
+}
+
+// A webhook URL: a string of at most 2048 characters that the URL rules accept.
+std::optional<std::string> webhookUrl(json::ObjectReader& in, http::Problems& problems, bool required,
+                                      const webhooks::UrlRules& rules) {
+  auto url = in.string("url", required, 1, webhooks::kMaxUrlLength);
+  if (!url) return std::nullopt;
+  try {
+    webhooks::checkEndpointUrl(*url, rules);
+  } catch (const webhooks::UrlRefused& e) {
+    problems.add({"body", "url"}, std::string("Value error, ") + e.what(), "value_error");
+    return std::nullopt;
+  }
+  return url;
+}
+
+// Webhook event types: at least one, each a known type; repeats are dropped.
+std::optional<std::vector<std::string>> webhookEvents(json::ObjectReader& in, http::Problems& problems) {
+  auto events = in.stringArray("events", false);
+  if (!events) return std::nullopt;
+  if (events->empty()) {
+    problems.add({"body", "events"}, "List should have at least 1 item after validation, not 0", "too_short");
+    return std::nullopt;
+  }
+  const auto& known = webhooks::events::all();
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const auto& event = (*events)[i];
+    if (std::find(known.begin(), known.end(), event) == known.end()) {
+      problems.add({"body", "events", static_cast<int>(i)}, json::msg::oneOf(known), "literal_error");
+      ok = false;
+    } else if (std::find(out.begin(), out.end(), event) == out.end()) {
+      out.push_back(event);
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 }  // namespace
@@ -148,6 +190,28 @@ GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
   // "expires_at": null removes the expiry; absent leaves it as it is.
   out.change_expiry = in.has("expires_at") || in.has("expires_in_seconds");
   out.expiry = readExpiry(in, problems);
+  problems.throwIfAny();
+  return out;
+}
+
+WebhookEndpointCreate WebhookEndpointCreate::fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  const auto description = in.string("description", false, 0, kMaxDescription);
+  const auto events = webhookEvents(in, problems);
+  const auto url = webhookUrl(in, problems, true, rules);
+  problems.throwIfAny();
+  return {*url, description.value_or(""), events.value_or(webhooks::events::all())};
+}
+
+WebhookEndpointUpdate WebhookEndpointUpdate::fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules) {
+  http::Problems problems;
+  json::ObjectReader in(body, {"body"}, problems);
+  WebhookEndpointUpdate out;
+  out.description = in.string("description", false, 0, kMaxDescription);
+  out.enabled = in.boolean("enabled", false);
+  out.events = webhookEvents(in, problems);
+  out.url = webhookUrl(in, problems, false, rules);
   problems.throwIfAny();
   return out;
 }

@@ -9,6 +9,8 @@
 
 #include <rapidjson/document.h>
 
+#include "control-plane/webhooks/endpoint_url.hpp"
+
 namespace hydra::cp::model {
 
 struct Customer {
@@ -54,6 +56,25 @@ struct Connection {
   std::optional<std::string> error_message, expires_at, last_used_at;
   std::string created_at, updated_at;
   std::vector<Grant> grants;
+};
+
+struct WebhookEndpoint {
+  std::string id, url, description;
+  std::string events_json;  // a JSON array of event types
+  bool enabled = true;
+  std::optional<std::string> disabled_reason;
+  std::optional<std::string> previous_secret_expires_at;  // while the old secret still signs
+  std::string created_at, updated_at;
+  std::optional<std::string> secret;  // "whsec_...": only right after creation or rotation
+};
+
+struct WebhookDelivery {
+  long long id = 0;
+  std::string webhook_id, event_type, state;
+  long long attempts = 0;
+  std::optional<long long> last_status_code;
+  std::optional<std::string> last_error, last_response, last_attempt_at, next_attempt_at;
+  std::string created_at;
 };
 
 // Request bodies -------------------------------------------------------------------------
@@ -114,6 +135,21 @@ struct GrantUpdate {
   static GrantUpdate fromJson(const rapidjson::Document& body);
 };
 
+struct WebhookEndpointCreate {
+  std::string url, description;
+  std::vector<std::string> events;  // none given: every event type
+  /// The URL is checked against `rules` (https, no credentials, no refused literal address).
+  static WebhookEndpointCreate fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules);
+};
+
+struct WebhookEndpointUpdate {
+  std::optional<std::string> url, description;
+  std::optional<std::vector<std::string>> events;
+  std::optional<bool> enabled;
+  /// null or absent leaves a field unchanged.
+  static WebhookEndpointUpdate fromJson(const rapidjson::Document& body, const webhooks::UrlRules& rules);
+};
+
 // Encoding ----------------------------------------------------------------------------
 
 std::string toJson(const Customer& customer);
@@ -129,5 +165,9 @@ std::string toJson(const Grant& grant);
 std::string toJson(const std::vector<Grant>& grants);
 std::string toJson(const Connection& connection);
 std::string toJson(const std::vector<Connection>& page, long long total);
+std::string toJson(const WebhookEndpoint& endpoint);
+std::string toJson(const std::vector<WebhookEndpoint>& endpoints);
+/// `next_before`: the cursor for the next (older) page, if there may be one.
+std::string toJson(const std::vector<WebhookDelivery>& deliveries, std::optional<long long> next_before);
 
 }  // namespace hydra::cp::model

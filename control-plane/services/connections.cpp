@@ -4,6 +4,8 @@
 
 #include "control-plane/db/rows.hpp"
 #include "control-plane/services/existence.hpp"
+#include "control-plane/services/webhook_outbox.hpp"
+#include "control-plane/webhooks/events.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/oauth/token_fields.hpp"
@@ -77,6 +79,7 @@ model::Connection ConnectionService::create(const std::string& customer_id, cons
                                                           expiresAtParam(credentials)));
       // The row id is part of the ciphertext's associated data, so seal after the insert.
       storeCredentials(tx, "connection_secret_insert", customer_id, created.id, credentials.credentials_json);
+      emitWebhookEvent(tx, customer_id, webhooks::events::kConnectionCreated, model::toJson(created));
       tx.commit();
       return created;
     });
@@ -129,6 +132,8 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
         storeCredentials(tx, "connection_secret_replace", customer_id, connection_id, credentials->credentials_json);
       }
       auto updated = fetchOne(tx, customer_id, connection_id);
+      // A status change (new credentials reactivate) is announced by the schema's trigger.
+      emitWebhookEvent(tx, customer_id, webhooks::events::kConnectionUpdated, model::toJson(updated));
       tx.commit();
       return updated;
     });
@@ -142,12 +147,17 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
 void ConnectionService::remove(const std::string& customer_id, const std::string& connection_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    // Grants and the secret go with the connection (ON DELETE CASCADE); the secret row is
-    // locked first, as a token refresh locks it (statements.cpp: lock order).
+    // The secret row is locked first, as a token refresh locks it (statements.cpp: lock order),
+    // then the connection row, so no grant joins it while it goes.
     lockSecret(tx, customer_id, connection_id);
-    if (tx.exec_prepared("connection_delete", customer_id, connection_id).affected_rows() == 0) {
-      throw http::notFound("Connection");
+    if (tx.exec_prepared("connection_lock", customer_id, connection_id).empty()) throw http::notFound("Connection");
+    const auto gone = fetchOne(tx, customer_id, connection_id);
+    // Its grants go with it (and the secret, ON DELETE CASCADE); each grant is announced.
+    for (const auto& row : tx.exec_prepared("grant_delete_by_connection", customer_id, connection_id)) {
+      emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(row)));
     }
+    tx.exec_prepared("connection_delete", customer_id, connection_id);
+    emitWebhookEvent(tx, customer_id, webhooks::events::kConnectionDeleted, model::toJson(gone));
     tx.commit();
   });
   revocation_.waitOut();
@@ -163,6 +173,7 @@ model::Grant ConnectionService::grant(const std::string& customer_id, const std:
       requireInstanceExists(tx, customer_id, input.instance_id);
       auto created = db::grantFrom(tx.exec_prepared1("grant_insert", customer_id, connection_id, input.instance_id,
                                                      input.capabilities_json, input.expiry.at, input.expiry.in_seconds));
+      emitWebhookEvent(tx, customer_id, webhooks::events::kGrantCreated, model::toJson(created));
       tx.commit();
       return created;
     });
@@ -185,8 +196,10 @@ model::Grant ConnectionService::updateGrant(const std::string& customer_id, cons
     const auto rows = tx.exec_prepared("grant_update", customer_id, connection_id, grant_id, input.capabilities_json,
                                        input.expiry.at, input.expiry.in_seconds, input.change_expiry);
     if (rows.empty()) throw http::notFound("Grant");
+    auto updated = db::grantFrom(rows[0]);
+    emitWebhookEvent(tx, customer_id, webhooks::events::kGrantUpdated, model::toJson(updated));
     tx.commit();
-    return db::grantFrom(rows[0]);
+    return updated;
   });
   revocation_.waitOut();  // fewer capabilities or an earlier end narrow access
   return updated;
@@ -196,9 +209,9 @@ void ConnectionService::revokeGrant(const std::string& customer_id, const std::s
                                     const std::string& grant_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    if (tx.exec_prepared("grant_delete", customer_id, connection_id, grant_id).affected_rows() == 0) {
-      throw http::notFound("Grant");
-    }
+    const auto rows = tx.exec_prepared("grant_delete", customer_id, connection_id, grant_id);
+    if (rows.empty()) throw http::notFound("Grant");
+    emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(rows[0])));
     tx.commit();
   });
   revocation_.waitOut();

@@ -2,6 +2,8 @@
 
 #include "control-plane/db/rows.hpp"
 #include "control-plane/services/existence.hpp"
+#include "control-plane/services/webhook_outbox.hpp"
+#include "control-plane/webhooks/events.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
@@ -82,8 +84,10 @@ model::Instance IdentityService::updateInstance(const std::string& customer_id, 
     pqxx::work tx(c);
     const auto rows = tx.exec_prepared("instance_update", customer_id, instance_id, input.name, input.disabled);
     if (rows.empty()) throw http::notFound("Instance");
+    auto updated = db::instanceFrom(rows[0]);
+    emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceUpdated, model::toJson(updated));
     tx.commit();
-    return db::instanceFrom(rows[0]);
+    return updated;
   });
   if (input.disabled.value_or(false)) revocation_.waitOut();  // the kill switch is a revocation
   return updated;
@@ -92,9 +96,14 @@ model::Instance IdentityService::updateInstance(const std::string& customer_id, 
 void IdentityService::deleteInstance(const std::string& customer_id, const std::string& instance_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    if (tx.exec_prepared("instance_delete", customer_id, instance_id).affected_rows() == 0) {
-      throw http::notFound("Instance");
+    if (tx.exec_prepared("instance_lock", customer_id, instance_id).empty()) throw http::notFound("Instance");
+    // Its grants and proxy keys go with it; each grant is announced (the keys die with the
+    // instance, which instance.deleted says).
+    for (const auto& row : tx.exec_prepared("grant_delete_by_instance", customer_id, instance_id)) {
+      emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(row)));
     }
+    const auto gone = db::instanceFrom(tx.exec_prepared1("instance_delete", customer_id, instance_id));
+    emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceDeleted, model::toJson(gone));
     tx.commit();
   });
   revocation_.waitOut();
@@ -109,6 +118,8 @@ model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, 
     auto created = db::proxyKeyFrom(
         tx.exec_prepared1("proxy_key_insert", customer_id, instance_id, hydra::db::byteaParam(crypto::tokenHash(secret)),
                           input.expires_in_seconds, cidrArray(input.allowed_cidrs)));
+    // The event carries the key's metadata; the key itself exists only in this call's result.
+    emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyCreated, model::toJson(created));
     tx.commit();
     return created;
   });
@@ -129,9 +140,9 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
                                      const std::string& key_id) {
   pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    if (tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id).affected_rows() == 0) {
-      throw http::notFound("Proxy key");
-    }
+    const auto rows = tx.exec_prepared("proxy_key_revoke", customer_id, instance_id, key_id);
+    if (rows.empty()) throw http::notFound("Proxy key");
+    emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyRevoked, model::toJson(db::proxyKeyFrom(rows[0])));
     tx.commit();
   });
   revocation_.waitOut();  // then no broker serves the key from memory any more

@@ -23,7 +23,7 @@ std::string connectionBodyOfSize(std::size_t size, const std::string& name) {
   return connectionBody("big", name, R"({"blob":")" + std::string(size - frame.size(), 'x') + R"("})");
 }
 
-PathIds randomIds() { return {randomUuid(), randomUuid(), randomUuid(), randomUuid()}; }
+PathIds randomIds() { return {randomUuid(), randomUuid(), randomUuid(), randomUuid(), randomUuid()}; }
 
 }  // namespace
 

@@ -45,7 +45,8 @@ std::set<std::string> controlPlaneRouteTable() {
   cp::IdentityService identity(pool, revocation);
   crypto::Sealer sealer(crypto::readPublicKeyPem(testDataPath("test-broker-public.pem")));
   cp::ConnectionService connections(pool, sealer, revocation);
-  cp::Services services{auth, identity, connections};
+  cp::WebhookEndpointService webhook_endpoints(pool, {});
+  cp::Services services{auth, identity, connections, webhook_endpoints};
   http::ServerOptions options;
   http::Server server(options);
   cp::addRoutes(server, services);

@@ -12,7 +12,8 @@ using namespace hydra::test;
 
 namespace {
 
-/// A customer with one of everything: a connection, an instance, a grant and a second key.
+/// A customer with one of everything: a connection, an instance, a grant, a second key and a
+/// webhook endpoint.
 struct Populated {
   Tenant tenant;
   PathIds ids;
@@ -26,6 +27,9 @@ Populated populate(const Stack& s, const std::string& name) {
   p.ids.grant = s.createGrant(p.tenant, p.ids.connection, p.ids.instance);
   const auto key = s.as(p.tenant, "POST", p.tenant.path() + "/api-keys", R"({"name":"second"})");
   p.ids.api_key = text(expectStatus(key, 201, "second key").json, "id");
+  const auto endpoint =
+      s.as(p.tenant, "POST", p.tenant.path() + "/webhook-endpoints", R"({"url":"https://example.com/hooks"})");
+  p.ids.webhook_endpoint = text(expectStatus(endpoint, 201, "webhook endpoint").json, "id");
   return p;
 }
 
@@ -91,6 +95,15 @@ TEST_CASE("another customer's ids on one's own path are 404 exactly like unknown
          base + "/connections/" + random + "/grants/" + random, "", ""},
         {"DELETE", base + "/instances/" + other.ids.instance, base + "/instances/" + random, "", ""},
         {"DELETE", base + "/api-keys/" + other.ids.api_key, base + "/api-keys/" + random, "", ""},
+        {"GET", base + "/webhook-endpoints/" + other.ids.webhook_endpoint, base + "/webhook-endpoints/" + random, "", ""},
+        {"PATCH", base + "/webhook-endpoints/" + other.ids.webhook_endpoint, base + "/webhook-endpoints/" + random,
+         R"({"enabled":false})", R"({"enabled":false})"},
+        {"DELETE", base + "/webhook-endpoints/" + other.ids.webhook_endpoint, base + "/webhook-endpoints/" + random, "",
+         ""},
+        {"POST", base + "/webhook-endpoints/" + other.ids.webhook_endpoint + "/rotate-secret",
+         base + "/webhook-endpoints/" + random + "/rotate-secret", "", ""},
+        {"GET", base + "/webhook-endpoints/" + other.ids.webhook_endpoint + "/deliveries",
+         base + "/webhook-endpoints/" + random + "/deliveries", "", ""},
     };
     for (const auto& [method, foreign_path, random_path, foreign_body, random_body] : probes) {
       CAPTURE(method);
@@ -123,5 +136,7 @@ TEST_CASE("lists show only the caller's own objects") {
     const auto keys_list = idsIn(s.as(p.tenant, "GET", p.tenant.path() + "/api-keys"), "api_keys");
     CHECK(keys_list.size() == 2);
     CHECK(std::count(keys_list.begin(), keys_list.end(), p.ids.api_key) == 1);
+    CHECK(idsIn(s.as(p.tenant, "GET", p.tenant.path() + "/webhook-endpoints"), "webhook_endpoints") ==
+          std::vector<std::string>{p.ids.webhook_endpoint});
   }
 }

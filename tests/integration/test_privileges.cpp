@@ -205,3 +205,76 @@ TEST_CASE("privileges: no role, not even the superuser, updates, deletes or trun
   CHECK(db.exec("SELECT count(*) FROM audit_events WHERE request_id = 'seed' AND reason = 'granted'")[0][0].as<int>() ==
         1);
 }
+
+namespace {
+
+const std::string kEndpoint = "'66666666-6666-4666-8666-666666666666'";
+
+/// A webhook endpoint of the seeded customer listening to status changes, written as superuser.
+void seedWebhookEndpoint(const TestDatabase& db) {
+  db.exec("INSERT INTO webhook_endpoints (id, customer_id, url, events, secret) VALUES (" + kEndpoint + ", " +
+          kCustomer + ", 'https://example.com/h', ARRAY['connection.status_changed'], '\\x" + std::string(64, 'a') + "')");
+}
+
+}  // namespace
+
+TEST_CASE("privileges: the broker gains nothing from webhooks, and its status change reaches the outbox by the trigger") {
+  const TestDatabase db;
+  seed(db);
+  seedWebhookEndpoint(db);
+  Session broker(db, "hydracore_broker");
+  checkAll(broker,
+           {
+               "SELECT * FROM webhook_endpoints",
+               "SELECT secret FROM webhook_endpoints",
+               "SELECT * FROM webhook_messages",
+               "SELECT * FROM webhook_deliveries",
+               "INSERT INTO webhook_messages (webhook_id, customer_id, event_type, payload) VALUES ('msg_x', " + kCustomer +
+                   ", 'connection.created', '{}')",
+               "UPDATE webhook_endpoints SET url = 'https://attacker.example/'",
+               "UPDATE webhook_deliveries SET state = 'delivered'",
+               "DELETE FROM webhook_deliveries",
+               // Not even through the functions the trigger uses.
+               "SELECT webhook_emit(" + kCustomer + ", 'connection.created', '{}')",
+               "SELECT webhook_connection_json(c) FROM connections c",
+           },
+           "permission denied");
+  // A temporary table cannot stand in for the outbox inside the trigger's function.
+  CHECK(broker.run("CREATE TEMP TABLE webhook_messages (id bigint)") == "ok");
+  // The broker's own UPDATE (as its refresh marks a connection error) writes one message and one
+  // delivery, in its transaction.
+  CHECK(broker.run("UPDATE connections SET status = 'error', error_message = 'Token refresh failed: invalid_grant', "
+                   "updated_at = now() WHERE id = " + kConnection) == "ok");
+  const auto messages = db.exec("SELECT event_type, payload::jsonb -> 'data' ->> 'status', "
+                                "payload::jsonb -> 'data' ->> 'error_message' FROM webhook_messages");
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0][0].as<std::string>() == "connection.status_changed");
+  CHECK(messages[0][1].as<std::string>() == "error");
+  CHECK(messages[0][2].as<std::string>() == "Token refresh failed: invalid_grant");
+  CHECK(db.exec("SELECT count(*) FROM webhook_deliveries WHERE state = 'pending'")[0][0].as<int>() == 1);
+  // No status change, no event: usage updates and a second 'error' stay silent.
+  CHECK(broker.run("UPDATE connections SET last_used_at = now() WHERE id = " + kConnection) == "ok");
+  CHECK(broker.run("UPDATE connections SET status = 'error', error_message = 'again' WHERE id = " + kConnection) == "ok");
+  CHECK(db.exec("SELECT count(*) FROM webhook_messages")[0][0].as<int>() == 1);
+}
+
+TEST_CASE("privileges: the control plane manages webhook endpoints and delivers, through the outbox it may write") {
+  const TestDatabase db;
+  seed(db);
+  seedWebhookEndpoint(db);
+  Session cp(db, "hydracore_control_plane");
+  checkAll(cp,
+           {
+               "SELECT id, secret, previous_secret FROM webhook_endpoints",
+               "UPDATE webhook_endpoints SET description = 'x', enabled = true WHERE id = " + kEndpoint,
+               "SELECT webhook_emit(" + kCustomer + ", 'connection.status_changed', '{\"id\":1}')",
+               "SELECT * FROM webhook_messages, webhook_deliveries",
+               "UPDATE webhook_deliveries SET attempts = attempts + 1, lease_expires_at = now()",
+               "UPDATE connections SET status = 'expired' WHERE id = " + kConnection,  // the trigger, as the control plane
+           },
+           "ok");
+  CHECK(db.exec("SELECT count(*) FROM webhook_messages")[0][0].as<int>() == 2);
+  // The trigger's helper is the schema's own business.
+  CHECK(cp.run("SELECT webhook_connection_json(c) FROM connections c") == "permission denied");
+  checkAll(cp, {"DELETE FROM webhook_messages", "DELETE FROM webhook_endpoints WHERE id = " + kEndpoint}, "ok");
+}

@@ -19,6 +19,7 @@ const Response& expectStatus(const Response& r, int status, const std::string& w
 std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const PathIds& ids) {
   const auto customer = "/v1/customers/" + customer_id;
   const auto connection = customer + "/connections/" + ids.connection;
+  const auto webhook_endpoint = customer + "/webhook-endpoints/" + ids.webhook_endpoint;
   return {
       {"POST", customer + "/api-keys", R"({"name":"k"})"},
       {"GET", customer + "/api-keys", ""},
@@ -36,6 +37,13 @@ std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const Pa
       {"GET", connection + "/grants", ""},
       {"PATCH", connection + "/grants/" + ids.grant, R"({"capabilities":[]})"},
       {"DELETE", connection + "/grants/" + ids.grant, ""},
+      {"POST", customer + "/webhook-endpoints", R"({"url":"https://example.com/hooks"})"},
+      {"GET", customer + "/webhook-endpoints", ""},
+      {"GET", webhook_endpoint, ""},
+      {"PATCH", webhook_endpoint, R"({"description":"renamed"})"},
+      {"DELETE", webhook_endpoint, ""},
+      {"POST", webhook_endpoint + "/rotate-secret", ""},
+      {"GET", webhook_endpoint + "/deliveries", ""},
   };
 }
 

@@ -26,9 +26,11 @@ std::string connectionBody(const std::string& provider, const std::string& name,
 
 class Stack {
  public:
-  /// `role`: the database role the control plane logs in as (default: the superuser).
-  explicit Stack(const std::string& role = "")
-      : server(role.empty() ? db.url() : db.urlAs(role)), http(server.port()) {}
+  /// `role`: the database role the control plane logs in as (default: the superuser);
+  /// `settings`: added to (or replacing) the control plane's environment.
+  explicit Stack(const std::string& role = "", const Environment& settings = {})
+      : server(withSettings(ControlPlane::environment(role.empty() ? db.url() : db.urlAs(role)), settings)),
+        http(server.port()) {}
 
   TestDatabase db;
   ControlPlane server;
@@ -55,7 +57,7 @@ struct Endpoint {
 /// Every customer-scoped endpoint (all but /healthz and /v1/admin/customers) under `customer_id`,
 /// using the given ids for the objects in the path.
 struct PathIds {
-  std::string connection, instance, grant, api_key;
+  std::string connection, instance, grant, api_key, webhook_endpoint;
 };
 std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const PathIds& ids);
 

@@ -105,8 +105,8 @@ std::string sealingKeyId(const ControlPlane& control_plane) {
   return capture(control_plane.log(), sealing, "sealing key");
 }
 
-BrokerStack::BrokerStack(const Environment& settings)
-    : Stack("hydracore_control_plane"),
+BrokerStack::BrokerStack(const Environment& settings, const Environment& control_plane_settings)
+    : Stack("hydracore_control_plane", control_plane_settings),
       keys(testKeyFiles(key_dir)),
       broker_settings(settings),
       broker_env(brokerEnvironment()),

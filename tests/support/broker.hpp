@@ -77,8 +77,9 @@ Response fetchFrom(const HttpClient& broker, const std::string& instance_id, con
 class BrokerStack : public Stack {
  public:
   BrokerStack() : BrokerStack(Environment{}) {}
-  /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables.
-  explicit BrokerStack(const Environment& settings);
+  /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables;
+  /// `control_plane_settings`: the same for the control plane's.
+  explicit BrokerStack(const Environment& settings, const Environment& control_plane_settings = {});
 
   /// An environment like the broker's, with a journal folder of its own (to start another broker).
   Environment brokerEnvironment() const;

@@ -36,6 +36,11 @@ std::vector<char*> pointers(std::vector<std::string>& strings) {
 
 }  // namespace
 
+Environment withSettings(Environment env, const Environment& settings) {
+  for (const auto& [name, value] : settings) env[name] = value;
+  return env;
+}
+
 std::string controlPlaneBinary() { return HYDRA_CONTROL_PLANE_BIN; }
 std::string testDataPath(const std::string& file) { return std::string(HYDRA_TEST_DATA_DIR) + "/" + file; }
 
@@ -138,11 +143,20 @@ bool ChildProcess::running() { return !wait(0ms); }
 int ChildProcess::terminate() {
   if (pid_ <= 0) return -1;
   if (!exit_code_) {
-    kill(pid_, SIGTERM);
+    ::kill(pid_, SIGTERM);
     if (!wait(5s)) {
-      kill(pid_, SIGKILL);
+      ::kill(pid_, SIGKILL);
       wait(60s);
     }
+  }
+  return *exit_code_;
+}
+
+int ChildProcess::kill() {
+  if (pid_ <= 0) return -1;
+  if (!exit_code_) {
+    ::kill(pid_, SIGKILL);
+    wait(60s);
   }
   return *exit_code_;
 }

@@ -22,6 +22,9 @@ namespace hydra::test {
 /// so that only what a test sets here configures the binary.
 using Environment = std::map<std::string, std::string>;
 
+/// `env` with every entry of `settings` added or replaced.
+Environment withSettings(Environment env, const Environment& settings);
+
 /// The binary under test and the test keys (tests/data, test-only, committed).
 std::string controlPlaneBinary();
 std::string testDataPath(const std::string& file);
@@ -54,6 +57,8 @@ class ChildProcess {
   bool running();
   /// SIGTERM, then SIGKILL after 5 s; returns the exit code.
   int terminate();
+  /// SIGKILL now (a crash: nothing is cleaned up); returns the exit code.
+  int kill();
 
  private:
   void drain(int fd, std::string& into);
@@ -90,6 +95,8 @@ class Service {
   pid_t pid() const { return child_.pid(); }
   /// Stops it now (SIGTERM) and returns its exit code.
   int stop() { return child_.terminate(); }
+  /// Kills it (SIGKILL), as a crash would; returns its exit code.
+  int kill() { return child_.kill(); }
 
  private:
   ChildProcess child_;

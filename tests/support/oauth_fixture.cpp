@@ -151,9 +151,10 @@ Environment refreshSettings(const OAuthProvider& provider, const Environment& ex
 
 Environment quietLoop() { return {{"HYDRA_REFRESH_INTERVAL_SECONDS", "600"}}; }
 
-OAuthStack::OAuthStack(const Environment& broker_settings, std::vector<ProviderEntry> entries)
+OAuthStack::OAuthStack(const Environment& broker_settings, std::vector<ProviderEntry> entries,
+                       const Environment& control_plane_settings)
     : OAuthProvider(std::move(entries)),
-      BrokerStack(refreshSettings(static_cast<const OAuthProvider&>(*this), broker_settings)) {}
+      BrokerStack(refreshSettings(static_cast<const OAuthProvider&>(*this), broker_settings), control_plane_settings) {}
 
 OAuthConnection OAuthStack::connect(const std::string& credentials, const std::string& name,
                                     const std::string& provider) const {

@@ -110,8 +110,10 @@ Environment quietLoop();
 /// BrokerStack whose broker uses the mock through the registry, and a tenant.
 class OAuthStack : public OAuthProvider, public BrokerStack {
  public:
+  /// `control_plane_settings`: added to (or replacing) the control plane's environment.
   explicit OAuthStack(const Environment& broker_settings = {},
-                      std::vector<ProviderEntry> entries = {ProviderEntry{kMockProvider}});
+                      std::vector<ProviderEntry> entries = {ProviderEntry{kMockProvider}},
+                      const Environment& control_plane_settings = {});
 
   Tenant tenant = newTenant();
 

@@ -1,0 +1,50 @@
+#pragma once
+// Which network addresses a webhook may be delivered to. The URL is the customer's, the network
+// is ours: loopback, private, link-local (169.254.169.254 above all), CGNAT, multicast,
+// unspecified and reserved ranges are refused, IPv4 and IPv6 alike, unless the operator allows a
+// range explicitly (HYDRA_WEBHOOK_ALLOWED_CIDRS). Pure functions: no DNS, no sockets.
+// Addresses and ranges are shared/net's: an IPv4-mapped IPv6 address is the IPv4 address it
+// maps, so it falls in the same range and matches the same allow-list entries.
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shared/net/address.hpp"
+
+struct sockaddr;
+
+namespace hydra::cp::webhooks {
+
+/// An AF_INET or AF_INET6 socket address (from getaddrinfo); nullopt for other families.
+std::optional<net::Address> addressOf(const sockaddr* address);
+
+enum class Range { kPublic, kUnspecified, kLoopback, kPrivate, kLinkLocal, kSharedCgnat, kMulticast, kReserved };
+
+/// "loopback", "private", "link-local", "CGNAT (shared address space)", ...
+const char* rangeName(Range range);
+
+/// The special-purpose range an address is in (IANA's IPv4 and IPv6 special-purpose registries),
+/// or kPublic. NAT64 addresses (64:ff9b::/96) are classified by the IPv4 address they embed.
+Range classify(const net::Address& address);
+
+/// A comma-separated list of ranges (HYDRA_WEBHOOK_ALLOWED_CIDRS), "a.b.c.d/n", "x::/n" or a
+/// single address; empty text is no ranges. Throws std::invalid_argument naming the bad entry.
+std::vector<net::Cidr> parseCidrList(std::string_view text);
+
+class AddressPolicy {
+ public:
+  AddressPolicy() = default;
+  explicit AddressPolicy(std::vector<net::Cidr> allowed) : allowed_(std::move(allowed)) {}
+
+  /// nullopt if a webhook may connect to `address`, else why not ("127.0.0.1 is loopback").
+  /// Allowed ranges open any refused range except unspecified and multicast addresses, which
+  /// are never a webhook receiver (connecting to 0.0.0.0 reaches this host).
+  std::optional<std::string> refusal(const net::Address& address) const;
+
+ private:
+  std::vector<net::Cidr> allowed_;
+};
+
+}  // namespace hydra::cp::webhooks

@@ -1,0 +1,243 @@
+#include "control-plane/webhooks/sender.hpp"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
+#include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include "shared/json/reader.hpp"
+
+namespace hydra::cp::webhooks {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr const char* kUserAgent = "HydraCore-Webhooks/1.0";
+
+AttemptResult failed(std::string error) {
+  AttemptResult r;
+  r.error = std::move(error);
+  return r;
+}
+
+Poco::Timespan timespan(Clock::duration d) {
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return Poco::Timespan(std::max<long long>(us, 1000));
+}
+
+// Ends a blocked read or write when the attempt's time is up or the process stops, by shutting
+// the socket down under the worker's feet (a plain shutdown(2): safe from another thread, unlike
+// TLS shutdown). Polls `stopping` every 100 ms.
+class Watchdog {
+ public:
+  Watchdog(int fd, Clock::time_point deadline, const std::atomic<bool>& stopping)
+      : thread_([this, fd, deadline, &stopping] {
+          std::unique_lock<std::mutex> lock(mutex_);
+          while (!done_) {
+            if (Clock::now() >= deadline || stopping.load()) {
+              fired_ = true;
+              ::shutdown(fd, SHUT_RDWR);
+              return;
+            }
+            changed_.wait_until(lock, std::min(deadline, Clock::now() + 100ms));
+          }
+        }) {}
+  ~Watchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_one();
+    thread_.join();
+  }
+  bool fired() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return fired_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  bool done_ = false;
+  bool fired_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+/// Every address `host` resolves to, in the resolver's order, without duplicates.
+std::vector<net::Address> resolve(const std::string& host, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
+  if (rc != 0) {
+    error = "cannot resolve " + host + ": " + gai_strerror(rc);
+    return {};
+  }
+  std::vector<net::Address> out;
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    const auto address = addressOf(a->ai_addr);
+    if (!address) continue;
+    bool seen = false;
+    for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
+    if (!seen) out.push_back(*address);
+  }
+  freeaddrinfo(found);
+  if (out.empty()) error = "cannot resolve " + host + ": no addresses";
+  return out;
+}
+
+}  // namespace
+
+std::string printableUtf8(const std::string& bytes) {
+  std::string out;
+  out.reserve(bytes.size());
+  for (std::size_t i = 0; i < bytes.size();) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    std::size_t length = c < 0x80                   ? 1
+                         : (c >= 0xc2 && c <= 0xdf) ? 2
+                         : (c >= 0xe0 && c <= 0xef) ? 3
+                         : (c >= 0xf0 && c <= 0xf4) ? 4
+                                                    : 0;
+    if (c == 0 || length == 0 || i + length > bytes.size() ||
+        !json::isValidUtf8(std::string_view(bytes).substr(i, length))) {
+      out += '?';
+      ++i;
+      continue;
+    }
+    out.append(bytes, i, length);
+    i += length;
+  }
+  return out;
+}
+
+Sender::Sender(const Settings& settings) : settings_(settings) {
+  Poco::Net::initializeSSL();
+  // Certificates are verified strictly (chain and host name), against the system's CAs unless
+  // the operator names a bundle; a certificate that fails is refused, never prompted for.
+  tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings.ca_file, Poco::Net::Context::VERIFY_STRICT,
+                                9, settings.ca_file.empty());
+  tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
+  Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, tls_);
+}
+
+AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stopping) const {
+  EndpointUrl url;
+  try {
+    url = checkEndpointUrl(message.url, settings_.url_rules);
+  } catch (const UrlRefused& e) {
+    return failed(std::string("refused: ") + e.what());
+  }
+
+  // Resolved here, at delivery time; every address is checked, and only a checked address is
+  // connected to.
+  std::vector<net::Address> addresses;
+  if (url.literal) {
+    addresses.push_back(*url.literal);
+  } else {
+    std::string error;
+    addresses = resolve(url.host, error);
+    if (addresses.empty()) return failed(error);
+  }
+  for (const auto& address : addresses) {
+    if (const auto refused = settings_.url_rules.addresses.refusal(address)) {
+      return failed("refused: " + url.host + " resolves to " + *refused + ", which webhooks may not reach");
+    }
+    if (url.scheme == "http" && classify(address) != Range::kLoopback) {
+      return failed("refused: plain http only to loopback, and " + url.host + " resolves to " + net::toString(address));
+    }
+  }
+  if (stopping) return failed("stopped before sending (shutting down)");
+
+  const auto timeout = std::chrono::seconds(settings_.timeout_seconds);
+  const auto deadline = Clock::now() + timeout;
+  const bool https = url.scheme == "https";
+  std::unique_ptr<Poco::Net::StreamSocket> socket;
+  std::string connect_error;
+  for (const auto& address : addresses) {
+    const auto remaining = deadline - Clock::now();
+    if (remaining <= 0s) break;
+    try {
+      const Poco::Net::SocketAddress target(Poco::Net::IPAddress(net::toString(address)), url.port);
+      if (https) {
+        auto secure = std::make_unique<Poco::Net::SecureStreamSocket>(tls_);
+        // SNI and the name the certificate must carry: the URL's host, while the TCP connection
+        // goes to the address checked above. An IP literal is matched against the certificate's
+        // IP addresses instead (and sent without SNI, which may not carry one).
+        if (!url.literal) secure->setPeerHostName(url.host);
+        secure->setLazyHandshake(true);  // the handshake runs under the watchdog below
+        secure->connect(target, timespan(remaining));
+        socket = std::move(secure);
+      } else {
+        auto plain = std::make_unique<Poco::Net::StreamSocket>();
+        plain->connect(target, timespan(remaining));
+        socket = std::move(plain);
+      }
+      break;
+    } catch (const Poco::Exception& e) {
+      connect_error = "cannot connect to " + net::toString(address) + ": " + e.displayText();
+    }
+  }
+  if (!socket) return failed(connect_error.empty() ? "timed out before connecting" : connect_error);
+
+  const long long timestamp = std::time(nullptr);
+  Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, url.target, Poco::Net::HTTPMessage::HTTP_1_1);
+  request.setHost(url.hostHeader());
+  request.setContentType("application/json");
+  request.setContentLength(static_cast<std::streamsize>(message.payload.size()));
+  request.setKeepAlive(false);
+  request.set("User-Agent", kUserAgent);
+  request.set("webhook-id", message.webhook_id);
+  request.set("webhook-timestamp", std::to_string(timestamp));
+  request.set("webhook-signature", signatureHeader(message.keys, message.webhook_id, timestamp, message.payload));
+
+  AttemptResult result;
+  Watchdog watchdog(static_cast<int>(socket->impl()->sockfd()), deadline, stopping);
+  try {
+    const auto remaining = timespan(deadline - Clock::now());
+    socket->setSendTimeout(remaining);
+    socket->setReceiveTimeout(remaining);
+    // A session over the connected socket (TLS or not: the socket does the TLS) has no host of
+    // its own, so it never reconnects, which would resolve the name again. (Poco's
+    // HTTPSClientSession refuses a connected socket; it adds nothing we need here.)
+    Poco::Net::HTTPClientSession session(*socket);
+    session.setTimeout(remaining, remaining, remaining);
+    session.sendRequest(request) << message.payload;
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    result.status = static_cast<int>(response.getStatus());
+    if (response.has("Retry-After"))
+      result.retry_after = parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
+    std::string excerpt(kMaxResponseExcerpt, '\0');
+    in.read(excerpt.data(), static_cast<std::streamsize>(excerpt.size()));
+    excerpt.resize(static_cast<std::size_t>(in.gcount()));
+    result.response_excerpt = printableUtf8(excerpt);
+  } catch (const std::exception& e) {
+    if (result.status) return result;  // the answer came; only its body was cut short
+    if (watchdog.fired()) {
+      return failed(stopping ? "stopped in flight (shutting down)"
+                             : "timed out after " + std::to_string(settings_.timeout_seconds) + " s");
+    }
+    const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    return failed(poco != nullptr ? poco->displayText() : e.what());
+  }
+  return result;
+}
+
+}  // namespace hydra::cp::webhooks
