@@ -222,7 +222,10 @@ void checkNothingStaleAfter(const Load& load, Clock::time_point sent, Clock::tim
     std::size_t served_before = 0, after = 0, stale = 0, unexpected = 0, no_answer = 0;
     Examples examples;
     for (const auto& sample : load.samples(b)) {
-      if (sample.status == -1) ++no_answer;
+      if (sample.status == -1) {
+        ++no_answer;
+        examples.add(describe(sample, answered));
+      }
       if (sample.started < sent && sample.status == 200) ++served_before;
       if (sample.started <= answered) continue;
       ++after;
