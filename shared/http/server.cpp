@@ -122,6 +122,15 @@ struct Responder::Lifecycle {
   }
 };
 
+// Set while a route's handler runs on the connection's worker thread (see State::send).
+static thread_local bool answering_inline = false;
+struct InlineAnswer {
+  InlineAnswer() { answering_inline = true; }
+  ~InlineAnswer() { answering_inline = false; }
+  InlineAnswer(const InlineAnswer&) = delete;
+  InlineAnswer& operator=(const InlineAnswer&) = delete;
+};
+
 struct Responder::State {
   State(std::shared_ptr<Lifecycle> lifecycle, Pistache::Http::ResponseWriter writer, std::string request_id,
         const std::string& method, const std::string& route, std::shared_ptr<metrics::RouteMetrics> metrics,
@@ -180,8 +189,15 @@ void Responder::State::send(const Reply& reply) {
   if (lifecycle->stopped) return;  // the endpoint and its connections are gone
   // Pistache 0.0.5 says "Connection: Close" but keeps the connection open: close it (the
   // sending side, so the client reads the answer, then the end of the stream) once written.
+  // Only from the connection's own worker thread, answering before the handler returned: the
+  // write then completes on that thread, which has not yet seen the connection end, so the
+  // descriptor is still this connection's. From any other thread (an answer given later) the
+  // write may complete first and the connection end and its descriptor number be reused by a
+  // new connection before the shutdown: that would cut off a stranger. Such a connection is
+  // left to its client, which asked to close it, and to the idle timeout.
   const auto connection = writer.headers().tryGet<H::Connection>();
-  const bool close = !connection || connection->control() == Pistache::Http::ConnectionControl::Close;
+  const bool close = answering_inline &&
+                     (!connection || connection->control() == Pistache::Http::ConnectionControl::Close);
   try {
     // Pistache checks that the connection is still open before it queues the answer.
     auto sent = writer.send(static_cast<Code>(reply.status), reply.body);
@@ -232,8 +248,10 @@ Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std
       if (req.body().size() > max_body) {
         throw ApiError(413, "Request body is larger than " + std::to_string(max_body / 1024) + " KiB");
       }
+      const InlineAnswer on_this_thread;
       handler(req, respond);
     } catch (...) {
+      const InlineAnswer on_this_thread;
       respond(replyForCurrentException(request_id));
     }
     log::setRequestId("");
