@@ -4,12 +4,6 @@ namespace hydra::broker::docs {
 
 const char* schemas() {
   return R"json({
-  "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
-  "Readiness": {"type": "object", "required": ["status", "checks"],
-    "properties": {"status": {"type": "string", "enum": ["ready", "not_ready"]},
-                   "missing": {"type": "array", "items": {"type": "string"}},
-                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
-  "OpenAPIDocument": {"type": "object", "required": ["openapi", "paths"]},
   "ConnectionCredentials": {"title": "ConnectionCredentials", "type": "object", "required": ["capabilities", "credentials"],
     "properties": {"capabilities": {"type": "array", "items": {"type": "string"},
                                     "description": "The grant's capabilities"},

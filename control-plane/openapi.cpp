@@ -20,12 +20,6 @@ RouteDoc customerRoute(std::string summary, std::string tag, std::vector<std::pa
 
 const char* schemas() {
   return R"json({
-  "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
-  "Readiness": {"type": "object", "required": ["status", "checks"],
-    "properties": {"status": {"type": "string", "enum": ["ready", "not_ready"]},
-                   "missing": {"type": "array", "items": {"type": "string"}},
-                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
-  "OpenAPIDocument": {"type": "object", "required": ["openapi", "paths"]},
   "CustomerCreate": {"title": "CustomerCreate", "type": "object", "required": ["name"],
     "properties": {"name": {"title": "Name", "type": "string", "minLength": 1, "maxLength": 255}}},
   "Customer": {"title": "Customer", "type": "object", "required": ["created_at", "id", "name"],

@@ -125,28 +125,6 @@ Range classify(const net::Address& address) {
   return Range::kPublic;
 }
 
-std::vector<net::Cidr> parseCidrList(std::string_view text) {
-  std::vector<net::Cidr> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(',', start), text.size());
-    auto item = text.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (!item.empty()) {
-      const auto parsed = net::parseCidr(item);
-      // "10.1.0.0/8" is refused too: did the operator mean 10.0.0.0/8 or 10.1.0.0/16?
-      if (!parsed) {
-        throw std::invalid_argument("'" + std::string(item) +
-                                    "' is not an address or an address range with no bits set past its prefix");
-      }
-      out.push_back(*parsed);
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
 std::optional<std::string> AddressPolicy::refusal(const net::Address& address) const {
   const auto range = classify(address);
   if (range == Range::kPublic) return std::nullopt;

@@ -29,9 +29,6 @@ const char* rangeName(Range range);
 /// or kPublic. NAT64 addresses (64:ff9b::/96) are classified by the IPv4 address they embed.
 Range classify(const net::Address& address);
 
-/// A comma-separated list of ranges (HYDRA_WEBHOOK_ALLOWED_CIDRS), "a.b.c.d/n", "x::/n" or a
-/// single address; empty text is no ranges. Throws std::invalid_argument naming the bad entry.
-std::vector<net::Cidr> parseCidrList(std::string_view text);
 
 class AddressPolicy {
  public:

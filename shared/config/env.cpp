@@ -1,7 +1,6 @@
 #include "shared/config/env.hpp"
 
 #include <cstdlib>
-#include <sstream>
 
 #include <libpq-fe.h>
 #include <netdb.h>
@@ -116,16 +115,11 @@ std::optional<TlsSettings> tlsSettings(bool client_certificates) {
 }
 
 std::vector<net::Cidr> cidrs(const char* name) {
-  std::vector<net::Cidr> out;
-  std::stringstream items(env(name).value_or(""));
-  for (std::string item; std::getline(items, item, ',');) {
-    const auto first = item.find_first_not_of(' ');
-    if (first == std::string::npos) continue;
-    const auto cidr = net::parseCidr(item.substr(first, item.find_last_not_of(' ') - first + 1));
-    if (!cidr) throw ConfigError(std::string(name) + ": '" + item + "' is not an IP address or CIDR block");
-    out.push_back(*cidr);
+  try {
+    return net::parseCidrList(env(name).value_or(""));
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(std::string(name) + ": " + e.what());
   }
-  return out;
 }
 
 }  // namespace hydra::config

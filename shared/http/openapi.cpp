@@ -14,8 +14,15 @@ namespace {
 using rapidjson::Document;
 using rapidjson::Value;
 
-// FastAPI's own error schemas, as its generated documents have them.
+// FastAPI's own error schemas, as its generated documents have them, and those of the
+// operations routes every binary serves (shared/ops).
 constexpr const char* kSharedSchemas = R"({
+  "Health": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+  "Readiness": {"type": "object", "required": ["status", "checks"],
+    "properties": {"status": {"type": "string", "enum": ["ready", "not_ready"]},
+                   "missing": {"type": "array", "items": {"type": "string"}},
+                   "checks": {"type": "object", "additionalProperties": {"type": "string"}}}},
+  "OpenAPIDocument": {"type": "object", "required": ["openapi", "paths"]},
   "HTTPError": {"title": "HTTPError", "type": "object", "required": ["detail"],
                 "properties": {"detail": {"title": "Detail", "type": "string"}}},
   "HTTPValidationError": {"title": "HTTPValidationError", "type": "object",

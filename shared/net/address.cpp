@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <stdexcept>
 
 namespace hydra::net {
 namespace {
@@ -60,6 +61,28 @@ std::optional<Cidr> parseCidr(std::string_view text) {
 }
 
 std::string toString(const Cidr& cidr) { return toString(cidr.network) + "/" + std::to_string(cidr.prefix); }
+
+std::vector<Cidr> parseCidrList(std::string_view text) {
+  std::vector<Cidr> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find(',', start), text.size());
+    auto item = text.substr(start, end - start);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) {
+      const auto parsed = parseCidr(item);
+      // "10.1.0.0/8" is refused too: did the operator mean 10.0.0.0/8 or 10.1.0.0/16?
+      if (!parsed) {
+        throw std::invalid_argument("'" + std::string(item) +
+                                    "' is not an address or an address range with no bits set past its prefix");
+      }
+      out.push_back(*parsed);
+    }
+    start = end + 1;
+  }
+  return out;
+}
 
 bool contains(const Cidr& cidr, const Address& address) {
   if (cidr.network.v4 != address.v4) return false;

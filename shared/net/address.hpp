@@ -31,6 +31,10 @@ struct Cidr {
 std::optional<Cidr> parseCidr(std::string_view text);
 std::string toString(const Cidr& cidr);
 
+/// A comma-separated list of blocks (spaces around each allowed, empty items skipped). Throws
+/// std::invalid_argument naming the first bad one.
+std::vector<Cidr> parseCidrList(std::string_view text);
+
 bool contains(const Cidr& cidr, const Address& address);
 bool containsAny(const std::vector<Cidr>& cidrs, const Address& address);
 

@@ -39,7 +39,7 @@ std::string refusal(const std::string& url, const UrlRules& rules = {}) {
 UrlRules loopbackRules() {
   UrlRules rules;
   rules.allow_loopback_http = true;
-  rules.addresses = AddressPolicy(parseCidrList("127.0.0.0/8,::1/128"));
+  rules.addresses = AddressPolicy(hydra::net::parseCidrList("127.0.0.0/8,::1/128"));
   return rules;
 }
 
@@ -129,7 +129,7 @@ TEST_CASE("webhook addresses: the operator's allow-list opens ranges, never unsp
   CHECK(none.refusal(addr("::ffff:169.254.169.254")) == std::optional<std::string>("169.254.169.254 is link-local"));
   CHECK(none.refusal(addr("::1")) == std::optional<std::string>("::1 is loopback"));
 
-  const AddressPolicy allowed(parseCidrList("127.0.0.0/8, ::1/128,10.20.0.0/16"));
+  const AddressPolicy allowed(hydra::net::parseCidrList("127.0.0.0/8, ::1/128,10.20.0.0/16"));
   CHECK(allowed.refusal(addr("127.0.0.1")) == std::nullopt);
   CHECK(allowed.refusal(addr("::ffff:127.0.0.1")) == std::nullopt);  // mapped: the same address
   CHECK(allowed.refusal(addr("::1")) == std::nullopt);
@@ -137,7 +137,7 @@ TEST_CASE("webhook addresses: the operator's allow-list opens ranges, never unsp
   CHECK(allowed.refusal(addr("10.21.0.1")).has_value());
   CHECK(allowed.refusal(addr("169.254.169.254")).has_value());
 
-  const AddressPolicy everything(parseCidrList("0.0.0.0/0,::/0"));
+  const AddressPolicy everything(hydra::net::parseCidrList("0.0.0.0/0,::/0"));
   CHECK(everything.refusal(addr("10.0.0.1")) == std::nullopt);
   CHECK(everything.refusal(addr("0.0.0.0")).has_value());
   CHECK(everything.refusal(addr("::")).has_value());
@@ -146,15 +146,15 @@ TEST_CASE("webhook addresses: the operator's allow-list opens ranges, never unsp
 }
 
 TEST_CASE("webhook addresses: allow-list syntax") {
-  CHECK(parseCidrList("").empty());
-  CHECK(parseCidrList(" , ").empty());
-  CHECK(parseCidrList("10.0.0.0/8").size() == 1);
-  CHECK(parseCidrList("10.0.0.1/32,fd00::/8").size() == 2);
-  CHECK(parseCidrList("10.0.0.7").size() == 1);  // one address
+  CHECK(hydra::net::parseCidrList("").empty());
+  CHECK(hydra::net::parseCidrList(" , ").empty());
+  CHECK(hydra::net::parseCidrList("10.0.0.0/8").size() == 1);
+  CHECK(hydra::net::parseCidrList("10.0.0.1/32,fd00::/8").size() == 2);
+  CHECK(hydra::net::parseCidrList("10.0.0.7").size() == 1);  // one address
   for (const char* bad : {"10.0.0.0/33", "::/129", "10.1.0.0/8", "fd00::1/8", "10.0.0.0/x", "10.0.0.0/",
                           "example.com/8", "10.0.0.0/8,nonsense"}) {
     CAPTURE(bad);
-    CHECK_THROWS_AS(parseCidrList(bad), std::invalid_argument);
+    CHECK_THROWS_AS(hydra::net::parseCidrList(bad), std::invalid_argument);
   }
 }
 
@@ -218,7 +218,7 @@ TEST_CASE("webhook URLs: a literal address in a refused range is refused at crea
   CHECK(refusal("https://93.184.216.34/hook") == "");
   CHECK(refusal("https://[2606:4700:4700::1111]/hook") == "");
   UrlRules internal;
-  internal.addresses = AddressPolicy(parseCidrList("10.0.0.0/8"));
+  internal.addresses = AddressPolicy(hydra::net::parseCidrList("10.0.0.0/8"));
   CHECK(refusal("https://10.0.0.5/hook", internal) == "");
 }
 
