@@ -11,6 +11,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <botan/base64.h>
 #include <rapidjson/document.h>
 
 #include "shared/json/writer.hpp"
@@ -86,6 +87,14 @@ std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line) {
     entry.frontier.emplace_back(hash.GetString(), hash.GetStringLength());
   }
   return entry;
+}
+
+Hash decodeFrontierHash(const std::string& text) {
+  const auto bytes = Botan::base64_decode(text);
+  Hash hash{};
+  if (bytes.size() != hash.size()) throw std::runtime_error("a frontier hash is not 32 bytes");
+  std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
 }
 
 LineReader::LineReader(std::string path, std::uint64_t offset)
