@@ -19,6 +19,16 @@ TEST_CASE("RFC 3339 times: formatted in UTC, parsed with any offset") {
   CHECK_FALSE(parseTime("").has_value());
 }
 
+// Found by tests/fuzz/fuzz_rfc3339.cpp on its seed "2026-01-01T00:00:00+99:99": Poco reads any
+// two digits as an offset's hours and minutes, RFC 3339 allows 00:00 to 23:59.
+TEST_CASE("RFC 3339 times: an offset beyond 23:59 is not a time") {
+  CHECK_FALSE(parseTime("2026-01-01T00:00:00+99:99").has_value());
+  CHECK_FALSE(parseTime("2026-01-01T00:00:00+24:00").has_value());
+  CHECK_FALSE(parseTime("2026-01-01T00:00:00-00:60").has_value());
+  CHECK(parseTime("2026-01-01T23:59:00+23:59") == 1767225600);
+  CHECK(parseTime("2025-12-31T00:01:00-23:59") == 1767225600);
+}
+
 TEST_CASE("normalizeCredentials turns expires_in and numeric expires_at into RFC 3339 expires_at") {
   const std::time_t now = 1795831200;
   auto n = normalizeCredentials(R"({"access_token":"a","expires_in":3600,"refresh_token":"r"})", now);
