@@ -58,7 +58,9 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
 
   std::optional<double> expires_at;
   if (const auto in = doc.FindMember("expires_in"); in != doc.MemberEnd()) {
-    if (!in->value.IsNumber() || in->value.GetDouble() < 0 || in->value.GetDouble() > kMaxSeconds) {
+    // Bounded by what expires_at can say: parseTime reads four-digit years only.
+    if (!in->value.IsNumber() || in->value.GetDouble() < 0 ||
+        in->value.GetDouble() > kMaxSeconds - static_cast<double>(now)) {
       refuse("expires_in", "Input should be a number of seconds", "float_type");
     }
     expires_at = static_cast<double>(now) + in->value.GetDouble();
@@ -70,6 +72,10 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
     } else if (at->value.IsString()) {
       const auto parsed = parseTime(std::string_view(at->value.GetString(), at->value.GetStringLength()));
       if (!parsed) refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_parsing");
+      // "9999-12-31T23:59:59-01:00" is in the year 10000 in UTC, which expires_at cannot say.
+      if (static_cast<double>(*parsed) > kMaxSeconds) {
+        refuse("expires_at", "Input should be a date-time before 10000-01-01T00:00:00Z", "less_than_equal");
+      }
       expires_at = static_cast<double>(*parsed);
     } else {
       refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_type");

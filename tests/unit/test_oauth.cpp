@@ -78,6 +78,28 @@ TEST_CASE("normalizeCredentials refuses an access token expiry before 2000 (it w
   CHECK(normalizeCredentials(R"({"expires_in":0})", now).expires_at == now);
 }
 
+// Found by tests/fuzz/fuzz_json_request.cpp on its seed credentials {"expires_in":253402300799}:
+// now + expires_in went past 9999-12-31, and the expires_at stored ("10000-...") was one the
+// broker's parseTime cannot read back.
+TEST_CASE("normalizeCredentials refuses an expiry past 9999-12-31T23:59:59Z") {
+  const std::time_t now = 1767225600;  // 2026-01-01T00:00:00Z, the fuzz target's "now"
+  for (const char* credentials : {R"({"access_token":"a","expires_in":253402300799})",
+                                  R"({"access_token":"a","expires_in":251635075200})",
+                                  R"({"access_token":"a","expires_at":"9999-12-31T23:59:59-00:01"})"}) {
+    CAPTURE(credentials);
+    try {
+      normalizeCredentials(credentials, now);
+      FAIL("accepted");
+    } catch (const hydra::http::ValidationError& e) {
+      REQUIRE(e.problems().size() == 1);
+      CHECK(std::get<std::string>(e.problems()[0].loc[2]).rfind("expires_", 0) == 0);
+    }
+  }
+  const auto last = normalizeCredentials(R"({"expires_in":251635075199})", now);  // to the last second
+  CHECK(last.credentials_json == R"({"expires_at":"9999-12-31T23:59:59Z"})");
+  CHECK(parseTime(hydra::oauth::formatTime(*last.expires_at)) == last.expires_at);
+}
+
 TEST_CASE("what a runtime may see of oauth2 credentials: no refresh token, no client secret") {
   CHECK(hydra::broker::releasableCredentials(
             R"({"access_token":"a","refresh_token":"r","client_id":"c","client_secret":"s","token_type":"Bearer"})") ==
