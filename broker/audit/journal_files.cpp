@@ -90,7 +90,12 @@ std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line) {
 }
 
 Hash decodeFrontierHash(const std::string& text) {
-  const auto bytes = Botan::base64_decode(text);
+  Botan::secure_vector<std::uint8_t> bytes;
+  try {
+    bytes = Botan::base64_decode(text);
+  } catch (const std::exception&) {  // Botan's Invalid_Argument, with its own words
+    throw std::runtime_error("a frontier hash is not base64");
+  }
   Hash hash{};
   if (bytes.size() != hash.size()) throw std::runtime_error("a frontier hash is not 32 bytes");
   std::copy(bytes.begin(), bytes.end(), hash.begin());

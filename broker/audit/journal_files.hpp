@@ -36,8 +36,8 @@ struct CheckpointEntry {
 };
 std::string checkpointLine(const CheckpointEntry& entry);
 std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line);
-/// One hash of a checkpoint line's frontier. Throws std::runtime_error unless it is 32 bytes,
-/// and Botan's std::invalid_argument for text that is not base64.
+/// One hash of a checkpoint line's frontier. Throws std::runtime_error unless it is base64 of
+/// 32 bytes.
 Hash decodeFrontierHash(const std::string& text);
 
 /// Reads the complete lines of a file that may be growing (or end in a torn line), from a byte
