@@ -31,10 +31,11 @@ std::string formatTime(std::time_t t) {
 }
 
 std::optional<std::time_t> parseTime(std::string_view text) {
-  // Poco's parser is lenient (it reads "tomorrow" as a date, and any two digits as an offset's
-  // hours or minutes): check the shape first. Poco checks the date and time fields themselves.
+  // Poco's parser is lenient (it reads "tomorrow" as a date, a month or day of 00 as 01, and any
+  // two digits as an offset's hours or minutes): check the shape first. Poco then checks the
+  // rest (the day within its month, the time of day).
   static const std::regex kRfc3339(
-      R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))");
+      R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))");
   if (!std::regex_match(text.begin(), text.end(), kRfc3339)) return std::nullopt;
   try {
     int tz = 0;

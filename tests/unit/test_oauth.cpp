@@ -29,6 +29,18 @@ TEST_CASE("RFC 3339 times: an offset beyond 23:59 is not a time") {
   CHECK(parseTime("2025-12-31T00:01:00-23:59") == 1767225600);
 }
 
+// Found by tests/fuzz/fuzz_rfc3339.cpp ("0000-00-01T00:00:00Z", as is): Poco takes a month or
+// day of 00 for 01, so "2027-00-15" was read as January 15 (and passed on, as given, to
+// PostgreSQL, which refuses it).
+TEST_CASE("RFC 3339 times: a month or day of 00 is not a date") {
+  CHECK_FALSE(parseTime("0000-00-01T00:00:00Z").has_value());
+  CHECK_FALSE(parseTime("2027-00-15T00:00:00Z").has_value());
+  CHECK_FALSE(parseTime("2027-01-00T00:00:00Z").has_value());
+  CHECK_FALSE(parseTime("2027-13-01T00:00:00Z").has_value());
+  CHECK_FALSE(parseTime("2027-02-29T00:00:00Z").has_value());
+  CHECK(parseTime("2028-02-29T00:00:00Z") == 1835395200);
+}
+
 TEST_CASE("normalizeCredentials turns expires_in and numeric expires_at into RFC 3339 expires_at") {
   const std::time_t now = 1795831200;
   auto n = normalizeCredentials(R"({"access_token":"a","expires_in":3600,"refresh_token":"r"})", now);
