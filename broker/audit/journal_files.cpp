@@ -14,6 +14,7 @@
 #include <botan/base64.h>
 #include <rapidjson/document.h>
 
+#include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
 namespace hydra::broker::audit {
@@ -85,6 +86,12 @@ std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line) {
   for (const auto& hash : frontier->value.GetArray()) {
     if (!hash.IsString()) return std::nullopt;
     entry.frontier.emplace_back(hash.GetString(), hash.GetStringLength());
+  }
+  // The encoding flag checks raw bytes only: an escaped lone surrogate ("\udc00") decodes to
+  // bytes that are not UTF-8, and to a line checkpointLine would not write.
+  if (!json::isValidUtf8(entry.note)) return std::nullopt;
+  for (const auto& hash : entry.frontier) {
+    if (!json::isValidUtf8(hash)) return std::nullopt;
   }
   return entry;
 }

@@ -74,3 +74,18 @@ TEST_CASE("audit checkpoints: a frontier hash that is not base64 of 32 bytes is 
   CHECK_THROWS_WITH_AS(decodeFrontierHash(entry->frontier[1]), "a frontier hash is not base64", std::runtime_error);
   CHECK_THROWS_WITH_AS(decodeFrontierHash("AAAA"), "a frontier hash is not 32 bytes", std::runtime_error);
 }
+
+// Found by tests/fuzz/fuzz_audit_checkpoint_line.cpp (its input, as is): "\uDDDD", a lone
+// surrogate, decodes to bytes that are not UTF-8, so the entry read could not be written back as
+// the same line; strings that are not valid text are refused like other malformed lines.
+TEST_CASE("audit checkpoints: a line whose strings decode to invalid UTF-8 is not a checkpoint line") {
+  const std::string line =
+      "{\"note\":\"PeterNeumanna\\uDDDDDDDn0n5\\nq1uiQNXFzm1XxD/\\n\",\"frontier\":[\"VQcmZiu/mbQ=\\n\\n\xe2\x80\x94 "
+      "PeterNeuN5Botan16InvOFfyrbQ=\\n\\n\xe2\x80\x94 PeterNeumann x0t base64!\"]}";
+  CHECK_FALSE(parseCheckpointLine(line).has_value());
+  CHECK_FALSE(parseCheckpointLine(R"({"note":"n","frontier":["\ud800"]})").has_value());
+  // Escapes of valid text (a surrogate pair, a NUL) read back and are written back the same.
+  const auto pair = parseCheckpointLine(R"({"note":"\ud83d\ude00\u0000","frontier":[]})");
+  REQUIRE(pair.has_value());
+  CHECK(parseCheckpointLine(checkpointLine(*pair))->note == pair->note);
+}
