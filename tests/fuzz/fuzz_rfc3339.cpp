@@ -86,8 +86,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto seconds = static_cast<long long>(*parsed);
     FUZZ_CHECK(seconds == reading->seconds ||
                (reading->has_fraction && reading->seconds < 0 && seconds == reading->seconds + 1));
-    // What we write back (expires_at) reads as the same instant.
-    FUZZ_CHECK(hydra::oauth::parseTime(hydra::oauth::formatTime(*parsed)) == parsed);
+    // What we write back (expires_at) reads as the same instant. formatTime is only given times
+    // from 2000-01-01 to 9999-12-31T23:59:59Z (normalizeCredentials refuses others), so only those
+    // are checked: Poco prints negative fields for times in the year 0 ("0000-11-01T-23:-59:-52Z"),
+    // and 9999-12-31T23:59:60Z is in the year 10000.
+    if (*parsed >= 946684800 && *parsed <= 253402300799) {
+      FUZZ_CHECK(hydra::oauth::parseTime(hydra::oauth::formatTime(*parsed)) == parsed);
+    }
   }
 
   if (const auto micros = hydra::broker::audit::parseMicros(text)) {
