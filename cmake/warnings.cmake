@@ -7,7 +7,3 @@ if(HYDRA_WERROR)
 endif()
 target_compile_definitions(hydra_warnings INTERFACE $<$<CONFIG:Debug>:_GLIBCXX_ASSERTIONS>)
 
-if(HYDRA_SANITIZE)
-  target_compile_options(hydra_warnings INTERFACE -fsanitize=${HYDRA_SANITIZE} -fno-sanitize-recover=all -fno-omit-frame-pointer)
-  target_link_options(hydra_warnings INTERFACE -fsanitize=${HYDRA_SANITIZE})
-endif()

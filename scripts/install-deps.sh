@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project builds, runs and tests with.
 # Skips apt entirely when everything is already there.
+#   scripts/install-deps.sh [--fuzz]
+# --fuzz adds clang-16 with libFuzzer and the sanitizer runtimes, for the sanitizer build and
+# the fuzz targets (scripts/test.sh, scripts/fuzz.sh); scripts/run.sh does without them.
 set -euo pipefail
 
 packages=(
@@ -13,6 +16,12 @@ packages=(
   # validating compose.yaml (no Docker engine needed)
   docker-compose
 )
+
+if [ "${1:-}" = "--fuzz" ]; then
+  # libfuzzer-16-dev alone is not enough: the runtimes -fsanitize=fuzzer,address,undefined
+  # links are in libclang-rt-16-dev.
+  packages+=(clang-16 libfuzzer-16-dev libclang-rt-16-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do

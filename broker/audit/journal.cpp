@@ -91,14 +91,6 @@ std::uint64_t fileSize(int fd) {
   return static_cast<std::uint64_t>(info.st_size);
 }
 
-Hash decodeHash(const std::string& text) {
-  const auto bytes = Botan::base64_decode(text);
-  Hash hash{};
-  if (bytes.size() != hash.size()) throw std::runtime_error("a frontier hash is not 32 bytes");
-  std::copy(bytes.begin(), bytes.end(), hash.begin());
-  return hash;
-}
-
 }  // namespace
 
 Journal::Journal(JournalOptions options, std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key)
@@ -164,7 +156,7 @@ void Journal::recover() {
     const auto checkpoint = unverifiedCheckpoint(last->note);
     if (checkpoint.origin != origin_) throw std::runtime_error(checkpoints + " holds checkpoints of another journal");
     std::vector<Hash> frontier;
-    for (const auto& hash : last->frontier) frontier.push_back(decodeHash(hash));
+    for (const auto& hash : last->frontier) frontier.push_back(decodeFrontierHash(hash));
     tree_ = CompactTree(checkpoint.size, std::move(frontier));
     if (tree_.root() != checkpoint.root) {
       throw std::runtime_error(checkpoints + ": the last checkpoint's tree does not match its root");

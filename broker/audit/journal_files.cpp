@@ -11,8 +11,10 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <botan/base64.h>
 #include <rapidjson/document.h>
 
+#include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
 namespace hydra::broker::audit {
@@ -85,7 +87,26 @@ std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line) {
     if (!hash.IsString()) return std::nullopt;
     entry.frontier.emplace_back(hash.GetString(), hash.GetStringLength());
   }
+  // The encoding flag checks raw bytes only: an escaped lone surrogate ("\udc00") decodes to
+  // bytes that are not UTF-8, and to a line checkpointLine would not write.
+  if (!json::isValidUtf8(entry.note)) return std::nullopt;
+  for (const auto& hash : entry.frontier) {
+    if (!json::isValidUtf8(hash)) return std::nullopt;
+  }
   return entry;
+}
+
+Hash decodeFrontierHash(const std::string& text) {
+  Botan::secure_vector<std::uint8_t> bytes;
+  try {
+    bytes = Botan::base64_decode(text);
+  } catch (const std::exception&) {  // Botan's Invalid_Argument, with its own words
+    throw std::runtime_error("a frontier hash is not base64");
+  }
+  Hash hash{};
+  if (bytes.size() != hash.size()) throw std::runtime_error("a frontier hash is not 32 bytes");
+  std::copy(bytes.begin(), bytes.end(), hash.begin());
+  return hash;
 }
 
 LineReader::LineReader(std::string path, std::uint64_t offset)

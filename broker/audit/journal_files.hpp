@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "broker/audit/merkle.hpp"
+
 namespace hydra::broker::audit {
 
 struct Segment {
@@ -34,6 +36,9 @@ struct CheckpointEntry {
 };
 std::string checkpointLine(const CheckpointEntry& entry);
 std::optional<CheckpointEntry> parseCheckpointLine(const std::string& line);
+/// One hash of a checkpoint line's frontier. Throws std::runtime_error unless it is base64 of
+/// 32 bytes.
+Hash decodeFrontierHash(const std::string& text);
 
 /// Reads the complete lines of a file that may be growing (or end in a torn line), from a byte
 /// offset on.

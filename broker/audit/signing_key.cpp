@@ -12,7 +12,11 @@
 namespace hydra::broker::audit {
 
 std::unique_ptr<Botan::Ed25519_PrivateKey> readSigningKey(const std::string& path) {
-  const auto text = crypto::readOwnerOnlyFile(path, "audit signing key file");
+  return signingKeyFromPem(crypto::readOwnerOnlyFile(path, "audit signing key file"), path);
+}
+
+std::unique_ptr<Botan::Ed25519_PrivateKey> signingKeyFromPem(const Botan::secure_vector<std::uint8_t>& text,
+                                                             const std::string& path) {
   std::unique_ptr<Botan::Private_Key> key;
   try {
     Botan::DataSource_Memory source(text);

@@ -7,11 +7,16 @@
 #include <string>
 
 #include <botan/ed25519.h>
+#include <botan/secmem.h>
 
 namespace hydra::broker::audit {
 
 /// Throws std::runtime_error naming the file and the problem (never its contents).
 std::unique_ptr<Botan::Ed25519_PrivateKey> readSigningKey(const std::string& path);
+/// The parsing half of readSigningKey: `text` is the file's contents, `path` only names it in
+/// the errors.
+std::unique_ptr<Botan::Ed25519_PrivateKey> signingKeyFromPem(const Botan::secure_vector<std::uint8_t>& text,
+                                                             const std::string& path);
 
 std::unique_ptr<Botan::Ed25519_PrivateKey> generateSigningKey();
 std::string signingKeyPem(const Botan::Ed25519_PrivateKey& key);

@@ -169,10 +169,13 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
     throw RefreshUnavailable("token endpoint unreachable: " + log::escape(e.displayText()), sent);
   }
 
+  return tokenGrantFromResponse(static_cast<int>(response.getStatus()), body);
+}
+
+TokenGrant tokenGrantFromResponse(int status, const std::string& body) {
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // the provider's text: no recursion
   const bool is_json = !doc.HasParseError() && doc.IsObject();
-  const auto status = response.getStatus();
   if (status == Poco::Net::HTTPResponse::HTTP_OK && is_json && !json::stringMember(doc, "access_token").empty()) {
     TokenGrant grant;
     grant.access_token = json::stringMember(doc, "access_token");

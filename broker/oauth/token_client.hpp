@@ -53,4 +53,10 @@ void initializeTls();
 TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout);
 
+/// What a token endpoint's answer means: the grant for a 200 with a JSON object holding a
+/// non-empty access_token; otherwise throws RefreshRejected or ClientRejected (400, 401) or
+/// RefreshUnavailable (anything else), as requestRefresh does. `body` is the provider's text,
+/// already bounded by the caller (requestRefresh reads at most 64 KiB).
+TokenGrant tokenGrantFromResponse(int status, const std::string& body);
+
 }  // namespace hydra::broker::oauth

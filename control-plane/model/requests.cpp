@@ -162,6 +162,10 @@ GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems) {
       problems.add({"body", "expires_at"}, "Input should be a valid datetime (RFC 3339)", "datetime_parsing");
     } else if (*at <= std::time(nullptr)) {
       problems.add({"body", "expires_at"}, "Input should be in the future", "datetime_future");
+    } else {
+      // PostgreSQL gets the instant in UTC: it refuses offsets beyond 15:59, which RFC 3339
+      // allows (they were a 500). Whole seconds: a grant ends up to a second earlier, never later.
+      expiry.at = oauth::formatTime(*at);
     }
   }
   if (expiry.at && expiry.in_seconds) {

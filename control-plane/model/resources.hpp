@@ -117,7 +117,7 @@ struct ProxyKeyCreate {
 /// When a grant ends: an RFC 3339 time in the future (`expires_at`) or a number of seconds from
 /// now (`expires_in_seconds`, 60 .. 31,536,000), not both.
 struct GrantExpiry {
-  std::optional<std::string> at;        // as given (PostgreSQL reads it)
+  std::optional<std::string> at;        // RFC 3339 UTC, whole seconds (PostgreSQL reads it)
   std::optional<long long> in_seconds;
 };
 

@@ -1,6 +1,5 @@
 #include "shared/crypto/private_key_file.hpp"
 
-
 #include <memory>
 #include <stdexcept>
 
@@ -23,7 +22,11 @@ std::runtime_error fileError(const std::string& path, const std::string& problem
 }  // namespace
 
 Botan::secure_vector<std::uint8_t> readPrivateKeyPem(const std::string& path) {
-  const auto text = readOwnerOnlyFile(path, "private key file");
+  return privateKeyFromPem(readOwnerOnlyFile(path, "private key file"), path);
+}
+
+Botan::secure_vector<std::uint8_t> privateKeyFromPem(const Botan::secure_vector<std::uint8_t>& text,
+                                                     const std::string& path) {
   // Botan's own messages are not passed on: we only promise what ours contain.
   Botan::secure_vector<std::uint8_t> der;
   try {

@@ -15,6 +15,11 @@ namespace hydra::crypto {
 /// Throws std::runtime_error with a one-line reason (no key material) on any problem.
 Botan::secure_vector<std::uint8_t> readPrivateKeyPem(const std::string& path);
 
+/// The parsing half of readPrivateKeyPem: `text` is the file's contents, `path` only names it
+/// in the errors (std::runtime_error, as there).
+Botan::secure_vector<std::uint8_t> privateKeyFromPem(const Botan::secure_vector<std::uint8_t>& text,
+                                                     const std::string& path);
+
 /// PEM PKCS#8 for a raw 32-byte X25519 private key.
 std::string privateKeyPem(const Botan::secure_vector<std::uint8_t>& private_key);
 

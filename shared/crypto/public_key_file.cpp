@@ -29,7 +29,10 @@ std::vector<std::uint8_t> readPublicKeyPem(const std::string& path) {
   if (in.bad()) throw fileError(path, "read error");
   if (static_cast<std::size_t>(in.gcount()) > kMaxFileSize) throw fileError(path, "file too large");
   text.resize(static_cast<std::size_t>(in.gcount()));
+  return publicKeyFromPem(text, path);
+}
 
+std::vector<std::uint8_t> publicKeyFromPem(const std::string& text, const std::string& path) {
   // Botan's own messages are not passed on: we only promise what ours contain.
   std::vector<std::uint8_t> der;
   try {

@@ -3,9 +3,11 @@
 #include <cctype>
 #include <unordered_set>
 
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/encodings.h>
 #include <rapidjson/error/en.h>
 #include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 
 namespace hydra::json {
 namespace {
@@ -46,6 +48,49 @@ void checkStructure(const rapidjson::Value& value, int depth) {
   }
 }
 
+// Passes a document's SAX events on, numbers as text (kParseNumbersAsStringsFlag). RapidJSON
+// 1.1.0's full-precision conversion reads a zero whose decimal exponent is outside its fast path
+// (0e40, -0e-23, 0.00000000000000000000000) as garbage: -2.4e229 for 0e40 in our g++ -O2 build
+// (UBSan: "passing zero to clz()" in rapidjson/internal/diyfp.h; fixed upstream after 1.1.0,
+// "buffer only contains zeros"). Credentials are stored as re-serialised, so a customer's 0 was
+// stored as that. Here a number whose digits are all zeros is 0.0 (or -0.0), and every other
+// number is converted by RapidJSON as before, with full precision.
+class ZeroSafeNumbers {
+ public:
+  explicit ZeroSafeNumbers(rapidjson::Document& doc) : doc_(doc) {}
+
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    const std::string number(text, length);
+    const auto exponent = number.find_first_of("eE");
+    const auto significand = number.substr(0, exponent);
+    if (significand.find_first_not_of("-0.") == std::string::npos &&
+        (exponent != std::string::npos || significand.find('.') != std::string::npos)) {
+      return doc_.Double(number[0] == '-' ? -0.0 : 0.0);
+    }
+    // The number alone, into the same document: Int, Uint, Int64, Uint64 or Double as before.
+    rapidjson::Reader reader;
+    rapidjson::StringStream in(number.c_str());
+    return !reader.Parse<rapidjson::kParseFullPrecisionFlag>(in, doc_).IsError();
+  }
+
+  bool Null() { return doc_.Null(); }
+  bool Bool(bool b) { return doc_.Bool(b); }
+  bool Int(int i) { return doc_.Int(i); }
+  bool Uint(unsigned i) { return doc_.Uint(i); }
+  bool Int64(std::int64_t i) { return doc_.Int64(i); }
+  bool Uint64(std::uint64_t i) { return doc_.Uint64(i); }
+  bool Double(double d) { return doc_.Double(d); }
+  bool String(const char* s, rapidjson::SizeType length, bool copy) { return doc_.String(s, length, copy); }
+  bool StartObject() { return doc_.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType length, bool copy) { return doc_.Key(s, length, copy); }
+  bool EndObject(rapidjson::SizeType members) { return doc_.EndObject(members); }
+  bool StartArray() { return doc_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return doc_.EndArray(elements); }
+
+ private:
+  rapidjson::Document& doc_;
+};
+
 }  // namespace
 
 std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
@@ -53,12 +98,22 @@ std::unique_ptr<rapidjson::Document> parseObject(std::string_view body) {
 
   auto doc = std::make_unique<rapidjson::Document>();
   // Iterative parsing: deep input must not exhaust the stack. Encoding validation: invalid
-  // UTF-8 would otherwise be accepted and stored.
-  // Full precision: credentials are stored as re-serialised, and 0.30000000000000004 must stay that.
-  doc->Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag>(
-      body.data(), body.size());
-  if (doc->HasParseError()) {
-    refuseBody({"body", static_cast<int>(doc->GetErrorOffset())}, "JSON decode error", "json_invalid");
+  // UTF-8 would otherwise be accepted and stored. Numbers as text, converted by ZeroSafeNumbers
+  // (with full precision: credentials are stored as re-serialised, and 0.30000000000000004 must
+  // stay that).
+  rapidjson::ParseResult parsed;
+  const auto parse = [&](rapidjson::Document& into) {
+    ZeroSafeNumbers handler(into);
+    rapidjson::Reader reader;
+    rapidjson::MemoryStream bytes(body.data(), body.size());
+    rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> in(bytes);
+    parsed = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag |
+                          rapidjson::kParseNumbersAsStringsFlag>(in, handler);
+    return !parsed.IsError();
+  };
+  doc->Populate(parse);
+  if (parsed.IsError()) {
+    refuseBody({"body", static_cast<int>(parsed.Offset())}, "JSON decode error", "json_invalid");
   }
   checkStructure(*doc, 0);
   if (doc->IsNull()) refuseBody({"body"}, "Field required", "missing");  // FastAPI: null body = no body

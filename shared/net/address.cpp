@@ -18,7 +18,8 @@ bool bitSet(const Address& a, int bit) { return (a.bytes[static_cast<std::size_t
 }  // namespace
 
 std::optional<Address> parseAddress(std::string_view text) {
-  if (text.empty() || text.size() > 45) return std::nullopt;
+  // inet_pton reads a C string: a NUL would end the address early and hide what follows it.
+  if (text.empty() || text.size() > 45 || text.find('\0') != std::string_view::npos) return std::nullopt;
   const std::string copy(text);
   Address a;
   if (inet_pton(AF_INET, copy.c_str(), a.bytes.data()) == 1) {

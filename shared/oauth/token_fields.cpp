@@ -31,8 +31,11 @@ std::string formatTime(std::time_t t) {
 }
 
 std::optional<std::time_t> parseTime(std::string_view text) {
-  // Poco's parser is lenient (it reads "tomorrow" as a date): check the shape first.
-  static const std::regex kRfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2}))");
+  // Poco's parser is lenient (it reads "tomorrow" as a date, a month or day of 00 as 01, and any
+  // two digits as an offset's hours or minutes): check the shape first. Poco then checks the
+  // rest (the day within its month, the time of day).
+  static const std::regex kRfc3339(
+      R"(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))");
   if (!std::regex_match(text.begin(), text.end(), kRfc3339)) return std::nullopt;
   try {
     int tz = 0;
@@ -56,7 +59,9 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
 
   std::optional<double> expires_at;
   if (const auto in = doc.FindMember("expires_in"); in != doc.MemberEnd()) {
-    if (!in->value.IsNumber() || in->value.GetDouble() < 0 || in->value.GetDouble() > kMaxSeconds) {
+    // Bounded by what expires_at can say: parseTime reads four-digit years only.
+    if (!in->value.IsNumber() || in->value.GetDouble() < 0 ||
+        in->value.GetDouble() > kMaxSeconds - static_cast<double>(now)) {
       refuse("expires_in", "Input should be a number of seconds", "float_type");
     }
     expires_at = static_cast<double>(now) + in->value.GetDouble();
@@ -68,6 +73,10 @@ NormalizedCredentials normalizeCredentials(const std::string& credentials_json, 
     } else if (at->value.IsString()) {
       const auto parsed = parseTime(std::string_view(at->value.GetString(), at->value.GetStringLength()));
       if (!parsed) refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_parsing");
+      // "9999-12-31T23:59:59-01:00" is in the year 10000 in UTC, which expires_at cannot say.
+      if (static_cast<double>(*parsed) > kMaxSeconds) {
+        refuse("expires_at", "Input should be a date-time before 10000-01-01T00:00:00Z", "less_than_equal");
+      }
       expires_at = static_cast<double>(*parsed);
     } else {
       refuse("expires_at", "Input should be an RFC 3339 date-time or Unix seconds", "datetime_type");

@@ -34,7 +34,9 @@ TEST_CASE("admin customers refuses a missing or wrong token with 401 and WWW-Aut
       {"a customer's API key", bearer(tenant.api_key)},
       {"admin token without the Bearer scheme", {{"Authorization", s.server.adminToken()}}},
   };
-  for (const auto& [what, headers] : attempts) {
+  for (const auto& entry : attempts) {
+    const auto& what = std::get<0>(entry);
+    const auto& headers = std::get<1>(entry);
     CAPTURE(what);
     const auto r = s.http.request("POST", "/v1/admin/customers", body, headers);
     CHECK(r.status == 401);

@@ -117,8 +117,10 @@ TEST_CASE("broker: requests without a live key are recorded too, with no custome
   const auto revoked = a.s.newProxyKey(a.t, a.runtime.instance_id);
   REQUIRE(a.s.as(a.t, "DELETE", a.t.path() + "/instances/" + revoked.instance_id + "/proxy-keys/" + revoked.key_id)
               .status == 204);
-  for (const auto& [what, key] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& entry : std::vector<std::pair<std::string, std::string>>{
            {"no key", ""}, {"unknown key", "hcp_" + randomToken(43)}, {"revoked key", revoked.proxy_key}}) {
+    const auto& what = std::get<0>(entry);
+    const auto& key = std::get<1>(entry);
     CAPTURE(what);
     const auto r = a.s.fetch(a.runtime.instance_id, key, "provider=gmail");
     REQUIRE(r.status == 401);

@@ -160,7 +160,9 @@ TEST_CASE("broker cli: serve refuses key files others may read, missing, or not 
       {"a public key", {path("public.pem")}},
       {"no such file", {path("missing.pem")}},
   };
-  for (const auto& [what, files] : refusals) {
+  for (const auto& entry : refusals) {
+    const auto& what = std::get<0>(entry);
+    const auto& files = std::get<1>(entry);
     CAPTURE(what);
     checkRefused(serveWith(Broker::environment(kNoDatabase, files)), "HYDRA_BROKER_PRIVATE_KEYS");
   }

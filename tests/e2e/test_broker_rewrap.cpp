@@ -56,7 +56,9 @@ struct Rotation {
     Broker broker(s.db.urlAs("hydracore_broker"), private_keys);
     CHECK(broker.currentKeyId() == current_key);
     const HttpClient http(broker.port());
-    for (const auto& [name, credentials] : expected) {
+    for (const auto& entry : expected) {
+      const auto& name = std::get<0>(entry);
+      const auto& credentials = std::get<1>(entry);
       CAPTURE(name);
       const auto r = fetchFrom(http, runtime.instance_id, runtime.proxy_key, "provider=gmail&name=" + name);
       REQUIRE_MESSAGE(r.status == 200, r.body);
@@ -103,7 +105,9 @@ TEST_CASE("broker: rewrap moves every ciphertext from key A to key B, after whic
   CHECK(first.out == report(3, key_b, 0, 0, 0));
 
   const auto after = r.stored();
-  for (const auto& [name, secret] : after) {
+  for (const auto& entry : after) {
+    const auto& name = std::get<0>(entry);
+    const auto& secret = std::get<1>(entry);
     CAPTURE(name);
     CHECK(secret.key_id == key_b);
     // Re-encrypted where it was under A, untouched where it already was under B.

@@ -361,8 +361,10 @@ TEST_CASE("GET PATCH and DELETE of an unknown connection are 404") {
   Stack s;
   const auto t = s.newTenant();
   const auto path = t.path() + "/connections/" + randomUuid();
-  for (const auto& [method, body] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& entry : std::vector<std::pair<std::string, std::string>>{
            {"GET", ""}, {"PATCH", R"({"name":"x"})"}, {"DELETE", ""}}) {
+    const auto& method = std::get<0>(entry);
+    const auto& body = std::get<1>(entry);
     CAPTURE(method);
     const auto r = s.as(t, method, path, body);
     CHECK(r.status == 404);

@@ -43,7 +43,9 @@ TEST_CASE("every customer endpoint is 401 with WWW-Authenticate: Bearer without 
       {"the admin token", bearer(s.server.adminToken())},
   };
   for (const auto& endpoint : customerEndpoints(t.id, randomIds())) {
-    for (const auto& [what, headers] : credentials) {
+    for (const auto& entry : credentials) {
+      const auto& what = std::get<0>(entry);
+      const auto& headers = std::get<1>(entry);
       // The admin token is good for API keys (bootstrap), and for nothing else under a customer.
       const bool api_keys = endpoint.path.find("/api-keys") != std::string::npos;
       if (api_keys && what == "the admin token") continue;
@@ -74,7 +76,7 @@ TEST_CASE("GET /healthz is 200 without credentials") {
 TEST_CASE("unknown routes are 404 with a JSON detail") {
   Stack s;
   const auto t = s.newTenant();
-  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& entry : std::vector<std::pair<std::string, std::string>>{
            {"GET", "/"},
            {"GET", "/nope"},
            {"GET", "/v1/customers"},
@@ -83,6 +85,8 @@ TEST_CASE("unknown routes are 404 with a JSON detail") {
            {"GET", t.path() + "/unknown"},
            {"GET", t.path() + "/connections/" + randomUuid() + "/grants/" + randomUuid() + "/extra"},
        }) {
+    const auto& method = std::get<0>(entry);
+    const auto& path = std::get<1>(entry);
     CAPTURE(method);
     CAPTURE(path);
     const auto r = s.http.request(method, path, "", t.auth());
@@ -96,7 +100,7 @@ TEST_CASE("a known path with another method is 405 with Allow and a JSON detail"
   Stack s;
   const auto t = s.newTenant();
   const auto connection = t.path() + "/connections/" + randomUuid();
-  for (const auto& [method, path, allow] : std::vector<std::tuple<std::string, std::string, std::string>>{
+  for (const auto& entry : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"PUT", connection, "DELETE, GET, PATCH"},
            {"POST", connection, "DELETE, GET, PATCH"},
            {"DELETE", t.path() + "/connections", "GET, POST"},
@@ -106,6 +110,9 @@ TEST_CASE("a known path with another method is 405 with Allow and a JSON detail"
            {"GET", t.path() + "/instances/" + randomUuid(), "DELETE, PATCH"},
            {"POST", "/healthz", "GET"},
        }) {
+    const auto& method = std::get<0>(entry);
+    const auto& path = std::get<1>(entry);
+    const auto& allow = std::get<2>(entry);
     CAPTURE(method);
     CAPTURE(path);
     const auto r = s.http.request(method, path, "", t.auth());

@@ -65,8 +65,12 @@ void checkTransientFailure(const std::string& mock_settings) {
 
   std::vector<Timed> fetched(2);
   concurrently(2, [&](std::size_t i) { fetched[i] = timed([&] { return s.fetch(i == 0 ? valid : expired); }); });
-  const auto& [still_valid, valid_took] = fetched[0];
-  const auto& [too_late, expired_took] = fetched[1];
+  // Named references rather than structured bindings: C++17 lambdas (REQUIRE_MESSAGE's) cannot
+  // capture those.
+  const auto& still_valid = fetched[0].response;
+  const auto& valid_took = fetched[0].took;
+  const auto& too_late = fetched[1].response;
+  const auto& expired_took = fetched[1].took;
   CHECK(s.mock.calls() >= 1);  // the provider was asked
   CHECK(valid_took < 15s);
   CHECK(expired_took < 15s);

@@ -47,7 +47,9 @@ TEST_CASE("a key of one customer on another customer's paths is 403 and changes 
   const auto b = populate(s, "b");
   const auto before = s.db.dump();
 
-  for (const auto& [caller, owner] : {std::make_pair(a, b), std::make_pair(b, a)}) {
+  for (const auto& entry : {std::make_pair(a, b), std::make_pair(b, a)}) {
+    const auto& caller = std::get<0>(entry);
+    const auto& owner = std::get<1>(entry);
     for (const auto& endpoint : customerEndpoints(owner.tenant.id, owner.ids)) {
       CAPTURE(caller.tenant.id);
       CAPTURE(endpoint.method);
@@ -105,7 +107,12 @@ TEST_CASE("another customer's ids on one's own path are 404 exactly like unknown
         {"GET", base + "/webhook-endpoints/" + other.ids.webhook_endpoint + "/deliveries",
          base + "/webhook-endpoints/" + random + "/deliveries", "", ""},
     };
-    for (const auto& [method, foreign_path, random_path, foreign_body, random_body] : probes) {
+    for (const auto& entry : probes) {
+      const auto& method = std::get<0>(entry);
+      const auto& foreign_path = std::get<1>(entry);
+      const auto& random_path = std::get<2>(entry);
+      const auto& foreign_body = std::get<3>(entry);
+      const auto& random_body = std::get<4>(entry);
       CAPTURE(method);
       CAPTURE(foreign_path);
       CAPTURE(foreign_body);

@@ -232,7 +232,10 @@ TEST_CASE("a non-UUID path id is 422 at its path loc") {
       {"DELETE", t.path() + "/api-keys/xyz", R"(["path","key_id"] uuid_parsing)"},
       {"DELETE", t.path() + "/connections/" + connection + "/grants/xyz", R"(["path","grant_id"] uuid_parsing)"},
   };
-  for (const auto& [method, path, expected] : cases) {
+  for (const auto& entry : cases) {
+    const auto& method = std::get<0>(entry);
+    const auto& path = std::get<1>(entry);
+    const auto& expected = std::get<2>(entry);
     CAPTURE(method);
     CAPTURE(path);
     CHECK(problemLocTypes(s.as(t, method, path, "{}")) == one(expected));

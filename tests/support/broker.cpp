@@ -22,7 +22,7 @@ std::string capture(const std::string& log, const std::regex& pattern, const std
 
 }  // namespace
 
-std::string brokerBinary() { return HYDRA_BROKER_BIN; }
+std::string brokerBinary() { return binaryUnderTest("HYDRA_TEST_BROKER_BIN", HYDRA_BROKER_BIN); }
 
 RunResult runBroker(const std::vector<std::string>& args, const Environment& env, std::chrono::milliseconds timeout) {
   return run(brokerBinary(), args, env, timeout);

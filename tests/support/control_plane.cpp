@@ -6,9 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <random>
 #include <regex>
 #include <stdexcept>
+
+#include <doctest/doctest.h>
 
 extern char** environ;
 
@@ -41,7 +44,12 @@ Environment withSettings(Environment env, const Environment& settings) {
   return env;
 }
 
-std::string controlPlaneBinary() { return HYDRA_CONTROL_PLANE_BIN; }
+std::string binaryUnderTest(const char* variable, const char* built) {
+  const char* other = std::getenv(variable);
+  return other != nullptr && *other != '\0' ? other : built;
+}
+
+std::string controlPlaneBinary() { return binaryUnderTest("HYDRA_TEST_CONTROL_PLANE_BIN", HYDRA_CONTROL_PLANE_BIN); }
 std::string testDataPath(const std::string& file) { return std::string(HYDRA_TEST_DATA_DIR) + "/" + file; }
 
 std::string randomToken(std::size_t chars) {
@@ -53,6 +61,7 @@ std::string randomToken(std::size_t chars) {
 
 ChildProcess::ChildProcess(const std::string& binary, const std::vector<std::string>& args, const Environment& env) {
   // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
+  binary_ = binary;
   std::vector<std::string> argv_strings{binary};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   auto env_strings = childEnvironment(env);
@@ -85,6 +94,23 @@ ChildProcess::~ChildProcess() {
   terminate();
   if (out_thread_.joinable()) out_thread_.join();
   if (err_thread_.joinable()) err_thread_.join();
+  // In the sanitizer build (scripts/test.sh) a child's report fails the test that started it,
+  // even when the test never looked at the child again or the report came at its exit.
+  if (const auto report = sanitizerReport(err_)) {
+    const std::string message =
+        "sanitizer report from " + binary_ + " (pid " + std::to_string(pid_) + "):\n" + *report;
+    FAIL_CHECK(message);
+  }
+}
+
+std::optional<std::string> sanitizerReport(const std::string& output) {
+  static const std::regex kReport(R"((ERROR|SUMMARY): (Address|Leak|UndefinedBehavior|Thread|Memory)Sanitizer)");
+  std::smatch match;
+  if (!std::regex_search(output, match, kReport)) return std::nullopt;
+  // From the start of that line: the report and whatever followed it (usually nothing).
+  const auto line = output.rfind('\n', static_cast<std::size_t>(match.position(0)));
+  constexpr std::size_t kMaxReport = 16 * 1024;
+  return output.substr(line == std::string::npos ? 0 : line + 1, kMaxReport);
 }
 
 void ChildProcess::drain(int fd, std::string& into) {

@@ -25,7 +25,10 @@ using Environment = std::map<std::string, std::string>;
 /// `env` with every entry of `settings` added or replaced.
 Environment withSettings(Environment env, const Environment& settings);
 
-/// The binary under test and the test keys (tests/data, test-only, committed).
+/// The binary under test and the test keys (tests/data, test-only, committed). The binaries
+/// are those built beside the tests unless HYDRA_TEST_CONTROL_PLANE_BIN / HYDRA_TEST_BROKER_BIN
+/// name others: scripts/test.sh runs the end-to-end suite again against the sanitizer build's.
+std::string binaryUnderTest(const char* variable, const char* built);
 std::string controlPlaneBinary();
 std::string testDataPath(const std::string& file);
 
@@ -63,6 +66,7 @@ class ChildProcess {
  private:
   void drain(int fd, std::string& into);
 
+  std::string binary_;
   pid_t pid_ = -1;
   std::optional<int> exit_code_;
   mutable std::mutex mutex_;
@@ -71,6 +75,11 @@ class ChildProcess {
   int open_streams_ = 2;
   std::thread out_thread_, err_thread_;
 };
+
+/// The first sanitizer report (AddressSanitizer, LeakSanitizer, UndefinedBehaviorSanitizer) in
+/// a process's output, from its first line on; nullopt if there is none. A ChildProcess that
+/// printed one fails the running test case when it is destroyed.
+std::optional<std::string> sanitizerReport(const std::string& output);
 
 /// Runs the binary to completion (at most `timeout`, then it is killed and the test fails).
 struct RunResult {

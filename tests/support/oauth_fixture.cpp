@@ -49,18 +49,21 @@ MockOAuth::MockOAuth(const std::vector<std::string>& args)
     : child_(mockOAuthBinary(), args, {}),
       scheme_(std::find(args.begin(), args.end(), "--tls-cert") == args.end() ? "http" : "https") {
   static const std::regex listening(R"(^listening on 127\.0\.0\.1:(\d+)\n)");
-  std::smatch match;
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   for (;;) {
+    // The match points into `out`: read the port before `out` goes out of scope.
     const auto out = child_.out();
-    if (std::regex_search(out, match, listening)) break;
+    std::smatch match;
+    if (std::regex_search(out, match, listening)) {
+      port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
+      break;
+    }
     if (std::chrono::steady_clock::now() > deadline || !child_.running()) {
       child_.terminate();
       throw std::runtime_error("hydra-mock-oauth did not start; its output:\n" + log());
     }
     std::this_thread::sleep_for(10ms);
   }
-  port_ = static_cast<std::uint16_t>(std::stoi(match[1].str()));
 }
 
 std::string MockOAuth::tokenUrl() const { return scheme_ + "://127.0.0.1:" + std::to_string(port_) + "/token"; }

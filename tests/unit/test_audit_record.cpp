@@ -1,6 +1,9 @@
 // Journal lines: every field, in one fixed form, read back exactly; anything else is not a record.
 #include <doctest/doctest.h>
 
+#include <stdexcept>
+
+#include "broker/audit/journal_files.hpp"
 #include "broker/audit/record.hpp"
 
 using namespace hydra::broker::audit;
@@ -57,4 +60,32 @@ TEST_CASE("audit record: times are RFC 3339 UTC with microseconds, both ways") {
   CHECK_FALSE(parseMicros("2027-01-15T08:00:00Z"));
   CHECK_FALSE(parseMicros("2027-13-15T08:00:00.000000Z"));
   CHECK_FALSE(parseMicros("2027-01-15T08:00:00.000000+00:00"));
+}
+
+// Found by tests/fuzz/fuzz_audit_checkpoint_line.cpp on its seed with a frontier entry
+// "not base64!": Botan's Invalid_Argument (not a std::runtime_error) came out of the journal's
+// recovery, with Botan's words instead of ours.
+TEST_CASE("audit checkpoints: a frontier hash that is not base64 of 32 bytes is a std::runtime_error") {
+  const auto line = std::string(R"({"note":"o\n1\nAAAA\n","frontier":["VQcmZi2PEzD1dmUTPcWs3MBK3Q2V32plYgXiT33KphE=",)") +
+                    R"("not base64!"]})";
+  const auto entry = parseCheckpointLine(line);
+  REQUIRE(entry.has_value());
+  CHECK(decodeFrontierHash(entry->frontier[0]).size() == 32);
+  CHECK_THROWS_WITH_AS(decodeFrontierHash(entry->frontier[1]), "a frontier hash is not base64", std::runtime_error);
+  CHECK_THROWS_WITH_AS(decodeFrontierHash("AAAA"), "a frontier hash is not 32 bytes", std::runtime_error);
+}
+
+// Found by tests/fuzz/fuzz_audit_checkpoint_line.cpp (its input, as is): "\uDDDD", a lone
+// surrogate, decodes to bytes that are not UTF-8, so the entry read could not be written back as
+// the same line; strings that are not valid text are refused like other malformed lines.
+TEST_CASE("audit checkpoints: a line whose strings decode to invalid UTF-8 is not a checkpoint line") {
+  const std::string line =
+      "{\"note\":\"PeterNeumanna\\uDDDDDDDn0n5\\nq1uiQNXFzm1XxD/\\n\",\"frontier\":[\"VQcmZiu/mbQ=\\n\\n\xe2\x80\x94 "
+      "PeterNeuN5Botan16InvOFfyrbQ=\\n\\n\xe2\x80\x94 PeterNeumann x0t base64!\"]}";
+  CHECK_FALSE(parseCheckpointLine(line).has_value());
+  CHECK_FALSE(parseCheckpointLine(R"({"note":"n","frontier":["\ud800"]})").has_value());
+  // Escapes of valid text (a surrogate pair, a NUL) read back and are written back the same.
+  const auto pair = parseCheckpointLine(R"({"note":"\ud83d\ude00\u0000","frontier":[]})");
+  REQUIRE(pair.has_value());
+  CHECK(parseCheckpointLine(checkpointLine(*pair))->note == pair->note);
 }

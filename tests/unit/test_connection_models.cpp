@@ -68,3 +68,17 @@ TEST_CASE("GrantCreate: instance_id must be a UUID and capabilities a list of st
                                   R"({"instance_id": "nope"})");
   CHECK(types == std::vector<std::string>{"capabilities:missing", "instance_id:uuid_parsing"});
 }
+
+// Found while writing tests/fuzz/fuzz_rfc3339.cpp (RFC 3339 allows offsets to 23:59, PostgreSQL
+// only to 15:59), then by hand: POST .../grants with "expires_at":"2030-01-01T00:00:00+16:00" was
+// a 500, since the text went to PostgreSQL as given.
+TEST_CASE("GrantCreate and GrantUpdate: expires_at goes on as UTC whole seconds, whatever its offset") {
+  const auto g = GrantCreate::fromJson(*hydra::json::parseObject(
+      R"({"instance_id":"0f8fad5b-d9cb-469f-a165-70867728950e","capabilities":[],)"
+      R"("expires_at":"2030-01-01T00:00:00+16:00"})"));
+  CHECK(g.expiry.at == "2029-12-31T08:00:00Z");
+  const auto u = hydra::cp::model::GrantUpdate::fromJson(
+      *hydra::json::parseObject(R"({"expires_at":"2030-01-01T00:00:00.999-23:59"})"));
+  CHECK(u.expiry.at == "2030-01-01T23:59:00Z");  // a fraction is dropped: a grant ends earlier, never later
+  CHECK(u.change_expiry);
+}

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <string>
 
 #include "shared/json/reader.hpp"
@@ -152,6 +153,32 @@ TEST_CASE("a field with a default still refuses an explicit null") {
 TEST_CASE("numbers survive a parse and re-serialisation exactly (credentials are stored so)") {
   const std::string body = R"({"a":0.30000000000000004,"b":1e-7,"c":-12345678901234567,"d":3599})";
   CHECK(hydra::json::toString(*parseObject(body)) == R"({"a":0.30000000000000004,"b":1e-07,"c":-12345678901234567,"d":3599})");
+}
+
+// Found by tests/fuzz/fuzz_json_request.cpp (UBSan: "passing zero to clz()" in RapidJSON's
+// diyfp.h, on its input {"expirpir":9854775808,"disabe":0e40~0}): RapidJSON 1.1.0's
+// full-precision parser read zeros with a large or small exponent as garbage (0e40 as
+// -2.4e229), and credentials are stored as re-serialised.
+TEST_CASE("zeros of any written form are zero, and other numbers are as before") {
+  CHECK_THROWS_AS(parseObject(R"({"expirpir":9854775808,"disabe":0e40~0})"), ValidationError);
+  const auto doc = parseObject(
+      R"({"a":0e40,"b":0.00000000000000000000000,"c":-0e-40,"d":0.0e-324,"e":0,"f":-0,"g":0e22,"h":1e-400,)"
+      R"("i":0.30000000000000004,"j":9854775808,"k":-1.5e300,"l":10e-330})");
+  for (const char* zero : {"a", "b", "c", "d", "g", "h", "l"}) {
+    CAPTURE(zero);
+    REQUIRE((*doc)[zero].IsDouble());
+    CHECK((*doc)[zero].GetDouble() == 0.0);
+  }
+  CHECK(std::signbit((*doc)["c"].GetDouble()));
+  CHECK((*doc)["e"].IsInt());
+  CHECK(hydra::json::toString(*doc) ==
+        R"({"a":0,"b":0,"c":-0,"d":0,"e":0,"f":0,"g":0,"h":0,"i":0.30000000000000004,"j":9854775808,)"
+        R"("k":-1.5e+300,"l":0})");
+  // Malformed and too large numbers are still refused, at the number.
+  CHECK(refusal(R"({"a":1e400})").loc == std::vector<LocPart>{"body", 5});
+  CHECK(refusal(R"({"a":0e400})").type == "json_invalid");
+  CHECK(refusal(R"({"a":-})").type == "json_invalid");
+  CHECK(refusal(R"({"a":01})").type == "json_invalid");
 }
 
 TEST_CASE("isValidUtf8 refuses overlongs, surrogates and truncated sequences") {

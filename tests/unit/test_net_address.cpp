@@ -63,3 +63,16 @@ TEST_CASE("net: X-Forwarded-For counts only behind a trusted proxy, read from th
   CHECK_FALSE(garbled.address.has_value());
   CHECK(clientAddress("10.0.0.5", "::ffff:203.0.113.9", trusted).address->v4);
 }
+
+// Found by tests/fuzz/fuzz_net_address.cpp (its crashing input's X-Forwarded-For, as is):
+// inet_pton reads a C string, so "1.0.0.0\0<anything>" was taken for 1.0.0.0.
+TEST_CASE("net: nothing may hide after a NUL in an address or a block") {
+  const std::string forwarded("1.0.0.0\0\0\0\0\0\0\0\x1an", 16);
+  CHECK_FALSE(parseAddress(forwarded).has_value());
+  CHECK_FALSE(parseAddress(std::string("10.0.0.1\0", 9)).has_value());
+  CHECK_FALSE(parseCidr(std::string("10.0.0.0\0/8", 11)).has_value());
+  CHECK_FALSE(parseCidr(std::string("2001:db8::\0x/32", 15)).has_value());
+  const auto client = clientAddress("10.0.0.1", forwarded, cidrs({"10.0.0.1"}));
+  CHECK_FALSE(client.address.has_value());
+  CHECK(client.text == forwarded);  // as received, for the audit trail
+}
