@@ -4,7 +4,7 @@
 -- broker key), read the audit trail, an invalid body (422), the health check.
 --   wrk ... -s bench/soak_cp.lua URL -- CUSTOMER_ID API_KEY DELAY_MS
 local threads = {}
-local counts = {}
+counts = {}  -- a global: thread:get reads globals only
 local customer, headers
 local n = 0
 local delay_ms = 0

@@ -4,7 +4,7 @@
 --   wrk ... -s bench/soak_fetch.lua URL -- targets.txt OUT DELAY_MS
 local threads = {}
 local targets = {}
-local counts = {}
+counts = {}  -- a global: thread:get reads globals only
 local ids
 local delay_ms = 0
 

@@ -61,7 +61,9 @@ TEST_CASE("webhook addresses: every refused IPv4 range, at its edges") {
       {"239.255.255.255", Range::kMulticast},   {"240.0.0.1", Range::kReserved},
       {"255.255.255.255", Range::kReserved},
   };
-  for (const auto& [text, range] : cases) {
+  for (const auto& entry : cases) {
+    const char* text = entry.first;
+    const Range range = entry.second;
     CAPTURE(text);
     CHECK(rangeOf(text) == range);
   }
@@ -89,7 +91,9 @@ TEST_CASE("webhook addresses: every refused IPv6 range, and only global unicast 
       {"4000::1", Range::kReserved},     {"1::1", Range::kReserved},
       {"5f00::1", Range::kReserved},
   };
-  for (const auto& [text, range] : cases) {
+  for (const auto& entry : cases) {
+    const char* text = entry.first;
+    const Range range = entry.second;
     CAPTURE(text);
     CHECK(rangeOf(text) == range);
   }

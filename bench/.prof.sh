@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# Broker benchmark: starts PostgreSQL and both binaries, loads a realistic data set (1,000
+# customers, 2,000 instances, 10,000 connections, 20,000 grants), then drives with wrk from a
+# second process, 64 keep-alive connections:
+#   0. the cold pass: every (instance, connection) once, on a broker that has just started,
+#   1. GET /healthz (the ceiling of the HTTP stack),
+#   2. the credential fetch over random (instance, connection) pairs,
+# and prints req/s, p50, p99 of each, the fetch's ratio to /healthz, the broker's resident
+# memory, the audit journal's shipping lag to PostgreSQL and this disk's fdatasync latency.
+#   bench/broker.sh [SECONDS per run, default 10] [CUSTOMERS, default 1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+seconds=${1:-10}
+customers=${2:-1000}
+
+scripts/install-deps.sh
+command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
+cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
+  hydra-bench-fsync >/dev/null
+
+work=$(mktemp -d /tmp/hydracore-bench.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  [ -n "${broker_pid:-}" ] && kill "$broker_pid" 2>/dev/null || true
+  pg_stop "$work/pg"
+  cp "$work/perf.data" /tmp/perf.data 2>/dev/null; rm -rf "$work"
+}
+trap cleanup EXIT
+pg_start "$work/pg"
+base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+HYDRA_DATABASE_URL="$base" build-bench/control-plane/hydracore-control-plane migrate 2>/dev/null
+build-bench/broker/hydracore-broker keygen --private-key "$work/broker.pem" --public-key "$work/broker.pub" \
+  --audit-key "$work/audit.pem" --verifier-key "$work/audit-verifier.txt" >/dev/null
+
+echo "loading $customers customers..."
+build-bench/bench/hydra-bench-seed "$base" "$work/broker.pub" "$customers" >"$work/targets.txt"
+psql -qAt -d "$base" -c "ANALYZE" -c "SELECT 'data set: ' || (SELECT count(*) FROM customers) || ' customers, ' ||
+  (SELECT count(*) FROM instances) || ' instances, ' || (SELECT count(*) FROM connections) || ' connections, ' ||
+  (SELECT count(*) FROM grants) || ' grants'"
+
+port=$((20000 + RANDOM % 40000))
+url="http://127.0.0.1:$port"
+# The access log is off (warning level): one line per request would be measured too.
+# BENCH_DB_SOCKET=1: the broker reaches PostgreSQL over its Unix socket instead of TCP.
+broker_db="postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres"
+[ -n "${BENCH_DB_SOCKET:-}" ] && broker_db="postgresql://hydracore_broker@/postgres?host=$work/pg&port=$PG_PORT"
+HYDRA_DATABASE_URL="$broker_db${BENCH_DB_PARAMS:-}" \
+HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_LOG_LEVEL=warning \
+HYDRA_AUDIT_DIR="$work/audit" HYDRA_AUDIT_SIGNING_KEY="$work/audit.pem" \
+  build-bench/broker/hydracore-broker serve 2>"$work/broker.log" &
+broker_pid=$!
+for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/healthz" >/dev/null || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
+
+run() {  # name, wrk args...
+  local name=$1; shift
+  wrk -t2 -c64 -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  awk -v name="$name" '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+    /non-2xx/ { errors = $2 }
+    END { printf "%-8s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
+    "$work/$name.txt"
+}
+
+targets=$(wc -l <"$work/targets.txt")
+echo "cold pass: $targets fetches, each (instance, connection) once, memory empty"
+# wrk runs for its whole -d; the pass is over when the journal holds a record per target.
+wrk -t2 -c64 -d120s --latency -s bench/cold.lua "$url" -- "$work/targets.txt" 2 >"$work/cold.txt" &
+wrk_pid=$!
+cold_start=$(date +%s%N)
+while [ "$(cat "$work"/audit/segment-*.jsonl 2>/dev/null | wc -l)" -lt "$targets" ] && kill -0 "$wrk_pid" 2>/dev/null; do
+  sleep 0.05
+done
+cold_ms=$(( ($(date +%s%N) - cold_start) / 1000000 ))
+kill -INT "$wrk_pid" 2>/dev/null || true
+wait "$wrk_pid" || true
+awk -v n="$targets" -v ms="$cold_ms" '$1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 } /non-2xx/ { e = $2 }
+     END { printf "cold     %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s   (%d fetches in %.1f s)\n", n * 1000 / ms, p50, p99, e, n, ms / 1000 }' \
+  "$work/cold.txt"
+
+echo "warming up..."
+wrk -t2 -c64 -d3s -s bench/fetch.lua "$url" -- "$work/targets.txt" >/dev/null
+run healthz -H "Connection: keep-alive" "$url/healthz"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  # Where the fetch's CPU goes, across the broker, PostgreSQL and wrk (software clock: works
+  # without hardware counters). Needs linux-perf.
+  perf record -F 999 -g -p "$broker_pid" -o "$work/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
+  perf_pid=$!
+fi
+run fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
+if [ -n "${BENCH_PROFILE:-}" ]; then
+  wait "$perf_pid" || true
+  perf report -i "$work/perf.data" --no-children --sort tid --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -8 \
+    >"$BENCH_PROFILE.by-process.txt"
+  perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null | cut -c1-140 |
+    grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt"
+  echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt"
+fi
+ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
+fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
+echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
+journaled=$(cat "$work"/audit/segment-*.jsonl | wc -l)
+for _ in $(seq 100); do
+  shipped=$(psql -qAt -d "$base" -c "SELECT count(*) FROM audit_events")
+  [ "$shipped" -ge "$journaled" ] && break
+  sleep 0.1
+done
+echo "audit records: $journaled journaled, $shipped shipped to PostgreSQL"
+psql -qAt -d "$base" -c "SELECT 'shipping lag under load (journal time to PostgreSQL): p50 ' ||
+  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) ||
+  ' ms, p99 ' || round((percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) ||
+  ' ms, max ' || round((max(extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) || ' ms' FROM audit_events"
+# Idle: one fetch at a time, each given time to ship.
+before=$(psql -qAt -d "$base" -c "SELECT coalesce(max(id), 0) FROM audit_events")
+head -n 20 "$work/targets.txt" | while read -r instance key provider name; do
+  curl -s -o /dev/null -H "Authorization: Bearer $key" \
+    "$url/internal/v1/instances/$instance/connections?provider=$provider&name=$name"
+  sleep 0.2
+done
+sleep 1
+psql -qAt -d "$base" -c "SELECT 'shipping lag when idle: p50 ' ||
+  round((percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) ||
+  ' ms, max ' || round((max(extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) || ' ms'
+  FROM audit_events WHERE id > $before"
+build-bench/bench/hydra-bench-fsync "$work/fsync-probe" 1000
