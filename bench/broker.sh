@@ -94,9 +94,9 @@ run fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
 if [ -n "${BENCH_PROFILE:-}" ]; then
   wait "$perf_pid" || true
   perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -8 \
-    >"$BENCH_PROFILE.by-process.txt"
+    >"$BENCH_PROFILE.by-process.txt" || true  # head ends the pipe early
   perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null | cut -c1-140 |
-    grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt"
+    grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt" || true
   echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt"
 fi
 ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")

@@ -78,11 +78,13 @@ void Memory::remember(const std::string& key, std::shared_ptr<const Lookup> look
     entries_.erase(it);
   }
   while (entries_.size() >= capacity_) {
-    entries_.erase(recency_.back());
+    const auto oldest = entries_.find(*recency_.back());
     recency_.pop_back();
+    entries_.erase(oldest);
   }
-  recency_.push_front(key);
-  entries_.emplace(key, Entry{std::move(lookup), load_started, recency_.begin()});
+  const auto it = entries_.emplace(key, Entry{std::move(lookup), load_started, {}}).first;
+  recency_.push_front(&it->first);
+  it->second.recency = recency_.begin();
 }
 
 std::size_t Memory::size() const {

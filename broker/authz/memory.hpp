@@ -61,7 +61,7 @@ class Memory {
   struct Entry {
     std::shared_ptr<const Lookup> lookup;
     std::uint64_t loaded_at;
-    std::list<std::string>::iterator recency;
+    std::list<const std::string*>::iterator recency;
   };
   bool unchangedSince(std::string_view customer_id, std::uint64_t load_started) const;
 
@@ -75,7 +75,9 @@ class Memory {
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, Entry> entries_;
-  std::list<std::string> recency_;  // most recently used first
+  // Most recently used first; the keys themselves are the map's (its nodes never move), not
+  // copies: with every key of a large customer base remembered, a copy each is megabytes.
+  std::list<const std::string*> recency_;
 };
 
 }  // namespace hydra::broker::authz

@@ -5,7 +5,6 @@
 
 #include <list>
 #include <mutex>
-#include <optional>
 #include <unordered_map>
 
 #include "shared/crypto/private_key_file.hpp"
@@ -52,32 +51,38 @@ Botan::secure_vector<std::uint8_t> openAt(const ReceiverContext& context, hpke::
 
 }  // namespace detail
 
-// A bounded LRU map from (key id, encapsulated key) to the derived receiver context.
+// A bounded LRU map from (key id, encapsulated key) to the derived receiver context. The list
+// points at the map's keys (its nodes never move) rather than holding copies.
 class Opener::Cache {
  public:
   explicit Cache(std::size_t capacity) : capacity_(capacity) {}
 
-  std::optional<detail::ReceiverContext> find(const std::string& id) {
+  // Shared, not copied: a copy would be two secure allocations per open.
+  std::shared_ptr<const detail::ReceiverContext> find(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
     const auto it = index_.find(id);
-    if (it == index_.end()) return std::nullopt;
+    if (it == index_.end()) return nullptr;
     entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
     return it->second->second;
   }
 
-  void insert(const std::string& id, const detail::ReceiverContext& context) {
+  void insert(const std::string& id, detail::ReceiverContext context) {
+    // Open needs only the key and the base nonce; the swap frees (and so wipes) the secret.
+    Botan::secure_vector<std::uint8_t>().swap(context.shared_secret);
     std::lock_guard<std::mutex> lock(mutex_);
     if (index_.count(id) != 0) return;
-    entries_.emplace_front(id, context);
-    index_.emplace(id, entries_.begin());
+    const auto it = index_.emplace(id, entries_.end()).first;
+    entries_.emplace_front(&it->first, std::make_shared<const detail::ReceiverContext>(std::move(context)));
+    it->second = entries_.begin();
     if (entries_.size() > capacity_) {
-      index_.erase(entries_.back().first);
+      const auto oldest = index_.find(*entries_.back().first);
       entries_.pop_back();  // secure_vector wipes the key material
+      index_.erase(oldest);
     }
   }
 
  private:
-  using Entry = std::pair<std::string, detail::ReceiverContext>;
+  using Entry = std::pair<const std::string*, std::shared_ptr<const detail::ReceiverContext>>;
   const std::size_t capacity_;
   std::mutex mutex_;
   std::list<Entry> entries_;
@@ -115,15 +120,12 @@ Botan::secure_vector<std::uint8_t> Opener::open(const SealedSecret& sealed,
                           aad, body, 0);
   }
   const std::string cache_id = sealed.key_id + '/' + std::string(ciphertext.begin(), ciphertext.begin() + hpke::kNenc);
-  auto context = cache_->find(cache_id);
-  if (!context) {
-    context = detail::setupBaseR(enc, found->second.private_key, found->second.public_key, hpke::kInfo);
-    // Cached only once the tag verified, so garbage cannot fill the cache.
-    auto plaintext = detail::openAt(*context, aad, body, 0);
-    cache_->insert(cache_id, *context);
-    return plaintext;
-  }
-  return detail::openAt(*context, aad, body, 0);
+  if (const auto cached = cache_->find(cache_id)) return detail::openAt(*cached, aad, body, 0);
+  auto context = detail::setupBaseR(enc, found->second.private_key, found->second.public_key, hpke::kInfo);
+  // Cached only once the tag verified, so garbage cannot fill the cache.
+  auto plaintext = detail::openAt(context, aad, body, 0);
+  cache_->insert(cache_id, std::move(context));
+  return plaintext;
 }
 
 }  // namespace hydra::crypto
