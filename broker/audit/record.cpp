@@ -75,16 +75,30 @@ std::optional<JournalEntry> parseJournalLine(std::string_view line) {
 }
 
 std::string formatMicros(std::int64_t micros) {
-  const std::time_t seconds = static_cast<std::time_t>(micros / 1000000);
+  // Rounded down, so that a time before 1970 is its second and a fraction of 0 to 999999.
+  auto seconds = micros / 1000000;
+  auto fraction = micros % 1000000;
+  if (fraction < 0) {
+    fraction += 1000000;
+    seconds -= 1;
+  }
+  const auto whole = static_cast<std::time_t>(seconds);
   std::tm utc{};
-  gmtime_r(&seconds, &utc);
+  gmtime_r(&whole, &utc);
   char text[96];  // room for any int the format could print
   std::snprintf(text, sizeof text, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(micros % 1000000));
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(fraction));
   return text;
 }
 
 std::optional<std::int64_t> parseMicros(std::string_view text) {
+  // Digits where digits go: sscanf alone would also take signs and spaces ("51.-99500Z").
+  constexpr std::string_view kShape = "dddd-dd-ddTdd:dd:dd.ddddddZ";
+  if (text.size() != kShape.size()) return std::nullopt;
+  for (std::size_t i = 0; i < kShape.size(); ++i) {
+    const bool ok = kShape[i] == 'd' ? text[i] >= '0' && text[i] <= '9' : text[i] == kShape[i];
+    if (!ok) return std::nullopt;
+  }
   std::tm utc{};
   int micros = 0;
   char z = 0;

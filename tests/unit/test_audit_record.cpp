@@ -62,6 +62,19 @@ TEST_CASE("audit record: times are RFC 3339 UTC with microseconds, both ways") {
   CHECK_FALSE(parseMicros("2027-01-15T08:00:00.000000+00:00"));
 }
 
+// Found by tests/fuzz/fuzz_rfc3339.cpp (its input, as is): sscanf read "-99500" as the
+// microseconds and formatMicros, which truncated towards zero, printed the negative fraction back
+// for a time before 1970, so the round-trip check let it through. Only digits are read now, and
+// a time before 1970 prints as its second plus a positive fraction.
+TEST_CASE("audit record: a time with a sign in a field is not a time, and times before 1970 read back") {
+  CHECK_FALSE(parseMicros("1962-12-31T23:59:51.-99500Z"));
+  CHECK_FALSE(parseMicros("2027-01-15T08:00:00.+12345Z"));
+  CHECK_FALSE(parseMicros("2027-01-15T08:00: 0.123456Z"));
+  CHECK(formatMicros(-1) == "1969-12-31T23:59:59.999999Z");
+  CHECK(parseMicros("1969-12-31T23:59:59.999999Z") == -1);
+  CHECK(parseMicros("1962-12-31T23:59:51.099500Z") == -220'924'809'000'000 + 99'500);
+}
+
 // Found by tests/fuzz/fuzz_audit_checkpoint_line.cpp on its seed with a frontier entry
 // "not base64!": Botan's Invalid_Argument (not a std::runtime_error) came out of the journal's
 // recovery, with Botan's words instead of ours.
