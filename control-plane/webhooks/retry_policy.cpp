@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "shared/text/comma_list.hpp"
+
 namespace hydra::cp::webhooks {
 namespace {
 
@@ -24,12 +26,7 @@ const std::vector<int>& defaultRetrySchedule() {
 
 std::vector<int> parseRetrySchedule(std::string_view text) {
   std::vector<int> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(',', start), text.size());
-    auto item = text.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (const auto item : hydra::text::commaSeparated(text)) {
     if (item.empty() || item.size() > 6 ||
         !std::all_of(item.begin(), item.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
       throw std::invalid_argument("must be comma-separated whole seconds, e.g. 0,5,300");
@@ -37,7 +34,6 @@ std::vector<int> parseRetrySchedule(std::string_view text) {
     const int seconds = std::stoi(std::string(item));
     if (seconds > kMaxDelaySeconds) throw std::invalid_argument("has a delay over 604800 seconds (7 days)");
     out.push_back(seconds);
-    start = end + 1;
   }
   if (out.empty() || static_cast<int>(out.size()) > kMaxScheduleEntries) {
     throw std::invalid_argument("must have 1 to 50 entries");

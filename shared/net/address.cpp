@@ -1,4 +1,5 @@
 #include "shared/net/address.hpp"
+#include "shared/text/comma_list.hpp"
 
 #include <arpa/inet.h>
 
@@ -65,12 +66,7 @@ std::string toString(const Cidr& cidr) { return toString(cidr.network) + "/" + s
 
 std::vector<Cidr> parseCidrList(std::string_view text) {
   std::vector<Cidr> out;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find(',', start), text.size());
-    auto item = text.substr(start, end - start);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+  for (const auto item : hydra::text::commaSeparated(text)) {
     if (!item.empty()) {
       const auto parsed = parseCidr(item);
       // "10.1.0.0/8" is refused too: did the operator mean 10.0.0.0/8 or 10.1.0.0/16?
@@ -80,7 +76,6 @@ std::vector<Cidr> parseCidrList(std::string_view text) {
       }
       out.push_back(*parsed);
     }
-    start = end + 1;
   }
   return out;
 }
