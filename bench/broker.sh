@@ -97,7 +97,8 @@ if [ -n "${BENCH_PROFILE:-}" ]; then
     >"$BENCH_PROFILE.by-process.txt" || true  # head ends the pipe early
   perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null | cut -c1-140 |
     grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt" || true
-  echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt"
+  cp "$work/perf.data" "$BENCH_PROFILE.perf.data"
+  echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt, $BENCH_PROFILE.perf.data"
 fi
 ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
 fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")

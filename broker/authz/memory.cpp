@@ -27,8 +27,8 @@ std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuer
 }
 
 Memory::Memory(std::size_t capacity, std::chrono::milliseconds staleness)
-    : capacity_(capacity), staleness_(staleness), stripes_(kStripes),
-      last_tick_sent_(Clock::time_point::min().time_since_epoch().count()) {}
+    : staleness_(staleness), stripes_(kStripes), last_tick_sent_(Clock::time_point::min().time_since_epoch().count()),
+      entries_(capacity) {}
 
 void Memory::customerChanged(std::string_view customer_id) {
   const auto change = ++changes_;
@@ -40,7 +40,6 @@ void Memory::everythingChanged() {
   everything_changed_.store(++changes_);
   std::lock_guard<std::mutex> lock(mutex_);
   entries_.clear();
-  recency_.clear();
 }
 
 void Memory::tickReturned(Clock::time_point sent_at) { last_tick_sent_.store(sent_at.time_since_epoch().count()); }
@@ -58,33 +57,20 @@ bool Memory::unchangedSince(std::string_view customer_id, std::uint64_t load_sta
 std::shared_ptr<const Lookup> Memory::find(const std::string& key, Clock::time_point now) {
   if (!current(now)) return nullptr;
   std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = entries_.find(key);
-  if (it == entries_.end()) return nullptr;
-  if (!unchangedSince(it->second.lookup->customer_id, it->second.loaded_at)) {
-    recency_.erase(it->second.recency);
-    entries_.erase(it);
+  const auto* entry = entries_.find(key);
+  if (entry == nullptr) return nullptr;
+  if (!unchangedSince(entry->lookup->customer_id, entry->loaded_at)) {
+    entries_.erase(key);
     return nullptr;
   }
-  recency_.splice(recency_.begin(), recency_, it->second.recency);
-  return it->second.lookup;
+  return entry->lookup;
 }
 
 void Memory::remember(const std::string& key, std::shared_ptr<const Lookup> lookup, std::uint64_t load_started) {
   const bool servable = lookup->key_found && lookup->candidates.size() == 1;
-  if (capacity_ == 0 || !servable || !unchangedSince(lookup->customer_id, load_started)) return;
+  if (!servable || !unchangedSince(lookup->customer_id, load_started)) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  if (const auto it = entries_.find(key); it != entries_.end()) {
-    recency_.erase(it->second.recency);
-    entries_.erase(it);
-  }
-  while (entries_.size() >= capacity_) {
-    const auto oldest = entries_.find(*recency_.back());
-    recency_.pop_back();
-    entries_.erase(oldest);
-  }
-  const auto it = entries_.emplace(key, Entry{std::move(lookup), load_started, {}}).first;
-  recency_.push_front(&it->first);
-  it->second.recency = recency_.begin();
+  entries_.put(key, Entry{std::move(lookup), load_started});
 }
 
 std::size_t Memory::size() const {

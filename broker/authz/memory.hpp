@@ -13,15 +13,14 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "broker/services/decision.hpp"
+#include "shared/cache/lru_map.hpp"
 
 namespace hydra::broker::authz {
 
@@ -61,11 +60,9 @@ class Memory {
   struct Entry {
     std::shared_ptr<const Lookup> lookup;
     std::uint64_t loaded_at;
-    std::list<const std::string*>::iterator recency;
   };
   bool unchangedSince(std::string_view customer_id, std::uint64_t load_started) const;
 
-  const std::size_t capacity_;
   const Clock::duration staleness_;
 
   std::atomic<std::uint64_t> changes_{0};
@@ -74,10 +71,7 @@ class Memory {
   std::atomic<Clock::rep> last_tick_sent_;
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
-  // Most recently used first; the keys themselves are the map's (its nodes never move), not
-  // copies: with every key of a large customer base remembered, a copy each is megabytes.
-  std::list<const std::string*> recency_;
+  cache::LruMap<Entry> entries_;
 };
 
 }  // namespace hydra::broker::authz

@@ -3,10 +3,9 @@
 #include <botan/aead.h>
 #include <botan/exceptn.h>
 
-#include <list>
 #include <mutex>
-#include <unordered_map>
 
+#include "shared/cache/lru_map.hpp"
 #include "shared/crypto/private_key_file.hpp"
 
 namespace hydra::crypto {
@@ -51,42 +50,29 @@ Botan::secure_vector<std::uint8_t> openAt(const ReceiverContext& context, hpke::
 
 }  // namespace detail
 
-// A bounded LRU map from (key id, encapsulated key) to the derived receiver context. The list
-// points at the map's keys (its nodes never move) rather than holding copies.
+// The derived receiver contexts of the most recently opened (key id, encapsulated key) pairs.
 class Opener::Cache {
  public:
-  explicit Cache(std::size_t capacity) : capacity_(capacity) {}
+  explicit Cache(std::size_t capacity) : contexts_(capacity) {}
 
   // Shared, not copied: a copy would be two secure allocations per open.
   std::shared_ptr<const detail::ReceiverContext> find(const std::string& id) {
     std::lock_guard<std::mutex> lock(mutex_);
-    const auto it = index_.find(id);
-    if (it == index_.end()) return nullptr;
-    entries_.splice(entries_.begin(), entries_, it->second);  // most recently used first
-    return it->second->second;
+    const auto* found = contexts_.find(id);
+    return found != nullptr ? *found : nullptr;
   }
 
   void insert(const std::string& id, detail::ReceiverContext context) {
     // Open needs only the key and the base nonce; the swap frees (and so wipes) the secret.
     Botan::secure_vector<std::uint8_t>().swap(context.shared_secret);
     std::lock_guard<std::mutex> lock(mutex_);
-    if (index_.count(id) != 0) return;
-    const auto it = index_.emplace(id, entries_.end()).first;
-    entries_.emplace_front(&it->first, std::make_shared<const detail::ReceiverContext>(std::move(context)));
-    it->second = entries_.begin();
-    if (entries_.size() > capacity_) {
-      const auto oldest = index_.find(*entries_.back().first);
-      entries_.pop_back();  // secure_vector wipes the key material
-      index_.erase(oldest);
-    }
+    // A context forgotten here is wiped (secure_vector) once no open still uses it.
+    contexts_.put(id, std::make_shared<const detail::ReceiverContext>(std::move(context)));
   }
 
  private:
-  using Entry = std::pair<const std::string*, std::shared_ptr<const detail::ReceiverContext>>;
-  const std::size_t capacity_;
   std::mutex mutex_;
-  std::list<Entry> entries_;
-  std::unordered_map<std::string, std::list<Entry>::iterator> index_;
+  cache::LruMap<std::shared_ptr<const detail::ReceiverContext>> contexts_;
 };
 
 Opener::Opener(std::vector<Botan::secure_vector<std::uint8_t>> private_keys, std::size_t cache_entries)
