@@ -6,10 +6,9 @@
 
 namespace hydra::http {
 
-Reply readinessReply(const std::vector<ReadinessCheck>& checks, bool shutting_down) {
+Reply readinessReply(const std::vector<ReadinessCheck>& checks, const std::function<bool()>& shutting_down) {
   std::vector<std::pair<std::string, std::string>> results;
   std::vector<std::string> missing;
-  if (shutting_down) missing.emplace_back("shutting_down");
   for (const auto& check : checks) {
     std::string problem;
     try {
@@ -20,6 +19,9 @@ Reply readinessReply(const std::vector<ReadinessCheck>& checks, bool shutting_do
     if (!problem.empty()) missing.push_back(check.name);
     results.emplace_back(check.name, problem.empty() ? "ok" : problem);
   }
+  // Asked after the checks (a database round trip): asked before, a shutdown starting meanwhile
+  // gave "ready" on an answer that, sent while draining, closed its connection.
+  if (shutting_down()) missing.insert(missing.begin(), "shutting_down");
   json::Writer w;
   w.beginObject().key("status").string(missing.empty() ? "ready" : "not_ready");
   if (!missing.empty()) {

@@ -20,7 +20,8 @@ struct ReadinessCheck {
 
 /// 200 {"status":"ready","checks":{name:"ok",...}} or
 /// 503 {"status":"not_ready","missing":[names],"checks":{name:"ok"|reason,...}}; while the
-/// process is shutting down, 503 with "shutting_down" among the missing.
-Reply readinessReply(const std::vector<ReadinessCheck>& checks, bool shutting_down);
+/// process is shutting down (asked once the checks are done), 503 with "shutting_down" among
+/// the missing.
+Reply readinessReply(const std::vector<ReadinessCheck>& checks, const std::function<bool()>& shutting_down);
 
 }  // namespace hydra::http

@@ -34,7 +34,9 @@ void addOperationsRoutes(http::Server& server, OperationsRoutes routes) {
              {"Liveness: the process answers", "operations", "", {}, "", {{200, "Health"}}});
   auto checks = std::make_shared<std::vector<http::ReadinessCheck>>(std::move(routes.checks));
   server.get("/readyz",
-             [&server, checks](const Request&) { return http::readinessReply(*checks, server.draining()); },
+             [&server, checks](const Request&) {
+               return http::readinessReply(*checks, [&server] { return server.draining(); });
+             },
              {"Readiness: whether this process should get traffic", "operations", "", {}, "",
               {{200, "Readiness"}, {503, "Readiness"}}});
   if (routes.metrics) server.get("/metrics", [](const Request&) { return metricsReply(); }, kMetricsDoc);

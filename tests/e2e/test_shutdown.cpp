@@ -20,6 +20,7 @@ namespace {
 struct LoadResult {
   std::atomic<int> completed{0}, completed_after_signal{0}, refused{0};
   std::atomic<int> ready_503{0};
+  std::string readiness_end;  // how the readiness poller stopped without a 503 (its thread only)
   std::mutex mutex;
   std::vector<std::string> failures;  // a request sent on an accepted connection without a complete answer
 
@@ -73,18 +74,28 @@ int underLoad(std::uint16_t port, const std::string& request, const std::functio
   const auto readiness = [&] {
     try {
       RawConnection connection(port);
+      std::string last = "none";
       while (!done) {
-        if (!connection.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")) return;
+        if (!connection.send("GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")) {
+          result.readiness_end = "send failed after: " + last;
+          return;
+        }
         const auto read = connection.readResponse(10s);
-        if (completeResponseLength(read.data) == 0) return;
+        if (completeResponseLength(read.data) == 0) {
+          result.readiness_end = "no complete answer after: " + last;
+          return;
+        }
         const auto response = parseResponse(read.data);
         if (response.status == 503 && response.body.find("shutting_down") != std::string::npos) {
           ++result.ready_503;
           return;
         }
+        last = std::to_string(response.status) + " Connection: " + response.header("Connection").value_or("-") + " " + response.body;
         std::this_thread::sleep_for(20ms);
       }
-    } catch (const std::exception&) {
+      result.readiness_end = "stopped polling after: " + last;
+    } catch (const std::exception& e) {
+      result.readiness_end = e.what();
     }
   };
   std::vector<std::thread> threads;
@@ -117,7 +128,7 @@ TEST_CASE("shutdown: the control plane under load answers every request it accep
   CHECK(result.failures.empty());
   for (const auto& f : result.failures) MESSAGE(f);
   CHECK(result.refused > 0);  // it stopped accepting before it exited
-  CHECK(result.ready_503 == 1);
+  CHECK_MESSAGE(result.ready_503 == 1, result.readiness_end);
   MESSAGE("completed " << result.completed.load() << ", after SIGTERM " << result.completed_after_signal.load() << ", refused " << result.refused.load());
   CHECK(s.server.log().find("shutting down") != std::string::npos);
   CHECK(s.server.log().find("stopped") != std::string::npos);
@@ -137,7 +148,7 @@ TEST_CASE("shutdown: the broker under load answers every fetch it accepted, ship
   CHECK(result.failures.empty());
   for (const auto& f : result.failures) MESSAGE(f);
   CHECK(result.refused > 0);
-  CHECK(result.ready_503 == 1);
+  CHECK_MESSAGE(result.ready_503 == 1, result.readiness_end);
   // Every answer released had its record journaled, and the last checkpoint shipped them all.
   const auto journaled = journalLines(s.broker_env.at("HYDRA_AUDIT_DIR")).size();
   CHECK(journaled >= static_cast<std::size_t>(result.completed.load()));
