@@ -24,12 +24,7 @@ void write(json::Writer& w, const Instance& instance) {
 
 void write(json::Writer& w, const ProxyKey& key) {
   w.beginObject();
-  w.key("allowed_cidrs");
-  if (key.allowed_cidrs) {
-    w.strings(*key.allowed_cidrs);
-  } else {
-    w.null();
-  }
+  w.key("allowed_cidrs").stringsOrNull(key.allowed_cidrs);
   w.key("created_at").string(key.created_at);
   w.key("expires_at").stringOrNull(key.expires_at);
   w.key("id").string(key.id);
@@ -112,12 +107,7 @@ void write(json::Writer& w, const WebhookDelivery& d) {
   w.key("last_attempt_at").stringOrNull(d.last_attempt_at);
   w.key("last_error").stringOrNull(d.last_error);
   w.key("last_response").stringOrNull(d.last_response);
-  w.key("last_status_code");
-  if (d.last_status_code) {
-    w.integer(*d.last_status_code);
-  } else {
-    w.null();
-  }
+  w.key("last_status_code").integerOrNull(d.last_status_code);
   w.key("next_attempt_at").stringOrNull(d.next_attempt_at);
   w.key("state").string(d.state);
   w.key("webhook_id").string(d.webhook_id);
@@ -132,11 +122,28 @@ std::string one(const T& item) {
 }
 
 template <typename T>
-std::string listOf(const char* key, const std::vector<T>& items) {
+void items(json::Writer& w, const char* key, const std::vector<T>& list) {
+  w.key(key).beginArray();
+  for (const auto& item : list) write(w, item);
+  w.endArray();
+}
+
+template <typename T>
+std::string listOf(const char* key, const std::vector<T>& list) {
   json::Writer w;
-  w.beginObject().key(key).beginArray();
-  for (const auto& item : items) write(w, item);
-  w.endArray().endObject();
+  w.beginObject();
+  items(w, key, list);
+  w.endObject();
+  return w.str();
+}
+
+// A page of a newest-first list, and the cursor of the next page (null: there is none).
+template <typename T>
+std::string pageOf(const char* key, const std::vector<T>& list, std::optional<long long> next_before) {
+  json::Writer w;
+  w.beginObject();
+  items(w, key, list);
+  w.key("next_before").integerOrNull(next_before).endObject();
   return w.str();
 }
 
@@ -163,38 +170,18 @@ std::string toJson(const WebhookEndpoint& endpoint) { return one(endpoint); }
 std::string toJson(const std::vector<WebhookEndpoint>& endpoints) { return listOf("webhook_endpoints", endpoints); }
 
 std::string toJson(const std::vector<WebhookDelivery>& deliveries, std::optional<long long> next_before) {
-  json::Writer w;
-  w.beginObject().key("deliveries").beginArray();
-  for (const auto& delivery : deliveries) write(w, delivery);
-  w.endArray().key("next_before");
-  if (next_before) {
-    w.integer(*next_before);
-  } else {
-    w.null();
-  }
-  w.endObject();
-  return w.str();
+  return pageOf("deliveries", deliveries, next_before);
 }
 
 std::string toJson(const std::vector<AuditEvent>& events, std::optional<long long> next_before) {
-  json::Writer w;
-  w.beginObject().key("events").beginArray();
-  for (const auto& event : events) write(w, event);
-  w.endArray().key("next_before");
-  if (next_before) {
-    w.integer(*next_before);
-  } else {
-    w.null();
-  }
-  w.endObject();
-  return w.str();
+  return pageOf("events", events, next_before);
 }
 
 std::string toJson(const std::vector<Connection>& page, long long total) {
   json::Writer w;
-  w.beginObject().key("connections").beginArray();
-  for (const auto& connection : page) write(w, connection);
-  w.endArray().key("total").integer(total).endObject();
+  w.beginObject();
+  items(w, "connections", page);
+  w.key("total").integer(total).endObject();
   return w.str();
 }
 

@@ -36,6 +36,14 @@ Writer& Writer::stringOrNull(const std::optional<std::string>& value) {
   return value ? string(*value) : null();
 }
 
+Writer& Writer::integerOrNull(const std::optional<std::int64_t>& value) {
+  return value ? integer(*value) : null();
+}
+
+Writer& Writer::stringsOrNull(const std::optional<std::vector<std::string>>& values) {
+  return values ? strings(*values) : null();
+}
+
 Writer& Writer::strings(const std::vector<std::string>& values) {
   beginArray();
   for (const auto& v : values) string(v);

@@ -36,7 +36,9 @@ class Writer {
   Writer& null();
   Writer& boolean(bool value);
   Writer& stringOrNull(const std::optional<std::string>& value);
+  Writer& integerOrNull(const std::optional<std::int64_t>& value);
   Writer& strings(const std::vector<std::string>& values);
+  Writer& stringsOrNull(const std::optional<std::vector<std::string>>& values);
   /// Inserts text that is already valid JSON (e.g. a jsonb column), or null.
   Writer& rawOrNull(const std::optional<std::string>& json_text);
   /// Copies a parsed value.
