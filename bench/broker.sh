@@ -83,23 +83,26 @@ awk -v n="$targets" -v ms="$cold_ms" '$1 == "50%" { p50 = $2 } $1 == "99%" { p99
 
 echo "warming up..."
 wrk -t2 -c64 -d3s -s bench/fetch.lua "$url" -- "$work/targets.txt" >/dev/null
-run healthz -H "Connection: keep-alive" "$url/healthz"
-if [ -n "${BENCH_PROFILE:-}" ]; then
-  # Where the fetch's CPU goes, across the broker, PostgreSQL and wrk (software clock: works
-  # without hardware counters). Needs linux-perf.
-  perf record -F 499 -a -g -o "$work/perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
-  perf_pid=$!
-fi
-run fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
-if [ -n "${BENCH_PROFILE:-}" ]; then
+# BENCH_PROFILE=PREFIX: where the CPU goes in each run, across the broker, PostgreSQL and wrk
+# (perf at 499 Hz on all CPUs, software clock: works without hardware counters; needs
+# linux-perf): PREFIX.<run>.by-thread.txt, .by-symbol.txt and .perf.data.
+profiled() {  # name, wrk args...
+  local name=$1
+  if [ -z "${BENCH_PROFILE:-}" ]; then run "$@"; return; fi
+  perf record -F 499 -a -g -o "$work/$name.perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
+  local perf_pid=$!
+  run "$@"
   wait "$perf_pid" || true
-  perf report -i "$work/perf.data" --no-children --sort comm --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -8 \
-    >"$BENCH_PROFILE.by-process.txt" || true  # head ends the pipe early
-  perf report -i "$work/perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null | cut -c1-140 |
-    grep -E "^ +[0-9]" | head -60 >"$BENCH_PROFILE.by-symbol.txt" || true
-  cp "$work/perf.data" "$BENCH_PROFILE.perf.data"
-  echo "profile: $BENCH_PROFILE.by-process.txt, $BENCH_PROFILE.by-symbol.txt, $BENCH_PROFILE.perf.data"
-fi
+  local out="$BENCH_PROFILE.$name"
+  perf report -i "$work/$name.perf.data" --no-children --sort pid --stdio -g none 2>/dev/null | grep -E "^ +[0-9]" |
+    head -12 >"$out.by-thread.txt" || true  # head ends the pipe early
+  perf report -i "$work/$name.perf.data" --no-children --sort comm,dso,symbol --stdio -g none -w 8,16,24,70 2>/dev/null |
+    cut -c1-140 | grep -E "^ +[0-9]" | head -60 >"$out.by-symbol.txt" || true
+  cp "$work/$name.perf.data" "$out.perf.data"
+  echo "profile: $out.by-thread.txt, $out.by-symbol.txt, $out.perf.data"
+}
+profiled healthz -H "Connection: keep-alive" "$url/healthz"
+profiled fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
 ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
 fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
 echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
