@@ -16,6 +16,12 @@ RouteDoc customerRoute(std::string summary, std::string tag, std::vector<std::pa
   return doc;
 }
 
+// The query of newest-first lists paged by id (handlers/paging.hpp).
+std::vector<QueryParameter> pageParameters() {
+  return {{"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
+          {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}};
+}
+
 }  // namespace
 
 const char* schemas() {
@@ -204,9 +210,7 @@ RouteDoc listProxyKeys() { return customerRoute("List an instance's proxy keys",
 RouteDoc revokeProxyKey() { return customerRoute("Revoke a proxy key", "proxy-keys", {{204, ""}}); }
 
 RouteDoc listAuditEvents() {
-  return customerRoute("The broker's decisions, newest first", "audit", {{200, "AuditEventList"}}, "",
-                       {{"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
-                        {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}});
+  return customerRoute("The broker's decisions, newest first", "audit", {{200, "AuditEventList"}}, "", pageParameters());
 }
 
 RouteDoc listConnections() {
@@ -258,8 +262,7 @@ RouteDoc rotateWebhookSecret() {
 }
 RouteDoc listWebhookDeliveries() {
   return customerRoute("An endpoint's deliveries, newest first", "webhooks", {{200, "WebhookDeliveryList"}}, "",
-                       {{"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
-                        {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}});
+                       pageParameters());
 }
 
 }  // namespace hydra::cp::docs
