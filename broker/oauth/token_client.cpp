@@ -1,15 +1,8 @@
 #include "broker/oauth/token_client.hpp"
 
-#include <fcntl.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <csignal>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
-#include <thread>
 #include <sstream>
 
 #include <Poco/Net/Context.h>
@@ -27,6 +20,7 @@
 
 #include "shared/json/reader.hpp"
 #include "shared/log/log.hpp"
+#include "shared/net/socket_watchdog.hpp"
 
 namespace hydra::broker::oauth {
 namespace {
@@ -39,61 +33,12 @@ std::string formEncoded(const std::string& value) {
   return encoded;
 }
 
-// Ends a blocked exchange when the deadline passes. It never touches the session: Poco's
-// abort() would shut the TLS session down (SSL_shutdown) from this thread while the exchange
-// thread is inside SSL_read on the same SSL object, which OpenSSL does not allow. It only
-// shuts the socket down (::shutdown on a duplicate of its descriptor, so the number cannot
-// be reused under us): the blocked read or write fails at once, and the exchange thread tears
-// the session down itself.
-class Watchdog {
- public:
-  explicit Watchdog(std::chrono::steady_clock::time_point deadline)
-      : thread_([this, deadline] {
-          std::unique_lock<std::mutex> lock(mutex_);
-          if (!done_cv_.wait_until(lock, deadline, [&] { return done_; })) {
-            fired_ = true;
-            if (fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    done_cv_.notify_one();
-    thread_.join();
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Watchdog(const Watchdog&) = delete;
-  Watchdog& operator=(const Watchdog&) = delete;
-
-  /// The exchange thread's socket, once connected (called on that thread).
-  void watch(int socket_fd) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (fd_ >= 0 || socket_fd < 0) return;
-    fd_ = ::fcntl(socket_fd, F_DUPFD_CLOEXEC, 0);
-    if (fired_ && fd_ >= 0) ::shutdown(fd_, SHUT_RDWR);  // connecting took the whole budget
-  }
-  bool fired() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return fired_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  bool fired_ = false;
-  int fd_ = -1;  // our duplicate of the session's socket
-  std::thread thread_;
-};
-
 // A client session that hands its socket to the watchdog as soon as it is connected (and,
 // for https, the handshake is done: each of its reads is bounded by the connect timeout).
 template <class Session>
 class WatchedSession : public Session {
  public:
-  WatchedSession(const std::string& host, Poco::UInt16 port, Watchdog& watchdog)
+  WatchedSession(const std::string& host, Poco::UInt16 port, net::SocketWatchdog& watchdog)
       : Session(host, port), watchdog_(watchdog) {}
 
  protected:
@@ -103,7 +48,7 @@ class WatchedSession : public Session {
   }
 
  private:
-  Watchdog& watchdog_;
+  net::SocketWatchdog& watchdog_;
 };
 
 }  // namespace
@@ -126,7 +71,7 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
   // that drips one byte at a time would otherwise keep us, and the row we lock, for ever).
   // Declared before the session, so the session is torn down (on this thread) first.
-  Watchdog watchdog(std::chrono::steady_clock::now() + timeout);
+  net::SocketWatchdog watchdog(net::SocketWatchdog::Clock::now() + timeout);
   std::unique_ptr<Poco::Net::HTTPClientSession> session;
   if (uri.getScheme() == "https") {
     session = std::make_unique<WatchedSession<Poco::Net::HTTPSClientSession>>(uri.getHost(), uri.getPort(), watchdog);

@@ -4,11 +4,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
 #include <memory>
-#include <mutex>
-#include <thread>
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -20,6 +17,7 @@
 #include <Poco/Net/StreamSocket.h>
 
 #include "shared/json/reader.hpp"
+#include "shared/net/socket_watchdog.hpp"
 
 namespace hydra::cp::webhooks {
 namespace {
@@ -40,43 +38,6 @@ Poco::Timespan timespan(Clock::duration d) {
   return Poco::Timespan(std::max<long long>(us, 1000));
 }
 
-// Ends a blocked read or write when the attempt's time is up or the process stops, by shutting
-// the socket down under the worker's feet (a plain shutdown(2): safe from another thread, unlike
-// TLS shutdown). Polls `stopping` every 100 ms.
-class Watchdog {
- public:
-  Watchdog(int fd, Clock::time_point deadline, const std::atomic<bool>& stopping)
-      : thread_([this, fd, deadline, &stopping] {
-          std::unique_lock<std::mutex> lock(mutex_);
-          while (!done_) {
-            if (Clock::now() >= deadline || stopping.load()) {
-              fired_ = true;
-              ::shutdown(fd, SHUT_RDWR);
-              return;
-            }
-            changed_.wait_until(lock, std::min(deadline, Clock::now() + 100ms));
-          }
-        }) {}
-  ~Watchdog() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_ = true;
-    }
-    changed_.notify_one();
-    thread_.join();
-  }
-  bool fired() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return fired_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool done_ = false;
-  bool fired_ = false;
-  std::thread thread_;  // last: starts once the members above exist
-};
 
 /// Every address `host` resolves to, in the resolver's order, without duplicates.
 std::vector<net::Address> resolve(const std::string& host, std::string& error) {
@@ -208,7 +169,8 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
   request.set("webhook-signature", signatureHeader(message.keys, message.webhook_id, timestamp, message.payload));
 
   AttemptResult result;
-  Watchdog watchdog(static_cast<int>(socket->impl()->sockfd()), deadline, stopping);
+  net::SocketWatchdog watchdog(deadline, &stopping);
+  watchdog.watch(static_cast<int>(socket->impl()->sockfd()));
   try {
     const auto remaining = timespan(deadline - Clock::now());
     socket->setSendTimeout(remaining);
