@@ -38,7 +38,6 @@ Poco::Timespan timespan(Clock::duration d) {
   return Poco::Timespan(std::max<long long>(us, 1000));
 }
 
-
 /// Every address `host` resolves to, in the resolver's order, without duplicates.
 std::vector<net::Address> resolve(const std::string& host, std::string& error) {
   addrinfo hints{};
