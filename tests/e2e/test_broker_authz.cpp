@@ -341,7 +341,7 @@ struct Fleet {
       for (const auto* load : loads) {
         load->awaitSuccesses(20);
         // "memory" is still in the database: fresh answers of it, from it or from memory.
-        REQUIRE(load->awaitMemoryHits(5, 10s));
+        REQUIRE(load->awaitMemoryHits(5, 30s));
       }
       writeUnnotified(s.db, "UPDATE connection_secrets SET ciphertext = decode($2, 'hex') WHERE connection_id = $1",
                       connection, database_ciphertext);
