@@ -3,7 +3,6 @@
 #include <cstdlib>
 
 #include <libpq-fe.h>
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <sys/socket.h>
 
@@ -127,10 +126,9 @@ bool plaintextOffLoopback(const char* name, const ListenAddress& listen, bool tl
   addrinfo* found = nullptr;
   bool loopback = getaddrinfo(listen.host.c_str(), nullptr, &hints, &found) == 0;
   for (const auto* a = found; loopback && a != nullptr; a = a->ai_next) {
-    char text[INET6_ADDRSTRLEN] = {};
-    const void* raw = a->ai_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr);
-    const auto address = inet_ntop(a->ai_family, raw, text, sizeof text) ? net::parseAddress(text) : std::nullopt;
+    char text[NI_MAXHOST] = {};
+    const bool numeric = getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0;
+    const auto address = numeric ? net::parseAddress(text) : std::nullopt;
     loopback = address && net::containsAny(loopbacks, *address);
   }
   if (found != nullptr) freeaddrinfo(found);

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "tests/support/broker.hpp"
@@ -54,16 +55,15 @@ uid_t ownerOf(const std::string& path) {
 std::unique_ptr<ChildProcess> start(const std::string& binary, const std::vector<std::string>& args,
                                     const Environment& env) {
   if (geteuid() != 0) return std::make_unique<ChildProcess>(binary, args, env);
-  std::vector<std::string> wrapped{"--reuid=" + std::to_string(kUnprivileged), "--regid=" + std::to_string(kUnprivileged),
-                                   "--clear-groups", binary};
+  const auto id = std::to_string(kUnprivileged);
+  std::vector<std::string> wrapped{"--reuid=" + id, "--regid=" + id, "--clear-groups", binary};
   wrapped.insert(wrapped.end(), args.begin(), args.end());
   return std::make_unique<ChildProcess>("/usr/bin/setpriv", wrapped, env);
 }
 
 void checkNonDumpable(ChildProcess& child) {
-  REQUIRE_MESSAGE(child.waitForErr([](const std::string& err) { return err.find(" listening on ") != std::string::npos; },
-                                   30s),
-                  child.err());
+  const auto listening = [](const std::string& err) { return err.find(" listening on ") != std::string::npos; };
+  REQUIRE_MESSAGE(child.waitForErr(listening, 30s), child.err());
   const auto proc = "/proc/" + std::to_string(child.pid());
   const auto uid = effectiveUid(child.pid());
   REQUIRE(uid != 0);
