@@ -74,8 +74,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_SHUTDOWN_GRACE_SECONDS  on SIGTERM, how long answers in flight may take (default 20)\n"
     "  HYDRA_AUTH_FAILURE_BURST   failed authentications one address may make before 429s (default 30)\n"
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
-    "  HYDRA_ALLOW_PLAINTEXT    1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
+    "  HYDRA_ALLOW_PLAINTEXT      1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n";
 
