@@ -81,6 +81,14 @@ void checkNonDumpable(ChildProcess& child) {
   CHECK(hard == "0");
 }
 
+/// A copy of `file` in `dir`: the user the binaries run as may not reach the originals (a
+/// checkout under /root, say).
+std::string copyInto(const TempDir& dir, const std::string& file) {
+  const auto copy = dir.path(fs::path(file).filename().string());
+  fs::copy_file(file, copy);
+  return copy;
+}
+
 /// Gives `path` and everything under it to kUnprivileged (when we are root).
 void handOver(const fs::path& path) {
   if (geteuid() != 0) return;
@@ -95,13 +103,19 @@ void handOver(const fs::path& path) {
 
 TEST_CASE("non-dumpable: the control plane's /proc files belong to root, not to the user it runs as") {
   TestDatabase db;
-  const auto server = start(controlPlaneBinary(), {"serve"}, ControlPlane::environment(db.url()));
+  const TempDir dir;
+  const auto binary = copyInto(dir, controlPlaneBinary());
+  auto env = ControlPlane::environment(db.url());
+  env["HYDRA_BROKER_PUBLIC_KEY"] = copyInto(dir, env.at("HYDRA_BROKER_PUBLIC_KEY"));
+  handOver(fs::path(dir.path("x")).parent_path());
+  const auto server = start(binary, {"serve"}, env);
   checkNonDumpable(*server);
 }
 
 TEST_CASE("non-dumpable: the broker's /proc files belong to root, not to the user it runs as") {
   TestDatabase db;
   const TempDir dir;
+  const auto binary = copyInto(dir, brokerBinary());
   const auto keys = testKeyFiles(dir);
   const auto signing_key = dir.path("audit-signing.pem");
   fs::copy_file(testAuditKey().signing_key, signing_key);
@@ -111,6 +125,6 @@ TEST_CASE("non-dumpable: the broker's /proc files belong to root, not to the use
   auto env = Broker::environment(db.url(), {keys.private_key});
   env["HYDRA_AUDIT_SIGNING_KEY"] = signing_key;
   env["HYDRA_AUDIT_DIR"] = dir.path("audit");
-  const auto broker = start(brokerBinary(), {"serve"}, env);
+  const auto broker = start(binary, {"serve"}, env);
   checkNonDumpable(*broker);
 }
