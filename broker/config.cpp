@@ -35,6 +35,7 @@ Config Config::fromEnvironment(bool serving) {
     c.open_cache_entries = integerSetting("HYDRA_OPEN_CACHE_ENTRIES", 10000, 0, 1000000);
     c.providers_file = config::env("HYDRA_PROVIDERS_FILE");
     c.tls = config::tlsSettings(true);
+    c.plaintext_off_loopback = config::plaintextOffLoopback("HYDRA_LISTEN", c.listen, c.tls.has_value());
     c.max_connections_per_peer = integerSetting("HYDRA_MAX_CONNECTIONS_PER_PEER", 64, 1, 100000);
     c.refresh.skew = std::chrono::seconds(integerSetting("HYDRA_REFRESH_SKEW_SECONDS", 120, 0, 86400));
     c.refresh.ahead = std::chrono::seconds(integerSetting("HYDRA_REFRESH_AHEAD_SECONDS", 900, 0, 86400));

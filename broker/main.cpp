@@ -5,9 +5,6 @@
 //   hydracore-broker rewrap                                    re-encrypt to the current key
 //   hydracore-broker audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH
 //   hydracore-broker audit proof --journal DIR --seq N
-#include <sys/prctl.h>
-#include <sys/resource.h>
-
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -35,6 +32,7 @@
 #include "shared/db/pool.hpp"
 #include "shared/http/auth_throttle.hpp"
 #include "shared/log/log.hpp"
+#include "shared/ops/non_dumpable.hpp"
 #include "shared/ops/operations.hpp"
 
 namespace {
@@ -77,6 +75,7 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_AUTH_FAILURE_BURST   failed authentications one address may make before 429s (default 30)\n"
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
     "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
+    "  HYDRA_ALLOW_PLAINTEXT      1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n";
 
@@ -207,6 +206,11 @@ int serve() {
   if (metrics_server) {
     log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
   }
+  if (config.plaintext_off_loopback) {
+    log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +
+                       ", not a loopback address (HYDRA_ALLOW_PLAINTEXT=1): keys and credentials cross the "
+                       "network in clear unless TLS ends at a proxy in front");
+  }
   http::waitForTerminationSignal();
   log::app().information("shutting down: not ready, no new connections, answering those in flight");
   server.stop(config.shutdown_grace);
@@ -275,20 +279,10 @@ int auditProof(const Options& options) {
   return broker::audit::proveInclusion(options.at("--journal"), static_cast<std::uint64_t>(seq), std::cout);
 }
 
-// The broker holds the private keys and opens credentials: no core file, and no other
-// process of the same user may read its memory (ptrace, /proc/<pid>/mem) or its environment.
-void makeNonDumpable() {
-  const rlimit no_core{0, 0};
-  if (setrlimit(RLIMIT_CORE, &no_core) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-    std::cerr << "hydracore-broker: cannot make the process non-dumpable\n";
-    std::exit(1);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  makeNonDumpable();
+  ops::makeNonDumpable("hydracore-broker");
   std::string command = "serve";
   int first = 1;
   if (argc > 1 && argv[1][0] != '-') {

@@ -23,6 +23,7 @@ struct Config {
   std::chrono::seconds shutdown_grace{20};       // HYDRA_SHUTDOWN_GRACE_SECONDS
   std::chrono::milliseconds authz_staleness{config::kDefaultAuthzStalenessMs};  // HYDRA_AUTHZ_STALENESS_MS
   std::optional<config::TlsSettings> tls;  // HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE
+  bool plaintext_off_loopback = false;     // plain HTTP off loopback, HYDRA_ALLOW_PLAINTEXT=1
   int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER
   webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
 

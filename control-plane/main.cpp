@@ -18,6 +18,7 @@
 #include "shared/db/pool.hpp"
 #include "shared/http/auth_throttle.hpp"
 #include "shared/log/log.hpp"
+#include "shared/ops/non_dumpable.hpp"
 #include "shared/ops/operations.hpp"
 
 namespace {
@@ -45,6 +46,7 @@ constexpr const char* kEnvironmentHelp =
     "                           no broker serves the old access from memory (default 200; same as the brokers)\n"
 
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
+    "  HYDRA_ALLOW_PLAINTEXT    1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
     "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
@@ -123,6 +125,11 @@ int serve() {
   if (metrics_server) {
     log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
   }
+  if (config.plaintext_off_loopback) {
+    log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +
+                       ", not a loopback address (HYDRA_ALLOW_PLAINTEXT=1): keys and credentials cross the "
+                       "network in clear unless TLS ends at a proxy in front");
+  }
   http::waitForTerminationSignal();
   log::app().information("shutting down: not ready, no new connections, answering those in flight");
   server.stop(config.shutdown_grace);
@@ -135,6 +142,7 @@ int serve() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ops::makeNonDumpable("hydracore-control-plane");
   std::string command = "serve";
   bool help = false;
   for (int i = 1; i < argc; ++i) {

@@ -114,6 +114,32 @@ std::optional<TlsSettings> tlsSettings(bool client_certificates) {
   return TlsSettings{*cert, *key, client_ca.value_or("")};
 }
 
+bool plaintextOffLoopback(const char* name, const ListenAddress& listen, bool tls) {
+  const auto allow = env("HYDRA_ALLOW_PLAINTEXT").value_or("0");
+  if (allow != "0" && allow != "1") throw ConfigError("HYDRA_ALLOW_PLAINTEXT must be 0 or 1");
+  if (tls) return false;
+  // Loopback when every address the host stands for is: a name resolving to one loopback and
+  // one public address would listen on the public one too.
+  addrinfo hints{};
+  hints.ai_family = listen.host.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  const auto loopbacks = net::parseCidrList("127.0.0.0/8, ::1/128");
+  addrinfo* found = nullptr;
+  bool loopback = getaddrinfo(listen.host.c_str(), nullptr, &hints, &found) == 0;
+  for (const auto* a = found; loopback && a != nullptr; a = a->ai_next) {
+    char text[NI_MAXHOST] = {};
+    const bool numeric = getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, nullptr, 0, NI_NUMERICHOST) == 0;
+    const auto address = numeric ? net::parseAddress(text) : std::nullopt;
+    loopback = address && net::containsAny(loopbacks, *address);
+  }
+  if (found != nullptr) freeaddrinfo(found);
+  if (loopback) return false;
+  if (allow != "1") {
+    throw ConfigError(std::string(name) + " is not a loopback address and TLS is off (HYDRA_TLS_CERT_FILE, "
+                      "HYDRA_TLS_KEY_FILE): set HYDRA_ALLOW_PLAINTEXT=1 to serve plain HTTP on it anyway");
+  }
+  return true;
+}
+
 std::vector<net::Cidr> cidrs(const char* name) {
   try {
     return net::parseCidrList(env(name).value_or(""));

@@ -53,6 +53,12 @@ struct TlsSettings {
 };
 std::optional<TlsSettings> tlsSettings(bool client_certificates);
 
+/// Plain HTTP (`tls` false) on `listen` when it is not a loopback address: API keys, proxy
+/// keys and credentials would cross a network in clear. Refused (ConfigError naming `name`)
+/// unless HYDRA_ALLOW_PLAINTEXT=1 (TLS ends at a proxy in front); returns true when allowed
+/// that way, for main to say so in the log.
+bool plaintextOffLoopback(const char* name, const ListenAddress& listen, bool tls);
+
 /// A comma-separated list of CIDR blocks (or single addresses); empty when unset.
 std::vector<net::Cidr> cidrs(const char* name);
 

@@ -243,6 +243,10 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
   bool content_length_too_large = false;
   std::vector<std::string_view> transfer_codings;
   bool has_transfer_encoding = false;
+  std::optional<std::string> forwarded_for;  // every X-Forwarded-For line, merged
+  std::size_t forwarded_for_at = 0;          // where in `kept` its first line stood
+  bool has_authorization = false;
+  bool has_api_key = false;
   std::size_t lines = 0;
   for (auto pos = line_end + 2; pos < head.size() - 2;) {
     const auto end = head.find("\r\n", pos);
@@ -277,6 +281,27 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
     } else if (iequals(name, "Transfer-Encoding")) {
       has_transfer_encoding = true;
       for (const auto item : splitList(value)) transfer_codings.push_back(item);
+    } else if (iequals(name, "X-Forwarded-For")) {
+      // Pistache keeps the first line of a name and drops the others, and a proxy appends its
+      // own line after those the client wrote: read alone, the first would let the client pick
+      // its address. Repeated lines of a list are one list, in order (RFC 9110, 5.3).
+      if (!forwarded_for) {
+        forwarded_for.emplace();
+        forwarded_for_at = kept.size();
+      }
+      if (!value.empty()) {
+        if (!forwarded_for->empty()) *forwarded_for += ", ";
+        forwarded_for->append(value);
+      }
+    } else if (iequals(name, "Authorization") || iequals(name, "X-Api-Key")) {
+      // One credential per request: of two, Pistache would read the first and a proxy or log
+      // in front of us perhaps the other.
+      const bool authorization = iequals(name, "Authorization");
+      auto& seen = authorization ? has_authorization : has_api_key;
+      if (seen) return refuse(400, authorization ? "Repeated Authorization header" : "Repeated X-Api-Key header");
+      seen = true;
+      kept.append(line);
+      kept += "\r\n";
     } else if (!parsedByPistacheUnread(name)) {
       kept.append(line);
       kept += "\r\n";
@@ -299,6 +324,7 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
     return refuse(413, "Request body is larger than " + std::to_string(limits_.max_body_bytes / 1024) + " KiB");
   }
 
+  if (forwarded_for) kept.insert(forwarded_for_at, "X-Forwarded-For: " + *forwarded_for + "\r\n");
   if (content_length) kept += "Content-Length: " + std::to_string(*content_length) + "\r\n";
   if (chunked) kept += "Transfer-Encoding: chunked\r\n";
   current_ += kept + "\r\n";

@@ -10,13 +10,16 @@
 //        chunked body growing past it
 //   400  malformed framing: a bad request line or header line, a Content-Length that is not
 //        a plain number or differs between copies, Content-Length with Transfer-Encoding,
-//        Transfer-Encoding on HTTP/1.0, a bad chunk size line or chunk end
+//        Transfer-Encoding on HTTP/1.0, a bad chunk size line or chunk end, a repeated
+//        Authorization or X-Api-Key (one credential per request)
 //   501  a method Pistache does not know, or a transfer coding other than chunked
 //   505  an HTTP version other than 1.0 and 1.1
 // Headers that Pistache parses into types but no route reads (Host, Date, Accept, Content-Type,
 // Cache-Control, User-Agent, ...) are not handed over: its parsers answer values they refuse
 // in plain text, some with a 500. Content-Length and Transfer-Encoding are handed over in
-// canonical form, chunk sizes too (Pistache knows no chunk extensions).
+// canonical form, chunk sizes too (Pistache knows no chunk extensions). Repeated
+// X-Forwarded-For lines are handed over as one, joined with ", " in order (RFC 9110, 5.3):
+// Pistache would keep the first, the one a client writes before its proxy's.
 
 #include <cstddef>
 #include <cstdint>

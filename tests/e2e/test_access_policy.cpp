@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "tests/support/broker.hpp"
+#include "tests/support/raw_http.hpp"
 
 using namespace hydra::test;
 using namespace std::chrono_literals;
@@ -142,7 +143,7 @@ TEST_CASE("access policy: a key bound to networks works from inside them only, a
 }
 
 TEST_CASE("access policy: IPv6 and IPv4 bindings on a dual-stack broker: ::1 is not 127.0.0.1") {
-  Policy p(Environment{{"HYDRA_LISTEN", "[::]:0"}});
+  Policy p(Environment{{"HYDRA_LISTEN", "[::]:0"}, {"HYDRA_ALLOW_PLAINTEXT", "1"}});
   const auto v6 = p.s.newProxyKey(p.t, p.runtime.instance_id, R"({"allowed_cidrs":["::1/128"]})");
   const auto v4 = p.s.newProxyKey(p.t, p.runtime.instance_id, R"({"allowed_cidrs":["127.0.0.0/8"]})");
   const HttpClient over_v6(p.s.broker.port(), "::1");
@@ -212,6 +213,29 @@ TEST_CASE("access policy: X-Forwarded-For decides the peer only behind a trusted
                               headers)
               .status == 403);
   }
+}
+
+TEST_CASE("access policy: repeated X-Forwarded-For lines are one list: the proxy's appended line decides") {
+  // The client forges a line with an address inside the key's networks; its proxy (trusted)
+  // appends a line of its own with the address it really saw.
+  Policy p(Environment{{"HYDRA_TRUSTED_PROXIES", "127.0.0.1/32"}});
+  const auto key = p.s.newProxyKey(p.t, p.runtime.instance_id, R"({"allowed_cidrs":["203.0.113.0/24"]})");
+  const auto fetch = [&](const std::string& forwarded_lines) {
+    RawConnection c(p.s.broker.port());
+    REQUIRE(c.send("GET /internal/v1/instances/" + key.instance_id + "/connections?provider=gmail HTTP/1.1\r\n"
+                   "Host: x\r\nAuthorization: Bearer " + key.proxy_key + "\r\n" + forwarded_lines + "\r\n"));
+    const auto read = c.readResponse(10s);
+    REQUIRE_MESSAGE(completeResponseLength(read.data) > 0, "no complete answer: " << read.data.substr(0, 200));
+    return parseResponse(read.data);
+  };
+  const auto forged = fetch("X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-For: 198.51.100.1\r\n");
+  CHECK(refusal(forged, 403) == "");
+  CHECK(errorDetail(forged) == "Proxy key not allowed from this address");
+  CHECK(text(eventFor(p.s.auditEvents(p.t), requestId(forged)), "peer") == "198.51.100.1");
+  // The other way round, the proxy's line is inside: allowed, recorded with that address.
+  const auto allowed = fetch("X-Forwarded-For: 198.51.100.1\r\nx-forwarded-for: 203.0.113.9\r\n");
+  CHECK(allowed.status == 200);
+  CHECK(text(eventFor(p.s.auditEvents(p.t), requestId(allowed)), "peer") == "203.0.113.9");
 }
 
 TEST_CASE("access policy: the kill switch refuses at once under load, audited, and re-enabling restores the same keys") {

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/support/api.hpp"
+#include "tests/support/broker.hpp"
 
 using namespace hydra::test;
 
@@ -119,6 +120,42 @@ TEST_CASE("serve refuses a listen host that is no address, naming HYDRA_LISTEN")
     auto env = serveEnv();
     env["HYDRA_LISTEN"] = listen;
     checkRefused(env, "HYDRA_LISTEN");
+  }
+}
+
+TEST_CASE("plain HTTP off loopback is refused by both binaries unless HYDRA_ALLOW_PLAINTEXT=1, and then logged") {
+  for (const std::string listen : {"0.0.0.0:0", "[::]:0"}) {
+    CAPTURE(listen);
+    auto env = serveEnv();
+    env["HYDRA_LISTEN"] = listen;
+    checkRefused(env, "HYDRA_LISTEN");
+    env["HYDRA_ALLOW_PLAINTEXT"] = "yes";
+    checkRefused(env, "HYDRA_ALLOW_PLAINTEXT");
+    // The broker refuses before it reads a key file.
+    auto broker_env = Broker::environment("postgresql://postgres@127.0.0.1:1/none", {"/nonexistent/key.pem"});
+    broker_env["HYDRA_LISTEN"] = listen;
+    const auto broker = runBroker({"serve"}, broker_env, std::chrono::seconds(10));
+    CAPTURE(broker.err);
+    CHECK(broker.exit_code != 0);
+    CHECK(lines(broker.err).size() == 1);
+    CHECK(broker.err.find("HYDRA_LISTEN") != std::string::npos);
+  }
+  // Loopback names and addresses need no TLS.
+  auto loopback = serveEnv();
+  loopback["HYDRA_LISTEN"] = "localhost:0";
+  ChildProcess local({"serve"}, loopback);
+  CHECK(local.waitForErr([](const std::string& err) { return err.find("listening on") != std::string::npos; },
+                         std::chrono::seconds(20)));
+  CHECK(local.err().find("plain HTTP") == std::string::npos);
+
+  // Allowed (TLS ends at a proxy in front): both serve, and say so.
+  const Environment allowed{{"HYDRA_LISTEN", "0.0.0.0:0"}, {"HYDRA_ALLOW_PLAINTEXT", "1"}};
+  BrokerStack s(allowed, allowed);
+  CHECK(HttpClient(s.server.port()).request("GET", "/healthz").status == 200);
+  CHECK(HttpClient(s.broker.port()).request("GET", "/healthz").status == 200);
+  for (const auto& log : {s.server.log(), s.broker.log()}) {
+    CHECK(log.find("serving plain HTTP on 0.0.0.0:") != std::string::npos);
+    CHECK(log.find("HYDRA_ALLOW_PLAINTEXT=1") != std::string::npos);
   }
 }
 

@@ -86,6 +86,13 @@ void checkLimits(std::uint16_t port, const std::string& post_path, std::size_t m
     refusedWith(port, "BREW /healthz HTTP/1.1\r\n\r\n", 501);
     refusedWith(port, "GET /healthz HTTP/3.0\r\n\r\n", 505);
   }
+  SUBCASE("a repeated credential header: Pistache would read the first, a proxy perhaps the other") {
+    const std::string two_bearers = "Authorization: Bearer a\r\nauthorization: Bearer b\r\n";
+    CHECK(errorDetail(refusedWith(port, "GET /healthz HTTP/1.1\r\n" + two_bearers + "\r\n", 400)) ==
+          "Repeated Authorization header");
+    CHECK(errorDetail(refusedWith(port, "GET /healthz HTTP/1.1\r\nX-Api-Key: a\r\nX-Api-Key: b\r\n\r\n", 400)) ==
+          "Repeated X-Api-Key header");
+  }
   SUBCASE("header values Pistache's own parsers refuse (in plain text, some with a 500) never reach them") {
     for (const char* header : {"Host: a:b:c", "Host: x:99999999999", "Date: not a date", "Cache-Control: max-age=abc",
                                "Content-Type: !!!", "Accept: ???;;"}) {

@@ -205,7 +205,7 @@ RunResult runControlPlane(const std::vector<std::string>& args, const Environmen
 
 Service::Service(const std::string& binary, const std::string& name, const Environment& env)
     : child_(binary, {"serve"}, env) {
-  const std::regex listening(name + R"( listening on (?:127\.0\.0\.1|\[::1?\]):(\d+),)");
+  const std::regex listening(name + R"( listening on (?:127\.0\.0\.1|0\.0\.0\.0|\[::1?\]):(\d+),)");
   std::string port;
   const auto listens = [&](const std::string& err) {
     std::smatch match;

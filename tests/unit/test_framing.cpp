@@ -127,6 +127,28 @@ TEST_CASE("framing: a Content-Length repeated with the same value is one length,
         "POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nab");
 }
 
+TEST_CASE("framing: repeated X-Forwarded-For lines are handed over as one list, in order") {
+  // Pistache keeps the first line of a name: the client's, before the one its proxy appended.
+  CHECK(feed("GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.9\r\nX-Trace: t\r\n"
+             "x-forwarded-for: 198.51.100.1 , 10.0.0.4\r\nX-Forwarded-For:\r\nX-Forwarded-For:192.0.2.1\r\n\r\n")
+            .passed == "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.9, 198.51.100.1 , 10.0.0.4, 192.0.2.1\r\n"
+                       "X-Trace: t\r\n\r\n");
+  // One line passes as it came.
+  const std::string one = "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.9, 10.0.0.4\r\n\r\n";
+  CHECK(feed(one).passed == one);
+}
+
+TEST_CASE("framing: a repeated Authorization or X-Api-Key is 400: one credential per request") {
+  const auto refused = feed("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nauthorization: Bearer b\r\n\r\n");
+  REQUIRE(refused.refusal);
+  CHECK(refused.refusal->status == 400);
+  CHECK(refused.refusal->detail == "Repeated Authorization header");
+  CHECK(refused.passed.empty());
+  CHECK(status("GET / HTTP/1.1\r\nX-Api-Key: a\r\nX-Api-Key: a\r\n\r\n") == 400);
+  // One of each is for the route to judge.
+  CHECK(status("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nX-Api-Key: b\r\n\r\n") == 0);
+}
+
 TEST_CASE("framing: headers Pistache would parse but no route reads are not handed over") {
   const auto fed = feed("GET / HTTP/1.1\r\nHost: a:b:c\r\nDate: not a date\r\nCache-Control: max-age=x\r\n"
                         "content-type: !!!\r\nAccept: ???\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\n\r\n");
