@@ -128,6 +128,21 @@ TEST_CASE("tls: the broker serves HTTPS end to end with a throwaway CA, TLS 1.2 
   CHECK(curl({"--cacert", pki.ca, "--tlsv1.1", "--tls-max", "1.1", base}).exit_code != 0);
   CHECK(curl({"--cacert", pki.ca, "--tls-max", "1.2", "--ciphers", "AES128-SHA", base}).exit_code != 0);
   CHECK(curl({"--cacert", pki.ca, "--tlsv1.2", "--tls-max", "1.2", base}).exit_code == 0);
+
+  // The broker sees each client's own address through TLS: a key bound to 127.0.0.1 works
+  // from there only.
+  const auto t = s.newTenant();
+  const auto id = s.createConnection(
+      t, R"({"provider":"gmail","name":"bound","auth_type":"api_key","credentials":{"api_key":"tls-bound"}})");
+  const auto unbound = s.grantedRuntime(t, id);
+  const auto bound = s.newProxyKey(t, unbound.instance_id, R"({"allowed_cidrs":["127.0.0.1/32"]})");
+  const auto fetchBound = [&](const std::string& from) {
+    const auto r = curl({"--cacert", pki.ca, "--interface", from, "-H", "Authorization: Bearer " + bound.proxy_key,
+                         fetchUrl(s.broker.port(), bound)});
+    return r.out.substr(r.out.rfind('\n') + 1);
+  };
+  CHECK(fetchBound("127.0.0.1") == "200");
+  CHECK(fetchBound("127.0.0.2") == "403");
 }
 
 TEST_CASE("tls: a broker requiring client certificates refuses a client without one or with a foreign one") {
