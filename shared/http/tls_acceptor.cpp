@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <map>
@@ -187,8 +189,12 @@ void TlsAcceptor::run() {
       auto peer = Pistache::Tcp::Peer::CreateSSL(h.fd, Pistache::Address::fromUnix(reinterpret_cast<sockaddr*>(&h.address)),
                                                  h.ssl);
       h.ssl = nullptr;  // Pistache's now (the Peer frees it; its transport closes the socket)
-      auto& listener = endpoint_.*reach(EndpointListener{});
-      (listener.*reach(ListenerDispatch{}))(peer);
+      try {
+        auto& listener = endpoint_.*reach(EndpointListener{});
+        (listener.*reach(ListenerDispatch{}))(peer);
+      } catch (const std::exception&) {
+        close(h.fd);  // not Pistache's after all (the Peer, gone with `peer`, frees the SSL)
+      }
       if (--per_host[h.host] == 0) per_host.erase(h.host);
       pending.erase(it);
       return;
@@ -205,15 +211,26 @@ void TlsAcceptor::run() {
     epoll_ctl(poll, EPOLL_CTL_MOD, h.fd, &wanted);
   };
 
+  bool accept_paused = false;
+  std::chrono::steady_clock::time_point accept_paused_until{};
   for (;;) {
-    // Wake for the nearest deadline at the latest.
-    int timeout_ms = -1;
     const auto now = std::chrono::steady_clock::now();
-    for (const auto& [fd, h] : pending) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(h.deadline - now).count() + 1;
+    if (accept_paused && accept_paused_until <= now) {
+      epoll_event again{};
+      again.events = EPOLLIN;
+      again.data.fd = listening_;
+      epoll_ctl(poll, EPOLL_CTL_ADD, listening_, &again);
+      accept_paused = false;
+    }
+    // Wake for the nearest deadline (or the end of a pause) at the latest.
+    int timeout_ms = -1;
+    auto soonest = [&](std::chrono::steady_clock::time_point when) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(when - now).count() + 1;
       const int bounded = static_cast<int>(std::max<long long>(0, left));
       if (timeout_ms < 0 || bounded < timeout_ms) timeout_ms = bounded;
-    }
+    };
+    if (accept_paused) soonest(accept_paused_until);
+    for (const auto& entry : pending) soonest(entry.second.deadline);
     epoll_event ready[64];
     const int count = epoll_wait(poll, ready, 64, timeout_ms);
     bool stop = false;
@@ -228,7 +245,16 @@ void TlsAcceptor::run() {
           socklen_t size = sizeof h.address;
           const int client = accept4(listening_, reinterpret_cast<sockaddr*>(&h.address), &size,
                                      SOCK_NONBLOCK | SOCK_CLOEXEC);
-          if (client < 0) break;  // EAGAIN, or an error of that one connection
+          if (client < 0) {
+            // Out of descriptors or memory (or the socket is gone): what is queued stays ready;
+            // pause accepting a moment rather than spin (handshakes under way go on meanwhile).
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED && errno != EPROTO) {
+              epoll_ctl(poll, EPOLL_CTL_DEL, listening_, nullptr);
+              accept_paused = true;
+              accept_paused_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+            }
+            break;  // nothing more queued, or an error of that one connection
+          }
           h.fd = client;
           h.host = hostOf(h.address);
           if (pending.size() >= limits_.max_total || per_host[h.host] >= limits_.max_per_peer) {
