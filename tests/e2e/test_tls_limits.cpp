@@ -283,7 +283,7 @@ TEST_CASE("tls: clients dripping a ClientHello are cut at the handshake deadline
   for (const auto& [name, value] : tlsSettings(pki)) env[name] = value;
   ControlPlane cp(env);
 
-  constexpr auto kDripping = 9s;
+  constexpr auto kDripping = 8s;
   std::vector<std::unique_ptr<Dripper>> drippers;
   for (const auto port : {cp.port(), s.broker.port()}) {
     for (int i = 0; i < 4; ++i) drippers.push_back(std::make_unique<Dripper>(port, kDripping));
