@@ -154,7 +154,7 @@ TlsAcceptor::TlsAcceptor(const config::TlsSettings& tls, const std::string& host
 
 TlsAcceptor::~TlsAcceptor() {
   const std::uint64_t one = 1;
-  if (write(wake_, &one, sizeof one) < 0) { /* the thread then ends at its next deadline check */ }
+  [[maybe_unused]] const ssize_t written = write(wake_, &one, sizeof one);  // cannot fail: one count
   if (thread_.joinable()) thread_.join();
   close(wake_);
   close(listening_);  // after Server::stop's stopListening, an inert socket in its place
@@ -186,8 +186,8 @@ void TlsAcceptor::run() {
     const int result = SSL_accept(h.ssl);
     if (result == 1) {
       epoll_ctl(poll, EPOLL_CTL_DEL, h.fd, nullptr);
-      auto peer = Pistache::Tcp::Peer::CreateSSL(h.fd, Pistache::Address::fromUnix(reinterpret_cast<sockaddr*>(&h.address)),
-                                                 h.ssl);
+      auto peer = Pistache::Tcp::Peer::CreateSSL(
+          h.fd, Pistache::Address::fromUnix(reinterpret_cast<sockaddr*>(&h.address)), h.ssl);
       h.ssl = nullptr;  // Pistache's now (the Peer frees it; its transport closes the socket)
       try {
         auto& listener = endpoint_.*reach(EndpointListener{});
@@ -243,8 +243,8 @@ void TlsAcceptor::run() {
         for (;;) {
           Handshake h;
           socklen_t size = sizeof h.address;
-          const int client = accept4(listening_, reinterpret_cast<sockaddr*>(&h.address), &size,
-                                     SOCK_NONBLOCK | SOCK_CLOEXEC);
+          const int client =
+              accept4(listening_, reinterpret_cast<sockaddr*>(&h.address), &size, SOCK_NONBLOCK | SOCK_CLOEXEC);
           if (client < 0) {
             // Out of descriptors or memory (or the socket is gone): what is queued stays ready;
             // pause accepting a moment rather than spin (handshakes under way go on meanwhile).

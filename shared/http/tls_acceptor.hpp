@@ -22,8 +22,8 @@ namespace hydra::http {
 
 struct TlsAcceptorLimits {
   std::chrono::milliseconds handshake_deadline{5000};  // from accept() to the handshake's end
-  std::size_t max_per_peer = 16;                        // handshakes under way from one address
-  std::size_t max_total = 512;                          // handshakes under way in all
+  std::size_t max_per_peer = 16;                       // handshakes under way from one address
+  std::size_t max_total = 512;                         // handshakes under way in all
 };
 
 class TlsAcceptor {
