@@ -313,7 +313,8 @@ void Server::start(const char* listen_variable) {
 
   // Pistache parses "host:port" itself: an IPv6 host goes in brackets.
   // With TLS, Pistache listens on a loopback port whose socket is closed as soon as it is
-  // bound (below): every connection comes through the TLS acceptor.
+  // bound (below), and any plaintext connection it took meanwhile is closed (edge.hpp's
+  // tls_only): every connection comes through the TLS acceptor.
   const Pistache::Address address(options_.tls ? std::string("127.0.0.1:0")
                                                : options_.listen.withPort(options_.listen.port));
   endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
@@ -333,6 +334,7 @@ void Server::start(const char* listen_variable) {
   edge->limits.max_head_bytes = options_.max_head_bytes;
   edge->limits.max_body_bytes = options_.max_body_bytes;
   edge->connections = connections_;
+  edge->tls_only = options_.tls.has_value();
   open_connections_ = edge->open;
   // Answers the edge gives before any route: counted and logged like every other answer.
   auto refused_metrics = std::make_shared<metrics::RouteMetrics>("-", "(edge)");
