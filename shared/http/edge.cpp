@@ -96,6 +96,7 @@ void EdgeHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer)
     ::shutdown(peer->fd(), SHUT_RDWR);
     log::http().warning("connection from " + log::escape(address, 64) + " refused: too many open connections from it");
   }
+  if (settings_->tls_only && peer->ssl() == nullptr) ::shutdown(peer->fd(), SHUT_RDWR);
 }
 
 void EdgeHandler::onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {

@@ -44,6 +44,9 @@ struct EdgeSettings {
   FramingScreen::Limits limits;
   std::shared_ptr<PeerConnections> connections;
   std::shared_ptr<OpenConnections> open = std::make_shared<OpenConnections>();
+  /// With TLS every connection comes from the TLS acceptor; one without TLS (Pistache's own
+  /// loopback socket, in the moment before start() closes it) is closed at once.
+  bool tls_only = false;
   /// Told of every answer the edge gives itself (status, and the refusal's detail), for the
   /// access log and metrics.
   std::function<void(int status, const std::string& request_id)> answered;

@@ -20,6 +20,7 @@
 #include "shared/http/request.hpp"
 #include "shared/http/request_id.hpp"
 #include "shared/http/tls.hpp"
+#include "shared/http/tls_acceptor.hpp"
 #include "shared/json/writer.hpp"
 #include "shared/log/log.hpp"
 #include "shared/metrics/metrics.hpp"
@@ -72,31 +73,25 @@ Reply replyForCurrentException(const std::string& request_id) {
   return errorReply(500, "Internal server error (request id " + request_id + ")");
 }
 
-// A TLS handshake longer than this is given up (it holds Pistache's accepting thread).
-constexpr int kTlsHandshakeSeconds = 5;
-
-// HTTPS on Pistache's own TLS (TLS 1.2+, strong suites: tls.hpp). The key file is checked
-// like every key file first; Pistache then reads both files itself.
-void useTls(Pistache::Http::Endpoint& endpoint, const config::TlsSettings& tls) {
+// HTTPS through our acceptor (tls_acceptor.hpp: handshakes off Pistache's accepting thread,
+// each with an absolute deadline; TLS 1.2+, strong suites: tls.hpp). The key file is checked
+// like every key file first; the acceptor then reads the files. Pistache itself listens only
+// on a loopback port it never gets to accept on (see Server::start).
+std::unique_ptr<TlsAcceptor> startTls(const config::TlsSettings& tls, const config::ListenAddress& listen,
+                                      Pistache::Http::Endpoint& endpoint, std::size_t max_per_peer) {
   try {
     checkTlsKeyFile(tls.key_file);
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("HYDRA_TLS_KEY_FILE: ") + e.what());
   }
+  TlsAcceptorLimits limits;
+  limits.max_per_peer = std::max<std::size_t>(1, max_per_peer);
   try {
-    restrictTlsProtocols();
-    endpoint.useSSL(tls.cert_file, tls.key_file);
+    return std::make_unique<TlsAcceptor>(tls, listen.host, listen.port, endpoint, limits);
   } catch (const std::exception& e) {
-    // OpenSSL's reasons (no such file, key does not match) name no secret.
-    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE: " + log::escape(e.what()));
-  }
-  if (!tls.client_ca_file.empty()) {
-    try {
-      // Verify the peer, and fail the handshake when it sends no certificate.
-      endpoint.useSSLAuth(tls.client_ca_file);
-    } catch (const std::exception& e) {
-      throw config::ConfigError("HYDRA_TLS_CLIENT_CA_FILE: " + log::escape(e.what()));
-    }
+    // OpenSSL's and the system's reasons (no such file, key does not match) name no secret.
+    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE / HYDRA_TLS_CLIENT_CA_FILE / listen " +
+                              listen.host + ":" + std::to_string(listen.port) + ": " + log::escape(e.what()));
   }
 }
 
@@ -317,7 +312,11 @@ void Server::start(const char* listen_variable) {
   }
 
   // Pistache parses "host:port" itself: an IPv6 host goes in brackets.
-  const Pistache::Address address(options_.listen.withPort(options_.listen.port));
+  // With TLS, Pistache listens on a loopback port whose socket is closed as soon as it is
+  // bound (below), and any plaintext connection it took meanwhile is closed (edge.hpp's
+  // tls_only): every connection comes through the TLS acceptor.
+  const Pistache::Address address(options_.tls ? std::string("127.0.0.1:0")
+                                               : options_.listen.withPort(options_.listen.port));
   endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
   // The edge hands Pistache one request at a time, each at most the head and body limits
   // (chunk sizes rewritten in canonical form: a few bytes of slack).
@@ -335,6 +334,7 @@ void Server::start(const char* listen_variable) {
   edge->limits.max_head_bytes = options_.max_head_bytes;
   edge->limits.max_body_bytes = options_.max_body_bytes;
   edge->connections = connections_;
+  edge->tls_only = options_.tls.has_value();
   open_connections_ = edge->open;
   // Answers the edge gives before any route: counted and logged like every other answer.
   auto refused_metrics = std::make_shared<metrics::RouteMetrics>("-", "(edge)");
@@ -343,20 +343,18 @@ void Server::start(const char* listen_variable) {
     if (log::http().information()) log::access(log::http(), {request_id, "-", "(edge)", status, 0});
   };
   endpoint_->setHandler(std::make_shared<EdgeHandler>(router_.handler(), edge));
-  if (options_.tls) useTls(*endpoint_, *options_.tls);
   try {
     endpoint_->serveThreaded();
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string(listen_variable) + ": cannot listen on " + options_.listen.host + ":" +
                               std::to_string(options_.listen.port) + ": " + e.what());
   }
-  listening_fd_ = findListeningSocket(port());
+  listening_fd_ = findListeningSocket(static_cast<std::uint16_t>(endpoint_->getPort()));
   if (options_.tls) {
-    try {
-      boundTlsHandshakes(port(), kTlsHandshakeSeconds);
-    } catch (const std::exception& e) {
-      throw config::ConfigError(std::string("HYDRA_TLS_CERT_FILE: ") + e.what());
-    }
+    // Pistache's plaintext loopback socket goes (new SYNs dropped first, nothing waited for).
+    stopListening(listening_fd_, std::chrono::milliseconds(0));
+    tls_acceptor_ = startTls(*options_.tls, options_.listen, *endpoint_, options_.max_connections_per_peer);
+    listening_fd_ = tls_acceptor_->listeningSocket();
   }
 }
 
@@ -395,11 +393,14 @@ void Server::stop(std::chrono::milliseconds grace) {
     std::unique_lock<std::shared_mutex> lock(lifecycle_->sending);
     lifecycle_->stopped = true;
   }
+  tls_acceptor_.reset();  // handshakes still under way are dropped
   endpoint_->shutdown();
   endpoint_.reset();
 }
 
-std::uint16_t Server::port() const { return static_cast<std::uint16_t>(endpoint_->getPort()); }
+std::uint16_t Server::port() const {
+  return tls_acceptor_ ? tls_acceptor_->port() : static_cast<std::uint16_t>(endpoint_->getPort());
+}
 
 std::chrono::seconds shutdownGrace() {
   const char* name = "HYDRA_SHUTDOWN_GRACE_SECONDS";

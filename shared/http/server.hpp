@@ -70,6 +70,8 @@ struct RouteInfo {
 class PeerConnections;
 class OpenConnections;
 
+class TlsAcceptor;
+
 class Server {
  public:
   explicit Server(ServerOptions options);
@@ -114,6 +116,7 @@ class Server {
   std::shared_ptr<PeerConnections> connections_;
   std::shared_ptr<OpenConnections> open_connections_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
+  std::unique_ptr<TlsAcceptor> tls_acceptor_;  // with TLS: owns the public listening socket
   int listening_fd_ = -1;
 };
 

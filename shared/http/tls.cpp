@@ -1,10 +1,5 @@
 #include "shared/http/tls.hpp"
 
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-
 #include <cstdlib>
 #include <memory>
 #include <mutex>
@@ -16,7 +11,6 @@
 #include <openssl/ssl.h>
 
 #include "shared/crypto/secret_file.hpp"
-#include "shared/http/listener.hpp"
 
 namespace hydra::http {
 namespace {
@@ -60,15 +54,5 @@ void restrictTlsProtocols() {
 }
 
 void checkTlsKeyFile(const std::string& path) { crypto::readOwnerOnlyFile(path, "TLS key file"); }
-
-void boundTlsHandshakes(std::uint16_t port, int timeout_seconds) {
-  const int listening = findListeningSocket(port);
-  const timeval timeout{timeout_seconds, 0};
-  if (setsockopt(listening, IPPROTO_TCP, TCP_DEFER_ACCEPT, &timeout_seconds, sizeof timeout_seconds) != 0 ||
-      setsockopt(listening, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout) != 0 ||
-      setsockopt(listening, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout) != 0) {
-    throw std::runtime_error("cannot set handshake timeouts on the listening socket");
-  }
-}
 
 }  // namespace hydra::http

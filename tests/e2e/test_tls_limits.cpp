@@ -128,6 +128,21 @@ TEST_CASE("tls: the broker serves HTTPS end to end with a throwaway CA, TLS 1.2 
   CHECK(curl({"--cacert", pki.ca, "--tlsv1.1", "--tls-max", "1.1", base}).exit_code != 0);
   CHECK(curl({"--cacert", pki.ca, "--tls-max", "1.2", "--ciphers", "AES128-SHA", base}).exit_code != 0);
   CHECK(curl({"--cacert", pki.ca, "--tlsv1.2", "--tls-max", "1.2", base}).exit_code == 0);
+
+  // The broker sees each client's own address through TLS: a key bound to 127.0.0.1 works
+  // from there only.
+  const auto t = s.newTenant();
+  const auto id = s.createConnection(
+      t, R"({"provider":"gmail","name":"bound","auth_type":"api_key","credentials":{"api_key":"tls-bound"}})");
+  const auto unbound = s.grantedRuntime(t, id);
+  const auto bound = s.newProxyKey(t, unbound.instance_id, R"({"allowed_cidrs":["127.0.0.1/32"]})");
+  const auto fetchBound = [&](const std::string& from) {
+    const auto r = curl({"--cacert", pki.ca, "--interface", from, "-H", "Authorization: Bearer " + bound.proxy_key,
+                         fetchUrl(s.broker.port(), bound)});
+    return r.out.substr(r.out.rfind('\n') + 1);
+  };
+  CHECK(fetchBound("127.0.0.1") == "200");
+  CHECK(fetchBound("127.0.0.2") == "403");
 }
 
 TEST_CASE("tls: a broker requiring client certificates refuses a client without one or with a foreign one") {
@@ -230,4 +245,73 @@ TEST_CASE("limits: an unauthenticated client streaming a huge body is refused at
   CHECK(std::string(buffer, static_cast<std::size_t>(n)).rfind("HTTP/1.1 413", 0) == 0);
   close(fd);
   CHECK(HttpClient(cp.port()).request("GET", "/healthz").status == 200);
+}
+
+namespace {
+
+// A client that connects and sends the start of a ClientHello one byte a second, for at most
+// `for_at_most`; `cut_after` is when the server closed the connection (or for_at_most if never).
+struct Dripper {
+  std::chrono::milliseconds cut_after{0};
+  std::thread thread;
+  Dripper(std::uint16_t port, std::chrono::milliseconds for_at_most) {
+    thread = std::thread([this, port, for_at_most] {
+      // A TLS 1.2+ handshake record, then a ClientHello's first bytes: a server reads on.
+      const std::string hello = std::string("\x16\x03\x01\x00\xc8\x01\x00\x00\xc4\x03\x03", 11) + std::string(32, '*');
+      const auto start = std::chrono::steady_clock::now();
+      const int fd = connectTo(port);
+      cut_after = for_at_most;
+      for (std::size_t i = 0; std::chrono::steady_clock::now() - start < for_at_most; ++i) {
+        if (send(fd, &hello[i % hello.size()], 1, MSG_NOSIGNAL) != 1 || closedByServer(fd, 1s)) {
+          cut_after = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+          break;
+        }
+      }
+      close(fd);
+    });
+  }
+};
+
+}  // namespace
+
+TEST_CASE("tls: clients dripping a ClientHello are cut at the handshake deadline and delay no one else") {
+  TempDir dir;
+  const auto pki = makePki(dir);
+  BrokerStack s(tlsSettings(pki));
+  TestDatabase db;
+  auto env = ControlPlane::environment(db.url());
+  for (const auto& [name, value] : tlsSettings(pki)) env[name] = value;
+  ControlPlane cp(env);
+
+  constexpr auto kDripping = 8s;
+  std::vector<std::unique_ptr<Dripper>> drippers;
+  for (const auto port : {cp.port(), s.broker.port()}) {
+    for (int i = 0; i < 4; ++i) drippers.push_back(std::make_unique<Dripper>(port, kDripping));
+  }
+  std::this_thread::sleep_for(300ms);  // the drippers are connected and dripping
+
+  // An honest client is answered within 1 s all along (curl's own time: connect to the end).
+  const auto start = std::chrono::steady_clock::now();
+  int answered = 0;
+  while (std::chrono::steady_clock::now() - start < kDripping - 1s) {
+    for (const auto port : {cp.port(), s.broker.port()}) {
+      const auto r = curl({"--cacert", pki.ca, "--max-time", "3", "-o", "/dev/null", "-w", "%{http_code} %{time_total}",
+                           "https://127.0.0.1:" + std::to_string(port) + "/healthz"});
+      CAPTURE(r.err);
+      CAPTURE(r.out);
+      CHECK(r.exit_code == 0);
+      if (r.exit_code != 0) break;  // stalled (the drippers are still joined below)
+      CHECK(r.out.rfind("200 ", 0) == 0);
+      CHECK(std::stod(r.out.substr(r.out.rfind(' ') + 1)) < 1.0);
+      ++answered;
+    }
+    std::this_thread::sleep_for(200ms);
+  }
+  CHECK(answered >= 8);
+  // Each dripper was cut at the 5 s deadline (slack for a loaded machine), though it kept sending.
+  for (auto& d : drippers) {
+    d->thread.join();
+    CHECK(d->cut_after >= 4s);
+    CHECK(d->cut_after <= 7500ms);
+  }
 }
