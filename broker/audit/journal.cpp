@@ -5,8 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <future>
 #include <stdexcept>
@@ -182,7 +182,8 @@ void Journal::recover() {
     const auto n = pread(synced_fd_, text, sizeof text, 0);
     if (n < 0) throw failure("cannot read " + syncedPath(options_.dir));
     synced = parseSyncedMark(std::string(text, static_cast<std::size_t>(n)));
-    if (!synced && n > 0) log::app().warning("audit journal: " + syncedPath(options_.dir) + " is unreadable; ignoring it");
+    if (!synced && n > 0)
+      log::app().warning("audit journal: " + syncedPath(options_.dir) + " is unreadable; ignoring it");
   }
 
   const auto segments = listSegments(options_.dir);
@@ -200,13 +201,14 @@ void Journal::recover() {
   JournalReader reader(options_.dir, checkpointed_size_);
   if (synced && (synced->first_seq > last_segment.first_seq ||
                  (synced->first_seq == last_segment.first_seq && fileSize(last_segment.path) < synced->bytes))) {
-    throw std::runtime_error(last_segment.path + ": records that were synced are missing (" +
-                             syncedPath(options_.dir) + " says segment " + std::to_string(synced->first_seq) +
-                             " held " + std::to_string(synced->bytes) + " bytes)");
+    throw std::runtime_error(last_segment.path + ": records that were synced are missing (" + syncedPath(options_.dir) +
+                             " says segment " + std::to_string(synced->first_seq) + " held " +
+                             std::to_string(synced->bytes) + " bytes)");
   }
   std::optional<std::pair<Segment, std::uint64_t>> bad;  // segment, offset of the first bad line
   const auto current = [&] {
-    return *std::find_if(segments.begin(), segments.end(), [&](const Segment& s) { return s.path == reader.segmentPath(); });
+    return *std::find_if(segments.begin(), segments.end(),
+                         [&](const Segment& s) { return s.path == reader.segmentPath(); });
   };
   while (const auto line = reader.next()) {
     const auto entry = readJournalLine(*line);
@@ -233,7 +235,8 @@ void Journal::recover() {
     } else {
       // A journal without the mark: a bad line is a torn write only if nothing valid follows.
       while (const auto line = reader.next()) {
-        if (readJournalLine(*line)) throw std::runtime_error(where + " followed by valid ones; refusing to cut synced records");
+        if (readJournalLine(*line))
+          throw std::runtime_error(where + " followed by valid ones; refusing to cut synced records");
       }
     }
     log::app().warning("audit journal: cutting a torn last record at byte " + std::to_string(offset) + " of " +
@@ -406,7 +409,8 @@ bool Journal::markSynced() {
   if (marked_ == mark) return true;
   const auto text = syncedMarkText(mark);
   // One small write at the start of the file: it replaces the last whole, the length never changes.
-  if (pwrite(synced_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) || fdatasync(synced_fd_) != 0) {
+  if (pwrite(synced_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      fdatasync(synced_fd_) != 0) {
     marked_.reset();  // unknown now: written again before the next batch
     return false;
   }

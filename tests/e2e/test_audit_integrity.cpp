@@ -52,7 +52,7 @@ double sample(const std::string& metrics, const std::string& series) {
 
 }  // namespace
 
-TEST_CASE("audit integrity: an X-Forwarded-For entry that is not an address is recorded as such, shipping and restarts go on") {
+TEST_CASE("audit integrity: an X-Forwarded-For entry that is not an address is marked, shipping and restarts go on") {
   Proxied p;
   const auto garbage = p.fetch({{"X-Forwarded-For", "\xff\xfe garbage"}});
   REQUIRE(garbage.status == 200);  // no network binding on this key: released, and audited
@@ -71,9 +71,8 @@ TEST_CASE("audit integrity: an X-Forwarded-For entry that is not an address is r
   const auto after_restart = p.fetchSome(2);
   awaitShipped(p.s.db, after_restart);
   p.broker.reset();
-  const auto verified = runBroker({"audit", "verify", "--journal", p.env.at("HYDRA_AUDIT_DIR"), "--verifier-key",
-                                   testAuditKey().verifier_key},
-                                  {});
+  const auto verified = runBroker(
+      {"audit", "verify", "--journal", p.env.at("HYDRA_AUDIT_DIR"), "--verifier-key", testAuditKey().verifier_key}, {});
   CAPTURE(verified.out);
   CHECK(verified.exit_code == 0);
 }
@@ -83,7 +82,8 @@ TEST_CASE("audit integrity: a record PostgreSQL refuses is an ALARM and a metric
   const auto t = s.newTenant();
   const auto runtime = s.grantedRuntime(t, s.createConnection(t, "gmail", "inbox"));
   // A constraint that this one record violates: PostgreSQL refuses it whatever the broker does.
-  s.db.exec("ALTER TABLE audit_events ADD CONSTRAINT refuse_one CHECK (request_id <> 'refused-by-postgresql') NOT VALID");
+  s.db.exec(
+      "ALTER TABLE audit_events ADD CONSTRAINT refuse_one CHECK (request_id <> 'refused-by-postgresql') NOT VALID");
   auto headers = bearer(runtime.proxy_key);
   headers.emplace_back("X-Request-Id", "refused-by-postgresql");
   const auto path = "/internal/v1/instances/" + runtime.instance_id + "/connections?provider=gmail";
