@@ -182,8 +182,9 @@ void Journal::recover() {
     const auto n = pread(synced_fd_, text, sizeof text, 0);
     if (n < 0) throw failure("cannot read " + syncedPath(options_.dir));
     synced = parseSyncedMark(std::string(text, static_cast<std::size_t>(n)));
-    if (!synced && n > 0)
+    if (!synced && n > 0) {
       log::app().warning("audit journal: " + syncedPath(options_.dir) + " is unreadable; ignoring it");
+    }
   }
 
   const auto segments = listSegments(options_.dir);
@@ -235,13 +236,13 @@ void Journal::recover() {
     } else {
       // A journal without the mark: a bad line is a torn write only if nothing valid follows.
       while (const auto line = reader.next()) {
-        if (readJournalLine(*line))
+        if (readJournalLine(*line)) {
           throw std::runtime_error(where + " followed by valid ones; refusing to cut synced records");
+        }
       }
     }
     log::app().warning("audit journal: cutting a torn last record at byte " + std::to_string(offset) + " of " +
-                       segment.path + " (" + std::to_string(fileSize(last_segment.path) - offset) +
-                       " bytes never synced)");
+                       segment.path + " (" + std::to_string(fileSize(last_segment.path) - offset) + " bytes cut)");
   }
   segment_path_ = last_segment.path;
   segment_first_seq_ = last_segment.first_seq;

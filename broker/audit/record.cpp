@@ -82,8 +82,8 @@ AuditRecord storableRecord(const AuditRecord& record) {
   return out;
 }
 
-// `validate`: refuse invalid UTF-8 (a line journalLine wrote); without it, invalid bytes are
-// read as they are, as an earlier broker wrote them.
+// With kParseValidateEncodingFlag in kFlags, invalid UTF-8 is refused (journalLine's lines);
+// without it, invalid bytes are read as they are, as an earlier broker wrote them.
 template <unsigned kFlags>
 std::optional<JournalEntry> parseLine(std::string_view line) {
   rapidjson::Document doc;

@@ -118,8 +118,8 @@ void Shipper::shipRecords(Session& s, std::uint64_t first_seq, const std::vector
   } catch (const pqxx::sql_error& e) {
     if (!refusedForItsContent(e)) throw;
   }
-  // One at a time, to ship all but the records refused. The statement holds no data of
-  // them: PostgreSQL's message may quote what it refused.
+  // One at a time, to ship all but the records refused. The ALARM names the record and the
+  // SQLSTATE only: PostgreSQL's message may quote what it refused.
   for (std::size_t i = 0; i < lines.size(); ++i) {
     try {
       shipBatch(s.connection, journal_.origin(), {lines[i]});
