@@ -161,7 +161,8 @@ int serve() {
   } catch (const std::exception& e) {
     throw config::ConfigError(std::string("HYDRA_AUDIT_DIR: ") + e.what());
   }
-  broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir);
+  broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir,
+                                 broker::metrics::shipRefusedObserver());
   broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness);
   const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness);
 

@@ -86,6 +86,15 @@ std::function<void(std::size_t, bool, std::chrono::nanoseconds)> journalObserver
   };
 }
 
+std::function<void()> shipRefusedObserver() {
+  auto& refused = prometheus::BuildCounter()
+                      .Name("audit_ship_refused_total")
+                      .Help("Audit journal records PostgreSQL refused to store (each also an ALARM in the log)")
+                      .Register(registry())
+                      .Add({});
+  return [&refused] { refused.Increment(); };
+}
+
 void exportRefreshMetrics(const Refresher& refresher) {
   auto& family = prometheus::BuildCounter()
                      .Name("broker_token_refreshes_total")

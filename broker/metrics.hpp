@@ -7,6 +7,7 @@
 //       broken (the connection is now error/expired), unavailable (provider or database)
 //   audit_records_total{result}                 records committed to the journal: durable or failed
 //   audit_journal_sync_seconds                  histogram of each batch's write and fdatasync
+//   audit_ship_refused_total                    journal records PostgreSQL refused (each an ALARM)
 // No label ever holds an id or free text.
 
 #include <chrono>
@@ -26,6 +27,9 @@ void decision(const FetchResult& result);
 
 /// The journal's on_commit observer (JournalOptions::on_commit).
 std::function<void(std::size_t, bool, std::chrono::nanoseconds)> journalObserver();
+
+/// The shipper's on_refused observer (audit::Shipper), the counter made at 0.
+std::function<void()> shipRefusedObserver();
 
 /// Exports `refresher`'s counters at each scrape; it must outlive the process's metrics.
 void exportRefreshMetrics(const Refresher& refresher);

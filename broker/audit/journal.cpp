@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -91,6 +92,12 @@ std::uint64_t fileSize(int fd) {
   return static_cast<std::uint64_t>(info.st_size);
 }
 
+std::uint64_t fileSize(const std::string& path) {
+  struct stat info {};
+  if (lstat(path.c_str(), &info) != 0) throw failure("cannot inspect " + path);
+  return static_cast<std::uint64_t>(info.st_size);
+}
+
 }  // namespace
 
 Journal::Journal(JournalOptions options, std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key)
@@ -107,6 +114,7 @@ Journal::Journal(JournalOptions options, std::unique_ptr<Botan::Ed25519_PrivateK
     recover();
   } catch (...) {
     close(segment_fd_);
+    close(synced_fd_);
     close(checkpoints_fd_);
     close(lock_fd_);
     throw;
@@ -122,6 +130,7 @@ Journal::~Journal() {
   queued_.notify_one();
   writer_.join();
   close(segment_fd_);
+  close(synced_fd_);
   close(checkpoints_fd_);
   close(lock_fd_);  // releases the lock
 }
@@ -164,42 +173,79 @@ void Journal::recover() {
     checkpointed_size_ = checkpoint.size;
   }
 
+  // Where the synced bytes ended, if this journal says (written by brokers since issue 18).
+  synced_fd_ = open(syncedPath(options_.dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (synced_fd_ < 0) throw failure("cannot open " + syncedPath(options_.dir));
+  std::optional<SyncedMark> synced;
+  {
+    char text[64];
+    const auto n = pread(synced_fd_, text, sizeof text, 0);
+    if (n < 0) throw failure("cannot read " + syncedPath(options_.dir));
+    synced = parseSyncedMark(std::string(text, static_cast<std::size_t>(n)));
+    if (!synced && n > 0) {
+      log::app().warning("audit journal: " + syncedPath(options_.dir) + " is unreadable; ignoring it");
+    }
+  }
+
   const auto segments = listSegments(options_.dir);
   if (segments.empty()) {
     if (checkpointed_size_ > 0) throw std::runtime_error(options_.dir + ": the checkpointed records are missing");
     segment_path_ = segmentPath(options_.dir, 0);
     segment_fd_ = openForAppend(segment_path_, O_CREAT | O_EXCL);
     if (segment_fd_ < 0 || !syncFolder(options_.dir)) throw failure("cannot create " + segment_path_);
+    if (!markSynced()) throw failure("cannot write " + syncedPath(options_.dir));
     return;
   }
-
+  const auto& last_segment = segments.back();
   // The records after the checkpoint: each must be the next one; a bad tail (a crash
   // mid-write) is cut, anything bad before the end is refused.
   JournalReader reader(options_.dir, checkpointed_size_);
-  std::optional<std::pair<std::string, std::uint64_t>> bad;  // segment, offset of the first bad line
+  if (synced && (synced->first_seq > last_segment.first_seq ||
+                 (synced->first_seq == last_segment.first_seq && fileSize(last_segment.path) < synced->bytes))) {
+    throw std::runtime_error(last_segment.path + ": records that were synced are missing (" + syncedPath(options_.dir) +
+                             " says segment " + std::to_string(synced->first_seq) + " held " +
+                             std::to_string(synced->bytes) + " bytes)");
+  }
+  std::optional<std::pair<Segment, std::uint64_t>> bad;  // segment, offset of the first bad line
+  const auto current = [&] {
+    return *std::find_if(segments.begin(), segments.end(),
+                         [&](const Segment& s) { return s.path == reader.segmentPath(); });
+  };
   while (const auto line = reader.next()) {
-    const auto entry = parseJournalLine(*line);
+    const auto entry = readJournalLine(*line);
     if (!entry || entry->seq != tree_.size() || entry->journal != origin_) {
-      bad = {reader.segmentPath(), reader.offset() - line->size() - 1};
+      bad = {current(), reader.offset() - line->size() - 1};
       break;
     }
     tree_.append(hasher_.leaf(*line));
   }
-  if (!bad && !reader.pending().empty()) bad = {reader.segmentPath(), reader.offset()};
+  if (!bad && !reader.pending().empty()) bad = {current(), reader.offset()};
   if (bad) {
-    while (const auto line = reader.next()) {
-      if (parseJournalLine(*line)) {
-        throw std::runtime_error(bad->first + ": corrupt record at byte " + std::to_string(bad->second) +
-                                 " followed by valid ones; refusing to cut synced records");
+    const auto& [segment, offset] = *bad;
+    const auto where = segment.path + ": corrupt record at byte " + std::to_string(offset);
+    if (segment.path != last_segment.path) throw std::runtime_error(where);
+    if (synced) {
+      // Bytes past the mark belong to the one batch whose sync was under way (the next is
+      // written only once the mark says this one is synced): a power loss may have left them
+      // zeroed, garbled or in any order, and none of them was acknowledged.
+      const bool never_synced = segment.first_seq > synced->first_seq || offset >= synced->bytes;
+      if (!never_synced) {
+        throw std::runtime_error(where + ", within what was synced (" + std::to_string(synced->bytes) +
+                                 " bytes); refusing to cut synced records");
+      }
+    } else {
+      // A journal without the mark: a bad line is a torn write only if nothing valid follows.
+      while (const auto line = reader.next()) {
+        if (readJournalLine(*line)) {
+          throw std::runtime_error(where + " followed by valid ones; refusing to cut synced records");
+        }
       }
     }
-    if (bad->first != segments.back().path) {
-      throw std::runtime_error(bad->first + ": corrupt record at byte " + std::to_string(bad->second));
-    }
-    log::app().warning("audit journal: cutting a torn last record at byte " + std::to_string(bad->second) + " of " +
-                       bad->first);
+    log::app().warning("audit journal: cutting a torn last record at byte " + std::to_string(offset) + " of " +
+                       segment.path + " (" + std::to_string(fileSize(last_segment.path) - offset) + " bytes cut)");
   }
-  segment_path_ = segments.back().path;
+  segment_path_ = last_segment.path;
+  segment_first_seq_ = last_segment.first_seq;
   segment_fd_ = openForAppend(segment_path_, 0);
   if (segment_fd_ < 0) throw failure("cannot open " + segment_path_);
   if (bad && ftruncate(segment_fd_, static_cast<off_t>(bad->second)) != 0) throw failure("cannot cut " + segment_path_);
@@ -207,6 +253,8 @@ void Journal::recover() {
   if (fdatasync(segment_fd_) != 0) throw failure("cannot sync " + segment_path_);
   segment_durable_bytes_ = fileSize(segment_fd_);
   durable_size_ = tree_.size();
+  marked_ = synced;
+  if (!markSynced()) throw failure("cannot write " + syncedPath(options_.dir));
 }
 
 void Journal::append(AuditRecord record, Done done) {
@@ -271,7 +319,11 @@ void Journal::run() {
     const bool stop = stopping_ && batch.empty();
     const auto requested = checkpoints_requested_;
     lock.unlock();
-    if (!batch.empty()) commit(batch);
+    if (!batch.empty()) {
+      commit(batch);
+      // Now, while new records queue, rather than before the next batch's write.
+      markSynced();
+    }
     const bool asked = requested > checkpoints_done_;
     if (stop || asked || Clock::now() >= last_checkpoint_ + options_.checkpoint_interval) checkpoint();
     lock.lock();
@@ -284,6 +336,7 @@ void Journal::run() {
 void Journal::commit(std::deque<Pending>& batch) {
   bool ok = !needs_repair_ || repair();
   if (ok && segment_durable_bytes_ >= options_.segment_bytes) ok = rollOver();
+  if (ok) ok = markSynced();  // usually done already, after the last batch
   std::string text;
   std::vector<Hash> leaves;
   Clock::duration sync_time{};
@@ -347,7 +400,22 @@ bool Journal::rollOver() {
   close(segment_fd_);
   segment_fd_ = fd;
   segment_path_ = path;
+  segment_first_seq_ = tree_.size();
   segment_durable_bytes_ = 0;
+  return true;
+}
+
+bool Journal::markSynced() {
+  const SyncedMark mark{segment_first_seq_, segment_durable_bytes_};
+  if (marked_ == mark) return true;
+  const auto text = syncedMarkText(mark);
+  // One small write at the start of the file: it replaces the last whole, the length never changes.
+  if (pwrite(synced_fd_, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+      fdatasync(synced_fd_) != 0) {
+    marked_.reset();  // unknown now: written again before the next batch
+    return false;
+  }
+  marked_ = mark;
   return true;
 }
 

@@ -17,6 +17,7 @@
 
 #include <botan/ed25519.h>
 
+#include "broker/audit/journal_files.hpp"
 #include "broker/audit/merkle.hpp"
 #include "broker/audit/record.hpp"
 
@@ -75,6 +76,7 @@ class Journal {
   void commit(std::deque<Pending>& batch);
   bool repair();
   bool rollOver();
+  bool markSynced();
   void checkpoint();
 
   const JournalOptions options_;
@@ -85,7 +87,13 @@ class Journal {
   // The writer thread's own state.
   int segment_fd_ = -1;
   std::string segment_path_;
+  std::uint64_t segment_first_seq_ = 0;
   std::uint64_t segment_durable_bytes_ = 0;  // everything past this is cut before writing again
+  // The synced file (journal_files.hpp) and what it holds: nothing is written past it until it
+  // says where the synced bytes end, so that after a power loss, start-up knows which garbled
+  // bytes were never synced (those it cuts) and which were (those it refuses to cut).
+  int synced_fd_ = -1;
+  std::optional<SyncedMark> marked_;
   bool needs_repair_ = false;
   int checkpoints_fd_ = -1;
   std::uint64_t checkpointed_size_ = 0;

@@ -36,6 +36,30 @@ std::string segmentPath(const std::string& dir, std::uint64_t first_seq) {
 
 std::string checkpointsPath(const std::string& dir) { return dir + "/checkpoints.jsonl"; }
 
+std::string syncedPath(const std::string& dir) { return dir + "/synced"; }
+
+std::string syncedMarkText(const SyncedMark& mark) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%020llu %020llu\n", static_cast<unsigned long long>(mark.first_seq),
+                static_cast<unsigned long long>(mark.bytes));
+  return text;
+}
+
+std::optional<SyncedMark> parseSyncedMark(const std::string& text) {
+  constexpr std::size_t kLength = 2 * kSeqDigits + 2;
+  if (text.size() != kLength || text[kSeqDigits] != ' ' || text.back() != '\n') return std::nullopt;
+  const auto digits = [](const std::string& part) {
+    return std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  const auto first = text.substr(0, kSeqDigits), bytes = text.substr(kSeqDigits + 1, kSeqDigits);
+  if (!digits(first) || !digits(bytes)) return std::nullopt;
+  try {
+    return SyncedMark{std::stoull(first), std::stoull(bytes)};
+  } catch (const std::out_of_range&) {
+    return std::nullopt;
+  }
+}
+
 std::vector<Segment> listSegments(const std::string& dir) {
   DIR* folder = opendir(dir.c_str());
   if (folder == nullptr) throw std::runtime_error("cannot read " + dir + ": " + std::strerror(errno));

@@ -4,6 +4,9 @@
 //   lock                        held (flock) by the one broker writing here
 //   segment-<first seq>.jsonl   the records, one JSON line each, seq 0, 1, 2, ... without gaps
 //   checkpoints.jsonl           {"note": <signed checkpoint>, "frontier": [...]} per line
+//   synced                      "<first seq of a segment> <bytes>": that segment's first bytes
+//                               are synced (written after the fdatasync, synced itself before
+//                               anything is written past it)
 // Records are never rewritten; a line counts only once its newline is there.
 
 #include <cstdint>
@@ -25,6 +28,18 @@ struct Segment {
 std::vector<Segment> listSegments(const std::string& dir);
 std::string segmentPath(const std::string& dir, std::uint64_t first_seq);
 std::string checkpointsPath(const std::string& dir);
+
+/// Where the synced part of the journal ends: the segment starting at `first_seq`, `bytes` into it.
+struct SyncedMark {
+  std::uint64_t first_seq = 0;
+  std::uint64_t bytes = 0;
+  bool operator==(const SyncedMark& other) const { return first_seq == other.first_seq && bytes == other.bytes; }
+};
+std::string syncedPath(const std::string& dir);
+/// The text of the synced file: always the same length, so each write replaces the last.
+std::string syncedMarkText(const SyncedMark& mark);
+/// nullopt when `text` is not one (a journal older than the file, or a damaged one).
+std::optional<SyncedMark> parseSyncedMark(const std::string& text);
 
 /// The origin written in `dir`; throws std::runtime_error if there is none or it is malformed.
 std::string readOrigin(const std::string& dir);

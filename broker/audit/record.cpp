@@ -22,9 +22,37 @@ auto optionalFields(Record& r) {
                     &r.provider,    &r.name,        &r.capability};
 }
 
-}  // namespace
+// Text that every JSON parser reads as written and PostgreSQL can store: whatever a client
+// sent, a field holds valid UTF-8 without NUL, each other byte becoming U+FFFD. One line
+// PostgreSQL refused would otherwise stop the copy of the journal there.
+std::string storable(std::string_view text) {
+  if (text.find('\0') == std::string_view::npos && json::isValidUtf8(text)) return std::string(text);
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t n = 1;
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      // The longest prefix of at most 4 bytes that is one valid character, if any.
+      n = 0;
+      for (std::size_t k = 2; k <= 4 && i + k <= text.size() && n == 0; ++k) {
+        if (json::isValidUtf8(text.substr(i, k))) n = k;
+      }
+    }
+    if (n == 0 || c == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
 
-std::string journalLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record) {
+// Writes the fields as they are: journalLine makes them storable first; an earlier broker's
+// lines (readJournalLine) were written from what the client sent.
+std::string writeLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record) {
   json::Writer w;
   w.beginObject();
   w.key("seq").integer(static_cast<std::int64_t>(seq));
@@ -40,9 +68,26 @@ std::string journalLine(std::uint64_t seq, std::string_view journal, std::string
   return w.str();
 }
 
-std::optional<JournalEntry> parseJournalLine(std::string_view line) {
+AuditRecord storableRecord(const AuditRecord& record) {
+  AuditRecord out;
+  const auto in_fields = optionalFields(record);
+  const auto out_fields = optionalFields(out);
+  for (std::size_t i = 0; i < in_fields.size(); ++i) {
+    if (*in_fields[i]) *out_fields[i] = storable(**in_fields[i]);
+  }
+  out.outcome = storable(record.outcome);
+  out.reason = storable(record.reason);
+  out.request_id = storable(record.request_id);
+  out.peer = storable(record.peer);
+  return out;
+}
+
+// With kParseValidateEncodingFlag in kFlags, invalid UTF-8 is refused (journalLine's lines);
+// without it, invalid bytes are read as they are, as an earlier broker wrote them.
+template <unsigned kFlags>
+std::optional<JournalEntry> parseLine(std::string_view line) {
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(line.data(), line.size());
+  doc.Parse<kFlags | rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   const auto string = [&](const char* key) -> const rapidjson::Value* {
     const auto it = doc.FindMember(key);
@@ -70,7 +115,31 @@ std::optional<JournalEntry> parseJournalLine(std::string_view line) {
   }
   // Exactly these members, each once: the line is what was hashed, so nothing may hide in it.
   if (doc.MemberCount() != 3 + std::size(kOptionalFields) + 4) return std::nullopt;
-  if (journalLine(e) != line) return std::nullopt;
+  if (writeLine(e.seq, e.journal, e.time, e.record) != line) return std::nullopt;
+  return e;
+}
+
+}  // namespace
+
+std::string journalLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record) {
+  return writeLine(seq, storable(journal), storable(time), storableRecord(record));
+}
+
+std::optional<JournalEntry> parseJournalLine(std::string_view line) {
+  auto e = parseLine<rapidjson::kParseValidateEncodingFlag>(line);
+  // Only what journalLine writes: no NUL (the encoding flag checks raw bytes only, so an
+  // escaped lone surrogate or \u0000 is read back as bytes journalLine would replace).
+  if (!e || journalLine(*e) != line) return std::nullopt;
+  return e;
+}
+
+std::optional<JournalEntry> readJournalLine(std::string_view line) {
+  if (auto e = parseJournalLine(line)) return e;
+  auto e = parseLine<rapidjson::kParseNoFlags>(line);
+  if (!e) return std::nullopt;
+  e->journal = storable(e->journal);
+  e->time = storable(e->time);
+  e->record = storableRecord(e->record);
   return e;
 }
 

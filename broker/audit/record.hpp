@@ -24,12 +24,17 @@ struct JournalEntry {
 };
 
 /// The line (without its newline). Fields in a fixed order; strings JSON-escaped, so the line
-/// never holds a newline.
+/// never holds a newline; each made valid UTF-8 without NUL first (anything else becomes U+FFFD),
+/// whatever a client sent: PostgreSQL must accept every line.
 std::string journalLine(std::uint64_t seq, std::string_view journal, std::string_view time, const AuditRecord& record);
 inline std::string journalLine(const JournalEntry& e) { return journalLine(e.seq, e.journal, e.time, e.record); }
 
 /// Reads a line back; nullopt unless it is a journal line of exactly that shape.
 std::optional<JournalEntry> parseJournalLine(std::string_view line);
+/// Also reads a line an earlier broker wrote, whose fields held what a client sent as it was
+/// (invalid UTF-8, NUL): exactly that shape, the fields it returns made storable. For reading
+/// journals (start-up, `audit verify`); their bytes are hashed as they are.
+std::optional<JournalEntry> readJournalLine(std::string_view line);
 
 /// "2026-11-29T16:35:24.123456Z" for a time in microseconds since the Unix epoch, and back.
 std::string formatMicros(std::int64_t micros);

@@ -18,6 +18,20 @@ constexpr std::size_t kBatch = 1000;
 constexpr auto kIdleWait = std::chrono::milliseconds(500);
 constexpr auto kRetryAfterFailure = std::chrono::seconds(1);
 
+// PostgreSQL refuses the record for what it holds (SQLSTATE class 22, a data exception, or 23,
+// a violated constraint): it would refuse it again on every retry, and the records after it
+// would never be shipped. Anything else (the connection, a timeout, privileges) is retried.
+bool refusedForItsContent(const pqxx::sql_error& e) {
+  const auto& state = e.sqlstate();
+  return state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0;
+}
+
+void shipBatch(pqxx::connection& connection, const std::string& origin, const std::vector<std::string>& lines) {
+  json::Writer batch;
+  batch.strings(lines);
+  pqxx::nontransaction(connection).exec_prepared("audit_event_ship_batch", origin, batch.str());
+}
+
 }  // namespace
 
 // One database connection and where shipping stands on it.
@@ -39,8 +53,12 @@ struct Shipper::Session {
   }
 };
 
-Shipper::Shipper(std::string database_url, Journal& journal, std::string dir)
-    : url_(std::move(database_url)), journal_(journal), dir_(std::move(dir)), thread_([this] { run(); }) {}
+Shipper::Shipper(std::string database_url, Journal& journal, std::string dir, std::function<void()> on_refused)
+    : url_(std::move(database_url)),
+      journal_(journal),
+      dir_(std::move(dir)),
+      on_refused_(std::move(on_refused)),
+      thread_([this] { run(); }) {}
 
 Shipper::~Shipper() {
   {
@@ -93,21 +111,40 @@ void Shipper::run() {
   wake_.notify_all();
 }
 
+void Shipper::shipRecords(Session& s, std::uint64_t first_seq, const std::vector<std::string>& lines) {
+  try {
+    shipBatch(s.connection, journal_.origin(), lines);
+    return;
+  } catch (const pqxx::sql_error& e) {
+    if (!refusedForItsContent(e)) throw;
+  }
+  // One at a time, to ship all but the records refused. The ALARM names the record and the
+  // SQLSTATE only: PostgreSQL's message may quote what it refused.
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    try {
+      shipBatch(s.connection, journal_.origin(), {lines[i]});
+    } catch (const pqxx::sql_error& e) {
+      if (!refusedForItsContent(e)) throw;
+      log::app().error("ALARM: audit shipper: PostgreSQL refused record " + std::to_string(first_seq + i) +
+                       " of journal " + journal_.origin() + " (SQLSTATE " + e.sqlstate() +
+                       "); it stays in the journal only, shipping goes on with the next");
+      if (on_refused_) on_refused_();
+    }
+  }
+}
+
 Shipper::Progress Shipper::shipSome(Session& s) {
   // Only records already on disk: a record the journal could still lose must not reach
   // PostgreSQL first.
   const auto durable = journal_.durableSize();
+  const auto first_seq = s.records->nextSeq();
   std::vector<std::string> lines;
   while (s.records->nextSeq() < durable && lines.size() < kBatch) {
     auto line = s.records->next();
     if (!line) break;
     lines.push_back(std::move(*line));
   }
-  if (!lines.empty()) {
-    json::Writer batch;
-    batch.strings(lines);
-    pqxx::nontransaction(s.connection).exec_prepared("audit_event_ship_batch", journal_.origin(), batch.str());
-  }
+  if (!lines.empty()) shipRecords(s, first_seq, lines);
   // Then every checkpoint whose records are all there.
   const auto shipped = s.records->nextSeq();
   while (true) {

@@ -98,7 +98,7 @@ class CheckpointChecker {
 };
 
 JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, const std::string& origin) {
-  const auto entry = parseJournalLine(line);
+  const auto entry = readJournalLine(line);
   if (!entry) throw Failed("record " + std::to_string(expected_seq) + ": not a journal record");
   if (entry->seq != expected_seq) {
     throw Failed("record " + std::to_string(expected_seq) + ": found record " + std::to_string(entry->seq) +

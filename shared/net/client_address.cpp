@@ -1,5 +1,7 @@
 #include "shared/net/client_address.hpp"
 
+#include "shared/log/log.hpp"
+
 namespace hydra::net {
 namespace {
 
@@ -9,11 +11,16 @@ std::string trimmed(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
+constexpr std::size_t kMaxUnparsedBytes = 64;
+
 // Canonical text when it is an address (an IPv4 client of a dual-stack socket is 10.0.0.1, not
-// ::ffff:10.0.0.1), else as received.
+// ::ffff:10.0.0.1). Anything else is marked as such and escaped: the text goes into the audit
+// record as `peer`, and bytes a client chose (invalid UTF-8, NUL, line breaks) would make a
+// record that PostgreSQL refuses or that looks like an address.
 ClientAddress addressOf(const std::string& text) {
   const auto address = parseAddress(text);
-  return {address, address ? toString(*address) : text};
+  if (address) return {address, toString(*address)};
+  return {std::nullopt, std::string(kNotAnAddress) + log::escape(text, kMaxUnparsedBytes)};
 }
 
 }  // namespace

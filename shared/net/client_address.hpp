@@ -11,9 +11,14 @@
 
 namespace hydra::net {
 
+/// What `text` starts with when the client is not an address.
+inline constexpr const char* kNotAnAddress = "invalid:";
+
 struct ClientAddress {
   std::optional<Address> address;  // nullopt when what stands there is not an address
-  std::string text;                // as received, for the audit trail
+  /// For the audit trail and the throttle: the canonical address, or kNotAnAddress and what
+  /// stood there, escaped (log::escape) and cut to 64 bytes: valid UTF-8 without NUL, always.
+  std::string text;
 };
 
 /// `forwarded_for`: the X-Forwarded-For header, if the request had one (several headers

@@ -48,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto client = net::clientAddress("10.0.0.1", second, trusted);
   if (client.address) {
     FUZZ_CHECK(client.text == net::toString(*client.address));
+  } else {
+    // Goes into the audit record: marked, and printable ASCII or valid UTF-8 only (escaped).
+    FUZZ_CHECK(client.text.rfind(net::kNotAnAddress, 0) == 0);
+    FUZZ_CHECK(client.text.find_first_of(std::string("\0\n\r", 3)) == std::string::npos);
   }
   // Without trusted proxies, X-Forwarded-For is never read.
   const auto direct = net::clientAddress("192.0.2.7", second, {});

@@ -56,6 +56,21 @@ void append(const std::string& path, const std::string& text) { std::ofstream(pa
 
 std::uint64_t size(const std::string& path) { return fs::file_size(path); }
 
+std::string readAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// The line the journal in `dir` would write for record `seq`.
+std::string recordLine(const std::string& dir, std::uint64_t seq) {
+  AuditRecord r;
+  r.outcome = "denied";
+  r.reason = "record " + std::to_string(seq);
+  r.request_id = std::to_string(seq);
+  r.peer = "127.0.0.1";
+  return journalLine(seq, readOrigin(dir), formatMicros(1'800'000'000'000'000), r);
+}
+
 }  // namespace
 
 TEST_CASE("journal recovery: records survive restarts across segments, numbered without gaps") {
@@ -123,7 +138,7 @@ TEST_CASE("journal recovery: a bad record with good ones after it stops start-up
   std::string again((std::istreambuf_iterator<char>(in2)), std::istreambuf_iterator<char>());
   again.replace(again.find(R"("seq":3)"), 7, R"("seq":9)");
   std::ofstream(segment, std::ios::binary | std::ios::trunc) << again;
-  CHECK_THROWS_WITH(open(f.path), doctest::Contains("followed by valid ones"));
+  CHECK_THROWS_WITH(open(f.path), doctest::Contains("refusing to cut synced records"));
 }
 
 TEST_CASE("journal recovery: records missing behind a checkpoint, or a checkpoint that does not match, stop start-up") {
@@ -158,4 +173,69 @@ TEST_CASE("journal: the folder must be private, and one process at a time") {
   j.reset();
   fs::permissions(f.path, fs::perms::group_read | fs::perms::group_exec, fs::perm_options::add);
   CHECK_THROWS_WITH(open(f.path), doctest::Contains("mode 0700"));
+}
+
+// Issue 18, point 9: after a power loss the bytes of the batch whose fdatasync was under way
+// may come back zeroed, garbled or with later pages intact; none of them was acknowledged.
+TEST_CASE("journal recovery: a garbled tail that was never synced is cut, even with valid lines after it") {
+  Folder f;
+  { appendRecords(*open(f.path), 3); }  // synced (and checkpointed at shutdown)
+  const auto segment = lastSegment(f.path);
+  const auto synced = readAll(segment);
+  // The next batch, records 3 to 5, written but never synced: its first page lost (zeros)
+  // across records 3 and 4, record 5 intact after it.
+  auto batch = recordLine(f.path, 3) + "\n" + recordLine(f.path, 4) + "\n" + recordLine(f.path, 5) + "\n";
+  const auto lost = recordLine(f.path, 3).size() + 20;
+  batch.replace(10, lost, std::string(lost, '\0'));
+  append(segment, batch);
+
+  auto j = open(f.path);
+  CHECK(j->durableSize() == 3u);
+  CHECK(readAll(segment) == synced);  // cut back to what was synced, not a byte less
+  appendRecords(*j, 1);
+  JournalReader reader(f.path, 3);
+  CHECK(parseJournalLine(*reader.next())->record.reason == "record 0");  // the new record 3
+  j.reset();
+  CHECK(open(f.path)->durableSize() == 4u);
+}
+
+TEST_CASE("journal recovery: synced bytes that are garbled or missing stop start-up") {
+  Folder f;
+  { appendRecords(*open(f.path), 3); }
+  const auto checkpoints = checkpointsPath(f.path);
+  std::string first;
+  std::getline(std::ifstream(checkpoints), first);
+  { appendRecords(*open(f.path), 2); }
+  std::ofstream(checkpoints, std::ios::trunc) << first << "\n";  // records 3 and 4 after the last checkpoint
+  const auto segment = lastSegment(f.path);
+  const auto content = readAll(segment);
+  {
+    Folder copy;
+    fs::copy(f.path, copy.path, fs::copy_options::recursive);
+    auto garbled = content;
+    garbled[garbled.size() - 5] = '\0';  // inside record 4, the last one: synced, so not a torn write
+    std::ofstream(lastSegment(copy.path), std::ios::binary | std::ios::trunc) << garbled;
+    CHECK_THROWS_WITH(open(copy.path), doctest::Contains("within what was synced"));
+  }
+  {
+    Folder copy;
+    fs::copy(f.path, copy.path, fs::copy_options::recursive);
+    fs::resize_file(lastSegment(copy.path), content.size() - 10);
+    CHECK_THROWS_WITH(open(copy.path), doctest::Contains("records that were synced are missing"));
+  }
+}
+
+// Issue 18, point 6: a broker before it wrote a client's bytes as they were; such a journal is
+// well-formed, and start-up reads it.
+TEST_CASE("journal recovery: an earlier broker's record holding invalid UTF-8 is read, not cut or refused") {
+  Folder f;
+  { appendRecords(*open(f.path), 2); }
+  fs::remove(f.path + "/synced");  // as an earlier broker left the folder
+  auto earlier = recordLine(f.path, 2);
+  earlier.replace(earlier.find("127.0.0.1"), 9, "\xff\xfe garbage");
+  append(lastSegment(f.path), earlier + "\n" + recordLine(f.path, 3) + "\n");
+  auto j = open(f.path);
+  CHECK(j->durableSize() == 4u);
+  appendRecords(*j, 1);
+  CHECK(j->durableSize() == 5u);
 }

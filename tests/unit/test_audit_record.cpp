@@ -5,6 +5,7 @@
 
 #include "broker/audit/journal_files.hpp"
 #include "broker/audit/record.hpp"
+#include "shared/json/reader.hpp"
 
 using namespace hydra::broker::audit;
 
@@ -101,4 +102,35 @@ TEST_CASE("audit checkpoints: a line whose strings decode to invalid UTF-8 is no
   const auto pair = parseCheckpointLine(R"({"note":"\ud83d\ude00\u0000","frontier":[]})");
   REQUIRE(pair.has_value());
   CHECK(parseCheckpointLine(checkpointLine(*pair))->note == pair->note);
+}
+
+// Issue 18: bytes a client chose once went into a line as they were, and PostgreSQL refused the
+// line (and every batch holding it) for good; start-up refused the journal.
+TEST_CASE("audit record: every field is valid UTF-8 without NUL whatever it held, an earlier broker's line reads") {
+  auto e = sample();
+  e.record.peer = std::string("\xff\xfe garbage\0x", 12);
+  e.record.reason = "caf\xc3\xa9 \xc3 \xed\xa0\x80 \xf0\x9f\x98\x80";  // valid, torn, a surrogate, valid
+  const auto line = journalLine(e);
+  CHECK(hydra::json::isValidUtf8(line));
+  CHECK(line.find("\"peer\":\"\xef\xbf\xbd\xef\xbf\xbd garbage\xef\xbf\xbdx\"") != std::string::npos);
+  CHECK(line.find("\"reason\":\"caf\xc3\xa9 \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd \xf0\x9f\x98\x80\"") !=
+        std::string::npos);
+  const auto back = parseJournalLine(line);
+  REQUIRE(back.has_value());
+  CHECK(journalLine(*back) == line);
+
+  // What a broker before issue 18 wrote for that record: the bytes as received.
+  const std::string earlier =
+      std::string(R"({"seq":7,"journal":"hydracore-broker/7c4a","time":"2026-11-29T16:35:24.123456Z",)") +
+      R"("customer_id":null,"instance_id":null,"proxy_key_id":null,"connection_id":null,)" +
+      R"("provider":null,"name":null,"capability":null,"outcome":"allowed","reason":"ok",)" +
+      "\"request_id\":\"r\",\"peer\":\"\xff\xfe garbage\\u0000x\"}";
+  CHECK_FALSE(parseJournalLine(earlier));  // not what journalLine writes now
+  const auto read = readJournalLine(earlier);
+  REQUIRE(read.has_value());
+  CHECK(read->seq == 7u);
+  CHECK(read->record.peer == "\xef\xbf\xbd\xef\xbf\xbd garbage\xef\xbf\xbdx");
+  // Still exactly that shape: nothing may hide in it.
+  CHECK_FALSE(readJournalLine(std::string(earlier).insert(1, " ")));
+  CHECK_FALSE(readJournalLine(earlier.substr(0, earlier.size() - 1)));
 }

@@ -59,7 +59,7 @@ TEST_CASE("net: X-Forwarded-For counts only behind a trusted proxy, read from th
   CHECK(clientAddress("10.0.0.5", "10.0.0.9, 10.0.0.4", trusted).text == "10.0.0.9");
   CHECK(clientAddress("10.0.0.5", std::nullopt, trusted).text == "10.0.0.5");
   const auto garbled = clientAddress("10.0.0.5", "203.0.113.9, not-an-address", trusted);
-  CHECK(garbled.text == "not-an-address");
+  CHECK(garbled.text == "invalid:not-an-address");
   CHECK_FALSE(garbled.address.has_value());
   CHECK(clientAddress("10.0.0.5", "::ffff:203.0.113.9", trusted).address->v4);
 }
@@ -74,5 +74,18 @@ TEST_CASE("net: nothing may hide after a NUL in an address or a block") {
   CHECK_FALSE(parseCidr(std::string("2001:db8::\0x/32", 15)).has_value());
   const auto client = clientAddress("10.0.0.1", forwarded, cidrs({"10.0.0.1"}));
   CHECK_FALSE(client.address.has_value());
-  CHECK(client.text == forwarded);  // as received, for the audit trail
+  CHECK(client.text == "invalid:1.0.0.0\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x1an");  // escaped, for the audit trail
+}
+
+// Issue 18: the text goes into the audit record as `peer`, which PostgreSQL must store and no
+// reader may take for an address.
+TEST_CASE("net: an entry that is not an address is marked, escaped and cut, whatever its bytes") {
+  const auto trusted = cidrs({"10.0.0.0/8"});
+  const auto garbage = clientAddress("10.0.0.5", "\xff\xfe garbage", trusted);
+  CHECK_FALSE(garbage.address.has_value());
+  CHECK(garbage.text == "invalid:\\xff\\xfe garbage");
+  CHECK(clientAddress("10.0.0.5", "a\nb\\c", trusted).text == "invalid:a\\x0ab\\\\c");
+  const auto long_entry = clientAddress("10.0.0.5", std::string(1000, 'x'), trusted);
+  CHECK(long_entry.text == "invalid:" + std::string(64, 'x') + "...");
+  CHECK(clientAddress("10.0.0.5", "203.0.113.9", trusted).text == "203.0.113.9");
 }
