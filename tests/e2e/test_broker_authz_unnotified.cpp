@@ -86,3 +86,15 @@ TEST_CASE("authz: a change made with triggers off is seen once memory's entry re
   REQUIRE(refused_after.has_value());
   CHECK(*refused_after >= 2s);  // not before: memory was in use until then
 }
+
+TEST_CASE("authz: a maximum age that is not a whole number of seconds from 1 stops the broker at start-up") {
+  BrokerStack s;
+  for (const char* bad : {"0", "-1", "soon", "86401"}) {
+    CAPTURE(bad);
+    auto env = s.brokerEnvironment();
+    env["HYDRA_AUTHZ_MAX_AGE_SECONDS"] = bad;
+    const auto started = runBroker({"serve"}, env, 10s);
+    CHECK(started.exit_code == 2);
+    CHECK(started.err.find("HYDRA_AUTHZ_MAX_AGE_SECONDS") != std::string::npos);
+  }
+}
