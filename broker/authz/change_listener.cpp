@@ -21,7 +21,8 @@ class ChangeReceiver : public pqxx::notification_receiver {
   ChangeReceiver(pqxx::connection_base& c, Memory& memory) : notification_receiver(c, kChangesChannel), memory_(memory) {}
   void operator()(const std::string& payload, int) override {
     const auto space = payload.find(' ');
-    const auto customer = space == std::string::npos ? std::string_view(payload) : std::string_view(payload).substr(space + 1);
+    const auto customer =
+        space == std::string::npos ? std::string_view(payload) : std::string_view(payload).substr(space + 1);
     if (customer == "*") {
       memory_.allCustomersChanged();
     } else {

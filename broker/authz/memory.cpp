@@ -27,7 +27,10 @@ std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuer
 }
 
 Memory::Memory(std::size_t capacity, std::chrono::milliseconds staleness, std::chrono::seconds max_age)
-    : staleness_(staleness), max_age_(max_age), stripes_(kStripes), last_tick_sent_(Clock::time_point::min().time_since_epoch().count()),
+    : staleness_(staleness),
+      max_age_(max_age),
+      stripes_(kStripes),
+      last_tick_sent_(Clock::time_point::min().time_since_epoch().count()),
       entries_(capacity) {}
 
 void Memory::customerChanged(std::string_view customer_id) {

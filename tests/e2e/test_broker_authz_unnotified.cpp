@@ -65,7 +65,7 @@ TEST_CASE("authz: a TRUNCATE of grants clears the broker's memory: the next fetc
   Granted g;
   const auto stale = staleKey(g.s, g.t, g.instance);
   g.s.db.exec("TRUNCATE grants CASCADE");  // as superuser, triggers on: the statement trigger fires
-  waitOutStaleness();                       // a TRUNCATE answered by no control plane: wait B ourselves
+  waitOutStaleness();                      // a TRUNCATE answered by no control plane: wait B ourselves
   CHECK(g.s.fetch(stale.key, "provider=gmail").status != 200);
 }
 

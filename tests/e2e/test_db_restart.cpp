@@ -40,7 +40,10 @@ void terminateSessions(const TestDatabase& db) {
   REQUIRE(pids != "{}");  // the pools held connections
   execAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ANY('" + pids + "'::int[])");
   const auto deadline = std::chrono::steady_clock::now() + 15s;
-  while (execAdmin("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY('" + pids + "'::int[])")[0][0].as<int>() > 0) {
+  const auto remaining = [&] {
+    return execAdmin("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY('" + pids + "'::int[])")[0][0].as<int>();
+  };
+  while (remaining() > 0) {
     REQUIRE(std::chrono::steady_clock::now() < deadline);
     std::this_thread::sleep_for(20ms);
   }
