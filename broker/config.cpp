@@ -49,6 +49,7 @@ Config Config::fromEnvironment(bool serving) {
     c.authz_staleness = config::authzStaleness();
     c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");
     c.authz_memory_entries = integerSetting("HYDRA_AUTHZ_MEMORY_ENTRIES", 100000, 0, 10000000);
+    c.authz_max_age = std::chrono::seconds(integerSetting("HYDRA_AUTHZ_MAX_AGE_SECONDS", 60, 1, 86400));
     c.metrics_listen = ops::metricsListen();
     c.shutdown_grace = http::shutdownGrace();
     c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 4000));

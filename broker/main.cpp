@@ -58,6 +58,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_AUTHZ_STALENESS_MS   memory is used only while proven current within this (default 200; the\n"
     "                             control plane must use the same value)\n"
     "  HYDRA_AUTHZ_MEMORY_ENTRIES lookups remembered (default 100000; 0: every fetch asks the database)\n"
+    "  HYDRA_AUTHZ_MAX_AGE_SECONDS  a remembered lookup is used for at most this long (default 60): the bound\n"
+    "                             on changes made without notifications (replication role replica, restores)\n"
     "  HYDRA_LISTEN               address to serve on (default 127.0.0.1:8081)\n"
     "  HYDRA_TRUSTED_PROXIES      comma-separated CIDRs of proxies whose X-Forwarded-For is believed (default none)\n"
     "  HYDRA_THREADS              HTTP threads (default: one per core)\n"
@@ -163,7 +165,8 @@ int serve() {
   }
   broker::audit::Shipper shipper(config.database_url, *journal, config.journal.dir,
                                  broker::metrics::shipRefusedObserver());
-  broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness);
+  broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness,
+                               config.authz_max_age);
   const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness);
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), broker::db::prepareStatements);

@@ -15,13 +15,19 @@ using Clock = Memory::Clock;
 constexpr const char* kChangesChannel = "hydra_authz";
 constexpr auto kMaxRetryWait = std::chrono::seconds(2);
 
-// "<table> <customer id>"
+// "<table> <customer id>", or "<table> *" when a TRUNCATE emptied the table (schema/0017).
 class ChangeReceiver : public pqxx::notification_receiver {
  public:
   ChangeReceiver(pqxx::connection_base& c, Memory& memory) : notification_receiver(c, kChangesChannel), memory_(memory) {}
   void operator()(const std::string& payload, int) override {
     const auto space = payload.find(' ');
-    memory_.customerChanged(space == std::string::npos ? payload : std::string_view(payload).substr(space + 1));
+    const auto customer =
+        space == std::string::npos ? std::string_view(payload) : std::string_view(payload).substr(space + 1);
+    if (customer == "*") {
+      memory_.allCustomersChanged();
+    } else {
+      memory_.customerChanged(customer);
+    }
   }
 
  private:

@@ -26,13 +26,22 @@ std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuer
   return key;
 }
 
-Memory::Memory(std::size_t capacity, std::chrono::milliseconds staleness)
-    : staleness_(staleness), stripes_(kStripes), last_tick_sent_(Clock::time_point::min().time_since_epoch().count()),
+Memory::Memory(std::size_t capacity, std::chrono::milliseconds staleness, std::chrono::seconds max_age)
+    : staleness_(staleness),
+      max_age_(max_age),
+      stripes_(kStripes),
+      last_tick_sent_(Clock::time_point::min().time_since_epoch().count()),
       entries_(capacity) {}
 
 void Memory::customerChanged(std::string_view customer_id) {
   const auto change = ++changes_;
   stripes_[std::hash<std::string_view>{}(customer_id) % kStripes].store(change);
+}
+
+void Memory::allCustomersChanged() {
+  everything_changed_.store(++changes_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  entries_.clear();
 }
 
 void Memory::everythingChanged() {
@@ -59,18 +68,19 @@ std::shared_ptr<const Lookup> Memory::find(const std::string& key, Clock::time_p
   std::lock_guard<std::mutex> lock(mutex_);
   const auto* entry = entries_.find(key);
   if (entry == nullptr) return nullptr;
-  if (!unchangedSince(entry->lookup->customer_id, entry->loaded_at)) {
+  if (!unchangedSince(entry->lookup->customer_id, entry->loaded_at) || now - entry->load_began >= max_age_) {
     entries_.erase(key);
     return nullptr;
   }
   return entry->lookup;
 }
 
-void Memory::remember(const std::string& key, std::shared_ptr<const Lookup> lookup, std::uint64_t load_started) {
+void Memory::remember(const std::string& key, std::shared_ptr<const Lookup> lookup, std::uint64_t load_started,
+                      Clock::time_point load_began) {
   const bool servable = lookup->key_found && lookup->candidates.size() == 1;
   if (!servable || !unchangedSince(lookup->customer_id, load_started)) return;
   std::lock_guard<std::mutex> lock(mutex_);
-  entries_.put(key, Entry{std::move(lookup), load_started});
+  entries_.put(key, Entry{std::move(lookup), load_started, load_began});
 }
 
 std::size_t Memory::size() const {

@@ -138,8 +138,9 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
   std::shared_ptr<const Lookup> found;
   try {
     const auto load_started = memory_.loadStarting();
+    const auto load_began = authz::Memory::Clock::now();
     found = lookup(*work);
-    memory_.remember(work->memory_key, found, load_started);
+    memory_.remember(work->memory_key, found, load_started, load_began);
   } catch (const http::ApiError& e) {
     refuse(*work, "error", e);  // the database is away
     return;

@@ -389,7 +389,7 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
           backoff *= 2;
         }
       }
-    });
+    }, hydra::db::Pool::Retry::kNever);  // the provider was maybe called: never twice
   } catch (const std::exception& e) {
     if (attempted) {
       if (granted) {

@@ -255,12 +255,15 @@ void Dispatcher::record(const Job& job, const AttemptResult& result) {
 }
 
 void Dispatcher::release(const Job& job) {
-  pool_.run([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    tx.exec_prepared("webhook_delivery_record", job.delivery_id, job.attempt, "pending", 0.0,
-                     std::optional<long long>(), std::optional<std::string>("interrupted: the control plane stopped"),
-                     std::optional<std::string>());
-  });
+  // Outside a transaction, the write may have happened although its connection broke: once only.
+  pool_.run(
+      [&](pqxx::connection& c) {
+        pqxx::nontransaction tx(c);
+        tx.exec_prepared(
+            "webhook_delivery_record", job.delivery_id, job.attempt, "pending", 0.0, std::optional<long long>(),
+            std::optional<std::string>("interrupted: the control plane stopped"), std::optional<std::string>());
+      },
+      hydra::db::Pool::Retry::kNever);
 }
 
 void Dispatcher::trim() {

@@ -1,5 +1,7 @@
 #include "shared/db/pool.hpp"
 
+#include <poll.h>
+
 #include "shared/http/errors.hpp"
 #include "shared/log/log.hpp"
 
@@ -11,6 +13,15 @@ constexpr int kRetryAfterSeconds = 1;
 
 http::ApiError unavailable() {
   return http::ApiError(503, "Database unavailable, retry shortly", kRetryAfterSeconds);
+}
+
+// An idle connection has nothing to read: pool connections LISTEN to nothing, and every answer
+// was read in full. Input or a hang-up means the server ended the session (a restart, an
+// administrator's pg_terminate_backend: a FATAL message, then end of file).
+bool endedByServer(const pqxx::connection& connection) {
+  pollfd watched{connection.sock(), POLLIN, 0};
+  if (watched.fd < 0) return true;
+  return ::poll(&watched, 1, 0) != 0;
 }
 
 }  // namespace
@@ -33,7 +44,7 @@ Pool::Stats Pool::stats() const {
   return {size_, open_, open_ - idle_.size(), waiting_};
 }
 
-std::unique_ptr<pqxx::connection> Pool::acquire() {
+Pool::Lease Pool::acquire() {
   {
     std::unique_lock<std::mutex> lock(mutex_);
     ++waiting_;
@@ -43,7 +54,12 @@ std::unique_ptr<pqxx::connection> Pool::acquire() {
     if (!idle_.empty()) {
       auto connection = std::move(idle_.back());
       idle_.pop_back();
-      return connection;
+      if (!endedByServer(*connection)) return {std::move(connection), true};
+      // Dead before anything was sent on it: open a new one in its slot instead.
+      --open_;
+      open_ -= idle_.size();
+      idle_.clear();
+      log::db().warning("pooled PostgreSQL connections were closed by the server; opening new ones");
     }
     ++open_;  // reserve the slot; connect outside the lock
   }
@@ -52,7 +68,7 @@ std::unique_ptr<pqxx::connection> Pool::acquire() {
     // A stalled statement holds a request and a pooled connection: bound it.
     pqxx::nontransaction(*connection).exec("SET TIME ZONE 'UTC'; SET statement_timeout = '10s'");
     prepare_(*connection);
-    return connection;
+    return {std::move(connection), false};
   } catch (const std::exception& e) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -71,6 +87,27 @@ void Pool::release(std::unique_ptr<pqxx::connection> connection) {
     idle_.push_back(std::move(connection));
   }
   available_.notify_one();
+}
+
+bool Pool::brokenConnection(const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pqxx::broken_connection&) {
+    return true;  // in_doubt_error (a commit's unknown outcome) is not one of these
+  } catch (...) {
+    return false;
+  }
+}
+
+void Pool::discardStale(std::unique_ptr<pqxx::connection> connection) {
+  connection.reset();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    open_ -= idle_.size() + 1;
+    idle_.clear();
+  }
+  available_.notify_all();
+  log::db().warning("a pooled PostgreSQL connection was broken; running the request again on a new one");
 }
 
 void Pool::handleFailure(std::unique_ptr<pqxx::connection> connection, std::exception_ptr error) {
