@@ -56,21 +56,6 @@ bool keepAliveByDefault(const Request& req) {
          req.version() == Pistache::Http::Version::Http11;
 }
 
-// The one place where exceptions become replies.
-Reply replyForCurrentException(const std::string& request_id) {
-  try {
-    throw;
-  } catch (const ValidationError& e) {
-    return validationReply(e);
-  } catch (const ApiError& e) {
-    return errorReply(e);
-  } catch (const std::exception& e) {
-    log::http().error("request " + request_id + " failed: " + e.what());
-  } catch (...) {
-    log::http().error("request " + request_id + " failed with a non-standard exception");
-  }
-  return errorReply(500, "Internal server error (request id " + request_id + ")");
-}
 
 // A TLS handshake longer than this is given up (it holds Pistache's accepting thread).
 constexpr int kTlsHandshakeSeconds = 5;
@@ -101,6 +86,21 @@ void useTls(Pistache::Http::Endpoint& endpoint, const config::TlsSettings& tls) 
 }
 
 }  // namespace
+
+Reply replyForCurrentException(const std::string& request_id) {
+  try {
+    throw;
+  } catch (const ValidationError& e) {
+    return validationReply(e);
+  } catch (const ApiError& e) {
+    return errorReply(e);
+  } catch (const std::exception& e) {
+    log::http().error("request " + request_id + " failed: " + e.what());
+  } catch (...) {
+    log::http().error("request " + request_id + " failed with a non-standard exception");
+  }
+  return errorReply(500, "Internal server error (request id " + request_id + ")");
+}
 
 // The server's side of every answer: how many are still owed, and whether the endpoint they
 // would be written to still exists.
@@ -293,6 +293,12 @@ void Server::del(const std::string& route, Handler handler, RouteDoc doc) {
 }
 void Server::getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
   add("GET", route, std::move(handler), std::move(doc));
+}
+void Server::patchAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("PATCH", route, std::move(handler), std::move(doc));
+}
+void Server::delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("DELETE", route, std::move(handler), std::move(doc));
 }
 
 void Server::start(const char* listen_variable) {
