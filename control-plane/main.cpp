@@ -109,6 +109,9 @@ int serve() {
   server_options.threads = config.threads;
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  // Pistache's header timeout also runs while an answer waits out B (it would send a 408
+  // instead): the request's own time plus B.
+  server_options.header_timeout += config.authz_staleness;
   http::Server server(server_options);
   cp::addRoutes(server, services);
   ops::exportPoolMetrics(pool, "main");
