@@ -13,8 +13,9 @@ void RevocationWait::reserve(const std::string& customer_id) {
     // The earliest a place frees is when the oldest pending wait ends: at most B from now.
     const auto ms = delay_.staleness().count();
     const int retry_after = static_cast<int>(std::max<long long>(1, (ms + 999) / 1000));
-    throw http::ApiError(429, "Too many changes that narrow access are waiting out the brokers' staleness bound; retry later",
-                         retry_after);
+    throw http::ApiError(
+        429, "Too many changes that narrow access are waiting out the brokers' staleness bound; retry later",
+        retry_after);
   }
 }
 

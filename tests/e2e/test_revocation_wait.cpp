@@ -43,8 +43,9 @@ double readP99(const Stack& s, const Tenant& tenant) {
 
 }  // namespace
 
-TEST_CASE("revocation wait: a flood of narrowing PATCHes from one customer does not slow another's reads, "
-          "and is bounded (429 before the change)") {
+TEST_CASE(
+    "revocation wait: a flood of narrowing PATCHes from one customer does not slow another's reads, "
+    "and is bounded (429 before the change)") {
   Stack s("", kSettings);  // 4 server threads (the default)
   const auto flooder = s.newTenant("flooder");
   const auto connection = s.createConnection(flooder, "gmail", "inbox");
@@ -66,7 +67,8 @@ TEST_CASE("revocation wait: a flood of narrowing PATCHes from one customer does 
   for (int i = 0; i < 24; ++i) {
     flood.emplace_back([&] {
       while (flooding) {
-        const auto r = s.as(flooder, "PATCH", grant_path, R"({"capabilities":["send_mail"]})");  // narrows (no-op after the first)
+        // Narrows (a no-op after the first, which still waits: it may race a wider change).
+        const auto r = s.as(flooder, "PATCH", grant_path, R"({"capabilities":["send_mail"]})");
         if (r.status == 200) {
           ++done;
         } else if (r.status == 429) {
@@ -104,8 +106,9 @@ TEST_CASE("revocation wait: a flood of narrowing PATCHes from one customer does 
   CHECK(a_refusal.header("Retry-After").value_or("") == "1");
 }
 
-TEST_CASE("revocation wait: two concurrent DELETEs of one proxy key both answer after B, and no fetch is "
-          "released after either answer") {
+TEST_CASE(
+    "revocation wait: two concurrent DELETEs of one proxy key both answer after B, and no fetch is "
+    "released after either answer") {
   BrokerStack s(kSettings, kSettings);
   const auto t = s.newTenant();
   const auto connection = s.createConnection(t, connectionBody("gmail", "inbox", R"({"access_token":"v1"})"));
@@ -125,7 +128,7 @@ TEST_CASE("revocation wait: two concurrent DELETEs of one proxy key both answer 
   const auto path = t.path() + "/instances/" + runtime.instance_id + "/proxy-keys/" + runtime.key_id;
   struct Answer {
     int status = 0;
-    double after_ms = 0;  // since both requests were started
+    double after_ms = 0;   // since both requests were started
     int fetch_status = 0;  // a fetch with the key right after the answer
   };
   Answer answers[2];
