@@ -96,11 +96,12 @@ int serve() {
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
   http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
   cp::Authenticator auth(pool, config.admin_token, throttle);
-  const cp::RevocationDelay revocation(config.authz_staleness);
-  cp::IdentityService identity(pool, revocation);
-  cp::ConnectionService connections(pool, sealer, revocation);
+  // Declared before the server: it outlives server.stop(), so answers still waiting are sent.
+  cp::RevocationDelay revocation(config.authz_staleness);
+  cp::IdentityService identity(pool);
+  cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
-  cp::Services services{auth, identity, connections, webhook_endpoints};
+  cp::Services services{auth, identity, connections, webhook_endpoints, revocation};
 
   http::blockTerminationSignals();
   // Delivery has a database pool of its own, so a slow receiver never holds the API's.
@@ -110,6 +111,9 @@ int serve() {
   server_options.threads = config.threads;
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  // Pistache's header timeout also runs while an answer waits out B (it would send a 408
+  // instead): the request's own time plus B.
+  server_options.header_timeout += config.authz_staleness;
   http::Server server(server_options);
   cp::addRoutes(server, services);
   ops::exportPoolMetrics(pool, "main");

@@ -8,7 +8,8 @@ using http::RouteDoc;
 
 // Every customer route: the key may be missing or wrong (401), another customer's (403), the
 // database away (503); the edge refuses oversized bodies (413) and throttles a peer whose
-// authentications keep failing (429).
+// authentications keep failing (429), as do changes that narrow access when the customer has
+// too many waiting out the revocation wait (handlers/narrowing.hpp).
 RouteDoc customerRoute(std::string summary, std::string tag, std::vector<std::pair<int, std::string>> responses,
                        std::string body = "", std::vector<QueryParameter> query = {}) {
   RouteDoc doc{std::move(summary), std::move(tag), "api_key", std::move(query), std::move(body), std::move(responses)};

@@ -1,5 +1,6 @@
 #include "control-plane/routes.hpp"
 
+#include "control-plane/handlers/narrowing.hpp"
 #include "control-plane/openapi.hpp"
 
 namespace hydra::cp {
@@ -7,6 +8,8 @@ namespace hydra::cp {
 void addRoutes(http::Server& server, Services& s) {
   using Fn = http::Reply (*)(Services&, const handlers::Request&);
   const auto bind = [&s](Fn fn) { return [&s, fn](const handlers::Request& req) { return fn(s, req); }; };
+  // Routes that may narrow access answer after the revocation wait (handlers/narrowing.hpp).
+  const auto narrowing = [&s](handlers::NarrowingHandler fn) { return handlers::answerAfterWait(s, fn); };
   const std::string customer = "/v1/customers/:customer_id";
   const std::string connection = customer + "/connections/:connection_id";
   const std::string webhook_endpoint = customer + "/webhook-endpoints/:endpoint_id";
@@ -20,26 +23,26 @@ void addRoutes(http::Server& server, Services& s) {
 
   server.post(customer + "/instances", bind(handlers::createInstance), docs::createInstance());
   server.get(customer + "/instances", bind(handlers::listInstances), docs::listInstances());
-  server.patch(customer + "/instances/:instance_id", bind(handlers::updateInstance), docs::updateInstance());
-  server.del(customer + "/instances/:instance_id", bind(handlers::deleteInstance), docs::deleteInstance());
+  server.patchAsync(customer + "/instances/:instance_id", narrowing(handlers::updateInstance), docs::updateInstance());
+  server.delAsync(customer + "/instances/:instance_id", narrowing(handlers::deleteInstance), docs::deleteInstance());
 
   server.post(customer + "/instances/:instance_id/proxy-keys", bind(handlers::createProxyKey), docs::createProxyKey());
   server.get(customer + "/instances/:instance_id/proxy-keys", bind(handlers::listProxyKeys), docs::listProxyKeys());
-  server.del(customer + "/instances/:instance_id/proxy-keys/:key_id", bind(handlers::revokeProxyKey),
-             docs::revokeProxyKey());
+  server.delAsync(customer + "/instances/:instance_id/proxy-keys/:key_id", narrowing(handlers::revokeProxyKey),
+                  docs::revokeProxyKey());
 
   server.get(customer + "/audit-events", bind(handlers::listAuditEvents), docs::listAuditEvents());
 
   server.get(customer + "/connections", bind(handlers::listConnections), docs::listConnections());
   server.post(customer + "/connections", bind(handlers::createConnection), docs::createConnection());
   server.get(connection, bind(handlers::getConnection), docs::getConnection());
-  server.patch(connection, bind(handlers::updateConnection), docs::updateConnection());
-  server.del(connection, bind(handlers::deleteConnection), docs::deleteConnection());
+  server.patchAsync(connection, narrowing(handlers::updateConnection), docs::updateConnection());
+  server.delAsync(connection, narrowing(handlers::deleteConnection), docs::deleteConnection());
 
   server.post(connection + "/grants", bind(handlers::createGrant), docs::createGrant());
   server.get(connection + "/grants", bind(handlers::listGrants), docs::listGrants());
-  server.patch(connection + "/grants/:grant_id", bind(handlers::updateGrant), docs::updateGrant());
-  server.del(connection + "/grants/:grant_id", bind(handlers::deleteGrant), docs::deleteGrant());
+  server.patchAsync(connection + "/grants/:grant_id", narrowing(handlers::updateGrant), docs::updateGrant());
+  server.delAsync(connection + "/grants/:grant_id", narrowing(handlers::deleteGrant), docs::deleteGrant());
 
   server.post(customer + "/webhook-endpoints", bind(handlers::createWebhookEndpoint), docs::createWebhookEndpoint());
   server.get(customer + "/webhook-endpoints", bind(handlers::listWebhookEndpoints), docs::listWebhookEndpoints());

@@ -1,4 +1,5 @@
 #include "control-plane/handlers/handlers.hpp"
+#include "control-plane/handlers/narrowing.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
@@ -33,18 +34,20 @@ Reply getConnection(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.connections.get(customer_id, connection_id)));
 }
 
-Reply updateConnection(Services& s, const Request& req) {
+Reply updateConnection(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, connection_id] = http::pathUuids(req, {"customer_id", "connection_id"});
   s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::ConnectionUpdate::fromJson(*body);
+  wait.reserve(customer_id);  // credentials or anything a fetch returns may change
   const auto updated = s.connections.update(customer_id, connection_id, input);
   return http::json(200, model::toJson(updated));
 }
 
-Reply deleteConnection(Services& s, const Request& req) {
+Reply deleteConnection(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, connection_id] = http::pathUuids(req, {"customer_id", "connection_id"});
   s.auth.requireCustomer(req, customer_id);
+  wait.reserve(customer_id);
   s.connections.remove(customer_id, connection_id);
   return http::noContent();
 }

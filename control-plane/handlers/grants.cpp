@@ -1,4 +1,5 @@
 #include "control-plane/handlers/handlers.hpp"
+#include "control-plane/handlers/narrowing.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
@@ -19,19 +20,21 @@ Reply listGrants(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.connections.grants(customer_id, connection_id)));
 }
 
-Reply updateGrant(Services& s, const Request& req) {
+Reply updateGrant(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, connection_id, grant_id] =
       http::pathUuids(req, {"customer_id", "connection_id", "grant_id"});
   s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::GrantUpdate::fromJson(*body);
+  wait.reserve(customer_id);  // fewer capabilities or an earlier end narrow access
   return http::json(200, model::toJson(s.connections.updateGrant(customer_id, connection_id, grant_id, input)));
 }
 
-Reply deleteGrant(Services& s, const Request& req) {
+Reply deleteGrant(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, connection_id, grant_id] =
       http::pathUuids(req, {"customer_id", "connection_id", "grant_id"});
   s.auth.requireCustomer(req, customer_id);
+  wait.reserve(customer_id);
   s.connections.revokeGrant(customer_id, connection_id, grant_id);
   return http::noContent();
 }

@@ -1,5 +1,6 @@
 #pragma once
-// One function per endpoint, each reading parse -> authorize -> act -> encode.
+// One function per endpoint, each reading parse -> authorize -> act -> encode. Routes that may
+// narrow access also take a RevocationWait, reserved between authorize and act (narrowing.hpp).
 // Handlers hold no SQL and no crypto; routes.cpp maps paths to them.
 
 #include <pistache/router.h>
@@ -7,6 +8,7 @@
 #include "control-plane/services/auth.hpp"
 #include "control-plane/services/connections.hpp"
 #include "control-plane/services/identity.hpp"
+#include "control-plane/services/revocation.hpp"
 #include "control-plane/services/webhook_endpoints.hpp"
 #include "shared/http/response.hpp"
 
@@ -17,12 +19,15 @@ struct Services {
   IdentityService& identity;
   ConnectionService& connections;
   WebhookEndpointService& webhooks;
+  RevocationDelay& revocation;
 };
 
 namespace handlers {
 
 using Request = Pistache::Rest::Request;
 using http::Reply;
+/// narrowing.hpp: what a handler whose change may narrow access is given.
+class RevocationWait;
 
 // admin.cpp
 Reply createCustomer(Services& s, const Request& req);
@@ -35,13 +40,13 @@ Reply revokeApiKey(Services& s, const Request& req);
 // instances.cpp
 Reply createInstance(Services& s, const Request& req);
 Reply listInstances(Services& s, const Request& req);
-Reply updateInstance(Services& s, const Request& req);
-Reply deleteInstance(Services& s, const Request& req);
+Reply updateInstance(Services& s, const Request& req, RevocationWait& wait);
+Reply deleteInstance(Services& s, const Request& req, RevocationWait& wait);
 
 // proxy_keys.cpp
 Reply createProxyKey(Services& s, const Request& req);
 Reply listProxyKeys(Services& s, const Request& req);
-Reply revokeProxyKey(Services& s, const Request& req);
+Reply revokeProxyKey(Services& s, const Request& req, RevocationWait& wait);
 
 // audit_events.cpp
 Reply listAuditEvents(Services& s, const Request& req);
@@ -50,14 +55,14 @@ Reply listAuditEvents(Services& s, const Request& req);
 Reply listConnections(Services& s, const Request& req);
 Reply createConnection(Services& s, const Request& req);
 Reply getConnection(Services& s, const Request& req);
-Reply updateConnection(Services& s, const Request& req);
-Reply deleteConnection(Services& s, const Request& req);
+Reply updateConnection(Services& s, const Request& req, RevocationWait& wait);
+Reply deleteConnection(Services& s, const Request& req, RevocationWait& wait);
 
 // grants.cpp
 Reply createGrant(Services& s, const Request& req);
 Reply listGrants(Services& s, const Request& req);
-Reply updateGrant(Services& s, const Request& req);
-Reply deleteGrant(Services& s, const Request& req);
+Reply updateGrant(Services& s, const Request& req, RevocationWait& wait);
+Reply deleteGrant(Services& s, const Request& req, RevocationWait& wait);
 
 // webhook_endpoints.cpp
 Reply createWebhookEndpoint(Services& s, const Request& req);

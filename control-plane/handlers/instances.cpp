@@ -1,4 +1,5 @@
 #include "control-plane/handlers/handlers.hpp"
+#include "control-plane/handlers/narrowing.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
@@ -19,17 +20,19 @@ Reply listInstances(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.identity.listInstances(customer_id)));
 }
 
-Reply updateInstance(Services& s, const Request& req) {
+Reply updateInstance(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
   s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::InstanceUpdate::fromJson(*body);
+  if (input.disabled.value_or(false)) wait.reserve(customer_id);  // the kill switch is a revocation
   return http::json(200, model::toJson(s.identity.updateInstance(customer_id, instance_id, input)));
 }
 
-Reply deleteInstance(Services& s, const Request& req) {
+Reply deleteInstance(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, instance_id] = http::pathUuids(req, {"customer_id", "instance_id"});
   s.auth.requireCustomer(req, customer_id);
+  wait.reserve(customer_id);
   s.identity.deleteInstance(customer_id, instance_id);
   return http::noContent();
 }

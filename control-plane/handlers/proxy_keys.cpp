@@ -1,4 +1,5 @@
 #include "control-plane/handlers/handlers.hpp"
+#include "control-plane/handlers/narrowing.hpp"
 #include "shared/http/request.hpp"
 #include "shared/json/reader.hpp"
 
@@ -22,10 +23,11 @@ Reply listProxyKeys(Services& s, const Request& req) {
   return http::json(200, model::toJson(s.identity.listProxyKeys(customer_id, instance_id)));
 }
 
-Reply revokeProxyKey(Services& s, const Request& req) {
+Reply revokeProxyKey(Services& s, const Request& req, RevocationWait& wait) {
   const auto [customer_id, instance_id, key_id] =
       http::pathUuids(req, {"customer_id", "instance_id", "key_id"});
   s.auth.requireCustomer(req, customer_id);
+  wait.reserve(customer_id);  // then no broker serves the key from memory any more
   s.identity.revokeProxyKey(customer_id, instance_id, key_id);
   return http::noContent();
 }

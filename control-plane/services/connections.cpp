@@ -113,7 +113,7 @@ ConnectionPage ConnectionService::list(const std::string& customer_id, const Con
 model::Connection ConnectionService::update(const std::string& customer_id, const std::string& connection_id,
                                             const model::ConnectionUpdate& input) {
   try {
-    auto updated = pool_.run([&](pqxx::connection& c) {
+    return pool_.run([&](pqxx::connection& c) {
       pqxx::work tx(c);
       const auto name = input.name ? input.name->c_str() : nullptr;
       const auto scopes = input.scopes_json ? input.scopes_json->c_str() : nullptr;
@@ -137,8 +137,6 @@ model::Connection ConnectionService::update(const std::string& customer_id, cons
       tx.commit();
       return updated;
     });
-    revocation_.waitOut();  // credentials or anything a fetch returns may have changed
-    return updated;
   } catch (const pqxx::unique_violation&) {
     throw ApiError(409, kDuplicateConnection);
   }
@@ -160,7 +158,6 @@ void ConnectionService::remove(const std::string& customer_id, const std::string
     emitWebhookEvent(tx, customer_id, webhooks::events::kConnectionDeleted, model::toJson(gone));
     tx.commit();
   });
-  revocation_.waitOut();
 }
 
 model::Grant ConnectionService::grant(const std::string& customer_id, const std::string& connection_id,
@@ -191,7 +188,7 @@ std::vector<model::Grant> ConnectionService::grants(const std::string& customer_
 
 model::Grant ConnectionService::updateGrant(const std::string& customer_id, const std::string& connection_id,
                                             const std::string& grant_id, const model::GrantUpdate& input) {
-  auto updated = pool_.run([&](pqxx::connection& c) {
+  return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     const auto rows = tx.exec_prepared("grant_update", customer_id, connection_id, grant_id, input.capabilities_json,
                                        input.expiry.at, input.expiry.in_seconds, input.change_expiry);
@@ -201,8 +198,6 @@ model::Grant ConnectionService::updateGrant(const std::string& customer_id, cons
     tx.commit();
     return updated;
   });
-  revocation_.waitOut();  // fewer capabilities or an earlier end narrow access
-  return updated;
 }
 
 void ConnectionService::revokeGrant(const std::string& customer_id, const std::string& connection_id,
@@ -214,7 +209,6 @@ void ConnectionService::revokeGrant(const std::string& customer_id, const std::s
     emitWebhookEvent(tx, customer_id, webhooks::events::kGrantDeleted, model::toJson(db::grantFrom(rows[0])));
     tx.commit();
   });
-  revocation_.waitOut();
 }
 
 }  // namespace hydra::cp

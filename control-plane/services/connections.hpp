@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "control-plane/model/resources.hpp"
-#include "control-plane/services/revocation.hpp"
 #include "shared/crypto/seal.hpp"
 #include "shared/db/pool.hpp"
 
@@ -25,13 +24,13 @@ struct ConnectionPage {
 
 class ConnectionService {
  public:
-  ConnectionService(hydra::db::Pool& pool, const crypto::Sealer& sealer, const RevocationDelay& revocation)
-      : pool_(pool), sealer_(sealer), revocation_(revocation) {}
+  ConnectionService(hydra::db::Pool& pool, const crypto::Sealer& sealer) : pool_(pool), sealer_(sealer) {}
 
   model::Connection create(const std::string& customer_id, const model::ConnectionCreate& input);
   model::Connection get(const std::string& customer_id, const std::string& connection_id);
   ConnectionPage list(const std::string& customer_id, const ConnectionFilter& filter);
-  /// Updates, removals and revoked grants answer after RevocationDelay::waitOut().
+  /// Updates, removals and revoked grants narrow access: their routes answer after the
+  /// revocation wait (handlers/narrowing.hpp).
   model::Connection update(const std::string& customer_id, const std::string& connection_id,
                            const model::ConnectionUpdate& input);
   void remove(const std::string& customer_id, const std::string& connection_id);
@@ -49,7 +48,6 @@ class ConnectionService {
 
   hydra::db::Pool& pool_;
   const crypto::Sealer& sealer_;
-  const RevocationDelay& revocation_;
 };
 
 }  // namespace hydra::cp

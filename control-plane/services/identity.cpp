@@ -80,7 +80,7 @@ std::vector<model::Instance> IdentityService::listInstances(const std::string& c
 
 model::Instance IdentityService::updateInstance(const std::string& customer_id, const std::string& instance_id,
                                                const model::InstanceUpdate& input) {
-  auto updated = pool_.run([&](pqxx::connection& c) {
+  return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
     const auto rows = tx.exec_prepared("instance_update", customer_id, instance_id, input.name, input.disabled);
     if (rows.empty()) throw http::notFound("Instance");
@@ -89,8 +89,6 @@ model::Instance IdentityService::updateInstance(const std::string& customer_id, 
     tx.commit();
     return updated;
   });
-  if (input.disabled.value_or(false)) revocation_.waitOut();  // the kill switch is a revocation
-  return updated;
 }
 
 void IdentityService::deleteInstance(const std::string& customer_id, const std::string& instance_id) {
@@ -106,7 +104,6 @@ void IdentityService::deleteInstance(const std::string& customer_id, const std::
     emitWebhookEvent(tx, customer_id, webhooks::events::kInstanceDeleted, model::toJson(gone));
     tx.commit();
   });
-  revocation_.waitOut();
 }
 
 model::ProxyKey IdentityService::createProxyKey(const std::string& customer_id, const std::string& instance_id,
@@ -145,7 +142,6 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
     emitWebhookEvent(tx, customer_id, webhooks::events::kProxyKeyRevoked, model::toJson(db::proxyKeyFrom(rows[0])));
     tx.commit();
   });
-  revocation_.waitOut();  // then no broker serves the key from memory any more
 }
 
 std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& customer_id,

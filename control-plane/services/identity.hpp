@@ -6,14 +6,13 @@
 #include <vector>
 
 #include "control-plane/model/resources.hpp"
-#include "control-plane/services/revocation.hpp"
 #include "shared/db/pool.hpp"
 
 namespace hydra::cp {
 
 class IdentityService {
  public:
-  IdentityService(hydra::db::Pool& pool, const RevocationDelay& revocation) : pool_(pool), revocation_(revocation) {}
+  explicit IdentityService(hydra::db::Pool& pool) : pool_(pool) {}
 
   model::Customer createCustomer(const std::string& name);
 
@@ -24,7 +23,8 @@ class IdentityService {
 
   model::Instance createInstance(const std::string& customer_id, const std::string& name);
   std::vector<model::Instance> listInstances(const std::string& customer_id);
-  /// Disabling answers after RevocationDelay::waitOut(), as deleting and revokeProxyKey do.
+  /// Disabling narrows access (the kill switch), as deleting and revokeProxyKey do: their routes
+  /// answer after the revocation wait (handlers/narrowing.hpp).
   model::Instance updateInstance(const std::string& customer_id, const std::string& instance_id,
                                  const model::InstanceUpdate& input);
   void deleteInstance(const std::string& customer_id, const std::string& instance_id);
@@ -41,7 +41,6 @@ class IdentityService {
 
  private:
   hydra::db::Pool& pool_;
-  const RevocationDelay& revocation_;
 };
 
 }  // namespace hydra::cp

@@ -57,21 +57,6 @@ bool keepAliveByDefault(const Request& req) {
          req.version() == Pistache::Http::Version::Http11;
 }
 
-// The one place where exceptions become replies.
-Reply replyForCurrentException(const std::string& request_id) {
-  try {
-    throw;
-  } catch (const ValidationError& e) {
-    return validationReply(e);
-  } catch (const ApiError& e) {
-    return errorReply(e);
-  } catch (const std::exception& e) {
-    log::http().error("request " + request_id + " failed: " + e.what());
-  } catch (...) {
-    log::http().error("request " + request_id + " failed with a non-standard exception");
-  }
-  return errorReply(500, "Internal server error (request id " + request_id + ")");
-}
 
 // HTTPS through our acceptor (tls_acceptor.hpp: handshakes off Pistache's accepting thread,
 // each with an absolute deadline; TLS 1.2+, strong suites: tls.hpp). The key file is checked
@@ -96,6 +81,21 @@ std::unique_ptr<TlsAcceptor> startTls(const config::TlsSettings& tls, const conf
 }
 
 }  // namespace
+
+Reply replyForCurrentException(const std::string& request_id) {
+  try {
+    throw;
+  } catch (const ValidationError& e) {
+    return validationReply(e);
+  } catch (const ApiError& e) {
+    return errorReply(e);
+  } catch (const std::exception& e) {
+    log::http().error("request " + request_id + " failed: " + e.what());
+  } catch (...) {
+    log::http().error("request " + request_id + " failed with a non-standard exception");
+  }
+  return errorReply(500, "Internal server error (request id " + request_id + ")");
+}
 
 // The server's side of every answer: how many are still owed, and whether the endpoint they
 // would be written to still exists.
@@ -288,6 +288,12 @@ void Server::del(const std::string& route, Handler handler, RouteDoc doc) {
 }
 void Server::getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
   add("GET", route, std::move(handler), std::move(doc));
+}
+void Server::patchAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("PATCH", route, std::move(handler), std::move(doc));
+}
+void Server::delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("DELETE", route, std::move(handler), std::move(doc));
 }
 
 void Server::start(const char* listen_variable) {

@@ -85,6 +85,8 @@ class Server {
   void del(const std::string& route, Handler handler, RouteDoc doc = {});
   /// A GET whose handler answers through the Responder, possibly later and from another thread.
   void getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+  void patchAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+  void delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
 
   /// Every route registered, in order (for the OpenAPI document).
   const std::vector<RouteInfo>& routes() const { return routes_; }
@@ -119,6 +121,11 @@ class Server {
   std::unique_ptr<TlsAcceptor> tls_acceptor_;  // with TLS: owns the public listening socket
   int listening_fd_ = -1;
 };
+
+/// The reply for the exception being handled (call inside a catch block): the one place where
+/// exceptions become replies (see the top of this file). An asynchronous handler that must send
+/// an error later computes it here, on the request's thread (the log names `request_id`).
+Reply replyForCurrentException(const std::string& request_id);
 
 /// The id of the request this thread is handling (handlers start on the thread that received
 /// the request; work they hand to other threads must take the id along); it is also in the

@@ -41,12 +41,12 @@ std::set<std::string> controlPlaneRouteTable() {
   hydra::db::Pool pool("postgresql://unused@127.0.0.1:1/unused", 1, [](pqxx::connection&) {});
   http::AuthThrottle throttle(1, std::chrono::seconds(1));
   cp::Authenticator auth(pool, "unused-admin-token-0123", throttle);
-  const cp::RevocationDelay revocation(std::chrono::milliseconds(200));
-  cp::IdentityService identity(pool, revocation);
+  cp::RevocationDelay revocation(std::chrono::milliseconds(200));
+  cp::IdentityService identity(pool);
   crypto::Sealer sealer(crypto::readPublicKeyPem(testDataPath("test-broker-public.pem")));
-  cp::ConnectionService connections(pool, sealer, revocation);
+  cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, {});
-  cp::Services services{auth, identity, connections, webhook_endpoints};
+  cp::Services services{auth, identity, connections, webhook_endpoints, revocation};
   http::ServerOptions options;
   http::Server server(options);
   cp::addRoutes(server, services);
