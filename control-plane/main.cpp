@@ -96,7 +96,8 @@ int serve() {
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
   http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
   cp::Authenticator auth(pool, config.admin_token, throttle);
-  // Declared before the server: it outlives server.stop(), so answers still waiting are sent.
+  // Declared before the server: it outlives server.stop(), so answers still waiting are sent
+  // while the shutdown grace lasts (one held past it is dropped with its connection: never early).
   cp::RevocationDelay revocation(config.authz_staleness);
   cp::IdentityService identity(pool);
   cp::ConnectionService connections(pool, sealer);

@@ -70,6 +70,8 @@ void RevocationDelay::run() {
       action();  // drops its slot (and takes the mutex) when it is destroyed, outside our lock
     } catch (const std::exception& e) {
       log::app().error(std::string("an answer after the revocation wait failed: ") + e.what());
+    } catch (...) {
+      log::app().error("an answer after the revocation wait failed");
     }
     action = nullptr;
     lock.lock();

@@ -62,6 +62,9 @@ SSL_CTX* serverContext(const config::TlsSettings& tls) {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
   if (!ctx) throw std::runtime_error(openSslError("cannot create a TLS context"));
   SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION);
+  // As Pistache's own context: its transport retries a write that would block with the rest of
+  // the answer copied to a new buffer, which OpenSSL refuses as a bad retry without these.
+  SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), tls.cert_file.c_str()) != 1) {
     throw std::runtime_error(openSslError("cannot load the certificate"));
   }
@@ -149,6 +152,15 @@ TlsAcceptor::TlsAcceptor(const config::TlsSettings& tls, const std::string& host
   }
   port_ = boundPort(listening_);
   wake_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  epoll_ = epoll_create1(EPOLL_CLOEXEC);
+  if (wake_ < 0 || epoll_ < 0) {
+    const std::string reason = std::strerror(errno);
+    if (wake_ >= 0) close(wake_);
+    if (epoll_ >= 0) close(epoll_);
+    close(listening_);
+    SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
+    throw std::runtime_error("cannot create the TLS acceptor's event descriptors: " + reason);
+  }
   thread_ = std::thread([this] { run(); });
 }
 
@@ -157,12 +169,13 @@ TlsAcceptor::~TlsAcceptor() {
   [[maybe_unused]] const ssize_t written = write(wake_, &one, sizeof one);  // cannot fail: one count
   if (thread_.joinable()) thread_.join();
   close(wake_);
+  close(epoll_);
   close(listening_);  // after Server::stop's stopListening, an inert socket in its place
   SSL_CTX_free(static_cast<SSL_CTX*>(ctx_));
 }
 
 void TlsAcceptor::run() {
-  const int poll = epoll_create1(EPOLL_CLOEXEC);
+  const int poll = epoll_;
   epoll_event event{};
   event.events = EPOLLIN;
   event.data.fd = wake_;
@@ -186,14 +199,18 @@ void TlsAcceptor::run() {
     const int result = SSL_accept(h.ssl);
     if (result == 1) {
       epoll_ctl(poll, EPOLL_CTL_DEL, h.fd, nullptr);
-      auto peer = Pistache::Tcp::Peer::CreateSSL(
-          h.fd, Pistache::Address::fromUnix(reinterpret_cast<sockaddr*>(&h.address)), h.ssl);
-      h.ssl = nullptr;  // Pistache's now (the Peer frees it; its transport closes the socket)
+      std::shared_ptr<Pistache::Tcp::Peer> peer;
       try {
+        peer = Pistache::Tcp::Peer::CreateSSL(
+            h.fd, Pistache::Address::fromUnix(reinterpret_cast<sockaddr*>(&h.address)), h.ssl);
+        h.ssl = nullptr;  // Pistache's now (the Peer frees it; its transport closes the socket)
         auto& listener = endpoint_.*reach(EndpointListener{});
         (listener.*reach(ListenerDispatch{}))(peer);
-      } catch (const std::exception&) {
-        close(h.fd);  // not Pistache's after all (the Peer, gone with `peer`, frees the SSL)
+      } catch (...) {
+        // Not Pistache's after all: the Peer (gone with `peer`) frees the SSL it took.
+        if (h.ssl) SSL_free(h.ssl);
+        h.ssl = nullptr;
+        close(h.fd);
       }
       if (--per_host[h.host] == 0) per_host.erase(h.host);
       pending.erase(it);
@@ -239,8 +256,10 @@ void TlsAcceptor::run() {
       if (fd == wake_) {
         stop = true;
       } else if (fd == listening_) {
-        // Everything queued, each bounded before any byte of it is read.
-        for (;;) {
+        // What is queued, each bounded before any byte of it is read; at most 64 per wake-up,
+        // so a flood of connections never holds up the handshakes under way or their deadlines
+        // (the socket is level-triggered: the rest is reported again at once).
+        for (int accepted = 0; accepted < 64; ++accepted) {
           Handshake h;
           socklen_t size = sizeof h.address;
           const int client =

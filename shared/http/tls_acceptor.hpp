@@ -47,7 +47,8 @@ class TlsAcceptor {
   void run();
   void* ctx_ = nullptr;  // SSL_CTX*
   int listening_ = -1;
-  int wake_ = -1;  // eventfd: stop
+  int wake_ = -1;   // eventfd: stop
+  int epoll_ = -1;  // the acceptor thread's event set
   std::uint16_t port_ = 0;
   Pistache::Http::Endpoint& endpoint_;
   TlsAcceptorLimits limits_;
