@@ -123,10 +123,9 @@ bool FetchService::fromMemory(Work& work) {
   } catch (const Refusal&) {
     return false;  // the database path looks again, and records what it finds
   }
-  if (chosen.auth_type == "oauth2") {
-    if (refresher_.dueForRefresh(credentials)) return false;  // refreshes wait off the server threads
-    credentials = releasableCredentials(credentials);
-  }
+  // Refreshes wait off the server threads.
+  if (chosen.auth_type == "oauth2" && refresher_.dueForRefresh(credentials)) return false;
+  credentials = releasableCredentials(credentials);
   work.record.customer_id = remembered->customer_id;
   work.record.proxy_key_id = remembered->proxy_key_id;
   work.record.connection_id = chosen.connection_id;
@@ -169,7 +168,9 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
     refuse(*work, "error", refusal.error);
     return;
   }
-  if (chosen.auth_type != "oauth2") return allow(*work, std::move(credentials), chosen.capabilities_json);
+  if (chosen.auth_type != "oauth2") {
+    return allow(*work, releasableCredentials(credentials), chosen.capabilities_json);
+  }
   // Fresh enough, or refreshed first; and never the refresh token or the client secret.
   const RefreshTarget target{chosen.connection_id, found->customer_id, work->request.query.provider, work->record};
   refresher_.whenFresh(target, std::move(credentials),

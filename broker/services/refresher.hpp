@@ -143,7 +143,8 @@ class Refresher {
   std::thread timer_;  // runs endLateWaits()
 };
 
-/// The oauth2 credentials a runtime may see: everything but refresh_token and client_secret.
+/// The credentials a runtime may see: everything but refresh_token and client_secret, for every
+/// auth_type (the row's auth_type is the control plane's to change; the seal does not bind it).
 std::string releasableCredentials(const std::string& credentials_json);
 
 }  // namespace hydra::broker

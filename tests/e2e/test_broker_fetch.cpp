@@ -12,10 +12,14 @@ namespace {
 const std::string kCredentials =
     R"({"access_token":"ya29.FETCH-CANARY","refresh_token":"1//r","expires_in":3599,)"
     R"("nested":{"scopes":["a","b"],"ok":true,"none":null},"unicode":"h\u00e9llo \u2713"})";
+// What the runtime gets: all of it but the refresh token, never released whatever the auth_type.
+const std::string kReleased =
+    R"({"access_token":"ya29.FETCH-CANARY","expires_in":3599,)"
+    R"("nested":{"scopes":["a","b"],"ok":true,"none":null},"unicode":"h\u00e9llo \u2713"})";
 
 /// A tenant with a gmail connection "inbox" (kCredentials) granted to one runtime with
-/// send_mail and read_mail. It is an api_key connection: those come back exactly as stored
-/// (oauth2 ones are refreshed and lose their refresh token on the way out: test_oauth_*.cpp).
+/// send_mail and read_mail. It is an api_key connection: those come back as stored, but for a
+/// refresh token or client secret (oauth2 ones are also refreshed first: test_oauth_*.cpp).
 struct Granted {
   BrokerStack s;
   Tenant t = s.newTenant();
@@ -39,12 +43,12 @@ void checkReleased(const Response& r, const std::string& credentials, const std:
 TEST_CASE("broker: a granted fetch returns exactly the stored credentials and the grant's capabilities") {
   Granted g;
   const auto capabilities = R"(["send_mail","read_mail"])";
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, capabilities);
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail&name=inbox"), kCredentials, capabilities);
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail&name=inbox&capability=send_mail"), kCredentials, capabilities);
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail&capability=read_mail"), kCredentials, capabilities);
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kReleased, capabilities);
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail&name=inbox"), kReleased, capabilities);
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail&name=inbox&capability=send_mail"), kReleased, capabilities);
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail&capability=read_mail"), kReleased, capabilities);
   // Fetched again (the derived-key cache now holds it): still exactly the same.
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, capabilities);
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kReleased, capabilities);
 }
 
 TEST_CASE("broker: a missing, unknown, revoked or expired proxy key, or one whose instance is gone, is 401") {
@@ -97,7 +101,7 @@ TEST_CASE("broker: 404 unless a grant of this instance matches the provider and 
     CHECK(refusal(r, 404) == "");
   }
   // The ungranted gmail connection is no candidate: no 409.
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, R"(["send_mail","read_mail"])");
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kReleased, R"(["send_mail","read_mail"])");
 }
 
 TEST_CASE("broker: several granted connections of a provider without name= is 409 naming them, and name= picks one") {
@@ -134,7 +138,7 @@ TEST_CASE("broker: a capability the grant lacks is 403, one it has or none asked
   // A grant without capabilities releases only when none is asked.
   const auto bare = g.s.grantedRuntime(g.t, g.connection, "[]");
   CHECK(refusal(g.s.fetch(bare, "provider=gmail&capability=send_mail"), 403) == "");
-  checkReleased(g.s.fetch(bare, "provider=gmail"), kCredentials, "[]");
+  checkReleased(g.s.fetch(bare, "provider=gmail"), kReleased, "[]");
 }
 
 TEST_CASE("broker: a connection in error or expired is 409 and releases nothing") {
@@ -154,7 +158,7 @@ TEST_CASE("broker: a connection in error or expired is 409 and releases nothing"
   CHECK(expired.body.find("CANARY") == std::string::npos);
 
   g.s.db.exec("UPDATE connections SET status = 'active' WHERE id = $1", g.connection);
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, R"(["send_mail","read_mail"])");
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kReleased, R"(["send_mail","read_mail"])");
 }
 
 TEST_CASE("broker: validation errors are 422 in FastAPI's shape") {
@@ -186,7 +190,7 @@ TEST_CASE("broker: bytes PostgreSQL cannot store are 422, and never fail other r
     CHECK(validationProblems(r)[0].loc.rfind(R"(["query",)", 0) == 0);
     CHECK(g.s.fetch(g.runtime.instance_id, "", query).status == 422);
   }
-  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kCredentials, R"(["send_mail","read_mail"])");
+  checkReleased(g.s.fetch(g.runtime, "provider=gmail"), kReleased, R"(["send_mail","read_mail"])");
 }
 
 TEST_CASE("broker: a release sets the connection's last_used_at, a refusal does not") {

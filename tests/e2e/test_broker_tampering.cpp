@@ -143,3 +143,30 @@ TEST_CASE("broker: the ALARM names the row, not its ciphertext") {
     CHECK(log.find(secret) == std::string::npos);
   }
 }
+
+// The control plane's role may change a connection's auth_type (it is not bound into the
+// seal): from oauth2 to api_key or basic, the broker would otherwise hand the runtime the
+// refresh token and the client secret the oauth2 path holds back.
+TEST_CASE("broker: a refresh token or client secret is never released, whatever auth_type the row says") {
+  BrokerStack s;
+  const auto t = s.newTenant("a");
+  const auto connection = s.createConnection(
+      t, connectionBody("gmail", "x",
+                        R"({"access_token":"AT-CANARY","refresh_token":"RT-CANARY","client_id":"cid",)"
+                        R"("client_secret":"CS-CANARY","expires_at":"2999-01-01T00:00:00Z"})"));
+  const auto runtime = s.grantedRuntime(t, connection);
+  for (const std::string auth_type : {"oauth2", "api_key", "basic"}) {
+    CAPTURE(auth_type);
+    s.db.exec("UPDATE connections SET auth_type = $1 WHERE id = $2", auth_type, connection);
+    waitOutStaleness();
+    for (int from_memory = 0; from_memory < 2; ++from_memory) {
+      const auto r = s.fetch(runtime, "provider=gmail");
+      expectStatus(r, 200, "fetch");
+      CHECK(r.body.find("AT-CANARY") != std::string::npos);
+      CHECK(r.body.find("RT-CANARY") == std::string::npos);
+      CHECK(r.body.find("CS-CANARY") == std::string::npos);
+      CHECK(r.body.find("refresh_token") == std::string::npos);
+      CHECK(r.body.find("client_secret") == std::string::npos);
+    }
+  }
+}
