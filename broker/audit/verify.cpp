@@ -1,6 +1,8 @@
 #include "broker/audit/verify.hpp"
 
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -42,19 +44,27 @@ VerifierKey readVerifierKey(const std::string& path) {
   }
 }
 
+std::vector<VerifierKey> readVerifierKeys(const VerifierKeyFiles& paths) {
+  std::vector<VerifierKey> keys;
+  for (const auto& path : paths) keys.push_back(readVerifierKey(path));
+  if (keys.empty()) throw Failed("no verifier key");
+  return keys;
+}
+
 std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
 
 // The checkpoints of one journal, signatures checked, in the order they were written.
 class CheckpointChecker {
  public:
-  CheckpointChecker(std::string origin, const VerifierKey& key) : origin_(std::move(origin)), key_(key) {}
+  CheckpointChecker(std::string origin, const std::vector<VerifierKey>& keys)
+      : origin_(std::move(origin)), keys_(keys) {}
 
   void add(const std::string& note) {
     const auto number = checkpoints_.size() + 1;
     Checkpoint checkpoint;
     try {
       // Each journal signs under its own origin; the verifier key's public key vouches for all.
-      checkpoint = parseCheckpointText(openNote(note, origin_, key_.public_key));
+      checkpoint = parseCheckpointText(opened(note));
     } catch (const std::exception& e) {
       throw Failed("checkpoint #" + std::to_string(number) + ": " + e.what());
     }
@@ -91,8 +101,22 @@ class CheckpointChecker {
   std::uint64_t latest() const { return checkpoints_.empty() ? 0 : checkpoints_.back().size; }
 
  private:
+  // The note's text if one of the keys signed it (the key id in the signature line says which).
+  std::string opened(const std::string& note) const {
+    std::string first_error;
+    for (const auto& key : keys_) {
+      try {
+        return openNote(note, origin_, key.public_key);
+      } catch (const std::exception& e) {
+        if (first_error.empty()) first_error = e.what();
+      }
+    }
+    if (keys_.size() == 1) throw Failed(first_error);
+    throw Failed("signed by none of the " + std::to_string(keys_.size()) + " verifier keys (" + first_error + ")");
+  }
+
   std::string origin_;
-  const VerifierKey& key_;
+  const std::vector<VerifierKey>& keys_;
   std::vector<Checkpoint> checkpoints_;
   std::size_t next_ = 0;
 };
@@ -130,9 +154,9 @@ int run(std::ostream& out, Check&& check) {
 
 }  // namespace
 
-int verifyJournal(const std::string& dir, const std::string& verifier_key_file, std::ostream& out) {
+int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
     const auto origin = readOrigin(dir);
     CheckpointChecker checkpoints(origin, key);
     LineReader checkpoint_lines(checkpointsPath(dir));
@@ -154,15 +178,34 @@ int verifyJournal(const std::string& dir, const std::string& verifier_key_file, 
   });
 }
 
-int verifyDatabase(const std::string& database_url, const std::string& verifier_key_file, std::ostream& out) {
+int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& verifier_key_files,
+                   const DatabaseExpectations& expected, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
+    // Records older than this must be under a checkpoint (the verifier's clock, not the database's).
+    std::optional<std::int64_t> uncovered_before;
+    if (expected.max_uncovered_seconds) {
+      const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      uncovered_before = now - *expected.max_uncovered_seconds * 1000000;
+    }
     pqxx::connection connection(database_url);
-    pqxx::nontransaction tx(connection);
+    // One snapshot for every check.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
+    // Rows outside every journal cannot be checked, yet customers see them in audit-events.
+    const auto unjournaled = tx.exec(
+        "SELECT count(*), min(occurred_at)::text, max(occurred_at)::text FROM audit_events WHERE journal_id IS NULL")[0];
+    const auto unjournaled_count = unjournaled[0].as<std::int64_t>();
+    if (unjournaled_count > 0) {
+      out << (expected.allow_unjournaled ? "note: " : "") << unjournaled_count
+          << " rows have no journal and cannot be verified (occurred " << unjournaled[1].c_str() << " .. "
+          << unjournaled[2].c_str() << ")\n";
+    }
     const auto journals = tx.exec(
         "SELECT journal_id FROM audit_checkpoints UNION SELECT DISTINCT journal_id FROM audit_events"
         " WHERE journal_id IS NOT NULL ORDER BY 1");
     if (journals.empty()) throw Failed("the database holds no journal records");
+    std::map<std::string, std::uint64_t> found;  // origin -> records under its latest checkpoint
     for (const auto& journal : journals) {
       const std::string origin = journal[0].c_str();
       CheckpointChecker checkpoints(origin, key);
@@ -170,6 +213,8 @@ int verifyDatabase(const std::string& database_url, const std::string& verifier_
                                             origin)) {
         checkpoints.add(row[0].c_str());
       }
+      // Rows anyone with write access could have made up: no signing key vouches for them.
+      if (checkpoints.count() == 0) throw Failed("journal " + origin + " has no checkpoint: none of its records is signed");
       CompactTree tree;
       Hasher hasher;
       // In pages by sequence number; every row's columns must say what its line says.
@@ -200,6 +245,11 @@ int verifyDatabase(const std::string& database_url, const std::string& verifier_
                             text(11) == r.request_id && text(12) == r.peer &&
                             row[13].as<std::int64_t>() == parseMicros(entry.time);
           if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
+          if (uncovered_before && seq >= checkpoints.latest() && row[13].as<std::int64_t>() < *uncovered_before) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) + " (" + entry.time +
+                         ") is older than " + std::to_string(*expected.max_uncovered_seconds) +
+                         " seconds and not covered by any checkpoint");
+          }
           tree.append(hasher.leaf(row[1].c_str()));
           checkpoints.covered(tree);
           after_seq = static_cast<std::int64_t>(seq);
@@ -207,7 +257,20 @@ int verifyDatabase(const std::string& database_url, const std::string& verifier_
         }
       }
       checkpoints.finish(tree.size());
+      found[origin] = checkpoints.latest();
       out << "ok: " << summary(origin, tree.size(), checkpoints) << "\n";
+    }
+    for (const auto& [origin, min_size] : expected.journals) {
+      const auto it = found.find(origin);
+      if (it == found.end()) throw Failed("expected journal " + origin + " is not in the database");
+      if (it->second < min_size) {
+        throw Failed("journal " + origin + ": its latest checkpoint covers " + std::to_string(it->second) +
+                     " records, expected at least " + std::to_string(min_size));
+      }
+    }
+    if (unjournaled_count > 0 && !expected.allow_unjournaled) {
+      throw Failed(std::to_string(unjournaled_count) +
+                   " rows of audit_events have no journal (--allow-unjournaled if they predate the journal)");
     }
   });
 }
@@ -244,9 +307,9 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
   });
 }
 
-int verifyProof(const std::string& proof_file, const std::string& verifier_key_file, std::ostream& out) {
+int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
     const auto text = readFile(proof_file);
     rapidjson::Document proof;
     proof.Parse(text.c_str(), text.size());
