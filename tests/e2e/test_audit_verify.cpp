@@ -145,7 +145,7 @@ TEST_CASE("audit verify --database: rows without a journal, shown to customers, 
 }
 
 TEST_CASE("audit verify --database: records older than --max-uncovered-seconds under no checkpoint fail") {
-  Verified v({{"HYDRA_AUDIT_CHECKPOINT_SECONDS", "3600"}});
+  Verified v(Environment{{"HYDRA_AUDIT_CHECKPOINT_SECONDS", "3600"}});
   v.fetch(2);
   v.restart();  // SIGTERM: a checkpoint of 2; the next ones stay uncovered for an hour
   v.fetch(2);
