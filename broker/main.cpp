@@ -104,7 +104,7 @@ const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
                 {"--force", false}}},
     {"audit verify",
      {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}, {"--expect", true},
-      {"--max-uncovered-seconds", true}, {"--allow-unjournaled", false}}},
+      {"--max-uncovered-seconds", true}, {"--allow-unjournaled", false}, {"--checkpoints", true}}},
     {"audit proof", {{"--journal", true}, {"--seq", true}}},
 };
 
@@ -141,13 +141,17 @@ void printHelp(const std::string& command) {
                              "--database: this journal must be there, its latest checkpoint covering at least "
                              "MIN_TREE_SIZE records (default 1); repeatable")
                           .argument("ORIGIN[:MIN_TREE_SIZE]"));
+    options.addOption(Option("checkpoints", "",
+                             "--database: checkpoints saved earlier (lines of a journal's checkpoints.jsonl): "
+                             "their journals must hold records that match them; repeatable")
+                          .argument("FILE"));
     options.addOption(Option("max-uncovered-seconds", "",
                              "--database: fail on a record older than N seconds that no checkpoint covers")
                           .argument("N"));
     options.addOption(Option("allow-unjournaled", "",
                              "--database: only report rows with no journal (from before the journal), do not fail"));
     usage = "audit verify (--journal DIR | --database URL [--expect ORIGIN[:MIN_TREE_SIZE]]... "
-            "[--max-uncovered-seconds N] [--allow-unjournaled] | --proof FILE) --verifier-key PATH...";
+            "[--checkpoints FILE]... [--max-uncovered-seconds N] [--allow-unjournaled] | --proof FILE) --verifier-key PATH...";
     header = "Checks the audit trail: records in sequence without gaps, every checkpoint's signature, every "
              "checkpoint's Merkle root against the records it covers (so later checkpoints are consistent with "
              "earlier ones), and in the database every row against its journal line, every journal with a "
@@ -300,10 +304,10 @@ int auditVerify(const Options& options) {
   if (sources != 1 || options.count("--verifier-key") == 0) {
     return usageError("audit verify takes one of --journal DIR, --database URL, --proof FILE, and --verifier-key PATH");
   }
-  const auto database_only = options.count("--expect") + options.count("--max-uncovered-seconds") +
-                             options.count("--allow-unjournaled");
+  const auto database_only = options.count("--expect") + options.count("--checkpoints") +
+                             options.count("--max-uncovered-seconds") + options.count("--allow-unjournaled");
   if (database_only > 0 && options.count("--database") == 0) {
-    return usageError("--expect, --max-uncovered-seconds and --allow-unjournaled go with --database");
+    return usageError("--expect, --checkpoints, --max-uncovered-seconds and --allow-unjournaled go with --database");
   }
   const auto keys = options.all("--verifier-key");
   if (options.count("--journal")) return broker::audit::verifyJournal(options.at("--journal"), keys, std::cout);
@@ -330,6 +334,7 @@ int auditVerify(const Options& options) {
                                                           options.at("--max-uncovered-seconds"), 0, 10L * 365 * 86400);
   }
   expected.allow_unjournaled = options.count("--allow-unjournaled") != 0;
+  expected.checkpoint_files = options.all("--checkpoints");
   return broker::audit::verifyDatabase(options.at("--database"), keys, expected, std::cout);
 }
 

@@ -53,6 +53,21 @@ std::vector<VerifierKey> readVerifierKeys(const VerifierKeyFiles& paths) {
 
 std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
 
+// The text of `note` if one of `keys` signed it under `origin` (the key id in the signature line
+// says which key).
+std::string openedNote(const std::string& note, const std::string& origin, const std::vector<VerifierKey>& keys) {
+  std::string first_error;
+  for (const auto& key : keys) {
+    try {
+      return openNote(note, origin, key.public_key);
+    } catch (const std::exception& e) {
+      if (first_error.empty()) first_error = e.what();
+    }
+  }
+  if (keys.size() == 1) throw Failed(first_error);
+  throw Failed("signed by none of the " + std::to_string(keys.size()) + " verifier keys (" + first_error + ")");
+}
+
 // The checkpoints of one journal, signatures checked, in the order they were written.
 class CheckpointChecker {
  public:
@@ -64,7 +79,7 @@ class CheckpointChecker {
     Checkpoint checkpoint;
     try {
       // Each journal signs under its own origin; the verifier key's public key vouches for all.
-      checkpoint = parseCheckpointText(opened(note));
+      checkpoint = parseCheckpointText(openedNote(note, origin_, keys_));
     } catch (const std::exception& e) {
       throw Failed("checkpoint #" + std::to_string(number) + ": " + e.what());
     }
@@ -101,20 +116,6 @@ class CheckpointChecker {
   std::uint64_t latest() const { return checkpoints_.empty() ? 0 : checkpoints_.back().size; }
 
  private:
-  // The note's text if one of the keys signed it (the key id in the signature line says which).
-  std::string opened(const std::string& note) const {
-    std::string first_error;
-    for (const auto& key : keys_) {
-      try {
-        return openNote(note, origin_, key.public_key);
-      } catch (const std::exception& e) {
-        if (first_error.empty()) first_error = e.what();
-      }
-    }
-    if (keys_.size() == 1) throw Failed(first_error);
-    throw Failed("signed by none of the " + std::to_string(keys_.size()) + " verifier keys (" + first_error + ")");
-  }
-
   std::string origin_;
   const std::vector<VerifierKey>& keys_;
   std::vector<Checkpoint> checkpoints_;
@@ -130,6 +131,32 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   }
   if (entry->journal != origin) throw Failed("record " + std::to_string(expected_seq) + " belongs to another journal");
   return *entry;
+}
+
+// Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
+// checked, by journal and size.
+std::map<std::string, std::map<std::uint64_t, Checkpoint>> savedCheckpoints(const std::vector<std::string>& files,
+                                                                            const std::vector<VerifierKey>& keys) {
+  std::map<std::string, std::map<std::uint64_t, Checkpoint>> saved;
+  for (const auto& file : files) {
+    std::istringstream lines(readFile(file));
+    std::size_t number = 0;
+    for (std::string line; std::getline(lines, line);) {
+      ++number;
+      if (line.empty()) continue;
+      const auto where = file + " line " + std::to_string(number);
+      try {
+        const auto entry = parseCheckpointLine(line);
+        if (!entry) throw Failed("not a checkpoint line");
+        const auto origin = unverifiedCheckpoint(entry->note).origin;
+        const auto checkpoint = parseCheckpointText(openedNote(entry->note, origin, keys));
+        saved[checkpoint.origin][checkpoint.size] = checkpoint;
+      } catch (const std::exception& e) {
+        throw Failed("saved checkpoint, " + where + ": " + e.what());
+      }
+    }
+  }
+  return saved;
 }
 
 std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
@@ -189,6 +216,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
                            std::chrono::system_clock::now().time_since_epoch()).count();
       uncovered_before = now - *expected.max_uncovered_seconds * 1000000;
     }
+    const auto saved = savedCheckpoints(expected.checkpoint_files, key);
     pqxx::connection connection(database_url);
     // One snapshot for every check.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
@@ -215,6 +243,8 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
       }
       // Rows anyone with write access could have made up: no signing key vouches for them.
       if (checkpoints.count() == 0) throw Failed("journal " + origin + " has no checkpoint: none of its records is signed");
+      static const std::map<std::uint64_t, Checkpoint> kNone;
+      const auto& saved_here = saved.count(origin) ? saved.at(origin) : kNone;
       CompactTree tree;
       Hasher hasher;
       // In pages by sequence number; every row's columns must say what its line says.
@@ -252,13 +282,26 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
           }
           tree.append(hasher.leaf(row[1].c_str()));
           checkpoints.covered(tree);
+          const auto kept = saved_here.find(tree.size());
+          if (kept != saved_here.end() && kept->second.root != tree.root()) {
+            throw Failed("journal " + origin + ": its first " + std::to_string(tree.size()) +
+                         " records differ from the saved checkpoint of that size");
+          }
           after_seq = static_cast<std::int64_t>(seq);
           after_id = row[14].as<std::int64_t>();
         }
       }
       checkpoints.finish(tree.size());
+      if (!saved_here.empty() && saved_here.rbegin()->first > tree.size()) {
+        throw Failed("journal " + origin + " holds " + std::to_string(tree.size()) +
+                     " records, fewer than the saved checkpoint of " + std::to_string(saved_here.rbegin()->first) +
+                     ": records were removed");
+      }
       found[origin] = checkpoints.latest();
       out << "ok: " << summary(origin, tree.size(), checkpoints) << "\n";
+    }
+    for (const auto& [origin, kept] : saved) {
+      if (found.count(origin) == 0) throw Failed("the saved checkpoints' journal " + origin + " is not in the database");
     }
     for (const auto& [origin, min_size] : expected.journals) {
       const auto it = found.find(origin);

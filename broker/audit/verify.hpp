@@ -26,6 +26,8 @@ struct DatabaseExpectations {
   std::map<std::string, std::uint64_t> journals;    // origin -> tree size its latest checkpoint must reach
   std::optional<std::int64_t> max_uncovered_seconds;  // records older than this must be under a checkpoint
   bool allow_unjournaled = false;                   // rows with journal_id NULL (from before the journal)
+  std::vector<std::string> checkpoint_files;         // saved checkpoints.jsonl lines: their journals' records
+                                                     // must be there and match them
 };
 
 /// PostgreSQL's copy (audit_events, audit_checkpoints): the same, per journal (each needs a

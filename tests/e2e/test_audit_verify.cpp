@@ -197,3 +197,28 @@ TEST_CASE("audit verify: after a signing key rotation, both verifier keys verify
     CHECK(journal({only}).exit_code == 1);
   }
 }
+
+TEST_CASE("audit verify --database: records removed with their checkpoints fail against checkpoints saved earlier") {
+  Verified v;
+  v.fetch(2);
+  v.restart();  // a checkpoint of 2
+  v.fetch(2);
+  v.broker.reset();  // a checkpoint of 4
+  v.awaitShipped(v.origin(), 4, 4);
+  TempDir work;
+  std::filesystem::copy_file(v.env.at("HYDRA_AUDIT_DIR") + "/checkpoints.jsonl", work.path("saved.jsonl"));
+  const auto saved = v.verify({"--checkpoints", work.path("saved.jsonl")});
+  CAPTURE(saved.out);
+  CHECK(saved.exit_code == 0);
+
+  // A superuser cuts the trail back, checkpoints included: it still verifies as a shorter trail.
+  v.s.db.exec("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete");
+  v.s.db.exec("ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_no_update_delete");
+  v.s.db.exec("DELETE FROM audit_events WHERE journal_id = $1 AND seq >= 2", v.origin());
+  v.s.db.exec("DELETE FROM audit_checkpoints WHERE journal_id = $1 AND tree_size > 2", v.origin());
+  CHECK(v.verify({}).exit_code == 0);
+  const auto cut = v.verify({"--checkpoints", work.path("saved.jsonl")});
+  CAPTURE(cut.out);
+  CHECK(cut.exit_code == 1);
+  CHECK(cut.out.find("fewer than the saved checkpoint of 4") != std::string::npos);
+}
