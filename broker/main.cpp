@@ -3,12 +3,16 @@
 //   hydracore-broker keygen --private-key PATH --public-key PATH [--force]
 //   hydracore-broker keygen --audit-key PATH --verifier-key PATH [--force]
 //   hydracore-broker rewrap                                    re-encrypt to the current key
-//   hydracore-broker audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH
+//   hydracore-broker audit verify (--journal DIR | --database URL [--expect ORIGIN[:N]]... | --proof FILE)
+//                                 --verifier-key PATH...
 //   hydracore-broker audit proof --journal DIR --seq N
+#include <algorithm>
 #include <csignal>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <set>
+#include <vector>
 
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/OptionSet.h>
@@ -39,7 +43,18 @@ namespace {
 
 using namespace hydra;
 using Poco::Util::Option;
-using Options = std::map<std::string, std::string>;
+// Each option's values in the order given: a single-valued option takes its last, a repeatable
+// one (--verifier-key, --expect) all of them.
+struct Options {
+  std::map<std::string, std::vector<std::string>> values;
+
+  std::size_t count(const std::string& name) const { return values.count(name); }
+  const std::string& at(const std::string& name) const { return values.at(name).back(); }
+  std::vector<std::string> all(const std::string& name) const {
+    const auto it = values.find(name);
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  }
+};
 
 constexpr std::size_t kRefreshPoolSize = 4;
 constexpr std::size_t kMaxQueuedLookups = 10000;
@@ -87,7 +102,9 @@ const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
     {"rewrap", {}},
     {"keygen", {{"--private-key", true}, {"--public-key", true}, {"--audit-key", true}, {"--verifier-key", true},
                 {"--force", false}}},
-    {"audit verify", {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}}},
+    {"audit verify",
+     {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}, {"--expect", true},
+      {"--max-uncovered-seconds", true}, {"--allow-unjournaled", false}, {"--checkpoints", true}}},
     {"audit proof", {{"--journal", true}, {"--seq", true}}},
 };
 
@@ -116,11 +133,29 @@ void printHelp(const std::string& command) {
     options.addOption(Option("journal", "", "a journal folder (read only)").argument("DIR"));
     options.addOption(Option("database", "", "PostgreSQL's copy (libpq URI; read access is enough)").argument("URL"));
     options.addOption(Option("proof", "", "an inclusion proof printed by `audit proof`").argument("FILE"));
-    options.addOption(Option("verifier-key", "", "the C2SP verifier key of the audit signing key").argument("PATH"));
-    usage = "audit verify (--journal DIR | --database URL | --proof FILE) --verifier-key PATH";
+    options.addOption(Option("verifier-key", "",
+                             "the C2SP verifier key of the audit signing key; repeat it for the keys before a "
+                             "rotation (each checkpoint must verify under one)")
+                          .argument("PATH"));
+    options.addOption(Option("expect", "",
+                             "--database: this journal must be there, its latest checkpoint covering at least "
+                             "MIN_TREE_SIZE records (default 1); repeatable")
+                          .argument("ORIGIN[:MIN_TREE_SIZE]"));
+    options.addOption(Option("checkpoints", "",
+                             "--database: checkpoints saved earlier (lines of a journal's checkpoints.jsonl): "
+                             "their journals must hold records that match them; repeatable")
+                          .argument("FILE"));
+    options.addOption(Option("max-uncovered-seconds", "",
+                             "--database: fail on a record older than N seconds that no checkpoint covers")
+                          .argument("N"));
+    options.addOption(Option("allow-unjournaled", "",
+                             "--database: only report rows with no journal (from before the journal), do not fail"));
+    usage = "audit verify (--journal DIR | --database URL [--expect ORIGIN[:MIN_TREE_SIZE]]... "
+            "[--checkpoints FILE]... [--max-uncovered-seconds N] [--allow-unjournaled] | --proof FILE) --verifier-key PATH...";
     header = "Checks the audit trail: records in sequence without gaps, every checkpoint's signature, every "
              "checkpoint's Merkle root against the records it covers (so later checkpoints are consistent with "
-             "earlier ones), and in the database every row against its journal line. Exits 0 with the counts, "
+             "earlier ones), and in the database every row against its journal line, every journal with a "
+             "checkpoint, the expected journals present, no rows outside a journal. Exits 0 with the counts, "
              "else 1 naming the first bad record or checkpoint.";
   } else if (command == "audit proof") {
     options.addOption(Option("journal", "", "the journal folder").argument("DIR"));
@@ -269,10 +304,38 @@ int auditVerify(const Options& options) {
   if (sources != 1 || options.count("--verifier-key") == 0) {
     return usageError("audit verify takes one of --journal DIR, --database URL, --proof FILE, and --verifier-key PATH");
   }
-  const auto& key = options.at("--verifier-key");
-  if (options.count("--journal")) return broker::audit::verifyJournal(options.at("--journal"), key, std::cout);
-  if (options.count("--database")) return broker::audit::verifyDatabase(options.at("--database"), key, std::cout);
-  return broker::audit::verifyProof(options.at("--proof"), key, std::cout);
+  const auto database_only = options.count("--expect") + options.count("--checkpoints") +
+                             options.count("--max-uncovered-seconds") + options.count("--allow-unjournaled");
+  if (database_only > 0 && options.count("--database") == 0) {
+    return usageError("--expect, --checkpoints, --max-uncovered-seconds and --allow-unjournaled go with --database");
+  }
+  const auto keys = options.all("--verifier-key");
+  if (options.count("--journal")) return broker::audit::verifyJournal(options.at("--journal"), keys, std::cout);
+  if (options.count("--proof")) return broker::audit::verifyProof(options.at("--proof"), keys, std::cout);
+  broker::audit::DatabaseExpectations expected;
+  for (const auto& expect : options.all("--expect")) {
+    // ORIGIN[:MIN_TREE_SIZE]: a journal origin holds no ':' followed by digits only.
+    auto origin = expect;
+    std::uint64_t min_size = 1;
+    const auto colon = expect.rfind(':');
+    if (colon != std::string::npos && colon + 1 < expect.size() &&
+        expect.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+      origin = expect.substr(0, colon);
+      min_size = static_cast<std::uint64_t>(
+          config::parseInteger("--expect", expect.substr(colon + 1), 1, std::numeric_limits<long>::max()));
+    }
+    if (origin.empty() || origin.find_first_of(" +\t\r\n") != std::string::npos) {
+      return usageError("--expect takes ORIGIN[:MIN_TREE_SIZE], a journal's origin as in its origin file");
+    }
+    expected.journals[origin] = std::max(expected.journals[origin], min_size);
+  }
+  if (options.count("--max-uncovered-seconds")) {
+    expected.max_uncovered_seconds = config::parseInteger("--max-uncovered-seconds",
+                                                          options.at("--max-uncovered-seconds"), 0, 10L * 365 * 86400);
+  }
+  expected.allow_unjournaled = options.count("--allow-unjournaled") != 0;
+  expected.checkpoint_files = options.all("--checkpoints");
+  return broker::audit::verifyDatabase(options.at("--database"), keys, expected, std::cout);
 }
 
 int auditProof(const Options& options) {
@@ -313,11 +376,11 @@ int main(int argc, char** argv) {
       return usageError("unknown argument '" + arg + "'");
     }
     if (!option->second) {
-      options[name] = "";
+      options.values[name].push_back("");
     } else if (equals != std::string::npos) {
-      options[name] = arg.substr(equals + 1);
+      options.values[name].push_back(arg.substr(equals + 1));
     } else if (i + 1 < argc) {
-      options[name] = argv[++i];
+      options.values[name].push_back(argv[++i]);
     } else {
       return usageError(name + " needs a value");
     }

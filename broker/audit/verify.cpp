@@ -1,6 +1,8 @@
 #include "broker/audit/verify.hpp"
 
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -42,19 +44,42 @@ VerifierKey readVerifierKey(const std::string& path) {
   }
 }
 
+std::vector<VerifierKey> readVerifierKeys(const VerifierKeyFiles& paths) {
+  std::vector<VerifierKey> keys;
+  for (const auto& path : paths) keys.push_back(readVerifierKey(path));
+  if (keys.empty()) throw Failed("no verifier key");
+  return keys;
+}
+
 std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
+
+// The text of `note` if one of `keys` signed it under `origin` (the key id in the signature line
+// says which key).
+std::string openedNote(const std::string& note, const std::string& origin, const std::vector<VerifierKey>& keys) {
+  std::string first_error;
+  for (const auto& key : keys) {
+    try {
+      return openNote(note, origin, key.public_key);
+    } catch (const std::exception& e) {
+      if (first_error.empty()) first_error = e.what();
+    }
+  }
+  if (keys.size() == 1) throw Failed(first_error);
+  throw Failed("signed by none of the " + std::to_string(keys.size()) + " verifier keys (" + first_error + ")");
+}
 
 // The checkpoints of one journal, signatures checked, in the order they were written.
 class CheckpointChecker {
  public:
-  CheckpointChecker(std::string origin, const VerifierKey& key) : origin_(std::move(origin)), key_(key) {}
+  CheckpointChecker(std::string origin, const std::vector<VerifierKey>& keys)
+      : origin_(std::move(origin)), keys_(keys) {}
 
   void add(const std::string& note) {
     const auto number = checkpoints_.size() + 1;
     Checkpoint checkpoint;
     try {
       // Each journal signs under its own origin; the verifier key's public key vouches for all.
-      checkpoint = parseCheckpointText(openNote(note, origin_, key_.public_key));
+      checkpoint = parseCheckpointText(openedNote(note, origin_, keys_));
     } catch (const std::exception& e) {
       throw Failed("checkpoint #" + std::to_string(number) + ": " + e.what());
     }
@@ -92,7 +117,7 @@ class CheckpointChecker {
 
  private:
   std::string origin_;
-  const VerifierKey& key_;
+  const std::vector<VerifierKey>& keys_;
   std::vector<Checkpoint> checkpoints_;
   std::size_t next_ = 0;
 };
@@ -106,6 +131,32 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   }
   if (entry->journal != origin) throw Failed("record " + std::to_string(expected_seq) + " belongs to another journal");
   return *entry;
+}
+
+// Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
+// checked, by journal and size.
+std::map<std::string, std::map<std::uint64_t, Checkpoint>> savedCheckpoints(const std::vector<std::string>& files,
+                                                                            const std::vector<VerifierKey>& keys) {
+  std::map<std::string, std::map<std::uint64_t, Checkpoint>> saved;
+  for (const auto& file : files) {
+    std::istringstream lines(readFile(file));
+    std::size_t number = 0;
+    for (std::string line; std::getline(lines, line);) {
+      ++number;
+      if (line.empty()) continue;
+      const auto where = file + " line " + std::to_string(number);
+      try {
+        const auto entry = parseCheckpointLine(line);
+        if (!entry) throw Failed("not a checkpoint line");
+        const auto origin = unverifiedCheckpoint(entry->note).origin;
+        const auto checkpoint = parseCheckpointText(openedNote(entry->note, origin, keys));
+        saved[checkpoint.origin][checkpoint.size] = checkpoint;
+      } catch (const std::exception& e) {
+        throw Failed("saved checkpoint, " + where + ": " + e.what());
+      }
+    }
+  }
+  return saved;
 }
 
 std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
@@ -130,9 +181,9 @@ int run(std::ostream& out, Check&& check) {
 
 }  // namespace
 
-int verifyJournal(const std::string& dir, const std::string& verifier_key_file, std::ostream& out) {
+int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
     const auto origin = readOrigin(dir);
     CheckpointChecker checkpoints(origin, key);
     LineReader checkpoint_lines(checkpointsPath(dir));
@@ -154,15 +205,35 @@ int verifyJournal(const std::string& dir, const std::string& verifier_key_file, 
   });
 }
 
-int verifyDatabase(const std::string& database_url, const std::string& verifier_key_file, std::ostream& out) {
+int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& verifier_key_files,
+                   const DatabaseExpectations& expected, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
+    // Records older than this must be under a checkpoint (the verifier's clock, not the database's).
+    std::optional<std::int64_t> uncovered_before;
+    if (expected.max_uncovered_seconds) {
+      const auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      uncovered_before = now - *expected.max_uncovered_seconds * 1000000;
+    }
+    const auto saved = savedCheckpoints(expected.checkpoint_files, key);
     pqxx::connection connection(database_url);
-    pqxx::nontransaction tx(connection);
+    // One snapshot for every check.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(connection);
+    // Rows outside every journal cannot be checked, yet customers see them in audit-events.
+    const auto unjournaled = tx.exec(
+        "SELECT count(*), min(occurred_at)::text, max(occurred_at)::text FROM audit_events WHERE journal_id IS NULL")[0];
+    const auto unjournaled_count = unjournaled[0].as<std::int64_t>();
+    if (unjournaled_count > 0) {
+      out << (expected.allow_unjournaled ? "note: " : "") << unjournaled_count
+          << " rows have no journal and cannot be verified (occurred " << unjournaled[1].c_str() << " .. "
+          << unjournaled[2].c_str() << ")\n";
+    }
     const auto journals = tx.exec(
         "SELECT journal_id FROM audit_checkpoints UNION SELECT DISTINCT journal_id FROM audit_events"
         " WHERE journal_id IS NOT NULL ORDER BY 1");
     if (journals.empty()) throw Failed("the database holds no journal records");
+    std::map<std::string, std::uint64_t> found;  // origin -> records under its latest checkpoint
     for (const auto& journal : journals) {
       const std::string origin = journal[0].c_str();
       CheckpointChecker checkpoints(origin, key);
@@ -170,6 +241,10 @@ int verifyDatabase(const std::string& database_url, const std::string& verifier_
                                             origin)) {
         checkpoints.add(row[0].c_str());
       }
+      // Rows anyone with write access could have made up: no signing key vouches for them.
+      if (checkpoints.count() == 0) throw Failed("journal " + origin + " has no checkpoint: none of its records is signed");
+      static const std::map<std::uint64_t, Checkpoint> kNone;
+      const auto& saved_here = saved.count(origin) ? saved.at(origin) : kNone;
       CompactTree tree;
       Hasher hasher;
       // In pages by sequence number; every row's columns must say what its line says.
@@ -200,14 +275,45 @@ int verifyDatabase(const std::string& database_url, const std::string& verifier_
                             text(11) == r.request_id && text(12) == r.peer &&
                             row[13].as<std::int64_t>() == parseMicros(entry.time);
           if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
+          if (uncovered_before && seq >= checkpoints.latest() && row[13].as<std::int64_t>() < *uncovered_before) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) + " (" + entry.time +
+                         ") is older than " + std::to_string(*expected.max_uncovered_seconds) +
+                         " seconds and not covered by any checkpoint");
+          }
           tree.append(hasher.leaf(row[1].c_str()));
           checkpoints.covered(tree);
+          const auto kept = saved_here.find(tree.size());
+          if (kept != saved_here.end() && kept->second.root != tree.root()) {
+            throw Failed("journal " + origin + ": its first " + std::to_string(tree.size()) +
+                         " records differ from the saved checkpoint of that size");
+          }
           after_seq = static_cast<std::int64_t>(seq);
           after_id = row[14].as<std::int64_t>();
         }
       }
       checkpoints.finish(tree.size());
+      if (!saved_here.empty() && saved_here.rbegin()->first > tree.size()) {
+        throw Failed("journal " + origin + " holds " + std::to_string(tree.size()) +
+                     " records, fewer than the saved checkpoint of " + std::to_string(saved_here.rbegin()->first) +
+                     ": records were removed");
+      }
+      found[origin] = checkpoints.latest();
       out << "ok: " << summary(origin, tree.size(), checkpoints) << "\n";
+    }
+    for (const auto& [origin, kept] : saved) {
+      if (found.count(origin) == 0) throw Failed("the saved checkpoints' journal " + origin + " is not in the database");
+    }
+    for (const auto& [origin, min_size] : expected.journals) {
+      const auto it = found.find(origin);
+      if (it == found.end()) throw Failed("expected journal " + origin + " is not in the database");
+      if (it->second < min_size) {
+        throw Failed("journal " + origin + ": its latest checkpoint covers " + std::to_string(it->second) +
+                     " records, expected at least " + std::to_string(min_size));
+      }
+    }
+    if (unjournaled_count > 0 && !expected.allow_unjournaled) {
+      throw Failed(std::to_string(unjournaled_count) +
+                   " rows of audit_events have no journal (--allow-unjournaled if they predate the journal)");
     }
   });
 }
@@ -244,9 +350,9 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
   });
 }
 
-int verifyProof(const std::string& proof_file, const std::string& verifier_key_file, std::ostream& out) {
+int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
   return run(out, [&] {
-    const auto key = readVerifierKey(verifier_key_file);
+    const auto key = readVerifierKeys(verifier_key_files);
     const auto text = readFile(proof_file);
     rapidjson::Document proof;
     proof.Parse(text.c_str(), text.size());
