@@ -59,7 +59,8 @@ void Dispatcher::start() {
   }
   for (int i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { work(); });
   claimer_ = std::thread([this] { claimLoop(); });
-  logger().information("webhook delivery: " + std::to_string(settings_.workers) + " workers, " +
+  logger().information("webhook delivery: " + std::to_string(settings_.workers) + " workers, at most " +
+                       std::to_string(settings_.max_per_customer) + " per customer, " +
                        std::to_string(settings_.retry_schedule.size()) + " attempts at most, " +
                        std::to_string(settings_.timeout_seconds) + " s per attempt");
 }
