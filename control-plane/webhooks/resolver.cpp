@@ -17,7 +17,7 @@ namespace {
 
 /// One lookup, shared by the waiting worker and the thread that runs it (whichever ends last
 /// frees it).
-struct Lookup {
+struct Pending {
   std::mutex mutex;
   std::condition_variable done_cv;
   bool done = false;
@@ -27,49 +27,50 @@ struct Lookup {
 
 std::atomic<int> lookups_in_flight{0};
 
-void lookUp(const std::string& host, Lookup& into) {
+}  // namespace
+
+std::vector<net::Address> systemLookup(const std::string& host, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
   const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
-  std::vector<net::Address> out;
-  std::string error;
   if (rc != 0) {
     error = "cannot resolve " + host + ": " + gai_strerror(rc);
-  } else {
-    for (auto* a = found; a != nullptr; a = a->ai_next) {
-      const auto address = addressOf(a->ai_addr);
-      if (!address) continue;
-      bool seen = false;
-      for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
-      if (!seen) out.push_back(*address);
-    }
-    freeaddrinfo(found);
-    if (out.empty()) error = "cannot resolve " + host + ": no addresses";
+    return {};
   }
-  {
-    std::lock_guard<std::mutex> lock(into.mutex);
-    into.addresses = std::move(out);
-    into.error = std::move(error);
-    into.done = true;
+  std::vector<net::Address> out;
+  for (auto* a = found; a != nullptr; a = a->ai_next) {
+    const auto address = addressOf(a->ai_addr);
+    if (!address) continue;
+    bool seen = false;
+    for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
+    if (!seen) out.push_back(*address);
   }
-  into.done_cv.notify_all();
+  freeaddrinfo(found);
+  if (out.empty()) error = "cannot resolve " + host + ": no addresses";
+  return out;
 }
 
-}  // namespace
-
-std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout,
-                                        std::string& error) {
+std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
+                                        const Lookup& lookup) {
   if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
     lookups_in_flight.fetch_sub(1);
     error = "cannot resolve " + host + ": too many lookups still running (is DNS answering?)";
     return {};
   }
-  auto lookup = std::make_shared<Lookup>();
+  auto pending = std::make_shared<Pending>();
   try {
-    std::thread([host, lookup] {
-      lookUp(host, *lookup);
+    std::thread([host, pending, lookup] {
+      std::string found_error;
+      auto found = lookup(host, found_error);
+      {
+        std::lock_guard<std::mutex> lock(pending->mutex);
+        pending->addresses = std::move(found);
+        pending->error = std::move(found_error);
+        pending->done = true;
+      }
+      pending->done_cv.notify_all();
       lookups_in_flight.fetch_sub(1);
     }).detach();
   } catch (const std::system_error&) {
@@ -77,14 +78,13 @@ std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::mi
     error = "cannot resolve " + host + ": no thread for the lookup";
     return {};
   }
-  std::unique_lock<std::mutex> lock(lookup->mutex);
-  if (!lookup->done_cv.wait_for(lock, timeout, [&] { return lookup->done; })) {
-    error = "cannot resolve " + host + ": no answer within " +
-            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + " s";
+  std::unique_lock<std::mutex> lock(pending->mutex);
+  if (!pending->done_cv.wait_for(lock, timeout, [&] { return pending->done; })) {
+    error = "cannot resolve " + host + ": no answer within " + std::to_string(timeout.count()) + " ms";
     return {};
   }
-  error = lookup->error;
-  return std::move(lookup->addresses);
+  error = pending->error;
+  return std::move(pending->addresses);
 }
 
 }  // namespace hydra::cp::webhooks

@@ -6,6 +6,7 @@
 // at most kMaxLookupsInFlight run at once, so a hanging DNS cannot pile up threads.
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -13,12 +14,20 @@
 
 namespace hydra::cp::webhooks {
 
-/// Lookups running at once in this process, finished or given up on; beyond it a lookup fails.
+/// Lookups running at once in this process, those given up on included; beyond it a lookup
+/// fails at once.
 constexpr int kMaxLookupsInFlight = 32;
 
-/// Every address `host` resolves to, in the resolver's order, without duplicates; empty with
-/// `error` set when it does not resolve, or not within `timeout` (a failed attempt, retried).
-std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout,
-                                        std::string& error);
+/// A blocking lookup: the addresses, or none and `error` set.
+using Lookup = std::function<std::vector<net::Address>(const std::string& host, std::string& error)>;
+
+/// getaddrinfo: every address `host` resolves to, in the resolver's order, without duplicates.
+std::vector<net::Address> systemLookup(const std::string& host, std::string& error);
+
+/// `lookup` of `host` (the system's unless a test gives its own), given up on after `timeout`:
+/// empty with `error` set when the name does not resolve, or not in time (a failed attempt,
+/// retried).
+std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
+                                        const Lookup& lookup = systemLookup);
 
 }  // namespace hydra::cp::webhooks

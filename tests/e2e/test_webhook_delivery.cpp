@@ -261,8 +261,8 @@ TEST_CASE("webhooks: one customer's 20 hanging endpoints do not take every worke
   std::this_thread::sleep_for(1s);  // the claim loop has had its chance to fill every worker
 
   const auto other = s.newTenant("other");
-  const auto created =
-      s.as(other, "POST", other.path() + "/webhook-endpoints", R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
+  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
+                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
   REQUIRE(created.status == 201);
   s.receiver.configure("/hooks/other", {text(created.json, "secret")});
   const auto started = std::chrono::steady_clock::now();
