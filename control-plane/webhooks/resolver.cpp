@@ -3,6 +3,7 @@
 #include <netdb.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -53,7 +54,7 @@ std::vector<net::Address> systemLookup(const std::string& host, std::string& err
 }
 
 std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
-                                        const Lookup& lookup) {
+                                        const std::atomic<bool>* stopping, const Lookup& lookup) {
   if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
     lookups_in_flight.fetch_sub(1);
     error = "cannot resolve " + host + ": too many lookups still running (is DNS answering?)";
@@ -78,10 +79,20 @@ std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::mi
     error = "cannot resolve " + host + ": no thread for the lookup";
     return {};
   }
+  // In slices, so that a stop does not wait for the deadline.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::unique_lock<std::mutex> lock(pending->mutex);
-  if (!pending->done_cv.wait_for(lock, timeout, [&] { return pending->done; })) {
-    error = "cannot resolve " + host + ": no answer within " + std::to_string(timeout.count()) + " ms";
-    return {};
+  while (!pending->done) {
+    if (stopping != nullptr && *stopping) {
+      error = "cannot resolve " + host + ": stopped (shutting down)";
+      return {};
+    }
+    const auto slice = std::min(deadline, std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+    if (!pending->done_cv.wait_until(lock, slice, [&] { return pending->done; }) &&
+        std::chrono::steady_clock::now() >= deadline) {
+      error = "cannot resolve " + host + ": no answer within " + std::to_string(timeout.count()) + " ms";
+      return {};
+    }
   }
   error = pending->error;
   return std::move(pending->addresses);

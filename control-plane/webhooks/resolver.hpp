@@ -5,6 +5,7 @@
 // until the deadline. A lookup given up on finishes in the background and frees what it found;
 // at most kMaxLookupsInFlight run at once, so a hanging DNS cannot pile up threads.
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <string>
@@ -24,10 +25,11 @@ using Lookup = std::function<std::vector<net::Address>(const std::string& host, 
 /// getaddrinfo: every address `host` resolves to, in the resolver's order, without duplicates.
 std::vector<net::Address> systemLookup(const std::string& host, std::string& error);
 
-/// `lookup` of `host` (the system's unless a test gives its own), given up on after `timeout`:
-/// empty with `error` set when the name does not resolve, or not in time (a failed attempt,
-/// retried).
+/// `lookup` of `host` (the system's unless a test gives its own), given up on after `timeout`
+/// or as soon as `stopping` is set: empty with `error` set when the name does not resolve, or
+/// not in time (a failed attempt, retried).
 std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
+                                        const std::atomic<bool>* stopping = nullptr,
                                         const Lookup& lookup = systemLookup);
 
 }  // namespace hydra::cp::webhooks

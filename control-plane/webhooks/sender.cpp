@@ -86,7 +86,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     addresses.push_back(*url.literal);
   } else {
     std::string error;
-    addresses = resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error);
+    addresses = resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error, &stopping);
     if (addresses.empty()) return failed(error);
   }
   for (const auto& address : addresses) {

@@ -4,6 +4,7 @@
 // the lookup here is one the test makes slow; the system's lookup is checked on localhost.
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -49,7 +50,7 @@ TEST_CASE("resolveWithin: a lookup that hangs is given up on at the deadline, as
   auto gate = std::make_shared<Gate>();
   std::string error;
   const auto started = Clock::now();
-  const auto found = resolveWithin("hangs.example", 300ms, error, hangingUntil(gate));
+  const auto found = resolveWithin("hangs.example", 300ms, error, nullptr, hangingUntil(gate));
   const auto took = Clock::now() - started;
   gate->release();
   CHECK(found.empty());
@@ -62,7 +63,7 @@ TEST_CASE("resolveWithin: lookups still hanging are bounded, and beyond the boun
   auto gate = std::make_shared<Gate>();
   for (int i = 0; i < kMaxLookupsInFlight; ++i) {
     std::string error;
-    CHECK(resolveWithin("hangs.example", 1ms, error, hangingUntil(gate)).empty());
+    CHECK(resolveWithin("hangs.example", 1ms, error, nullptr, hangingUntil(gate)).empty());
   }
   std::string error;
   const auto started = Clock::now();
@@ -82,4 +83,22 @@ TEST_CASE("resolveWithin: lookups still hanging are bounded, and beyond the boun
   for (const auto& a : found)
     loopback = loopback || hydra::net::toString(a) == "127.0.0.1" || hydra::net::toString(a) == "::1";
   CHECK(loopback);
+}
+
+TEST_CASE("resolveWithin: a stop ends the wait before the deadline") {
+  auto gate = std::make_shared<Gate>();
+  std::atomic<bool> stopping{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(200ms);
+    stopping = true;
+  });
+  std::string error;
+  const auto started = Clock::now();
+  const auto found = resolveWithin("hangs.example", 30s, error, &stopping, hangingUntil(gate));
+  const auto took = Clock::now() - started;
+  stopper.join();
+  gate->release();
+  CHECK(found.empty());
+  CHECK(error == "cannot resolve hangs.example: stopped (shutting down)");
+  CHECK(took < 5s);
 }
