@@ -192,7 +192,9 @@ void prepareStatements(pqxx::connection& c) {
   // every control plane) offers none, and at most $2 minus those in flight. Customers take
   // turns: each one's first candidate comes before anyone's second, oldest first among equals.
   // (FOR UPDATE cannot lock a windowed query's rows: the ranking picks ids, the outer query
-  // locks them.)
+  // locks them. The outer query repeats the conditions on the delivery itself: a row another
+  // process leased after this statement's snapshot is checked again when locked, on its new
+  // version, and skipped.)
   c.prepare("webhook_delivery_due",
             "WITH in_flight AS ("
             "  SELECT e.customer_id, count(*) AS n FROM webhook_deliveries b"
@@ -211,7 +213,8 @@ void prepareStatements(pqxx::connection& c) {
             "    (PARTITION BY o.customer_id ORDER BY o.next_attempt_at, o.id) AS turn"
             "  FROM oldest o LEFT JOIN in_flight f ON f.customer_id = o.customer_id)"
             " SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id"
-            " WHERE r.turn <= $2 AND d.state = 'pending'"
+            " WHERE r.turn <= $2 AND d.state = 'pending' AND d.next_attempt_at <= now()"
+            "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now())"
             " ORDER BY r.turn, r.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED");
   c.prepare("webhook_delivery_lease",
             "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(),"

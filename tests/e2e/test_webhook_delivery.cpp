@@ -275,6 +275,28 @@ TEST_CASE("webhooks: one customer's 20 hanging endpoints do not take every worke
   CHECK(hanging_seen() <= 2);
 }
 
+TEST_CASE("webhooks: customers take turns: one customer's backlog does not delay another's first delivery") {
+  // The cap as high as the workers, so only the order can keep the other customer waiting: a
+  // backlog of 200 deliveries at 200 ms each takes 4 workers about 10 s.
+  WebhookStack s(webhookSettings({{"HYDRA_WEBHOOK_MAX_PER_CUSTOMER", "4"}}));
+  for (int i = 0; i < 20; ++i) s.addEndpoint("/hooks/busy" + std::to_string(i), "", R"("mode":"hang","hang_ms":200)");
+  for (int i = 0; i < 10; ++i) s.createConnection(s.tenant, "gmail", "c" + std::to_string(i));
+  REQUIRE(s.receiver.await("/hooks/busy0", 1, 10s).size() == 1);
+
+  const auto other = s.newTenant("other");
+  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
+                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
+  REQUIRE(created.status == 201);
+  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  const auto started = std::chrono::steady_clock::now();
+  s.createConnection(other, "gmail", "c");
+  REQUIRE(s.receiver.await("/hooks/other", 1, 5s).size() == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);
+  std::size_t backlog_done = 0;
+  for (int i = 0; i < 20; ++i) backlog_done += s.receiver.received("/hooks/busy" + std::to_string(i)).size();
+  CHECK(backlog_done < 150);  // it came well before the backlog was through
+}
+
 TEST_CASE("webhooks: after a secret rotation deliveries carry signatures of the new and the old secret") {
   WebhookStack s;
   const auto endpoint = s.addEndpoint("/hooks/rotate");
