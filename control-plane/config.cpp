@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <stdexcept>
+#include <string>
 
 #include "shared/ops/operations.hpp"
 
@@ -13,6 +15,12 @@ webhooks::Settings webhookSettings() {
   webhooks::Settings w;
   w.workers = static_cast<int>(
       config::parseInteger("HYDRA_WEBHOOK_WORKERS", config::env("HYDRA_WEBHOOK_WORKERS").value_or("4"), 0, 64));
+  w.max_per_customer = static_cast<int>(config::parseInteger(
+      "HYDRA_WEBHOOK_MAX_PER_CUSTOMER",
+      config::env("HYDRA_WEBHOOK_MAX_PER_CUSTOMER").value_or(std::to_string(std::max(1, w.workers / 2))), 1, 64));
+  w.resolve_timeout_seconds =
+      static_cast<int>(config::parseInteger("HYDRA_WEBHOOK_RESOLVE_TIMEOUT_SECONDS",
+                                            config::env("HYDRA_WEBHOOK_RESOLVE_TIMEOUT_SECONDS").value_or("5"), 1, 10));
   w.timeout_seconds = static_cast<int>(config::parseInteger(
       "HYDRA_WEBHOOK_TIMEOUT_SECONDS", config::env("HYDRA_WEBHOOK_TIMEOUT_SECONDS").value_or("15"), 1, 60));
   if (const auto schedule = config::env("HYDRA_WEBHOOK_RETRY_SCHEDULE")) {

@@ -185,17 +185,37 @@ void prepareStatements(pqxx::connection& c) {
 
   // Webhook delivery (webhooks/dispatcher.cpp). Claiming is two statements in one short
   // transaction: due deliveries locked with SKIP LOCKED (several control planes share the work,
-  // none waits for another), of endpoints with nothing in flight (a slow endpoint holds one
-  // worker, not all of them), oldest first; then the ones picked (one per endpoint) leased for
-  // $2 seconds and counted as an attempt, with what sending needs. The previous secret signs
-  // too while its 24 hours last.
+  // none waits for another); then the ones picked leased for $2 seconds and counted as an
+  // attempt, with what sending needs. The previous secret signs too while its 24 hours last.
+  // Fairness: an endpoint with a delivery in flight offers none (one at a time per endpoint),
+  // and each other endpoint only its oldest; a customer with $2 deliveries in flight (leases of
+  // every control plane) offers none, and at most $2 minus those in flight. Customers take
+  // turns: each one's first candidate comes before anyone's second, oldest first among equals.
+  // (FOR UPDATE cannot lock a windowed query's rows: the ranking picks ids, the outer query
+  // locks them. The outer query repeats the conditions on the delivery itself: a row another
+  // process leased after this statement's snapshot is checked again when locked, on its new
+  // version, and skipped.)
   c.prepare("webhook_delivery_due",
-            "SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
-            " WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled"
+            "WITH in_flight AS ("
+            "  SELECT e.customer_id, count(*) AS n FROM webhook_deliveries b"
+            "  JOIN webhook_endpoints e ON e.id = b.endpoint_id"
+            "  WHERE b.state = 'pending' AND b.lease_expires_at > now() GROUP BY e.customer_id),"
+            " oldest AS ("
+            "  SELECT DISTINCT ON (d.endpoint_id) d.id, d.endpoint_id, d.next_attempt_at, e.customer_id"
+            "  FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id"
+            "  WHERE d.state = 'pending' AND d.next_attempt_at <= now() AND e.enabled"
+            "    AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now())"
+            "    AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE b.endpoint_id = d.endpoint_id"
+            "                    AND b.state = 'pending' AND b.lease_expires_at > now())"
+            "  ORDER BY d.endpoint_id, d.next_attempt_at, d.id),"
+            " ranked AS ("
+            "  SELECT o.id, o.next_attempt_at, coalesce(f.n, 0) + row_number() OVER"
+            "    (PARTITION BY o.customer_id ORDER BY o.next_attempt_at, o.id) AS turn"
+            "  FROM oldest o LEFT JOIN in_flight f ON f.customer_id = o.customer_id)"
+            " SELECT d.id, d.endpoint_id FROM webhook_deliveries d JOIN ranked r ON r.id = d.id"
+            " WHERE r.turn <= $2 AND d.state = 'pending' AND d.next_attempt_at <= now()"
             "   AND (d.lease_expires_at IS NULL OR d.lease_expires_at <= now())"
-            "   AND NOT EXISTS (SELECT 1 FROM webhook_deliveries b WHERE b.endpoint_id = d.endpoint_id"
-            "                   AND b.state = 'pending' AND b.lease_expires_at > now())"
-            " ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED");
+            " ORDER BY r.turn, r.next_attempt_at, d.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED");
   c.prepare("webhook_delivery_lease",
             "UPDATE webhook_deliveries d SET attempts = d.attempts + 1, last_attempt_at = now(),"
             " lease_expires_at = now() + make_interval(secs => $2::bigint)"

@@ -1,6 +1,5 @@
 #include "control-plane/webhooks/dispatcher.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <random>
 
@@ -60,7 +59,8 @@ void Dispatcher::start() {
   }
   for (int i = 0; i < settings_.workers; ++i) workers_.emplace_back([this] { work(); });
   claimer_ = std::thread([this] { claimLoop(); });
-  logger().information("webhook delivery: " + std::to_string(settings_.workers) + " workers, " +
+  logger().information("webhook delivery: " + std::to_string(settings_.workers) + " workers, at most " +
+                       std::to_string(settings_.max_per_customer) + " per customer, " +
                        std::to_string(settings_.retry_schedule.size()) + " attempts at most, " +
                        std::to_string(settings_.timeout_seconds) + " s per attempt");
 }
@@ -166,18 +166,11 @@ void Dispatcher::work() {
 std::vector<Dispatcher::Job> Dispatcher::claim(std::size_t wanted) {
   return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
-    // More candidates than wanted, then one per endpoint: two deliveries to one endpoint are
-    // never sent at once by one claim.
-    const auto due = tx.exec_prepared("webhook_delivery_due", static_cast<long long>(wanted * 4));
-    std::vector<std::string> endpoints;
+    // One per endpoint and at most the customer's cap, customers taking turns (the query).
+    const auto due = tx.exec_prepared("webhook_delivery_due", static_cast<long long>(wanted),
+                                      static_cast<long long>(settings_.max_per_customer));
     std::string ids;
-    for (const auto& row : due) {
-      if (endpoints.size() == wanted) break;
-      const std::string endpoint = row["endpoint_id"].c_str();
-      if (std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end()) continue;
-      endpoints.push_back(endpoint);
-      ids += (ids.empty() ? "" : ",") + std::string(row["id"].c_str());
-    }
+    for (const auto& row : due) ids += (ids.empty() ? "" : ",") + std::string(row["id"].c_str());
     std::vector<Job> jobs;
     if (ids.empty()) return jobs;  // rolled back: the rows' locks go with the transaction
     const long long lease = settings_.timeout_seconds + kLeaseMarginSeconds;

@@ -1,9 +1,11 @@
 #pragma once
 // Webhook delivery, in every control plane process: a claim loop takes due deliveries from the
-// outbox (FOR UPDATE SKIP LOCKED: processes share the work and never wait for each other),
-// leases them in a short transaction, and hands them to worker threads, which send outside any
-// transaction and record the result in another short one. The database pool is its own: delivery
-// never holds a connection the API's requests need, nor one while a receiver takes its time.
+// outbox (FOR UPDATE SKIP LOCKED: processes share the work and never wait for each other; one
+// at a time per endpoint, a capped number per customer, customers taking turns: the statement
+// webhook_delivery_due), leases them in a short transaction, and hands them to worker threads,
+// which send outside any transaction and record the result in another short one. The database
+// pool is its own: delivery never holds a connection the API's requests need, nor one while a
+// receiver takes its time.
 
 #include <atomic>
 #include <condition_variable>

@@ -1,8 +1,5 @@
 #include "control-plane/webhooks/sender.hpp"
 
-#include <netdb.h>
-#include <sys/socket.h>
-
 #include <chrono>
 #include <ctime>
 #include <memory>
@@ -16,6 +13,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "control-plane/webhooks/resolver.hpp"
 #include "shared/json/reader.hpp"
 #include "shared/net/socket_watchdog.hpp"
 
@@ -36,30 +34,6 @@ AttemptResult failed(std::string error) {
 Poco::Timespan timespan(Clock::duration d) {
   const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
   return Poco::Timespan(std::max<long long>(us, 1000));
-}
-
-/// Every address `host` resolves to, in the resolver's order, without duplicates.
-std::vector<net::Address> resolve(const std::string& host, std::string& error) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.c_str(), nullptr, &hints, &found);
-  if (rc != 0) {
-    error = "cannot resolve " + host + ": " + gai_strerror(rc);
-    return {};
-  }
-  std::vector<net::Address> out;
-  for (auto* a = found; a != nullptr; a = a->ai_next) {
-    const auto address = addressOf(a->ai_addr);
-    if (!address) continue;
-    bool seen = false;
-    for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
-    if (!seen) out.push_back(*address);
-  }
-  freeaddrinfo(found);
-  if (out.empty()) error = "cannot resolve " + host + ": no addresses";
-  return out;
 }
 
 }  // namespace
@@ -112,7 +86,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     addresses.push_back(*url.literal);
   } else {
     std::string error;
-    addresses = resolve(url.host, error);
+    addresses = resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error, &stopping);
     if (addresses.empty()) return failed(error);
   }
   for (const auto& address : addresses) {

@@ -41,8 +41,8 @@ class Sender {
  public:
   explicit Sender(const Settings& settings);
 
-  /// One attempt: at most settings.timeout_seconds from the connect to the last byte (name
-  /// resolution comes before and is the resolver's to bound). Aborted early when `stopping`.
+  /// One attempt: at most settings.resolve_timeout_seconds to resolve the host name, then at
+  /// most settings.timeout_seconds from the connect to the last byte. Aborted early when `stopping`.
   /// Never throws for anything the receiver or the network does.
   AttemptResult send(const Message& message, const std::atomic<bool>& stopping) const;
 

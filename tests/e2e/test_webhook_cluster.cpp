@@ -24,7 +24,9 @@ std::size_t count(const std::string& text, const std::regex& pattern) {
 }  // namespace
 
 TEST_CASE("webhook cluster: two control planes deliver every message, none twice") {
-  const auto settings = webhookSettings({{"HYDRA_WEBHOOK_WORKERS", "2"}, {"HYDRA_LOG_LEVEL", "debug"}});
+  // One customer: its cap (across both control planes) must let all four workers take part.
+  const auto settings = webhookSettings(
+      {{"HYDRA_WEBHOOK_WORKERS", "2"}, {"HYDRA_WEBHOOK_MAX_PER_CUSTOMER", "4"}, {"HYDRA_LOG_LEVEL", "debug"}});
   WebhookStack s(settings);
   const ControlPlane second(withSettings(ControlPlane::environment(s.db.urlAs("hydracore_control_plane")), settings));
   // Each receiver takes 150 ms per request, so one control plane cannot keep up alone (one

@@ -245,6 +245,58 @@ TEST_CASE("webhooks: a hanging receiver holds one worker and does not hold up an
   CHECK(member(d, "last_status_code").IsNull());
 }
 
+TEST_CASE("webhooks: one customer's 20 hanging endpoints do not take every worker from another customer") {
+  // The default worker count; attempts long enough that waiting behind them would show.
+  WebhookStack s(webhookSettings({{"HYDRA_WEBHOOK_TIMEOUT_SECONDS", "10"}}));
+  for (int i = 0; i < 20; ++i) s.addEndpoint("/hooks/slow" + std::to_string(i), "", R"("mode":"hang","hang_ms":30000)");
+  s.createConnection(s.tenant, "gmail", "busy");  // one delivery to each of the 20 endpoints
+  const auto hanging_seen = [&] {
+    std::size_t n = 0;
+    for (int i = 0; i < 20; ++i) n += s.receiver.received("/hooks/slow" + std::to_string(i)).size();
+    return n;
+  };
+  const auto until = std::chrono::steady_clock::now() + 10s;
+  while (hanging_seen() == 0 && std::chrono::steady_clock::now() < until) std::this_thread::sleep_for(50ms);
+  REQUIRE(hanging_seen() >= 1);
+  std::this_thread::sleep_for(1s);  // the claim loop has had its chance to fill every worker
+
+  const auto other = s.newTenant("other");
+  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
+                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
+  REQUIRE(created.status == 201);
+  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  const auto started = std::chrono::steady_clock::now();
+  s.createConnection(other, "gmail", "c");
+  const auto got = s.receiver.await("/hooks/other", 1, 5s);
+  REQUIRE(got.size() == 1);
+  CHECK(got[0].verified);
+  CHECK(std::chrono::steady_clock::now() - started < 5s);
+  // The busy customer holds at most its cap (half of the 4 workers) in flight.
+  CHECK(hanging_seen() <= 2);
+}
+
+TEST_CASE("webhooks: customers take turns: one customer's backlog does not delay another's first delivery") {
+  // The cap as high as the workers, so only the order can keep the other customer waiting: a
+  // backlog of 200 deliveries at 200 ms each takes 4 workers about 10 s.
+  WebhookStack s(webhookSettings({{"HYDRA_WEBHOOK_MAX_PER_CUSTOMER", "4"}}));
+  for (int i = 0; i < 20; ++i) s.addEndpoint("/hooks/busy" + std::to_string(i), "", R"("mode":"hang","hang_ms":200)");
+  for (int i = 0; i < 10; ++i) s.createConnection(s.tenant, "gmail", "c" + std::to_string(i));
+  REQUIRE(s.receiver.await("/hooks/busy0", 1, 10s).size() == 1);
+
+  const auto other = s.newTenant("other");
+  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
+                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
+  REQUIRE(created.status == 201);
+  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  const auto started = std::chrono::steady_clock::now();
+  s.createConnection(other, "gmail", "c");
+  REQUIRE(s.receiver.await("/hooks/other", 1, 5s).size() == 1);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);
+  std::size_t backlog_done = 0;
+  for (int i = 0; i < 20; ++i) backlog_done += s.receiver.received("/hooks/busy" + std::to_string(i)).size();
+  CHECK(backlog_done < 150);  // it came well before the backlog was through
+}
+
 TEST_CASE("webhooks: after a secret rotation deliveries carry signatures of the new and the old secret") {
   WebhookStack s;
   const auto endpoint = s.addEndpoint("/hooks/rotate");

@@ -220,6 +220,8 @@ TEST_CASE("webhook SSRF: the operator's settings are checked at start-up, naming
                                                         {"HYDRA_WEBHOOK_RETRY_SCHEDULE", "5,10"},
                                                         {"HYDRA_WEBHOOK_TIMEOUT_SECONDS", "0"},
                                                         {"HYDRA_WEBHOOK_WORKERS", "-1"},
+                                                        {"HYDRA_WEBHOOK_MAX_PER_CUSTOMER", "0"},
+                                                        {"HYDRA_WEBHOOK_RESOLVE_TIMEOUT_SECONDS", "11"},
                                                         {"HYDRA_WEBHOOK_CA_FILE", "/nonexistent/ca.pem"}}) {
     CAPTURE(name);
     CAPTURE(value);
