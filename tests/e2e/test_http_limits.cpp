@@ -291,7 +291,7 @@ TEST_CASE("limits: garbage proxy keys from one address are still throttled") {
   }
   const auto throttled = s.fetch(runtime.instance_id, "hpk_garbage_new", "provider=gmail");
   CHECK(throttled.status == 429);
-  CHECK_FALSE(throttled.header("Retry-After").empty());
+  CHECK(throttled.header("Retry-After") == "1");
 }
 
 TEST_CASE("limits: a revoked API key retried 1,000 times does not lock out another customer's key on the control plane") {
