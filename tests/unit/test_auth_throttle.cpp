@@ -32,7 +32,7 @@ TEST_CASE("auth throttle: memory is bounded, forgetting refilled peers first") {
   CHECK(throttle.retryAfterSeconds("c", t0 + 10s) == 1);
 }
 
-TEST_CASE("auth throttle: a key found bad counts once; a key found valid never waits for others' failures") {
+TEST_CASE("auth throttle: a key found bad counts once, a key found valid never waits for others' failures") {
   AuthThrottle throttle(3, 1s);
   const AuthThrottle::Clock::time_point t0{std::chrono::hours(1)};
   CHECK(throttle.verdict("revoked") == AuthThrottle::Verdict::unknown);
