@@ -282,16 +282,19 @@ TEST_CASE("limits: a revoked proxy key retried 1,000 times does not delay anothe
   CHECK(std::chrono::steady_clock::now() - started < 2s);
 }
 
-TEST_CASE("limits: garbage proxy keys from one address are still throttled") {
-  BrokerStack s(Environment{{"HYDRA_AUTH_FAILURE_BURST", "5"}});
+TEST_CASE("limits: garbage proxy keys from one address are throttled, a runtime's valid key from it is not") {
+  // No memory: every fetch of the valid key is a lookup, as on a memory miss.
+  BrokerStack s(Environment{{"HYDRA_AUTH_FAILURE_BURST", "5"}, {"HYDRA_AUTHZ_MEMORY_ENTRIES", "0"}});
   const auto t = s.newTenant();
   const auto runtime = s.grantedRuntime(t, s.createConnection(t, "gmail", "inbox"));
+  CHECK(s.fetch(runtime, "provider=gmail").status == 200);
   for (int i = 0; i < 5; ++i) {
     CHECK(s.fetch(runtime.instance_id, "hpk_garbage" + std::to_string(i), "provider=gmail").status == 401);
   }
   const auto throttled = s.fetch(runtime.instance_id, "hpk_garbage_new", "provider=gmail");
   CHECK(throttled.status == 429);
   CHECK(throttled.header("Retry-After") == "1");
+  CHECK(s.fetch(runtime, "provider=gmail").status == 200);
 }
 
 TEST_CASE("limits: a revoked API key retried 1,000 times does not lock out another customer's key on the control plane") {
