@@ -77,6 +77,7 @@ void AuthThrottle::refused(const std::string& key_hash, Clock::time_point now) {
 void AuthThrottle::keysChanged() {
   std::lock_guard<std::mutex> lock(mutex_);
   verdicts_.clear();
+  keys_.clear();  // a refused key may be allowed now (a grant made, an instance re-enabled)
 }
 
 }  // namespace hydra::http

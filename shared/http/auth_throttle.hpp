@@ -8,7 +8,7 @@
 // address's budget; one known valid is never refused because others failed from its address,
 // but its refusals (403/404, each a lookup) have a budget of their own. Callers behind one
 // address (a NAT, a proxy not in HYDRA_TRUSTED_PROXIES) share one budget for new keys. Verdicts
-// are forgotten when keys may have changed (keysChanged). Memory is bounded (`max_peers`).
+// and refusals are forgotten when keys may have changed (keysChanged). Memory is bounded (`max_peers`).
 
 #include <chrono>
 #include <mutex>
@@ -41,7 +41,8 @@ class AuthThrottle {
   int keyRetryAfterSeconds(const std::string& key_hash, Clock::time_point now);
   /// Counts a refusal (403/404) of a valid key.
   void refused(const std::string& key_hash, Clock::time_point now);
-  /// Keys may have changed (revoked, restored, expiry moved): forget every verdict.
+  /// Keys or what they may reach may have changed (revoked, expiry moved, a grant made): forget
+  /// every verdict and every valid key's refusals.
   void keysChanged();
 
  private:

@@ -56,6 +56,10 @@ TEST_CASE("auth throttle: refusals of a valid key have a budget per key") {
   CHECK(throttle.keyRetryAfterSeconds("k2", t0) == 0);
   CHECK(throttle.retryAfterSeconds("k1", t0) == 0);  // not an address's budget
   CHECK(throttle.keyRetryAfterSeconds("k1", t0 + 1s) == 0);
+  throttle.refused("k1", t0);
+  throttle.refused("k1", t0);
+  throttle.keysChanged();  // a grant made may allow it now
+  CHECK(throttle.keyRetryAfterSeconds("k1", t0) == 0);
 }
 
 TEST_CASE("auth throttle: verdicts are bounded and forgotten when keys change") {
