@@ -281,7 +281,7 @@ TEST_CASE("access policy: the kill switch refuses at once under load, audited, a
   CHECK(before > 10);
   CHECK(after > 10);
 
-  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: one more a second
+  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: they come back one a second
   const auto refused = p.s.fetch(p.runtime, "provider=gmail");
   CHECK(errorDetail(refused) == "Instance disabled");
   CHECK(p.reasonOf(refused) == "Instance disabled");

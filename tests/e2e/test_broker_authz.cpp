@@ -441,7 +441,7 @@ TEST_CASE("authz: under load on two brokers, a capability dropped by re-making t
       f, [&] { return f.as("DELETE", "/connections/" + f.connection + "/grants/" + f.grant); }, 204,
       {ok, statusIs({404, 403, 429})},  // 404 until the new grant exists, then 403 (no send_mail in it)
       [&] { f.s.createGrant(f.t, f.connection, f.runtime.instance_id, R"(["read_mail"])"); });
-  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: one more a second
+  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: they come back one a second
   for (const auto& broker : f.brokers) {
     CHECK(refusal(fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, Fleet::kQuery), 403) == "");
     const auto kept = fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, "provider=gmail&capability=read_mail");
