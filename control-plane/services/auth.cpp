@@ -35,10 +35,11 @@ std::string Authenticator::peer(const Pistache::Rest::Request& req) const {
   return net::clientAddress(req.address().host(), http::header(req, "X-Forwarded-For"), trusted_proxies_).text;
 }
 
-void Authenticator::checkThrottle(const std::string& peer, const std::optional<std::string>& hash) const {
+void Authenticator::checkThrottle(const std::string& peer, const std::optional<std::string>& hash,
+                                  const char* bad_detail) const {
   const auto now = http::AuthThrottle::Clock::now();
   const auto verdict = hash ? throttle_.verdict(*hash) : http::AuthThrottle::Verdict::unknown;
-  if (verdict == http::AuthThrottle::Verdict::bad) throw ApiError(401, "Invalid or revoked API key");
+  if (verdict == http::AuthThrottle::Verdict::bad) throw ApiError(401, bad_detail);
   if (verdict == http::AuthThrottle::Verdict::valid) {
     if (const auto wait = throttle_.keyRetryAfterSeconds(*hash, now)) {
       throw ApiError(429, "Too many refused requests with this key; retry later", wait);
@@ -68,7 +69,7 @@ void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const st
   const auto from = peer(req);
   const auto secret = presentedSecret(req);
   const auto hash = secretHash(secret);
-  checkThrottle(from, hash);
+  checkThrottle(from, hash, "Invalid or revoked API key");
   if (!secret) fail(from, hash, "Not authenticated");
   // Keys are looked up by their SHA-256, so the lookup itself reveals nothing by timing.
   const auto owner = pool_.run([&](pqxx::connection& c) -> std::optional<std::string> {
@@ -89,7 +90,7 @@ void Authenticator::requireAdmin(const Pistache::Rest::Request& req) const {
   const auto from = peer(req);
   const auto secret = presentedSecret(req);
   const auto hash = secretHash(secret);
-  checkThrottle(from, hash);
+  checkThrottle(from, hash, "Invalid admin token");
   if (!secret) fail(from, hash, "Not authenticated");
   if (!isAdmin(*secret)) fail(from, hash, "Invalid admin token");
   throttle_.valid(*hash);
@@ -97,9 +98,10 @@ void Authenticator::requireAdmin(const Pistache::Rest::Request& req) const {
 
 void Authenticator::requireAdminOrCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
   const auto secret = presentedSecret(req);
+  const auto hash = secretHash(secret);
+  // Before the admin token is compared: a peer past its budget learns nothing of its guesses.
+  checkThrottle(peer(req), hash, "Invalid or revoked API key");
   if (secret && isAdmin(*secret)) {
-    const auto hash = secretHash(secret);
-    checkThrottle(peer(req), hash);
     throttle_.valid(*hash);
     return;
   }

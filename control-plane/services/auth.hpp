@@ -36,7 +36,8 @@ class Authenticator {
   /// The peer, behind any trusted proxy.
   std::string peer(const Pistache::Rest::Request& req) const;
   /// Throws 401 if the secret is known bad, 429 if it (valid) or the peer (never seen) must wait.
-  void checkThrottle(const std::string& peer, const std::optional<std::string>& hash) const;
+  /// `bad_detail`: the 401's detail for a secret known bad.
+  void checkThrottle(const std::string& peer, const std::optional<std::string>& hash, const char* bad_detail) const;
   /// Counts a failure of the peer (once per secret) and throws the 401.
   [[noreturn]] void fail(const std::string& peer, const std::optional<std::string>& hash, const char* detail) const;
 
