@@ -202,7 +202,9 @@ int serve() {
                                  broker::metrics::shipRefusedObserver());
   broker::authz::Memory memory(static_cast<std::size_t>(config.authz_memory_entries), config.authz_staleness,
                                config.authz_max_age);
-  const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness);
+  http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
+  const broker::authz::ChangeListener listener(config.database_url, memory, config.authz_staleness,
+                                               [&throttle] { throttle.keysChanged(); });
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), broker::db::prepareStatements);
   // A refresh holds its connection while the provider answers (seconds, when it is slow):
@@ -210,7 +212,6 @@ int serve() {
   db::Pool refresh_pool(config.database_url, kRefreshPoolSize, broker::db::prepareStatements);
   broker::Refresher refresher(refresh_pool, opener, sealer, providers, *journal, config.refresh);
   broker::WorkQueue workers(static_cast<std::size_t>(config.db_pool_size), kMaxQueuedLookups);
-  http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
   broker::FetchService fetch(pool, workers, memory, opener, refresher, *journal, throttle);
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 

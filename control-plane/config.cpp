@@ -62,6 +62,7 @@ Config Config::forServe() {
   c.plaintext_off_loopback = config::plaintextOffLoopback("HYDRA_LISTEN", c.listen, c.tls.has_value());
   c.max_connections_per_peer = static_cast<int>(config::parseInteger(
       "HYDRA_MAX_CONNECTIONS_PER_PEER", config::env("HYDRA_MAX_CONNECTIONS_PER_PEER").value_or("64"), 1, 100000));
+  c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");
   c.webhooks = webhookSettings();
   return c;
 }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "control-plane/webhooks/settings.hpp"
 #include "shared/config/env.hpp"
@@ -25,6 +26,7 @@ struct Config {
   std::optional<config::TlsSettings> tls;  // HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE
   bool plaintext_off_loopback = false;     // plain HTTP off loopback, HYDRA_ALLOW_PLAINTEXT=1
   int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER
+  std::vector<net::Cidr> trusted_proxies;  // HYDRA_TRUSTED_PROXIES
   webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.

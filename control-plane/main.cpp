@@ -48,6 +48,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
     "  HYDRA_ALLOW_PLAINTEXT    1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
+    "  HYDRA_TRUSTED_PROXIES    comma-separated CIDRs of proxies whose X-Forwarded-For is believed by the\n"
+    "                           authentication throttle (default none)\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
     "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
     "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
@@ -95,7 +97,7 @@ int serve() {
 
   db::Pool pool(config.database_url, static_cast<std::size_t>(config.db_pool_size), cp::db::prepareStatements);
   http::AuthThrottle throttle(config::authFailureBurst(), kAuthFailureRefill);
-  cp::Authenticator auth(pool, config.admin_token, throttle);
+  cp::Authenticator auth(pool, config.admin_token, throttle, config.trusted_proxies);
   // Declared before the server: it outlives server.stop(), so answers still waiting are sent
   // while the shutdown grace lasts (one held past it is dropped with its connection: never early).
   cp::RevocationDelay revocation(config.authz_staleness);

@@ -18,8 +18,10 @@ constexpr auto kMaxRetryWait = std::chrono::seconds(2);
 // "<table> <customer id>", or "<table> *" when a TRUNCATE emptied the table (schema/0017).
 class ChangeReceiver : public pqxx::notification_receiver {
  public:
-  ChangeReceiver(pqxx::connection_base& c, Memory& memory) : notification_receiver(c, kChangesChannel), memory_(memory) {}
+  ChangeReceiver(pqxx::connection_base& c, Memory& memory, const std::function<void()>& changed)
+      : notification_receiver(c, kChangesChannel), memory_(memory), changed_(changed) {}
   void operator()(const std::string& payload, int) override {
+    if (changed_) changed_();
     const auto space = payload.find(' ');
     const auto customer =
         space == std::string::npos ? std::string_view(payload) : std::string_view(payload).substr(space + 1);
@@ -32,6 +34,7 @@ class ChangeReceiver : public pqxx::notification_receiver {
 
  private:
   Memory& memory_;
+  const std::function<void()>& changed_;
 };
 
 // Our own ticks: the payload is the monotonic time at which it was sent. Only our session
@@ -54,8 +57,9 @@ class TickReceiver : public pqxx::notification_receiver {
 
 }  // namespace
 
-ChangeListener::ChangeListener(std::string database_url, Memory& memory, std::chrono::milliseconds staleness)
-    : url_(std::move(database_url)), memory_(memory),
+ChangeListener::ChangeListener(std::string database_url, Memory& memory, std::chrono::milliseconds staleness,
+                               std::function<void()> changed)
+    : url_(std::move(database_url)), memory_(memory), changed_(std::move(changed)),
       tick_interval_(std::max<std::chrono::milliseconds>(staleness / 4, std::chrono::milliseconds(1))),
       thread_([this] { run(); }) {}
 
@@ -84,6 +88,7 @@ void ChangeListener::run() {
     } catch (const std::exception& e) {
       // Until a new connection listens, nothing is served from memory.
       memory_.everythingChanged();
+      if (changed_) changed_();
       if (listened) {
         // A connection that had been listening was lost: a new failure, logged and retried soon
         // again (only failed reconnections in a row are quiet and back off).
@@ -112,7 +117,7 @@ void ChangeListener::listen(bool& listened) {
 #pragma GCC diagnostic pop
   const auto id = crypto::randomBytes(8);
   const auto tick_channel = "hydra_tick_" + crypto::hex(id.data(), id.size());
-  ChangeReceiver changes(connection, memory_);
+  ChangeReceiver changes(connection, memory_, changed_);
   TickReceiver ticks(connection, tick_channel, memory_, connection.backendpid());
   // Listening from here on: forget what may have changed before.
   memory_.everythingChanged();

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -20,7 +21,10 @@ namespace hydra::broker::authz {
 
 class ChangeListener {
  public:
-  ChangeListener(std::string database_url, Memory& memory, std::chrono::milliseconds staleness);
+  /// `changed`, if set, is called on every change notification and when notifications may have
+  /// been missed (the throttle forgets which keys it found bad or valid).
+  ChangeListener(std::string database_url, Memory& memory, std::chrono::milliseconds staleness,
+                 std::function<void()> changed = {});
   ~ChangeListener();
   ChangeListener(const ChangeListener&) = delete;
   ChangeListener& operator=(const ChangeListener&) = delete;
@@ -34,6 +38,7 @@ class ChangeListener {
 
   const std::string url_;
   Memory& memory_;
+  const std::function<void()> changed_;
   const std::chrono::milliseconds tick_interval_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -76,6 +76,7 @@ struct FetchService::Work {
   FetchDone done;
   audit::AuditRecord record;
   std::vector<std::uint8_t> key_hash;
+  std::string key_text;  // key_hash as the throttle's key
   std::string memory_key;
 };
 
@@ -91,24 +92,49 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
   work->done = std::move(done);
   if (work->request.proxy_key) {
     work->key_hash = crypto::tokenHash(*work->request.proxy_key);
+    work->key_text.assign(work->key_hash.begin(), work->key_hash.end());
     work->memory_key = authz::memoryKey(work->key_hash, work->request.query);
     if (fromMemory(*work)) return;
   }
-  // A peer that keeps failing to authenticate waits, unaudited, before anything is looked up:
-  // garbage keys must not flood the database or the journal.
   const auto now = http::AuthThrottle::Clock::now();
-  if (const auto wait = throttle_.retryAfterSeconds(work->request.client.text, now)) {
-    work->done(http::ApiError(429, "Too many failed authentications from this address; retry later", wait));
-    return;
-  }
   if (!work->request.proxy_key) {
+    if (const auto wait = throttle_.retryAfterSeconds(work->request.client.text, now)) {
+      work->done(http::ApiError(429, "Too many failed authentications from this address; retry later", wait));
+      return;
+    }
     throttle_.failed(work->request.client.text, now);
     refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
+    return;
+  }
+  if (const auto wait = throttleWait(*work, now)) {
+    work->done(*wait);
     return;
   }
   if (!workers_.post([this, work] { fromDatabase(work); })) {
     refuse(*work, "error", http::ApiError(503, "The broker is busy, retry shortly", 1));
   }
+}
+
+std::optional<http::ApiError> FetchService::throttleWait(const Work& work, http::AuthThrottle::Clock::time_point now) {
+  // Answered unaudited, before anything is looked up: a key found bad costs nothing however
+  // often it comes back (its first refusal was audited), garbage keys must not flood the
+  // database or the journal, and a valid key never waits for others' failures, only for its own
+  // refusals (each one a lookup).
+  switch (throttle_.verdict(work.key_text)) {
+    case http::AuthThrottle::Verdict::bad:
+      return http::ApiError(401, "Invalid, expired or revoked proxy key");
+    case http::AuthThrottle::Verdict::valid:
+      if (const auto wait = throttle_.keyRetryAfterSeconds(work.key_text, now)) {
+        return http::ApiError(429, "Too many refused requests with this proxy key; retry later", wait);
+      }
+      return std::nullopt;
+    case http::AuthThrottle::Verdict::unknown:
+      break;
+  }
+  if (const auto wait = throttle_.retryAfterSeconds(work.request.client.text, now)) {
+    return http::ApiError(429, "Too many failed authentications from this address; retry later", wait);
+  }
+  return std::nullopt;
 }
 
 bool FetchService::fromMemory(Work& work) {
@@ -154,7 +180,13 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
   }
   if (found->candidates.size() == 1) work->record.connection_id = found->candidates.front().connection_id;
   const auto decision = decide(*found, work->request.query, now(work->request));
-  if (decision.status == 401) throttle_.failed(work->request.client.text, http::AuthThrottle::Clock::now());
+  const auto decided = http::AuthThrottle::Clock::now();
+  if (decision.status == 401) {
+    throttle_.failed(work->request.client.text, work->key_text, decided);
+  } else {
+    throttle_.valid(work->key_text);
+    if (decision.status != 200) throttle_.refused(work->key_text, decided);
+  }
   if (decision.status != 200) {
     refuse(*work, "denied", http::ApiError(decision.status, decision.reason));
     return;

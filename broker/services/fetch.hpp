@@ -55,6 +55,8 @@ class FetchService {
   /// Answers from memory if it can (allowed, and no token to refresh); false if the database
   /// must decide.
   bool fromMemory(Work& work);
+  /// The refusal a presented key gets before any lookup (401 if known bad, 429), if any.
+  std::optional<http::ApiError> throttleWait(const Work& work, http::AuthThrottle::Clock::time_point now);
   void fromDatabase(const std::shared_ptr<Work>& work);
   std::shared_ptr<const Lookup> lookup(const Work& work);
   /// The chosen connection's credentials, opened: tag and row-bound associated data checked.

@@ -6,6 +6,7 @@
 #include "shared/db/bytea.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/http/request.hpp"
+#include "shared/net/client_address.hpp"
 
 namespace hydra::cp {
 namespace {
@@ -17,19 +18,46 @@ std::optional<std::string> presentedSecret(const Pistache::Rest::Request& req) {
   return http::header(req, "X-Api-Key");
 }
 
+// The throttle's name for a secret: its SHA-256, never the secret.
+std::optional<std::string> secretHash(const std::optional<std::string>& secret) {
+  if (!secret) return std::nullopt;
+  const auto hash = crypto::tokenHash(*secret);
+  return std::string(hash.begin(), hash.end());
+}
+
 }  // namespace
 
-Authenticator::Authenticator(hydra::db::Pool& pool, std::string admin_token, http::AuthThrottle& throttle)
-    : pool_(pool), admin_token_(std::move(admin_token)), throttle_(throttle) {}
+Authenticator::Authenticator(hydra::db::Pool& pool, std::string admin_token, http::AuthThrottle& throttle,
+                             std::vector<net::Cidr> trusted_proxies)
+    : pool_(pool), admin_token_(std::move(admin_token)), throttle_(throttle), trusted_proxies_(std::move(trusted_proxies)) {}
 
-void Authenticator::checkThrottle(const Pistache::Rest::Request& req) const {
-  if (const auto wait = throttle_.retryAfterSeconds(req.address().host(), http::AuthThrottle::Clock::now())) {
+std::string Authenticator::peer(const Pistache::Rest::Request& req) const {
+  return net::clientAddress(req.address().host(), http::header(req, "X-Forwarded-For"), trusted_proxies_).text;
+}
+
+void Authenticator::checkThrottle(const std::string& peer, const std::optional<std::string>& hash,
+                                  const char* bad_detail) const {
+  const auto now = http::AuthThrottle::Clock::now();
+  const auto verdict = hash ? throttle_.verdict(*hash) : http::AuthThrottle::Verdict::unknown;
+  if (verdict == http::AuthThrottle::Verdict::bad) throw ApiError(401, bad_detail);
+  if (verdict == http::AuthThrottle::Verdict::valid) {
+    if (const auto wait = throttle_.keyRetryAfterSeconds(*hash, now)) {
+      throw ApiError(429, "Too many refused requests with this key; retry later", wait);
+    }
+    return;
+  }
+  if (const auto wait = throttle_.retryAfterSeconds(peer, now)) {
     throw ApiError(429, "Too many failed authentications from this address; retry later", wait);
   }
 }
 
-void Authenticator::fail(const Pistache::Rest::Request& req, const char* detail) const {
-  throttle_.failed(req.address().host(), http::AuthThrottle::Clock::now());
+void Authenticator::fail(const std::string& peer, const std::optional<std::string>& hash, const char* detail) const {
+  const auto now = http::AuthThrottle::Clock::now();
+  if (hash) {
+    throttle_.failed(peer, *hash, now);
+  } else {
+    throttle_.failed(peer, now);
+  }
   throw ApiError(401, detail);
 }
 
@@ -38,9 +66,11 @@ bool Authenticator::isAdmin(const std::string& presented) const {
 }
 
 void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
-  checkThrottle(req);
+  const auto from = peer(req);
   const auto secret = presentedSecret(req);
-  if (!secret) fail(req, "Not authenticated");
+  const auto hash = secretHash(secret);
+  checkThrottle(from, hash, "Invalid or revoked API key");
+  if (!secret) fail(from, hash, "Not authenticated");
   // Keys are looked up by their SHA-256, so the lookup itself reveals nothing by timing.
   const auto owner = pool_.run([&](pqxx::connection& c) -> std::optional<std::string> {
     pqxx::nontransaction tx(c);
@@ -48,21 +78,33 @@ void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const st
     if (rows.empty()) return std::nullopt;
     return std::string(rows[0][0].c_str());
   });
-  if (!owner) fail(req, "Invalid or revoked API key");
-  if (*owner != customer_id) throw ApiError(403, "This API key does not belong to this customer");
+  if (!owner) fail(from, hash, "Invalid or revoked API key");
+  throttle_.valid(*hash);
+  if (*owner != customer_id) {
+    throttle_.refused(*hash, http::AuthThrottle::Clock::now());
+    throw ApiError(403, "This API key does not belong to this customer");
+  }
 }
 
 void Authenticator::requireAdmin(const Pistache::Rest::Request& req) const {
-  checkThrottle(req);
+  const auto from = peer(req);
   const auto secret = presentedSecret(req);
-  if (!secret) fail(req, "Not authenticated");
-  if (!isAdmin(*secret)) fail(req, "Invalid admin token");
+  const auto hash = secretHash(secret);
+  checkThrottle(from, hash, "Invalid admin token");
+  if (!secret) fail(from, hash, "Not authenticated");
+  if (!isAdmin(*secret)) fail(from, hash, "Invalid admin token");
+  throttle_.valid(*hash);
 }
 
 void Authenticator::requireAdminOrCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
-  checkThrottle(req);
   const auto secret = presentedSecret(req);
-  if (secret && isAdmin(*secret)) return;
+  const auto hash = secretHash(secret);
+  // Before the admin token is compared: a peer past its budget learns nothing of its guesses.
+  checkThrottle(peer(req), hash, "Invalid or revoked API key");
+  if (secret && isAdmin(*secret)) {
+    throttle_.valid(*hash);
+    return;
+  }
   requireCustomer(req, customer_id);
 }
 

@@ -10,31 +10,74 @@ double AuthThrottle::tokensAt(const Bucket& bucket, Clock::time_point now) const
   return std::min<double>(burst_, bucket.tokens + refilled);
 }
 
-int AuthThrottle::retryAfterSeconds(const std::string& peer, Clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  const auto it = buckets_.find(peer);
-  if (it == buckets_.end()) return 0;
+int AuthThrottle::waitLocked(const Buckets& buckets, const std::string& id, Clock::time_point now) const {
+  const auto it = buckets.find(id);
+  if (it == buckets.end()) return 0;
   const auto tokens = tokensAt(it->second, now);
   if (tokens >= 1) return 0;
   const auto wait = std::chrono::duration<double>(refill_).count() * (1 - tokens);
   return std::max(1, static_cast<int>(std::ceil(wait)));
 }
 
-void AuthThrottle::failed(const std::string& peer, Clock::time_point now) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = buckets_.find(peer);
-  if (it == buckets_.end()) {
-    if (buckets_.size() >= max_peers_) {
-      // Peers whose bucket has refilled carry no information: forget them first.
-      for (auto p = buckets_.begin(); p != buckets_.end();) {
-        p = tokensAt(p->second, now) >= burst_ ? buckets_.erase(p) : std::next(p);
+void AuthThrottle::takeLocked(Buckets& buckets, const std::string& id, Clock::time_point now) {
+  auto it = buckets.find(id);
+  if (it == buckets.end()) {
+    if (buckets.size() >= max_peers_) {
+      // Buckets that have refilled carry no information: forget them first.
+      for (auto p = buckets.begin(); p != buckets.end();) {
+        p = tokensAt(p->second, now) >= burst_ ? buckets.erase(p) : std::next(p);
       }
-      if (buckets_.size() >= max_peers_) buckets_.erase(buckets_.begin());
+      if (buckets.size() >= max_peers_) buckets.erase(buckets.begin());
     }
-    it = buckets_.emplace(peer, Bucket{static_cast<double>(burst_), now}).first;
+    it = buckets.emplace(id, Bucket{static_cast<double>(burst_), now}).first;
   }
   it->second.tokens = std::max(0.0, tokensAt(it->second, now) - 1);
   it->second.updated = now;
+}
+
+AuthThrottle::Verdict AuthThrottle::verdict(const std::string& key_hash) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto* found = verdicts_.find(key_hash);
+  return found ? *found : Verdict::unknown;
+}
+
+int AuthThrottle::retryAfterSeconds(const std::string& peer, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return waitLocked(peers_, peer, now);
+}
+
+void AuthThrottle::failed(const std::string& peer, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  takeLocked(peers_, peer, now);
+}
+
+void AuthThrottle::failed(const std::string& peer, const std::string& key_hash, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const auto* known = verdicts_.find(key_hash);
+  if (known && *known == Verdict::bad) return;  // counted when it was first found bad
+  verdicts_.put(key_hash, Verdict::bad);
+  takeLocked(peers_, peer, now);
+}
+
+void AuthThrottle::valid(const std::string& key_hash) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  verdicts_.put(key_hash, Verdict::valid);
+}
+
+int AuthThrottle::keyRetryAfterSeconds(const std::string& key_hash, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return waitLocked(keys_, key_hash, now);
+}
+
+void AuthThrottle::refused(const std::string& key_hash, Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  takeLocked(keys_, key_hash, now);
+}
+
+void AuthThrottle::keysChanged() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  verdicts_.clear();
+  keys_.clear();  // a refused key may be allowed now (a grant made, an instance re-enabled)
 }
 
 }  // namespace hydra::http

@@ -274,12 +274,14 @@ TEST_CASE("access policy: the kill switch refuses at once under load, audited, a
     if (o.started < answered && o.status == 200) ++before;
     if (o.started > answered) {
       ++after;
-      CHECK(o.status == 403);  // no fetch that started after the answer got anything
+      // No fetch that started after the answer got anything (429: the key's refusals are throttled).
+      CHECK((o.status == 403 || o.status == 429));
     }
   }
   CHECK(before > 10);
   CHECK(after > 10);
 
+  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: they come back one a second
   const auto refused = p.s.fetch(p.runtime, "provider=gmail");
   CHECK(errorDetail(refused) == "Instance disabled");
   CHECK(p.reasonOf(refused) == "Instance disabled");

@@ -405,12 +405,12 @@ TEST_CASE("authz: under load on two brokers, nothing is served through a deleted
   Fleet f;
   changeUnderLoad(
       f, [&] { return f.as("DELETE", "/connections/" + f.connection + "/grants/" + f.grant); }, 204,
-      {ok, statusIs({404})});
+      {ok, statusIs({404, 429})});  // 429: the broker throttles a valid key's refusals
 }
 
 TEST_CASE("authz: under load on two brokers, nothing is served from a deleted connection after the answer") {
   Fleet f;
-  changeUnderLoad(f, [&] { return f.as("DELETE", "/connections/" + f.connection); }, 204, {ok, statusIs({404})});
+  changeUnderLoad(f, [&] { return f.as("DELETE", "/connections/" + f.connection); }, 204, {ok, statusIs({404, 429})});
 }
 
 TEST_CASE("authz: under load on two brokers, nothing is served to a deleted instance after the answer") {
@@ -431,7 +431,7 @@ TEST_CASE("authz: under load on two brokers, replaced credentials are never serv
 TEST_CASE("authz: under load on two brokers, a renamed connection is not served under its old name after the answer") {
   Fleet f;
   changeUnderLoad(f, [&] { return f.as("PATCH", "/connections/" + f.connection, R"({"name":"renamed"})"); }, 200,
-                  {ok, statusIs({404})});
+                  {ok, statusIs({404, 429})});  // 429: the broker throttles a valid key's refusals
 }
 
 TEST_CASE("authz: under load on two brokers, a capability dropped by re-making the grant is refused after the answer") {
@@ -439,8 +439,9 @@ TEST_CASE("authz: under load on two brokers, a capability dropped by re-making t
   Fleet f;
   changeUnderLoad(
       f, [&] { return f.as("DELETE", "/connections/" + f.connection + "/grants/" + f.grant); }, 204,
-      {ok, statusIs({404, 403})},  // 404 until the new grant exists, then 403 (no send_mail in it)
+      {ok, statusIs({404, 403, 429})},  // 404 until the new grant exists, then 403 (no send_mail in it)
       [&] { f.s.createGrant(f.t, f.connection, f.runtime.instance_id, R"(["read_mail"])"); });
+  std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: they come back one a second
   for (const auto& broker : f.brokers) {
     CHECK(refusal(fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, Fleet::kQuery), 403) == "");
     const auto kept = fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, "provider=gmail&capability=read_mail");
@@ -532,7 +533,7 @@ TEST_CASE("authz: a killed listener connection releases nothing stale, fetches f
     // Nothing stale before, during or after the listeners' return.
     load->awaitStartedAfter(20);
     load->stop();
-    checkNothingStaleAfter(*load, sent, answered, {ok, statusIs({404})});
+    checkNothingStaleAfter(*load, sent, answered, {ok, statusIs({404, 429})});
   }
 
   steady_load->stop();

@@ -208,10 +208,10 @@ TEST_CASE("limits: with 500 idle or half-sent connections open, a request is ser
 namespace {
 
 Response requestFrom(std::uint16_t port, const std::string& source, const std::string& method, const std::string& path,
-                     const std::string& token) {
+                     const std::string& token, const std::string& extra_headers = "") {
   RawConnection c(port, source);
-  REQUIRE(c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token +
-                 "\r\nContent-Length: 0\r\n\r\n"));
+  REQUIRE(c.send(method + " " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + token + "\r\n" +
+                 extra_headers + "Content-Length: 0\r\n\r\n"));
   const auto read = c.readResponse(5s);
   REQUIRE(completeResponseLength(read.data) > 0);
   return parseResponse(read.data);
@@ -246,13 +246,114 @@ TEST_CASE("limits: failed authentications on the control plane are throttled per
   CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", api_key).status == 429);
   // Other peers are unaffected.
   CHECK(requestFrom(cp.port(), "127.0.0.3", "GET", path + "/connections", api_key).status == 200);
-  // Wrong admin tokens count the same.
+  // Wrong admin tokens count the same; the admin token, known valid, is not refused for them.
   for (int i = 0; i < 5; ++i) {
-    CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", "not-the-admin-token").status == 401);
+    CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", "not-the-admin-token" + std::to_string(i))
+              .status == 401);
   }
-  CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", cp.adminToken()).status == 429);
+  CHECK(requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", "not-the-admin-token").status == 429);
+  const auto admin = requestFrom(cp.port(), "127.0.0.4", "POST", "/v1/admin/customers", cp.adminToken()).status;
+  CHECK(admin != 401);
+  CHECK(admin != 429);  // refused for its empty body, not for the others' failures
   // One attempt a second comes back.
   std::this_thread::sleep_for(1100ms);
   CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", path + "/connections", api_key).status == 200);
   CHECK(db.exec("SELECT count(*) FROM api_keys")[0][0].as<int>() == before);
+}
+
+TEST_CASE("limits: a revoked proxy key retried 1,000 times does not delay another runtime's first fetch") {
+  // Both runtimes behind one address (127.0.0.1: a node, a NAT). The revoked key is looked up
+  // once, then refused from the throttle's memory, and counts once towards the address's budget.
+  BrokerStack s(Environment{{"HYDRA_AUTH_FAILURE_BURST", "5"}});
+  const auto t = s.newTenant();
+  const auto connection = s.createConnection(t, "gmail", "inbox");
+  const auto revoked = s.grantedRuntime(t, connection);
+  const auto other = s.grantedRuntime(t, connection);
+  expectStatus(s.as(t, "DELETE", t.path() + "/instances/" + revoked.instance_id + "/proxy-keys/" + revoked.key_id),
+               204, "revoke");
+  int unauthenticated = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (s.fetch(revoked, "provider=gmail").status == 401) ++unauthenticated;
+  }
+  CHECK(unauthenticated == 1000);
+  const auto started = std::chrono::steady_clock::now();
+  const auto first = s.fetch(other, "provider=gmail");
+  CHECK(first.status == 200);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+}
+
+TEST_CASE("limits: garbage proxy keys from one address are throttled, a runtime's valid key from it is not") {
+  // No memory: every fetch of the valid key is a lookup, as on a memory miss.
+  BrokerStack s(Environment{{"HYDRA_AUTH_FAILURE_BURST", "5"}, {"HYDRA_AUTHZ_MEMORY_ENTRIES", "0"}});
+  const auto t = s.newTenant();
+  const auto runtime = s.grantedRuntime(t, s.createConnection(t, "gmail", "inbox"));
+  CHECK(s.fetch(runtime, "provider=gmail").status == 200);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(s.fetch(runtime.instance_id, "hpk_garbage" + std::to_string(i), "provider=gmail").status == 401);
+  }
+  const auto throttled = s.fetch(runtime.instance_id, "hpk_garbage_new", "provider=gmail");
+  CHECK(throttled.status == 429);
+  CHECK(throttled.header("Retry-After") == "1");
+  CHECK(s.fetch(runtime, "provider=gmail").status == 200);
+}
+
+TEST_CASE("limits: a revoked API key retried 1,000 times does not lock out another customer's key on the control plane") {
+  TestDatabase db;
+  auto env = ControlPlane::environment(db.url());
+  env["HYDRA_AUTH_FAILURE_BURST"] = "5";
+  ControlPlane cp(env);
+  HttpClient http(cp.port());
+  std::string paths[2], keys[2], key_ids[2];
+  for (int i = 0; i < 2; ++i) {
+    const auto customer = http.request("POST", "/v1/admin/customers", R"({"name":"c"})", bearer(cp.adminToken()));
+    REQUIRE(customer.status == 201);
+    paths[i] = "/v1/customers/" + text(customer.json, "id");
+    const auto key = http.request("POST", paths[i] + "/api-keys", R"({"name":"k"})", bearer(cp.adminToken()));
+    REQUIRE(key.status == 201);
+    keys[i] = text(key.json, "api_key");
+    key_ids[i] = text(key.json, "id");
+  }
+  REQUIRE(http.request("DELETE", paths[0] + "/api-keys/" + key_ids[0], "", bearer(cp.adminToken())).status == 204);
+
+  // One client behind a shared egress (127.0.0.2) retries its revoked key.
+  int unauthenticated = 0;
+  for (int i = 0; i < 1000; ++i) {
+    if (requestFrom(cp.port(), "127.0.0.2", "GET", paths[0] + "/connections", keys[0]).status == 401) ++unauthenticated;
+  }
+  CHECK(unauthenticated == 1000);
+  const auto started = std::chrono::steady_clock::now();
+  CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", paths[1] + "/connections", keys[1]).status == 200);
+  CHECK(std::chrono::steady_clock::now() - started < 2s);
+  // Garbage keys, each new, are still throttled.
+  for (int i = 0; i < 4; ++i) {
+    CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", paths[1] + "/connections", "hck_garbage" + std::to_string(i))
+              .status == 401);
+  }
+  CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", paths[1] + "/connections", "hck_garbage").status == 429);
+  // The customer's key, known valid, is not refused for them.
+  CHECK(requestFrom(cp.port(), "127.0.0.2", "GET", paths[1] + "/connections", keys[1]).status == 200);
+}
+
+TEST_CASE("limits: behind a trusted proxy, the control plane throttles the client, not the proxy") {
+  TestDatabase db;
+  auto env = ControlPlane::environment(db.url());
+  env["HYDRA_AUTH_FAILURE_BURST"] = "5";
+  env["HYDRA_TRUSTED_PROXIES"] = "127.0.0.5/32";
+  ControlPlane cp(env);
+  HttpClient http(cp.port());
+  const auto customer = http.request("POST", "/v1/admin/customers", R"({"name":"acme"})", bearer(cp.adminToken()));
+  REQUIRE(customer.status == 201);
+  const auto path = "/v1/customers/" + text(customer.json, "id") + "/connections";
+  const auto key = http.request("POST", "/v1/customers/" + text(customer.json, "id") + "/api-keys", R"({"name":"k"})",
+                                bearer(cp.adminToken()));
+  REQUIRE(key.status == 201);
+  for (int i = 0; i < 5; ++i) {
+    CHECK(requestFrom(cp.port(), "127.0.0.5", "GET", path, "hck_garbage" + std::to_string(i),
+                      "X-Forwarded-For: 10.0.0.1\r\n")
+              .status == 401);
+  }
+  CHECK(requestFrom(cp.port(), "127.0.0.5", "GET", path, "hck_garbage", "X-Forwarded-For: 10.0.0.1\r\n").status == 429);
+  // Another client of the same proxy presents a key never seen: its own budget.
+  CHECK(requestFrom(cp.port(), "127.0.0.5", "GET", path, text(key.json, "api_key"), "X-Forwarded-For: 10.0.0.2\r\n")
+            .status == 200);
 }

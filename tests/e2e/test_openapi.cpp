@@ -40,7 +40,7 @@ std::set<std::string> controlPlaneRouteTable() {
   using namespace hydra;
   hydra::db::Pool pool("postgresql://unused@127.0.0.1:1/unused", 1, [](pqxx::connection&) {});
   http::AuthThrottle throttle(1, std::chrono::seconds(1));
-  cp::Authenticator auth(pool, "unused-admin-token-0123", throttle);
+  cp::Authenticator auth(pool, "unused-admin-token-0123", throttle, {});
   cp::RevocationDelay revocation(std::chrono::milliseconds(200));
   cp::IdentityService identity(pool);
   crypto::Sealer sealer(crypto::readPublicKeyPem(testDataPath("test-broker-public.pem")));

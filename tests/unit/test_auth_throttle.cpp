@@ -31,3 +31,48 @@ TEST_CASE("auth throttle: memory is bounded, forgetting refilled peers first") {
   throttle.failed("c", t0 + 10s);
   CHECK(throttle.retryAfterSeconds("c", t0 + 10s) == 1);
 }
+
+TEST_CASE("auth throttle: a key found bad counts once, a key found valid never waits for others' failures") {
+  AuthThrottle throttle(3, 1s);
+  const AuthThrottle::Clock::time_point t0{std::chrono::hours(1)};
+  CHECK(throttle.verdict("revoked") == AuthThrottle::Verdict::unknown);
+  throttle.valid("live");
+  for (int i = 0; i < 1000; ++i) throttle.failed("10.0.0.1", "revoked", t0);
+  CHECK(throttle.verdict("revoked") == AuthThrottle::Verdict::bad);
+  CHECK(throttle.retryAfterSeconds("10.0.0.1", t0) == 0);  // two new keys may still be tried
+  throttle.failed("10.0.0.1", "garbage1", t0);
+  throttle.failed("10.0.0.1", "garbage2", t0);
+  CHECK(throttle.retryAfterSeconds("10.0.0.1", t0) == 1);  // new keys wait
+  CHECK(throttle.verdict("live") == AuthThrottle::Verdict::valid);
+  CHECK(throttle.keyRetryAfterSeconds("live", t0) == 0);  // the valid key does not
+}
+
+TEST_CASE("auth throttle: refusals of a valid key have a budget per key") {
+  AuthThrottle throttle(2, 1s);
+  const AuthThrottle::Clock::time_point t0{std::chrono::hours(1)};
+  throttle.refused("k1", t0);
+  throttle.refused("k1", t0);
+  CHECK(throttle.keyRetryAfterSeconds("k1", t0) == 1);
+  CHECK(throttle.keyRetryAfterSeconds("k2", t0) == 0);
+  CHECK(throttle.retryAfterSeconds("k1", t0) == 0);  // not an address's budget
+  CHECK(throttle.keyRetryAfterSeconds("k1", t0 + 1s) == 0);
+  throttle.refused("k1", t0);
+  throttle.refused("k1", t0);
+  throttle.keysChanged();  // a grant made may allow it now
+  CHECK(throttle.keyRetryAfterSeconds("k1", t0) == 0);
+}
+
+TEST_CASE("auth throttle: verdicts are bounded and forgotten when keys change") {
+  AuthThrottle throttle(3, 1s, 10, 2);
+  const AuthThrottle::Clock::time_point t0{std::chrono::hours(1)};
+  throttle.failed("p", "a", t0);
+  throttle.valid("b");
+  throttle.failed("p", "c", t0);  // forgets a, the least recently used
+  CHECK(throttle.verdict("a") == AuthThrottle::Verdict::unknown);
+  CHECK(throttle.verdict("c") == AuthThrottle::Verdict::bad);
+  throttle.keysChanged();
+  CHECK(throttle.verdict("b") == AuthThrottle::Verdict::unknown);
+  CHECK(throttle.verdict("c") == AuthThrottle::Verdict::unknown);
+  throttle.failed("p", "c", t0);  // found bad again: counts again
+  CHECK(throttle.retryAfterSeconds("p", t0) == 1);
+}
