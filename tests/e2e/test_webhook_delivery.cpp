@@ -224,10 +224,7 @@ TEST_CASE("webhooks: a hanging receiver holds one worker and does not hold up an
   // Another customer, another endpoint: delivered at once while the first one hangs (waiting
   // behind it would take at least its 8 s timeout).
   const auto other = s.newTenant("other");
-  const auto body = R"({"url":")" + s.receiver.url("/hooks/other") + R"("})";
-  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints", body);
-  REQUIRE(created.status == 201);
-  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  s.addEndpoint(other, "/hooks/other");
   const auto started = std::chrono::steady_clock::now();
   for (int i = 0; i < 3; ++i) s.createConnection(other, "gmail", "c" + std::to_string(i));
   const auto got = s.receiver.await("/hooks/other", 3, 5s);
@@ -261,10 +258,7 @@ TEST_CASE("webhooks: one customer's 20 hanging endpoints do not take every worke
   std::this_thread::sleep_for(1s);  // the claim loop has had its chance to fill every worker
 
   const auto other = s.newTenant("other");
-  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
-                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
-  REQUIRE(created.status == 201);
-  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  s.addEndpoint(other, "/hooks/other");
   const auto started = std::chrono::steady_clock::now();
   s.createConnection(other, "gmail", "c");
   const auto got = s.receiver.await("/hooks/other", 1, 5s);
@@ -284,10 +278,7 @@ TEST_CASE("webhooks: customers take turns: one customer's backlog does not delay
   REQUIRE(s.receiver.await("/hooks/busy0", 1, 10s).size() == 1);
 
   const auto other = s.newTenant("other");
-  const auto created = s.as(other, "POST", other.path() + "/webhook-endpoints",
-                            R"({"url":")" + s.receiver.url("/hooks/other") + R"("})");
-  REQUIRE(created.status == 201);
-  s.receiver.configure("/hooks/other", {text(created.json, "secret")});
+  s.addEndpoint(other, "/hooks/other");
   const auto started = std::chrono::steady_clock::now();
   s.createConnection(other, "gmail", "c");
   REQUIRE(s.receiver.await("/hooks/other", 1, 5s).size() == 1);

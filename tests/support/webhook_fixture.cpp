@@ -99,10 +99,10 @@ Environment webhookSettings(const Environment& extra) {
       extra);
 }
 
-WebhookEndpoint WebhookStack::addEndpoint(const std::string& path, const std::string& members,
+WebhookEndpoint WebhookStack::addEndpoint(const Tenant& owner, const std::string& path, const std::string& members,
                                           const std::string& receiver_settings) const {
   const auto body = R"({"url":)" + quoted(receiver.url(path)) + (members.empty() ? "" : "," + members) + "}";
-  const auto r = as(tenant, "POST", tenant.path() + "/webhook-endpoints", body);
+  const auto r = as(owner, "POST", owner.path() + "/webhook-endpoints", body);
   expectStatus(r, 201, "create webhook endpoint");
   WebhookEndpoint endpoint{text(r.json, "id"), text(r.json, "secret"), path};
   receiver.configure(path, {endpoint.secret}, receiver_settings);

@@ -75,6 +75,11 @@ class WebhookStack : public Stack {
   /// R"("events":["grant.created"])"), and configures the path with the new secret and
   /// `receiver_settings`. Expects 201.
   WebhookEndpoint addEndpoint(const std::string& path, const std::string& members = "",
+                              const std::string& receiver_settings = "") const {
+    return addEndpoint(tenant, path, members, receiver_settings);
+  }
+  /// The same for another customer's endpoint.
+  WebhookEndpoint addEndpoint(const Tenant& owner, const std::string& path, const std::string& members = "",
                               const std::string& receiver_settings = "") const;
   /// GET .../webhook-endpoints/<id>/deliveries?<query>; expects 200.
   Response deliveries(const std::string& endpoint_id, const std::string& query = "limit=500") const;
