@@ -97,17 +97,13 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
     if (fromMemory(*work)) return;
   }
   const auto now = http::AuthThrottle::Clock::now();
-  if (!work->request.proxy_key) {
-    if (const auto wait = throttle_.retryAfterSeconds(work->request.client.text, now)) {
-      work->done(http::ApiError(429, "Too many failed authentications from this address; retry later", wait));
-      return;
-    }
-    throttle_.failed(work->request.client.text, now);
-    refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
-    return;
-  }
   if (const auto wait = throttleWait(*work, now)) {
     work->done(*wait);
+    return;
+  }
+  if (!work->request.proxy_key) {
+    throttle_.failed(work->request.client.text, now);
+    refuse(*work, "denied", http::ApiError(401, "Not authenticated"));
     return;
   }
   if (!workers_.post([this, work] { fromDatabase(work); })) {
@@ -120,19 +116,20 @@ std::optional<http::ApiError> FetchService::throttleWait(const Work& work, http:
   // often it comes back (its first refusal was audited), garbage keys must not flood the
   // database or the journal, and a valid key never waits for others' failures, only for its own
   // refusals (each one a lookup).
-  switch (throttle_.verdict(work.key_text)) {
-    case http::AuthThrottle::Verdict::bad:
+  using Admission = http::AuthThrottle::Admission;
+  const auto admission =
+      throttle_.admit(work.request.client.text, work.request.proxy_key ? &work.key_text : nullptr, now);
+  switch (admission.kind) {
+    case Admission::known_bad:
       return http::ApiError(401, "Invalid, expired or revoked proxy key");
-    case http::AuthThrottle::Verdict::valid:
-      if (const auto wait = throttle_.keyRetryAfterSeconds(work.key_text, now)) {
-        return http::ApiError(429, "Too many refused requests with this proxy key; retry later", wait);
-      }
-      return std::nullopt;
-    case http::AuthThrottle::Verdict::unknown:
+    case Admission::key_waits:
+      return http::ApiError(429, "Too many refused requests with this proxy key; retry later",
+                            admission.retry_after_seconds);
+    case Admission::peer_waits:
+      return http::ApiError(429, "Too many failed authentications from this address; retry later",
+                            admission.retry_after_seconds);
+    case Admission::look_up:
       break;
-  }
-  if (const auto wait = throttle_.retryAfterSeconds(work.request.client.text, now)) {
-    return http::ApiError(429, "Too many failed authentications from this address; retry later", wait);
   }
   return std::nullopt;
 }

@@ -37,17 +37,18 @@ std::string Authenticator::peer(const Pistache::Rest::Request& req) const {
 
 void Authenticator::checkThrottle(const std::string& peer, const std::optional<std::string>& hash,
                                   const char* bad_detail) const {
-  const auto now = http::AuthThrottle::Clock::now();
-  const auto verdict = hash ? throttle_.verdict(*hash) : http::AuthThrottle::Verdict::unknown;
-  if (verdict == http::AuthThrottle::Verdict::bad) throw ApiError(401, bad_detail);
-  if (verdict == http::AuthThrottle::Verdict::valid) {
-    if (const auto wait = throttle_.keyRetryAfterSeconds(*hash, now)) {
-      throw ApiError(429, "Too many refused requests with this key; retry later", wait);
-    }
-    return;
-  }
-  if (const auto wait = throttle_.retryAfterSeconds(peer, now)) {
-    throw ApiError(429, "Too many failed authentications from this address; retry later", wait);
+  using Admission = http::AuthThrottle::Admission;
+  const auto admission = throttle_.admit(peer, hash ? &*hash : nullptr, http::AuthThrottle::Clock::now());
+  switch (admission.kind) {
+    case Admission::known_bad:
+      throw ApiError(401, bad_detail);
+    case Admission::key_waits:
+      throw ApiError(429, "Too many refused requests with this key; retry later", admission.retry_after_seconds);
+    case Admission::peer_waits:
+      throw ApiError(429, "Too many failed authentications from this address; retry later",
+                     admission.retry_after_seconds);
+    case Admission::look_up:
+      break;
   }
 }
 
@@ -70,6 +71,11 @@ void Authenticator::requireCustomer(const Pistache::Rest::Request& req, const st
   const auto secret = presentedSecret(req);
   const auto hash = secretHash(secret);
   checkThrottle(from, hash, "Invalid or revoked API key");
+  requireCustomerKey(from, secret, hash, customer_id);
+}
+
+void Authenticator::requireCustomerKey(const std::string& from, const std::optional<std::string>& secret,
+                                       const std::optional<std::string>& hash, const std::string& customer_id) const {
   if (!secret) fail(from, hash, "Not authenticated");
   // Keys are looked up by their SHA-256, so the lookup itself reveals nothing by timing.
   const auto owner = pool_.run([&](pqxx::connection& c) -> std::optional<std::string> {
@@ -97,15 +103,16 @@ void Authenticator::requireAdmin(const Pistache::Rest::Request& req) const {
 }
 
 void Authenticator::requireAdminOrCustomer(const Pistache::Rest::Request& req, const std::string& customer_id) const {
+  const auto from = peer(req);
   const auto secret = presentedSecret(req);
   const auto hash = secretHash(secret);
   // Before the admin token is compared: a peer past its budget learns nothing of its guesses.
-  checkThrottle(peer(req), hash, "Invalid or revoked API key");
+  checkThrottle(from, hash, "Invalid or revoked API key");
   if (secret && isAdmin(*secret)) {
     throttle_.valid(*hash);
     return;
   }
-  requireCustomer(req, customer_id);
+  requireCustomerKey(from, secret, hash, customer_id);
 }
 
 }  // namespace hydra::cp

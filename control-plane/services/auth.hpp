@@ -38,6 +38,9 @@ class Authenticator {
   /// Throws 401 if the secret is known bad, 429 if it (valid) or the peer (never seen) must wait.
   /// `bad_detail`: the 401's detail for a secret known bad.
   void checkThrottle(const std::string& peer, const std::optional<std::string>& hash, const char* bad_detail) const;
+  /// requireCustomer once the throttle admitted the request: the key's lookup and owner.
+  void requireCustomerKey(const std::string& from, const std::optional<std::string>& secret,
+                          const std::optional<std::string>& hash, const std::string& customer_id) const;
   /// Counts a failure of the peer (once per secret) and throws the 401.
   [[noreturn]] void fail(const std::string& peer, const std::optional<std::string>& hash, const char* detail) const;
 

@@ -35,6 +35,21 @@ void AuthThrottle::takeLocked(Buckets& buckets, const std::string& id, Clock::ti
   it->second.updated = now;
 }
 
+AuthThrottle::Admission AuthThrottle::admit(const std::string& peer, const std::string* key_hash,
+                                           Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (key_hash) {
+    if (const auto* known = verdicts_.find(*key_hash)) {
+      if (*known == Verdict::bad) return {Admission::known_bad};
+      // A valid key never waits for others' failures, only for its own refusals.
+      const int wait = waitLocked(keys_, *key_hash, now);
+      return {wait ? Admission::key_waits : Admission::look_up, wait};
+    }
+  }
+  const int wait = waitLocked(peers_, peer, now);
+  return {wait ? Admission::peer_waits : Admission::look_up, wait};
+}
+
 AuthThrottle::Verdict AuthThrottle::verdict(const std::string& key_hash) {
   std::lock_guard<std::mutex> lock(mutex_);
   const auto* found = verdicts_.find(key_hash);

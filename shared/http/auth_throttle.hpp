@@ -27,6 +27,14 @@ class AuthThrottle {
   AuthThrottle(int burst, Clock::duration refill, std::size_t max_peers = 100000, std::size_t max_keys = 100000)
       : burst_(burst), refill_(refill), max_peers_(max_peers), verdicts_(max_keys) {}
 
+  /// What may happen before a key is looked up, by the rules above in their order.
+  struct Admission {
+    enum Kind { look_up, known_bad, key_waits, peer_waits } kind;
+    int retry_after_seconds = 0;  // key_waits, peer_waits
+  };
+  /// For a request from `peer` presenting the key with hash `key_hash` (null: no key).
+  Admission admit(const std::string& peer, const std::string* key_hash, Clock::time_point now);
+
   /// What the last lookup of the key with this hash found (`key_hash`: its SHA-256, raw bytes).
   Verdict verdict(const std::string& key_hash);
   /// Seconds `peer` must wait before presenting a key never seen, or 0 if it may try now.

@@ -76,3 +76,24 @@ TEST_CASE("auth throttle: verdicts are bounded and forgotten when keys change") 
   throttle.failed("p", "c", t0);  // found bad again: counts again
   CHECK(throttle.retryAfterSeconds("p", t0) == 1);
 }
+
+TEST_CASE("auth throttle: admit applies the rules in order: known bad, a valid key's own budget, the address's") {
+  const auto t0 = AuthThrottle::Clock::now();
+  AuthThrottle throttle(1, 1s);
+  using Admission = AuthThrottle::Admission;
+  const std::string bad = "bad", live = "live", fresh = "fresh";
+  CHECK(throttle.admit("p", &fresh, t0).kind == Admission::look_up);
+  throttle.failed("p", bad, t0);  // the address's one unit spent
+  CHECK(throttle.admit("p", &bad, t0).kind == Admission::known_bad);
+  const auto waits = throttle.admit("p", &fresh, t0);
+  CHECK(waits.kind == Admission::peer_waits);
+  CHECK(waits.retry_after_seconds == 1);
+  CHECK(throttle.admit("p", nullptr, t0).kind == Admission::peer_waits);
+  throttle.valid(live);
+  CHECK(throttle.admit("p", &live, t0).kind == Admission::look_up);  // others' failures do not count
+  throttle.refused(live, t0);
+  const auto own = throttle.admit("p", &live, t0);
+  CHECK(own.kind == Admission::key_waits);
+  CHECK(own.retry_after_seconds == 1);
+  CHECK(throttle.admit("p", &live, t0 + 1s).kind == Admission::look_up);
+}
