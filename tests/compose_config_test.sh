@@ -58,7 +58,7 @@ for s in control-plane broker; do
   service $s | grep -q "HYDRA_TLS_KEY_FILE:" || fail "$s must serve TLS (HYDRA_TLS_KEY_FILE)"
 done
 service broker | grep -q "public" && fail "the broker must not be on the public network"
-service broker | grep -q "runtime" || fail "the broker must be on the runtime network"
+echo "$broker_networks" | grep -qx "runtime" || fail "the broker must be on the runtime network"
 service broker | grep -q "broker_private_key" || fail "the broker must get the private key"
 service control-plane | grep -q "broker_private_key" && fail "the control plane must not get the private key"
 service control-plane | grep -q "hydracore_control_plane:" || fail "the control plane must connect as its own role"
