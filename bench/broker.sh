@@ -8,17 +8,26 @@
 # and prints req/s, p50, p99 of each, the fetch's ratio to /healthz, the broker's resident
 # memory, the audit journal's shipping lag to PostgreSQL and this disk's fdatasync latency.
 #   bench/broker.sh [SECONDS per run, default 10] [CUSTOMERS, default 1000]
+# HYDRA_BENCH_TLS=tls|identity|all (default off): then the HTTPS section at the end runs too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
 seconds=${1:-10}
 customers=${2:-1000}
 
+# --- HTTPS and runtime identity (issue 17): option -------------------------------------------
+bench_tls=${HYDRA_BENCH_TLS:-off}
+case $bench_tls in
+  off|tls|identity|all) ;;
+  *) echo "HYDRA_BENCH_TLS must be off, tls, identity or all (not '$bench_tls')" >&2; exit 2 ;;
+esac
+# --- end of HTTPS option ----------------------------------------------------------------------
+
 scripts/install-deps.sh
 command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
 cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
-  hydra-bench-fsync >/dev/null
+  hydra-bench-fsync hydra-bench-tls-load >/dev/null
 
 work=$(mktemp -d /tmp/hydracore-bench.XXXXXX)
 chmod 755 "$work"
@@ -131,3 +140,103 @@ psql -qAt -d "$base" -c "SELECT 'shipping lag when idle: p50 ' ||
   ' ms, max ' || round((max(extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) || ' ms'
   FROM audit_events WHERE id > $before"
 build-bench/bench/hydra-bench-fsync "$work/fsync-probe" 1000
+
+# --- HTTPS and runtime identity (issue 17): HYDRA_BENCH_TLS=tls|identity|all -----------------
+# wrk presents no client certificate, so hydra-bench-tls-load drives these runs, as a runtime
+# would: each connection bound to one instance (the first 64 of targets.txt), with that
+# instance's proxy key and, for identity, its runtime certificate; fetches at random among that
+# instance's connections. Per mode: /healthz and the fetch with 64 keep-alive connections, the
+# fetch with 1 (its p50), and the fetch on a new connection each time (full handshake, no
+# resumption), 8 at a time. The same client first measures the plain-HTTP broker above, so the
+# rows compare. Broker CPU per request, from /proc (utime + stime of the broker, all threads,
+# before and after each run), holds even when other work shares the machine; req/s does not.
+if [ "$bench_tls" != off ]; then
+  tls_load=build-bench/bench/hydra-bench-tls-load
+  tls_dir="$work/tls"
+  mkdir -p "$tls_dir/runtime"
+  tls_connections=64
+  trust_domain=bench.hydracore.test
+  # A throwaway server CA and certificate for 127.0.0.1, EC P-256 as the runtime certificates.
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=bench TLS CA" \
+    -addext "basicConstraints=critical,CA:TRUE" -keyout "$tls_dir/ca-key.pem" -out "$tls_dir/ca.pem" 2>/dev/null
+  openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.0.1" \
+    -keyout "$tls_dir/server-key.pem" -out "$tls_dir/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$tls_dir/server.ext"
+  openssl x509 -req -in "$tls_dir/server.csr" -CA "$tls_dir/ca.pem" -CAkey "$tls_dir/ca-key.pem" -CAcreateserial \
+    -days 2 -extfile "$tls_dir/server.ext" -out "$tls_dir/server.pem" 2>/dev/null
+  chmod 600 "$tls_dir/server-key.pem"
+  # Runtime certificates only for the instances the client uses: one per connection.
+  awk '!seen[$1]++ { print $1 }' "$work/targets.txt" | head -n "$tls_connections" >"$tls_dir/instances.txt"
+  scripts/runtime-cert.sh ca "$tls_dir/runtime-ca" 2>/dev/null
+  psql -qAt -F ' ' -d "$base" -c "SELECT id, customer_id FROM instances
+    WHERE id IN ($(sed "s/.*/'&'/" "$tls_dir/instances.txt" | paste -sd,))" |
+    while read -r instance customer; do
+      scripts/runtime-cert.sh issue --ca-dir "$tls_dir/runtime-ca" --trust-domain "$trust_domain" \
+        --customer "$customer" --instance "$instance" --out "$tls_dir/runtime/$instance" >/dev/null
+    done
+  echo "https: $(ls "$tls_dir"/runtime/*-key.pem | wc -l) runtime certificates issued (one per instance the client uses)"
+
+  broker_cpu_ticks() {  # utime + stime, all threads; the fields after the command's ')'
+    sed 's/.*) //' "/proc/$broker_pid/stat" | awk '{ print $12 + $13 }'
+  }
+  tls_run() {  # mode, run name, hydra-bench-tls-load args...
+    local mode=$1 name=$2; shift 2
+    local before after out
+    before=$(broker_cpu_ticks)
+    out=$("$tls_load" --port "$tls_port" --duration "$seconds" "$@" 2>"$work/tls-$mode-$name.err") ||
+      { echo "$mode $name: failed: $out"; cat "$work/tls-$mode-$name.err"; }
+    after=$(broker_cpu_ticks)
+    echo "$out" | tr ' ' '\n' | awk -F= -v mode="$mode" -v name="$name" -v ticks=$((after - before)) \
+      -v hz="$(getconf CLK_TCK)" '
+      { v[$1] = $2 }
+      END { printf "%-9s %-13s %8.0f req/s   p50 %7.2f ms   p99 %7.2f ms   errors %s+%s   broker CPU %6.0f us/req   client CPU %5.0f us/req\n",
+              mode, name, v["rps"], v["p50_ms"], v["p99_ms"], v["errors"], v["io_errors"],
+              v["requests"] ? ticks * 1e6 / hz / v["requests"] : 0, v["client_cpu_us_per_request"] }'
+    [ "$name" = fetch-64 ] && echo "$out" | tr ' ' '\n' | grep '^tls=' | sed "s/^/$mode: /" || true
+  }
+  tls_suite() {  # mode, hydra-bench-tls-load args for the connection
+    local mode=$1; shift
+    "$tls_load" --port "$tls_port" --duration 3 --targets "$work/targets.txt" "$@" >/dev/null 2>&1 || true  # warm-up
+    tls_run "$mode" healthz-64 --path /healthz --connections "$tls_connections" "$@"
+    tls_run "$mode" fetch-64 --targets "$work/targets.txt" --connections "$tls_connections" "$@"
+    tls_run "$mode" fetch-1 --targets "$work/targets.txt" --connections 1 "$@"
+    tls_run "$mode" new-conn-8 --targets "$work/targets.txt" --connections 8 --new-connection "$@"
+  }
+  stop_broker() {
+    kill "$broker_pid" 2>/dev/null || true
+    wait "$broker_pid" 2>/dev/null || true
+  }
+  start_tls_broker() {  # mode: tls | identity
+    local mode=$1
+    local identity=()
+    [ "$mode" = identity ] && identity=(HYDRA_RUNTIME_CA_FILE="$tls_dir/runtime-ca/runtime-ca.pem"
+      HYDRA_RUNTIME_TRUST_DOMAIN="$trust_domain")
+    tls_port=$((20000 + RANDOM % 40000))
+    env HYDRA_DATABASE_URL="$broker_db${BENCH_DB_PARAMS:-}" \
+      HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$tls_port" HYDRA_LOG_LEVEL=warning \
+      HYDRA_AUDIT_DIR="$work/audit-$mode" HYDRA_AUDIT_SIGNING_KEY="$work/audit.pem" \
+      HYDRA_TLS_CERT_FILE="$tls_dir/server.pem" HYDRA_TLS_KEY_FILE="$tls_dir/server-key.pem" "${identity[@]}" \
+      build-bench/broker/hydracore-broker serve 2>"$work/broker-$mode.log" &
+    broker_pid=$!
+    for _ in $(seq 50); do curl -sf --cacert "$tls_dir/ca.pem" "https://127.0.0.1:$tls_port/healthz" >/dev/null && break; sleep 0.1; done
+    curl -sf --cacert "$tls_dir/ca.pem" "https://127.0.0.1:$tls_port/healthz" >/dev/null ||
+      { echo "the $mode broker did not start"; cat "$work/broker-$mode.log"; exit 1; }
+  }
+
+  echo "same client on HTTP and HTTPS, $seconds s per run; errors: non-200 + I/O"
+  tls_port=$port
+  tls_suite http --plain
+  stop_broker
+  modes=$bench_tls
+  [ "$bench_tls" = all ] && modes="tls identity"
+  for mode in $modes; do
+    start_tls_broker "$mode"
+    if [ "$mode" = identity ]; then
+      tls_suite identity --ca "$tls_dir/ca.pem" --cert-dir "$tls_dir/runtime"
+    else
+      tls_suite tls --ca "$tls_dir/ca.pem"
+    fi
+    stop_broker
+  done
+fi
+# --- end of HTTPS section ---------------------------------------------------------------------
