@@ -166,7 +166,8 @@ if [ "$bench_tls" != off ]; then
     -days 2 -extfile "$tls_dir/server.ext" -out "$tls_dir/server.pem" 2>/dev/null
   chmod 600 "$tls_dir/server-key.pem"
   # Runtime certificates only for the instances the client uses: one per connection.
-  awk '!seen[$1]++ { print $1 }' "$work/targets.txt" | head -n "$tls_connections" >"$tls_dir/instances.txt"
+  # (awk stops by itself: head would end the pipe early, which pipefail turns into an exit)
+  awk -v n="$tls_connections" '!seen[$1]++ { print $1; if (++k == n) exit }' "$work/targets.txt" >"$tls_dir/instances.txt"
   scripts/runtime-cert.sh ca "$tls_dir/runtime-ca" 2>/dev/null
   psql -qAt -F ' ' -d "$base" -c "SELECT id, customer_id FROM instances
     WHERE id IN ($(sed "s/.*/'&'/" "$tls_dir/instances.txt" | paste -sd,))" |
@@ -197,6 +198,14 @@ if [ "$bench_tls" != off ]; then
   tls_suite() {  # mode, hydra-bench-tls-load args for the connection
     local mode=$1; shift
     "$tls_load" --port "$tls_port" --duration 3 --targets "$work/targets.txt" "$@" >/dev/null 2>&1 || true  # warm-up
+    # What the broker spends with no request (audit shipping, timers): the 1-connection run's
+    # CPU per request is mostly this; the loaded runs' hardly.
+    sleep 1
+    local idle_before idle_after
+    idle_before=$(broker_cpu_ticks)
+    sleep 2
+    idle_after=$(broker_cpu_ticks)
+    echo "$mode: broker CPU when idle: $(( (idle_after - idle_before) * 1000 / $(getconf CLK_TCK) / 2 )) ms/s"
     tls_run "$mode" healthz-64 --path /healthz --connections "$tls_connections" "$@"
     tls_run "$mode" fetch-64 --targets "$work/targets.txt" --connections "$tls_connections" "$@"
     tls_run "$mode" fetch-1 --targets "$work/targets.txt" --connections 1 "$@"
