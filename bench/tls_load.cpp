@@ -23,6 +23,7 @@
 #include <atomic>
 #include <cctype>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -313,6 +314,9 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options o = parse(argc, argv);
+  // OpenSSL writes with write(): a close_notify or request to a connection the broker has
+  // closed would end the run by SIGPIPE instead of counting an I/O error.
+  std::signal(SIGPIPE, SIG_IGN);
   const auto bound = bindings(o);
   std::vector<Result> results(static_cast<std::size_t>(o.connections));
   std::vector<std::thread> threads;
