@@ -216,21 +216,32 @@ if [ "$bench_tls" != off ]; then
     wait "$broker_pid" 2>/dev/null || true
   }
   start_tls_broker() {  # mode: tls | identity
-    local mode=$1
+    local mode=$1 attempt
     local identity=()
-    [ "$mode" = identity ] && identity=(HYDRA_RUNTIME_CA_FILE="$tls_dir/runtime-ca/runtime-ca.pem"
-      HYDRA_RUNTIME_TRUST_DOMAIN="$trust_domain")
-    tls_port=$((20000 + RANDOM % 40000))
-    env HYDRA_DATABASE_URL="$broker_db${BENCH_DB_PARAMS:-}" \
-      HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$tls_port" HYDRA_LOG_LEVEL=warning \
-      HYDRA_AUDIT_DIR="$work/audit-$mode" HYDRA_AUDIT_SIGNING_KEY="$work/audit.pem" \
-      HYDRA_TLS_CERT_FILE="$tls_dir/server.pem" HYDRA_TLS_KEY_FILE="$tls_dir/server-key.pem" "${identity[@]}" \
-      build-bench/broker/hydracore-broker serve 2>"$work/broker-$mode.log" &
-    broker_pid=$!
-    for _ in $(seq 50); do curl -sf --cacert "$tls_dir/ca.pem" "https://127.0.0.1:$tls_port/healthz" >/dev/null && break; sleep 0.1; done
-    curl -sf --cacert "$tls_dir/ca.pem" "https://127.0.0.1:$tls_port/healthz" >/dev/null ||
-      { echo "the $mode broker did not start"; cat "$work/broker-$mode.log"; exit 1; }
+    if [ "$mode" = identity ]; then
+      identity=(HYDRA_RUNTIME_CA_FILE="$tls_dir/runtime-ca/runtime-ca.pem" HYDRA_RUNTIME_TRUST_DOMAIN="$trust_domain")
+    fi
+    for attempt in 1 2 3 4 5; do
+      # Below the ephemeral range (32768-60999): the new-connection runs leave thousands of
+      # client ports in TIME_WAIT there, and a listener picked among them can find it taken.
+      tls_port=$((20000 + RANDOM % 12000))
+      env HYDRA_DATABASE_URL="$broker_db${BENCH_DB_PARAMS:-}" \
+        HYDRA_BROKER_PRIVATE_KEYS="$work/broker.pem" HYDRA_LISTEN="127.0.0.1:$tls_port" HYDRA_LOG_LEVEL=warning \
+        HYDRA_AUDIT_DIR="$work/audit-$mode" HYDRA_AUDIT_SIGNING_KEY="$work/audit.pem" \
+        HYDRA_TLS_CERT_FILE="$tls_dir/server.pem" HYDRA_TLS_KEY_FILE="$tls_dir/server-key.pem" "${identity[@]}" \
+        build-bench/broker/hydracore-broker serve 2>"$work/broker-$mode.log" &
+      broker_pid=$!
+      for _ in $(seq 100); do
+        curl -sf --cacert "$tls_dir/ca.pem" "https://127.0.0.1:$tls_port/healthz" >/dev/null && return 0
+        kill -0 "$broker_pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      stop_broker
+      grep -q "Address already in use" "$work/broker-$mode.log" || break
+    done
+    echo "the $mode broker did not start"; cat "$work/broker-$mode.log"; exit 1
   }
+
 
   echo "same client on HTTP and HTTPS, $seconds s per run; errors: non-200 + I/O"
   tls_port=$port
