@@ -15,9 +15,9 @@
 namespace hydra::broker::proxy {
 
 struct Rule {
-  std::string method;                  // GET, POST, PUT, PATCH, DELETE
-  std::vector<std::string> segments;   // the template's segments; "*" and a last "**" are wildcards
-  std::string text;                    // as written, for messages
+  std::string method;                 // GET, POST, PUT, PATCH, DELETE
+  std::vector<std::string> segments;  // the template's segments; "*" and a last "**" are wildcards
+  std::string text;                   // as written, for messages
 };
 
 /// Parses "METHOD /path/template"; throws std::invalid_argument with what is wrong.

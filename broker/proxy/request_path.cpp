@@ -20,8 +20,19 @@ bool unreserved(char c) {
 // What RFC 3986 allows in a path segment as it is (pchar, less '%', which is handled apart).
 bool segmentCharacter(char c) {
   switch (c) {
-    case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+': case ',': case ';': case '=':
-    case ':': case '@':
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
       return true;
     default:
       return unreserved(c);

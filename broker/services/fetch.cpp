@@ -255,9 +255,10 @@ std::string FetchService::opened(const Work& work, const Lookup& lookup, const C
     throw Refusal{http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
   } catch (const crypto::OpenError&) {
     if (runtime) {
-      throw Refusal{http::ApiError(403, "The connection's credentials are not sealed for the runtime certificate's customer"),
-                    "failed authentication for the runtime certificate's customer " + customer_id +
-                        " (sealed for another customer, or tampered with)"};
+      throw Refusal{
+          http::ApiError(403, "The connection's credentials are not sealed for the runtime certificate's customer"),
+          "failed authentication for the runtime certificate's customer " + customer_id +
+              " (sealed for another customer, or tampered with)"};
     }
     // The row's ciphertext does not authenticate for this row: someone changed the database.
     throw Refusal{http::ApiError(500, kCannotOpen),
