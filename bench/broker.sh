@@ -7,7 +7,14 @@
 #   2. the credential fetch over random (instance, connection) pairs,
 # and prints req/s, p50, p99 of each, the fetch's ratio to /healthz, the broker's resident
 # memory, the audit journal's shipping lag to PostgreSQL and this disk's fdatasync latency.
+# For each run it also prints the CPU time the broker and PostgreSQL spent per request, read
+# from /proc (utime + stime of the broker, and of the bench cluster's postmaster and every
+# process under it, exited ones included), and the ratio of each to the broker's CPU per
+# /healthz request. A fetch run's PostgreSQL time includes shipping its audit records: the
+# reading after the run waits until PostgreSQL holds every record journaled. CPU time stays
+# meaningful on a machine shared with other work; req/s and latencies do not.
 #   bench/broker.sh [SECONDS per run, default 10] [CUSTOMERS, default 1000]
+#   BENCH_CONNECTIONS="64 8": the wrk connection counts the healthz and fetch runs are made at.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -54,14 +61,54 @@ broker_pid=$!
 for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$url/healthz" >/dev/null || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
 
+connections=${BENCH_CONNECTIONS:-64 8}
+clients=64  # of the run being made
+
+# CPU time in clock ticks: the broker's; the bench cluster's (postmaster, its children alive,
+# and through the postmaster's cutime/cstime, those that exited).
+broker_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$broker_pid/stat"; }
+pg_ticks() {
+  local postmaster
+  postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$postmaster" '{
+      pid = $1; sub(/^.*\) /, "")  # fields after the command name: $2 is the ppid
+      if (pid == pm) total += $12 + $13 + $14 + $15; else if ($2 == pm) total += $12 + $13
+    } END { print total + 0 }'
+}
+journaled_count() { cat "$work"/audit/segment-*.jsonl 2>/dev/null | wc -l; }
+journal_origin() { head -n 1 "$(ls "$work"/audit/segment-*.jsonl | head -n 1)" | sed 's/.*"journal":"\([^"]*\)".*/\1/'; }
+# Waits (at most 30 s) until PostgreSQL holds every record journaled so far; through the
+# (journal_id, seq) key, so that the wait costs PostgreSQL next to nothing.
+wait_shipped() {
+  local want origin held
+  want=$(journaled_count)
+  [ "$want" -eq 0 ] && return 0
+  origin=$(journal_origin)
+  for _ in $(seq 150); do
+    held=$(psql -qAt -d "$base" -c "SELECT coalesce(max(seq) + 1, 0) FROM audit_events WHERE journal_id = '$origin'")
+    [ "$held" -ge "$want" ] && return 0
+    sleep 0.2
+  done
+  echo "warning: PostgreSQL holds $held of $want records after 30 s"
+}
+tick_us=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000000 / hz }')
+
 run() {  # name, wrk args...
   local name=$1; shift
-  wrk -t2 -c64 -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  local b0 p0 b1 p1 requests
+  wait_shipped  # what earlier runs journaled is not this run's
+  b0=$(broker_ticks); p0=$(pg_ticks)
+  wrk -t2 -c"$clients" -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  wait_shipped
+  b1=$(broker_ticks); p1=$(pg_ticks)
+  requests=$(awk '/requests in/ { print $1 }' "$work/$name.txt")
+  awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" -v n="$requests" -v t="$tick_us" \
+    'BEGIN { printf "%s %.1f %.1f\n", n, b * t / n, p * t / n }' >"$work/$name.cpu"
   awk -v name="$name" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
     /non-2xx/ { errors = $2 }
-    END { printf "%-8s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
+    END { printf "%-11s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
     "$work/$name.txt"
 }
 
@@ -101,11 +148,24 @@ profiled() {  # name, wrk args...
   cp "$work/$name.perf.data" "$out.perf.data"
   echo "profile: $out.by-thread.txt, $out.by-symbol.txt, $out.perf.data"
 }
-profiled healthz -H "Connection: keep-alive" "$url/healthz"
-profiled fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
-ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
-fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
-echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+cpu_rows=()
+for c in $connections; do
+  clients=$c
+  echo "--- $c connections"
+  profiled "healthz-c$c" -H "Connection: keep-alive" "$url/healthz"
+  profiled "fetch-c$c" -s bench/fetch.lua "$url" -- "$work/targets.txt"
+  ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz-c$c.txt")
+  fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch-c$c.txt")
+  echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+  cpu_rows+=("$c $(cat "$work/healthz-c$c.cpu") $(cat "$work/fetch-c$c.cpu")")
+done
+echo "CPU per request (from /proc; x = ratio to the broker's CPU per /healthz request at the same connections):"
+printf '%5s %10s %12s %10s %16s %20s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" "PostgreSQL/healthz"
+for row in "${cpu_rows[@]}"; do
+  # conns, healthz: requests broker_us pg_us, fetch: requests broker_us pg_us
+  echo "$row" | awk '{ h = $3 > 0 ? $3 : 0.001
+    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus\n", $1, $3, $5, $6, $6 / h, $7, $7 / h, $4 }'
+done
 echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
 journaled=$(cat "$work"/audit/segment-*.jsonl | wc -l)
 for _ in $(seq 100); do
