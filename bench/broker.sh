@@ -23,9 +23,12 @@ customers=${2:-1000}
 
 scripts/install-deps.sh
 command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
-  hydra-bench-fsync >/dev/null
+# BENCH_SKIP_BUILD=1: run the binaries build-bench holds (say, built from another commit).
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
+    hydra-bench-fsync >/dev/null
+fi
 
 work=$(mktemp -d /tmp/hydracore-bench.XXXXXX)
 chmod 755 "$work"
@@ -70,12 +73,12 @@ broker_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$broker_pid
 pg_ticks() {
   local postmaster
   postmaster=$(head -n 1 "$work/pg/postmaster.pid")
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$postmaster" '{
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$postmaster" '{
       pid = $1; sub(/^.*\) /, "")  # fields after the command name: $2 is the ppid
       if (pid == pm) total += $12 + $13 + $14 + $15; else if ($2 == pm) total += $12 + $13
     } END { print total + 0 }'
 }
-journaled_count() { cat "$work"/audit/segment-*.jsonl 2>/dev/null | wc -l; }
+journaled_count() { { cat "$work"/audit/segment-*.jsonl 2>/dev/null || true; } | wc -l; }
 journal_origin() { head -n 1 "$(ls "$work"/audit/segment-*.jsonl | head -n 1)" | sed 's/.*"journal":"\([^"]*\)".*/\1/'; }
 # Waits (at most 30 s) until PostgreSQL holds every record journaled so far; through the
 # (journal_id, seq) key, so that the wait costs PostgreSQL next to nothing.
