@@ -38,6 +38,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# BENCH_PG_STATEMENTS=1: PostgreSQL's own account of its statements (pg_stat_statements), printed
+# at the end: which statements the fetches and the shipping cost it.
+[ -n "${BENCH_PG_STATEMENTS:-}" ] && export PG_EXTRA_OPTS="${PG_EXTRA_OPTS:-} -c shared_preload_libraries=pg_stat_statements"
 pg_start "$work/pg"
 base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 HYDRA_DATABASE_URL="$base" build-bench/control-plane/hydracore-control-plane migrate 2>/dev/null
@@ -78,6 +81,11 @@ pg_ticks() {
       if (pid == pm) total += $12 + $13 + $14 + $15; else if ($2 == pm) total += $12 + $13
     } END { print total + 0 }'
 }
+# Fetches the broker's memory did not answer (an entry ages out after HYDRA_AUTHZ_MAX_AGE_SECONDS,
+# 60 s by default: the cold pass's entries are all loaded again about a minute later, in
+# whichever run is then going): each reads proxy_keys by its index. Part of PostgreSQL's CPU
+# per fetch is theirs, not the audit shipping's. (Statistics reach the view within a second.)
+lookups() { psql -qAt -d "$base" -c "SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'proxy_keys'"; }
 journaled_count() { { cat "$work"/audit/segment-*.jsonl 2>/dev/null || true; } | wc -l; }
 journal_origin() { head -n 1 "$(ls "$work"/audit/segment-*.jsonl | head -n 1)" | sed 's/.*"journal":"\([^"]*\)".*/\1/'; }
 # Waits (at most 30 s) until PostgreSQL holds every record journaled so far; through the
@@ -98,15 +106,17 @@ tick_us=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000000 / hz }')
 
 run() {  # name, wrk args...
   local name=$1; shift
-  local b0 p0 b1 p1 requests
+  local b0 p0 b1 p1 l0 l1 requests
   wait_shipped  # what earlier runs journaled is not this run's
+  sleep 1; l0=$(lookups)
   b0=$(broker_ticks); p0=$(pg_ticks)
   wrk -t2 -c"$clients" -d"${seconds}s" --latency "$@" >"$work/$name.txt"
   wait_shipped
   b1=$(broker_ticks); p1=$(pg_ticks)
   requests=$(awk '/requests in/ { print $1 }' "$work/$name.txt")
-  awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" -v n="$requests" -v t="$tick_us" \
-    'BEGIN { printf "%s %.1f %.1f\n", n, b * t / n, p * t / n }' >"$work/$name.cpu"
+  sleep 1; l1=$(lookups)
+  awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" -v n="$requests" -v t="$tick_us" -v l="$((l1 - l0))" \
+    'BEGIN { printf "%s %.1f %.1f %.3f\n", n, b * t / n, p * t / n, l / n }' >"$work/$name.cpu"
   awk -v name="$name" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
@@ -163,11 +173,12 @@ for c in $connections; do
   cpu_rows+=("$c $(cat "$work/healthz-c$c.cpu") $(cat "$work/fetch-c$c.cpu")")
 done
 echo "CPU per request (from /proc; x = ratio to the broker's CPU per /healthz request at the same connections):"
-printf '%5s %10s %12s %10s %16s %20s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" "PostgreSQL/healthz"
+printf '%5s %10s %12s %10s %16s %20s %18s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" "PostgreSQL/healthz" \
+  "db lookups/fetch"
 for row in "${cpu_rows[@]}"; do
-  # conns, healthz: requests broker_us pg_us, fetch: requests broker_us pg_us
+  # conns, healthz: requests broker_us pg_us lookups, fetch: requests broker_us pg_us lookups
   echo "$row" | awk '{ h = $3 > 0 ? $3 : 0.001
-    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus\n", $1, $3, $5, $6, $6 / h, $7, $7 / h, $4 }'
+    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus %18.3f\n", $1, $3, $6, $7, $7 / h, $8, $8 / h, $4, $9 }'
 done
 echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
 journaled=$(cat "$work"/audit/segment-*.jsonl | wc -l)
@@ -194,3 +205,9 @@ psql -qAt -d "$base" -c "SELECT 'shipping lag when idle: p50 ' ||
   ' ms, max ' || round((max(extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) || ' ms'
   FROM audit_events WHERE id > $before"
 build-bench/bench/hydra-bench-fsync "$work/fsync-probe" 1000
+if [ -n "${BENCH_PG_STATEMENTS:-}" ]; then
+  echo "PostgreSQL statements since the start (calls, total ms, ms per call, rows):"
+  psql -qAt -F ' | ' -d "$base" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls,
+    round(total_exec_time::numeric, 0), round(mean_exec_time::numeric, 3), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
+fi
