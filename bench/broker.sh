@@ -86,6 +86,15 @@ pg_ticks() {
 # whichever run is then going): each reads proxy_keys by its index. Part of PostgreSQL's CPU
 # per fetch is theirs, not the audit shipping's. (Statistics reach the view within a second.)
 lookups() { psql -qAt -d "$base" -c "SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'proxy_keys'"; }
+# The broker's shipping session (the backend whose last statement inserted audit records), in
+# clock ticks: how much of PostgreSQL's CPU the shipping statements themselves take (the rest:
+# WAL writer, checkpointer, autovacuum, the broker's other sessions).
+shipper_ticks() {
+  local pid
+  pid=$(psql -qAt -d "$base" -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hydracore_broker' AND query LIKE '%INTO audit_%' AND pid <> pg_backend_pid() LIMIT 1")
+  # Printed with its pid: a reading of another session than the one before is none.
+  [ -n "$pid" ] && awk -v pid="$pid" '{ sub(/^.*\) /, ""); print pid ":" $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo "none:0"
+}
 journaled_count() { { cat "$work"/audit/segment-*.jsonl 2>/dev/null || true; } | wc -l; }
 journal_origin() { head -n 1 "$(ls "$work"/audit/segment-*.jsonl | head -n 1)" | sed 's/.*"journal":"\([^"]*\)".*/\1/'; }
 # Waits (at most 30 s) until PostgreSQL holds every record journaled so far; through the
@@ -106,17 +115,20 @@ tick_us=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000000 / hz }')
 
 run() {  # name, wrk args...
   local name=$1; shift
-  local b0 p0 b1 p1 l0 l1 requests
+  local b0 p0 b1 p1 l0 l1 s0 s1 requests
   wait_shipped  # what earlier runs journaled is not this run's
   sleep 1; l0=$(lookups)
+  s0=$(shipper_ticks)
   b0=$(broker_ticks); p0=$(pg_ticks)
   wrk -t2 -c"$clients" -d"${seconds}s" --latency "$@" >"$work/$name.txt"
   wait_shipped
   b1=$(broker_ticks); p1=$(pg_ticks)
+  s1=$(shipper_ticks)
   requests=$(awk '/requests in/ { print $1 }' "$work/$name.txt")
   sleep 1; l1=$(lookups)
   awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" -v n="$requests" -v t="$tick_us" -v l="$((l1 - l0))" \
-    'BEGIN { printf "%s %.1f %.1f %.3f\n", n, b * t / n, p * t / n, l / n }' >"$work/$name.cpu"
+    -v sh="$([ "${s0%%:*}" = "${s1%%:*}" ] && echo $((${s1#*:} - ${s0#*:})) || echo -1)" 'BEGIN { printf "%s %.1f %.1f %.3f %.1f\n", n, b * t / n, p * t / n, l / n, sh * t / n }' \
+    >"$work/$name.cpu"
   awk -v name="$name" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
@@ -173,12 +185,12 @@ for c in $connections; do
   cpu_rows+=("$c $(cat "$work/healthz-c$c.cpu") $(cat "$work/fetch-c$c.cpu")")
 done
 echo "CPU per request (from /proc; x = ratio to the broker's CPU per /healthz request at the same connections):"
-printf '%5s %10s %12s %10s %16s %20s %18s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" "PostgreSQL/healthz" \
-  "db lookups/fetch"
+printf '%5s %10s %12s %10s %16s %20s %18s %20s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" \
+  "PostgreSQL/healthz" "db lookups/fetch" "shipping session"
 for row in "${cpu_rows[@]}"; do
-  # conns, healthz: requests broker_us pg_us lookups, fetch: requests broker_us pg_us lookups
+  # conns, healthz: requests broker_us pg_us lookups shipper_us, fetch: the same
   echo "$row" | awk '{ h = $3 > 0 ? $3 : 0.001
-    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus %18.3f\n", $1, $3, $6, $7, $7 / h, $8, $8 / h, $4, $9 }'
+    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus %18.3f %20.1fus\n", $1, $3, $7, $8, $8 / h, $9, $9 / h, $4, $10, $11 }'
 done
 echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
 journaled=$(cat "$work"/audit/segment-*.jsonl | wc -l)
