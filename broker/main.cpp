@@ -194,7 +194,7 @@ int serve() {
                               static_cast<std::size_t>(config.open_cache_entries));
   const crypto::Sealer sealer(opener.currentPublicKey());  // refreshed tokens: under the current key
   broker::oauth::initializeTls();
-  const auto providers = broker::oauth::ProviderRegistry::load(config.providers_file);
+  const auto providers = broker::providers::ProviderRegistry::load(config.providers_file);
   std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key;
   try {
     signing_key = broker::audit::readSigningKey(config.audit_signing_key_path);

@@ -41,8 +41,8 @@ void describe(const ProviderRegistry& registry, std::ostream& out) {
   for (const auto& [name, p] : registry.all()) {
     out << name << "\n";
     out << "  token_url: " << p.token_url << " (client_auth "
-        << (p.client_auth == Provider::ClientAuth::kBasic ? "basic" : "post")
-        << ", client_id " << (p.client_id.empty() ? "-" : p.client_id) << ", client secret "
+        << (p.client_auth == Provider::ClientAuth::kBasic ? "basic" : "post") << ", client_id "
+        << (p.client_id.empty() ? "-" : p.client_id) << ", client secret "
         << (p.client_secret.empty() ? "none" : "from its file") << ", rotates refresh tokens "
         << (p.rotates_refresh_tokens ? "yes" : "no") << ")\n";
     if (!p.proxy) {

@@ -1,6 +1,7 @@
 #include "broker/providers/proxy_settings.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include <Poco/Net/IPAddress.h>
@@ -11,18 +12,22 @@
 namespace hydra::broker::providers {
 
 const std::vector<std::string> kDefaultRequestHeaders = {
-    "accept", "accept-language", "content-type", "if-match", "if-modified-since", "if-none-match", "if-unmodified-since"};
-const std::vector<std::string> kDefaultResponseHeaders = {"content-language", "content-type", "etag", "last-modified",
-                                                          "link", "retry-after"};
+    "accept",        "accept-language",    "content-type", "if-match", "if-modified-since",
+    "if-none-match", "if-unmodified-since"};
+const std::vector<std::string> kDefaultResponseHeaders = {"content-language", "content-type", "etag",
+                                                          "last-modified",    "link",         "retry-after"};
 
 namespace {
 
 constexpr const char* kTemplatePrefix = "https://{host}";
 
-[[noreturn]] void fail(const std::string& where, const std::string& problem) { throw SettingsError(where + ": " + problem); }
+[[noreturn]] void fail(const std::string& where, const std::string& problem) {
+  throw SettingsError(where + ": " + problem);
+}
 
 std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -56,7 +61,8 @@ std::string string(const rapidjson::Value& object, const char* field, const std:
     if (required) fail(where + "." + field, "is required");
     return {};
   }
-  if (!it->value.IsString() || it->value.GetStringLength() == 0) fail(where + "." + field, "must be a non-empty string");
+  if (!it->value.IsString() || it->value.GetStringLength() == 0)
+    fail(where + "." + field, "must be a non-empty string");
   return {it->value.GetString(), it->value.GetStringLength()};
 }
 
@@ -112,9 +118,8 @@ ApiKeyPlacement parseApiKey(const rapidjson::Value& value, const std::string& wh
     }
   } else {
     if (prefix != value.MemberEnd()) fail(where + ".prefix", "goes only with \"header\"");
-    if (!std::all_of(query.begin(), query.end(), [](unsigned char c) {
-          return std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == '~';
-        })) {
+    if (!std::all_of(query.begin(), query.end(),
+                     [](unsigned char c) { return std::isalnum(c) || c == '_' || c == '-' || c == '.' || c == '~'; })) {
       fail(where + ".query", "must be letters, digits, '_', '-', '.' or '~'");
     }
     out.in = ApiKeyPlacement::In::kQuery;
@@ -133,7 +138,8 @@ std::vector<std::string> headerList(const rapidjson::Value& object, const char* 
   for (rapidjson::SizeType i = 0; i < it->value.Size(); ++i) {
     const auto& item = it->value[i];
     const auto item_at = at + "[" + std::to_string(i) + "]";
-    if (!item.IsString() || !isToken({item.GetString(), item.GetStringLength()})) fail(item_at, "must be a header name");
+    if (!item.IsString() || !isToken({item.GetString(), item.GetStringLength()}))
+      fail(item_at, "must be a header name");
     auto name = lower({item.GetString(), item.GetStringLength()});
     if (never(name)) fail(item_at, "'" + name + "' is never passed");
     if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
@@ -175,9 +181,8 @@ bool isHostname(std::string_view name) {
     const auto end = std::min(name.find('.', start), name.size());
     const auto label = name.substr(start, end - start);
     if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
-    if (!std::all_of(label.begin(), label.end(), [](unsigned char c) {
-          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
-        })) {
+    if (!std::all_of(label.begin(), label.end(),
+                     [](unsigned char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; })) {
       return false;
     }
     start = end + 1;
@@ -202,7 +207,8 @@ bool isAllowedBaseUrl(const std::string& url, bool templated) {
         })) {
       return false;
     }
-    if (path.find("/./") != std::string::npos || path.find("/../") != std::string::npos || path.find("//") != std::string::npos) {
+    if (path.find("/./") != std::string::npos || path.find("/../") != std::string::npos ||
+        path.find("//") != std::string::npos) {
       return false;
     }
     if (uri.getScheme() == "https") return true;
@@ -217,8 +223,9 @@ bool isAllowedBaseUrl(const std::string& url, bool templated) {
 
 ProxySettings parseProxySettings(const rapidjson::Value& proxy) {
   const std::string where = "proxy";
-  checkObject(proxy, where,
-              {"api_key", "base_url", "header_from_metadata", "host_from_metadata", "request_headers", "response_headers"});
+  checkObject(
+      proxy, where,
+      {"api_key", "base_url", "header_from_metadata", "host_from_metadata", "request_headers", "response_headers"});
   ProxySettings out;
   out.base_url = string(proxy, "base_url", where, true);
   const auto host = proxy.FindMember("host_from_metadata");
@@ -240,9 +247,14 @@ ProxySettings parseProxySettings(const rapidjson::Value& proxy) {
   }
   out.request_headers = headerList(proxy, "request_headers", where, neverPassedRequestHeader);
   out.response_headers = headerList(proxy, "response_headers", where, neverPassedResponseHeader);
+  if (out.header_from_metadata && out.api_key && out.api_key->in == ApiKeyPlacement::In::kHeader &&
+      lower(out.header_from_metadata->header) == lower(out.api_key->name)) {
+    fail(where + ".header_from_metadata.header", "is the api_key header");
+  }
   // A header the broker sets is never the runtime's to send too.
-  for (const auto* own : {out.header_from_metadata ? &out.header_from_metadata->header : nullptr,
-                          out.api_key && out.api_key->in == ApiKeyPlacement::In::kHeader ? &out.api_key->name : nullptr}) {
+  for (const auto* own :
+       {out.header_from_metadata ? &out.header_from_metadata->header : nullptr,
+        out.api_key && out.api_key->in == ApiKeyPlacement::In::kHeader ? &out.api_key->name : nullptr}) {
     if (own != nullptr &&
         std::find(out.request_headers.begin(), out.request_headers.end(), lower(*own)) != out.request_headers.end()) {
       fail(where + ".request_headers", "'" + lower(*own) + "' is set by the broker");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 
 #include <Poco/URI.h>
 #include <botan/base64.h>
@@ -12,7 +13,8 @@ namespace {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -46,15 +48,41 @@ bool headerSafe(std::string_view value) {
          std::all_of(value.begin(), value.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
 }
 
-constexpr std::array<std::string_view, 20> kNeverRequest = {
-    "authorization", "proxy-authorization", "cookie", "host", "connection", "keep-alive", "proxy-connection",
-    "te", "trailer", "transfer-encoding", "upgrade", "content-length", "expect", "forwarded", "x-forwarded-for",
-    "x-forwarded-host", "x-forwarded-proto", "x-real-ip", "hydra-connection-name", "http2-settings"};
+constexpr std::array<std::string_view, 20> kNeverRequest = {"authorization",
+                                                            "proxy-authorization",
+                                                            "cookie",
+                                                            "host",
+                                                            "connection",
+                                                            "keep-alive",
+                                                            "proxy-connection",
+                                                            "te",
+                                                            "trailer",
+                                                            "transfer-encoding",
+                                                            "upgrade",
+                                                            "content-length",
+                                                            "expect",
+                                                            "forwarded",
+                                                            "x-forwarded-for",
+                                                            "x-forwarded-host",
+                                                            "x-forwarded-proto",
+                                                            "x-real-ip",
+                                                            "hydra-connection-name",
+                                                            "http2-settings"};
 // RateLimit and RateLimit-Policy are the broker's own answer about the grant's limit.
-constexpr std::array<std::string_view, 14> kNeverResponse = {
-    "set-cookie", "set-cookie2", "connection", "keep-alive", "proxy-connection", "te", "trailer",
-    "transfer-encoding", "upgrade", "content-length", "proxy-authenticate", "ratelimit", "ratelimit-policy",
-    "alt-svc"};
+constexpr std::array<std::string_view, 14> kNeverResponse = {"set-cookie",
+                                                             "set-cookie2",
+                                                             "connection",
+                                                             "keep-alive",
+                                                             "proxy-connection",
+                                                             "te",
+                                                             "trailer",
+                                                             "transfer-encoding",
+                                                             "upgrade",
+                                                             "content-length",
+                                                             "proxy-authenticate",
+                                                             "ratelimit",
+                                                             "ratelimit-policy",
+                                                             "alt-svc"};
 
 }  // namespace
 
@@ -107,14 +135,16 @@ std::variant<CredentialPlacement, NotProxyable> credentialPlacement(const ProxyS
   const auto credentials = parseObject(credentials_json);
   const auto field = [&](const char* name) -> std::variant<std::string, NotProxyable> {
     auto value = onlyString(credentials, name);
-    if (!value || value->empty()) return NotProxyable{std::string("the connection's credentials have no \"") + name + "\""};
+    if (!value || value->empty())
+      return NotProxyable{std::string("the connection's credentials have no \"") + name + "\""};
     return *value;
   };
   CredentialPlacement out;
   if (auth_type == "oauth2") {
     auto token = field("access_token");
     if (auto* refused = std::get_if<NotProxyable>(&token)) return *refused;
-    if (!headerSafe(std::get<std::string>(token))) return NotProxyable{"the connection's access_token cannot go in a header"};
+    if (!headerSafe(std::get<std::string>(token)))
+      return NotProxyable{"the connection's access_token cannot go in a header"};
     out.headers.emplace_back("Authorization", "Bearer " + std::get<std::string>(token));
   } else if (auth_type == "basic") {
     auto user = field("username");
@@ -126,8 +156,9 @@ std::variant<CredentialPlacement, NotProxyable> credentialPlacement(const ProxyS
       return NotProxyable{"the connection's username holds a ':', which basic authentication cannot carry"};
     }
     const auto pair = std::get<std::string>(user) + ":" + std::get<std::string>(password);
-    out.headers.emplace_back("Authorization",
-                             "Basic " + Botan::base64_encode(reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()));
+    out.headers.emplace_back(
+        "Authorization",
+        "Basic " + Botan::base64_encode(reinterpret_cast<const std::uint8_t*>(pair.data()), pair.size()));
   } else if (auth_type == "api_key") {
     if (!settings.api_key) return NotProxyable{"the registry does not say where this provider takes an API key"};
     auto key = field("api_key");
@@ -148,7 +179,8 @@ bool passesRequestHeader(const ProxySettings& settings, std::string_view name) {
   const auto lowered = lower(name);
   if (neverPassedRequestHeader(lowered)) return false;
   if (settings.header_from_metadata && lower(settings.header_from_metadata->header) == lowered) return false;
-  if (settings.api_key && settings.api_key->in == ApiKeyPlacement::In::kHeader && lower(settings.api_key->name) == lowered) {
+  if (settings.api_key && settings.api_key->in == ApiKeyPlacement::In::kHeader &&
+      lower(settings.api_key->name) == lowered) {
     return false;
   }
   const auto listed = [&](const std::vector<std::string>& list) {

@@ -148,7 +148,9 @@ TEST_CASE("provider registry: a file overrides, adds and removes capabilities, a
   CHECK(registry.find("microsoft")->proxy.has_value() == false);
 }
 
-TEST_CASE("provider registry: a bad rule is refused naming the variable, the file, the provider, the capability and the rule") {
+TEST_CASE(
+    "provider registry: a bad rule is refused naming the variable, the file, the provider, the capability and the "
+    "rule") {
   const auto error = configError(R"({"providers":{"gmail":{"capabilities":{"send_mail":{"allow":[
       "POST /gmail/v1/users/me/messages/send","FETCH /gmail/v1/users/me/messages"]}}}}})");
   CHECK(error ==
@@ -172,10 +174,11 @@ TEST_CASE("provider registry: a bad rule is refused naming the variable, the fil
 }
 
 TEST_CASE("provider registry: base URLs are https without query, fragment or user info, http only to loopback") {
-  for (const auto* url : {"http://api.example.com", "http://10.0.0.1", "ftp://api.example.com", "https://api.example.com/",
-                          "https://api.example.com/v1/", "https://api.example.com?x=1", "https://api.example.com#f",
-                          "https://user@api.example.com", "https://", "api.example.com", "https://api.example.com/a b",
-                          "https://api.example.com/a/../b", "https://{host}.example.com"}) {
+  for (const auto* url :
+       {"http://api.example.com", "http://10.0.0.1", "ftp://api.example.com", "https://api.example.com/",
+        "https://api.example.com/v1/", "https://api.example.com?x=1", "https://api.example.com#f",
+        "https://user@api.example.com", "https://", "api.example.com", "https://api.example.com/a b",
+        "https://api.example.com/a/../b", "https://{host}.example.com"}) {
     CAPTURE(url);
     const auto message =
         configError(R"({"providers":{"p":{)" + kToken + R"(,"proxy":{"base_url":")" + std::string(url) + R"("}}}})");
@@ -192,8 +195,8 @@ TEST_CASE("provider registry: {host} goes with host_from_metadata, whose suffix 
   const auto withHost = [](const std::string& base, const std::string& rule) {
     return configError(R"({"providers":{"p":{)" + kToken + R"(,"proxy":{"base_url":")" + base + "\"" + rule + "}}}}");
   };
-  CHECK(withHost("https://{host}", "").find("proxy.base_url: \"https://{host}\" and \"host_from_metadata\" go together") !=
-        std::string::npos);
+  CHECK(withHost("https://{host}", "")
+            .find("proxy.base_url: \"https://{host}\" and \"host_from_metadata\" go together") != std::string::npos);
   CHECK(withHost("https://api.example.com", R"(,"host_from_metadata":{"field":"h","suffix":".example.com"})")
             .find("go together") != std::string::npos);
   CHECK(withHost("http://{host}", R"(,"host_from_metadata":{"field":"h","suffix":".example.com"})")
@@ -240,6 +243,8 @@ TEST_CASE("provider registry: unknown credential placements and headers the brok
   }
   CHECK(withProxy(R"("api_key":{"header":"X-Key"},"request_headers":["x-key"])")
             .find("proxy.request_headers: 'x-key' is set by the broker") != std::string::npos);
+  CHECK(withProxy(R"("api_key":{"header":"X-Key"},"header_from_metadata":{"field":"t","header":"x-key"})")
+            .find("proxy.header_from_metadata.header: is the api_key header") != std::string::npos);
   CHECK(withProxy(R"("header_from_metadata":{"field":"t","header":"Authorization"})")
             .find("proxy.header_from_metadata.header") != std::string::npos);
 }
@@ -260,15 +265,18 @@ TEST_CASE("provider registry: upstreamFor takes the host from metadata only when
     CHECK(refusal(upstreamFor(deputy, R"({"install_host":")" + std::string(host) + "\"}")) ==
           "the connection's metadata_json \"install_host\" is not a host name ending in .deputy.com");
   }
-  for (const auto* metadata : {"", "null", "{}", R"({"install_host":7})", R"({"install_host":null})",
-                               R"({"install_host":"a.deputy.com","install_host":"b.deputy.com"})", "not json",
-                               R"(["a.deputy.com"])"}) {
+  for (const auto* metadata :
+       {"", "null", "{}", R"({"install_host":7})", R"({"install_host":null})",
+        R"({"install_host":"a.deputy.com","install_host":"b.deputy.com"})", "not json", R"(["a.deputy.com"])"}) {
     CAPTURE(metadata);
-    CHECK(refusal(upstreamFor(deputy, metadata)) == "the connection's metadata_json has no single string \"install_host\"");
+    CHECK(refusal(upstreamFor(deputy, metadata)) ==
+          "the connection's metadata_json has no single string \"install_host\"");
   }
 }
 
-TEST_CASE("provider registry: upstreamFor sets the metadata header (Xero's tenant) and refuses values a header cannot carry") {
+TEST_CASE(
+    "provider registry: upstreamFor sets the metadata header (Xero's tenant) and refuses values a header cannot "
+    "carry") {
   const auto xero = *ProviderRegistry::load(std::nullopt).find("xero")->proxy;
   const auto target = upstream(xero, R"({"tenant_id":"2d6d5e88-5e3a-4f0c-9b8e-0f3c2a7d1e11"})");
   CHECK(target.base_url == "https://api.xero.com");
@@ -332,8 +340,9 @@ TEST_CASE("provider registry: request and response headers pass only from the al
     CAPTURE(name);
     CHECK(passesRequestHeader(gmail, name));
   }
-  for (const auto* name : {"Authorization", "AUTHORIZATION", "Cookie", "Host", "Connection", "Transfer-Encoding",
-                           "Content-Length", "X-Forwarded-For", "Hydra-Connection-Name", "X-Goog-Api-Key", "Idempotency-Key"}) {
+  for (const auto* name :
+       {"Authorization", "AUTHORIZATION", "Cookie", "Host", "Connection", "Transfer-Encoding", "Content-Length",
+        "X-Forwarded-For", "Hydra-Connection-Name", "X-Goog-Api-Key", "Idempotency-Key"}) {
     CAPTURE(name);
     CHECK_FALSE(passesRequestHeader(gmail, name));
   }
