@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <csignal>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <stdexcept>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -30,6 +35,38 @@ std::optional<std::string> Response::header(const std::string& name) const {
 
 Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
+namespace {
+
+/// One client context per set of files, made once: loading the files for every request would
+/// slow the load tests, and an SSL_CTX serves many connections and threads.
+Poco::Net::Context::Ptr clientContext(const ClientTls& tls) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, std::string, std::string>, Poco::Net::Context::Ptr> contexts;
+  const std::lock_guard<std::mutex> lock(mutex);
+  static const bool initialized = [] {
+    Poco::Net::initializeSSL();
+    // A server certificate that fails verification is refused, never prompted for.
+    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
+    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, nullptr);
+    return true;
+  }();
+  (void)initialized;
+  auto& context = contexts[{tls.ca_file, tls.cert_file, tls.key_file}];
+  if (!context) {
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, tls.key_file, tls.cert_file, tls.ca_file,
+                                     Poco::Net::Context::VERIFY_RELAXED, 9, false);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  }
+  return context;
+}
+
+}  // namespace
+
+HttpClient HttpClient::withClientCertificate(const std::string& cert_file, const std::string& key_file) const {
+  if (!tls_) throw std::logic_error("withClientCertificate: this client does not speak HTTPS");
+  return HttpClient(port_, ClientTls{tls_->ca_file, cert_file, key_file}, host_, source_);
+}
+
 Response HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
                              const Headers& headers) const {
   // A server that answers early and closes must fail the request, not kill the test.
@@ -39,7 +76,12 @@ Response HttpClient::request(const std::string& method, const std::string& path,
   Poco::Net::StreamSocket socket(server.family());
   if (!source_.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source_, 0), false);
   socket.connect(server, Poco::Timespan(15, 0));
-  Poco::Net::HTTPClientSession session(socket);
+  // Over HTTPS the socket does the TLS (handshake included) and the session sees plain HTTP.
+  Poco::Net::StreamSocket connected = socket;
+  if (tls_) {
+    connected = Poco::Net::SecureStreamSocket::attach(socket, host_, clientContext(*tls_));
+  }
+  Poco::Net::HTTPClientSession session(connected);
   session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   request.setHost(host_, port_);  // Poco brackets an IPv6 host itself
