@@ -148,6 +148,26 @@ std::string forCustomer(const std::string& cert_customer) {
 
 }  // namespace
 
+TEST_CASE("identity: the tests' client presents its runtime certificate and verifies the broker's, shown on a broker requiring client certificates") {
+  // A check of the support code these tests rely on, against what the broker did before issue 17:
+  // HYDRA_TLS_CLIENT_CA_FILE makes the handshake require a certificate of that CA.
+  const RuntimePki pki;
+  auto settings = pki.tlsSettings();
+  settings["HYDRA_TLS_CLIENT_CA_FILE"] = pki.runtimeCa();
+  BrokerStack s(settings);
+  const auto t = s.newTenant();
+  const auto r = s.grantedRuntime(t, s.createConnection(t, connectionBody()));
+  const auto cert = pki.issue(t.id, r.instance_id);
+  const HttpClient anonymous(s.broker.port(), ClientTls{pki.serverCa(), "", ""});
+  CHECK(releasedSecret(attempt(anonymous.withClientCertificate(cert.cert, cert.key), r.instance_id, r.proxy_key)));
+  CHECK(attempt(anonymous, r.instance_id, r.proxy_key).status == -1);
+  const auto forged = pki.issue(t.id, r.instance_id, fromOtherCa());
+  CHECK(attempt(anonymous.withClientCertificate(forged.cert, forged.key), r.instance_id, r.proxy_key).status == -1);
+  // Trusting another CA than the broker's, the client refuses the broker.
+  const HttpClient misled(s.broker.port(), ClientTls{pki.runtimeCa(), cert.cert, cert.key});
+  CHECK(attempt(misled, r.instance_id, r.proxy_key).status == -1);
+}
+
 TEST_CASE("identity: a runtime certificate naming the runtime's customer and instance fetches its credentials") {
   Customers c;
   const auto r = c.s.fetch(c.a_runtime, kQuery);
