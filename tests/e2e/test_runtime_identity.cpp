@@ -11,6 +11,9 @@
 #include <doctest/doctest.h>
 
 #include <cctype>
+#include <chrono>
+#include <ctime>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -49,6 +52,17 @@ CertOptions ofTrustDomain(const std::string& trust_domain) {
 CertOptions withValidity(CertOptions::Validity validity) {
   CertOptions o;
   o.validity = validity;
+  return o;
+}
+/// Valid from now until `seconds` from now.
+CertOptions expiringIn(std::time_t seconds) {
+  const std::time_t at = std::time(nullptr) + seconds;
+  std::tm utc{};
+  gmtime_r(&at, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%d%H%M%SZ", &utc);
+  CertOptions o;
+  o.not_after = text;
   return o;
 }
 CertOptions fromOtherCa() {
@@ -274,6 +288,21 @@ TEST_CASE("identity: an expired or not yet valid runtime certificate is refused"
   const auto early = c.pki().issue(c.a.id, a.instance_id, withValidity(CertOptions::Validity::NotYetValid));
   CHECK(deniedAndAudited(c.s, attempt(presenting(c.s, early), a.instance_id, a.proxy_key), 403,
                          "The runtime certificate is not yet valid") == "");
+}
+
+TEST_CASE("identity: a kept-alive connection is refused from the moment its runtime certificate expires") {
+  Customers c;
+  const auto& a = c.a_runtime;
+  const auto expiring = c.pki().issue(c.a.id, a.instance_id, expiringIn(5));
+  const auto expires = std::chrono::system_clock::from_time_t(std::time(nullptr) + 5);
+  HttpSession session(presenting(c.s, expiring));
+  const auto path = "/internal/v1/instances/" + a.instance_id + "/connections?" + kQuery;
+  for (int i = 0; i < 3; ++i) CHECK(releasedSecret(session.request("GET", path, "", bearer(a.proxy_key))));
+  // The broker's keep-alive timeout is 15 s: the connection is still open after the expiry.
+  std::this_thread::sleep_until(expires + std::chrono::seconds(2));
+  Response after;
+  CHECK_NOTHROW(after = session.request("GET", path, "", bearer(a.proxy_key)));
+  CHECK(deniedAndAudited(c.s, after, 403, "The runtime certificate has expired") == "");
 }
 
 TEST_CASE("identity: a runtime certificate from another CA is refused, even naming the right customer and instance") {

@@ -67,24 +67,29 @@ HttpClient HttpClient::withClientCertificate(const std::string& cert_file, const
   return HttpClient(port_, ClientTls{tls_->ca_file, cert_file, key_file}, host_, source_);
 }
 
-Response HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
-                             const Headers& headers) const {
+namespace {
+
+/// A connection to `host`:`port` from `source` (empty: any), TLS over it with `tls`.
+Poco::Net::StreamSocket connectTo(const std::string& host, std::uint16_t port, const std::string& source,
+                                  const std::optional<ClientTls>& tls) {
   // A server that answers early and closes must fail the request, not kill the test.
   static const bool sigpipe_ignored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
   (void)sigpipe_ignored;
-  const Poco::Net::SocketAddress server(host_, port_);
+  const Poco::Net::SocketAddress server(host, port);
   Poco::Net::StreamSocket socket(server.family());
-  if (!source_.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source_, 0), false);
+  if (!source.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source, 0), false);
   socket.connect(server, Poco::Timespan(15, 0));
   // Over HTTPS the socket does the TLS (handshake included) and the session sees plain HTTP.
-  Poco::Net::StreamSocket connected = socket;
-  if (tls_) {
-    connected = Poco::Net::SecureStreamSocket::attach(socket, host_, clientContext(*tls_));
-  }
-  Poco::Net::HTTPClientSession session(connected);
-  session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
+  if (tls) return Poco::Net::SecureStreamSocket::attach(socket, host, clientContext(*tls));
+  return socket;
+}
+
+/// One request and its response on `session`.
+Response exchange(Poco::Net::HTTPClientSession& session, const std::string& host, std::uint16_t port,
+                  const std::string& method, const std::string& path, const std::string& body,
+                  const Headers& headers) {
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.setHost(host_, port_);  // Poco brackets an IPv6 host itself
+  request.setHost(host, port);  // Poco brackets an IPv6 host itself
   if (!body.empty()) request.setContentType("application/json");
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
@@ -104,6 +109,35 @@ Response HttpClient::request(const std::string& method, const std::string& path,
     if (!out.is_json) out.json.SetNull();
   }
   return out;
+}
+
+}  // namespace
+
+Response HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
+                             const Headers& headers) const {
+  Poco::Net::HTTPClientSession session(connectTo(host_, port_, source_, tls_));
+  session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
+  return exchange(session, host_, port_, method, path, body, headers);
+}
+
+struct HttpSession::Connection {
+  explicit Connection(const Poco::Net::StreamSocket& socket) : session(socket) {}
+  Poco::Net::HTTPClientSession session;
+};
+
+HttpSession::HttpSession(const HttpClient& client)
+    : host_(client.host_),
+      port_(client.port_),
+      connection_(std::make_unique<Connection>(connectTo(client.host_, client.port_, client.source_, client.tls_))) {
+  connection_->session.setTimeout(Poco::Timespan(15, 0));
+  connection_->session.setKeepAlive(true);
+}
+
+HttpSession::~HttpSession() = default;
+
+Response HttpSession::request(const std::string& method, const std::string& path, const std::string& body,
+                              const Headers& headers) {
+  return exchange(connection_->session, host_, port_, method, path, body, headers);
 }
 
 std::string jsonText(const rapidjson::Value& value) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,9 +64,31 @@ class HttpClient {
   const std::optional<ClientTls>& tls() const { return tls_; }
 
  private:
+  friend class HttpSession;
+
   std::uint16_t port_;
   std::string host_, source_;
   std::optional<ClientTls> tls_;
+};
+
+/// One connection of `client`'s, kept open for several requests (HTTP/1.1 keep-alive, and over
+/// HTTPS one handshake): for what a server decides per request on a connection it keeps. A
+/// request the server no longer answers on it throws (the session never reconnects).
+class HttpSession {
+ public:
+  explicit HttpSession(const HttpClient& client);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  Response request(const std::string& method, const std::string& path, const std::string& body = "",
+                   const Headers& headers = {});
+
+ private:
+  struct Connection;
+  std::string host_;
+  std::uint16_t port_;
+  std::unique_ptr<Connection> connection_;
 };
 
 // Reading response JSON --------------------------------------------------------------------

@@ -43,7 +43,7 @@ void makeCa(const TempDir& dir, const std::string& name, const std::string& cn) 
 /// `openssl ca` rather than `openssl x509 -req`: OpenSSL 3.0's x509 cannot set the start date,
 /// which the expired and not-yet-valid certificates need.
 CertFiles sign(const TempDir& dir, const std::string& ca, const std::string& name, const std::string& cn,
-               const std::string& ext, CertOptions::Validity validity) {
+               const std::string& ext, CertOptions::Validity validity, const std::string& not_after = "") {
   const CertFiles files{dir.path(name + ".pem"), dir.path(name + "-key.pem")};
   std::vector<std::string> req{"req"};
   req.insert(req.end(), kEcKey.begin(), kEcKey.end());
@@ -57,7 +57,11 @@ CertFiles sign(const TempDir& dir, const std::string& ca, const std::string& nam
                                 "-extfile", files.cert + ".ext"};
   switch (validity) {
     case CertOptions::Validity::Current:
-      args.insert(args.end(), {"-days", "1"});
+      if (not_after.empty()) {
+        args.insert(args.end(), {"-days", "1"});
+      } else {
+        args.insert(args.end(), {"-enddate", not_after});
+      }
       break;
     case CertOptions::Validity::Expired:
       args.insert(args.end(), {"-startdate", "20200101000000Z", "-enddate", "20200102000000Z"});
@@ -103,7 +107,7 @@ CertFiles RuntimePki::issue(const std::string& customer_id, const std::string& i
     ext += "subjectAltName=" + san + "\n";
   }
   return sign(dir_, options.from_other_ca ? "other-ca" : "runtime-ca", "runtime-" + std::to_string(++count), "runtime",
-              ext, options.validity);
+              ext, options.validity, options.not_after);
 }
 
 Environment RuntimePki::tlsSettings() const {

@@ -25,6 +25,9 @@ struct CertOptions {
   /// Another trust domain in the SPIFFE id (empty: the PKI's).
   std::string trust_domain;
   Validity validity = Validity::Current;
+  /// With Validity::Current: valid from now until this instant (UTC, YYYYMMDDHHMMSSZ) instead
+  /// of for a day.
+  std::string not_after;
   /// Signed by another CA (one the broker does not trust), with the same subject as the runtime
   /// CA: what a party that can write the database but does not hold the runtime CA could make.
   bool from_other_ca = false;
