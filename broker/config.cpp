@@ -4,6 +4,7 @@
 #include <sstream>
 #include <thread>
 
+#include "broker/identity/spiffe_id.hpp"
 #include "shared/crypto/private_key_file.hpp"
 #include "shared/ops/operations.hpp"
 
@@ -14,6 +15,34 @@ constexpr const char* kKeysVariable = "HYDRA_BROKER_PRIVATE_KEYS";
 
 int integerSetting(const char* name, long fallback, long min, long max) {
   return static_cast<int>(config::parseInteger(name, config::env(name).value_or(std::to_string(fallback)), min, max));
+}
+
+// HYDRA_RUNTIME_CA_FILE: the TLS handshake asks for a certificate of the runtime CA, and the
+// runtime routes refuse requests without a valid one (identity/runtime_identity.hpp). Returns
+// the trust domain when on.
+std::optional<std::string> runtimeIdentity(std::optional<config::TlsSettings>& tls) {
+  const auto ca_file = config::env("HYDRA_RUNTIME_CA_FILE");
+  const auto trust_domain = config::env("HYDRA_RUNTIME_TRUST_DOMAIN");
+  if (!ca_file) {
+    if (trust_domain) throw config::ConfigError("HYDRA_RUNTIME_TRUST_DOMAIN is set without HYDRA_RUNTIME_CA_FILE");
+    return std::nullopt;
+  }
+  if (ca_file->empty()) throw config::ConfigError("HYDRA_RUNTIME_CA_FILE is empty");
+  if (!tls) {
+    throw config::ConfigError("HYDRA_RUNTIME_CA_FILE needs HTTPS: set HYDRA_TLS_CERT_FILE and HYDRA_TLS_KEY_FILE");
+  }
+  if (!tls->client_ca_file.empty()) {
+    throw config::ConfigError("HYDRA_RUNTIME_CA_FILE and HYDRA_TLS_CLIENT_CA_FILE exclude each other: the runtime "
+                              "CA already asks runtimes for their certificate");
+  }
+  if (!trust_domain) throw config::ConfigError("HYDRA_RUNTIME_TRUST_DOMAIN must be set with HYDRA_RUNTIME_CA_FILE");
+  if (!identity::validTrustDomain(*trust_domain)) {
+    throw config::ConfigError("HYDRA_RUNTIME_TRUST_DOMAIN must be a SPIFFE trust domain (lower-case letters, digits, "
+                              "'.', '-', '_')");
+  }
+  tls->client_ca_file = *ca_file;
+  tls->client_certificate_required = false;
+  return trust_domain;
 }
 
 }  // namespace
@@ -35,6 +64,7 @@ Config Config::fromEnvironment(bool serving) {
     c.open_cache_entries = integerSetting("HYDRA_OPEN_CACHE_ENTRIES", 10000, 0, 1000000);
     c.providers_file = config::env("HYDRA_PROVIDERS_FILE");
     c.tls = config::tlsSettings(true);
+    c.runtime_trust_domain = runtimeIdentity(c.tls);
     c.plaintext_off_loopback = config::plaintextOffLoopback("HYDRA_LISTEN", c.listen, c.tls.has_value());
     c.max_connections_per_peer = integerSetting("HYDRA_MAX_CONNECTIONS_PER_PEER", 64, 1, 100000);
     c.refresh.skew = std::chrono::seconds(integerSetting("HYDRA_REFRESH_SKEW_SECONDS", 120, 0, 86400));

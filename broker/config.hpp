@@ -36,7 +36,8 @@ struct Config {
   std::vector<net::Cidr> trusted_proxies;   // HYDRA_TRUSTED_PROXIES
   int authz_memory_entries = 100000;         // HYDRA_AUTHZ_MEMORY_ENTRIES (0: every fetch asks the database)
   std::chrono::seconds authz_max_age{60};     // HYDRA_AUTHZ_MAX_AGE_SECONDS
-  std::optional<config::TlsSettings> tls;     // HYDRA_TLS_CERT_FILE, _KEY_FILE, _CLIENT_CA_FILE
+  std::optional<config::TlsSettings> tls;     // HYDRA_TLS_CERT_FILE, _KEY_FILE, _CLIENT_CA_FILE or HYDRA_RUNTIME_CA_FILE
+  std::optional<std::string> runtime_trust_domain;  // HYDRA_RUNTIME_TRUST_DOMAIN: runtime identity on
   bool plaintext_off_loopback = false;        // plain HTTP off loopback, HYDRA_ALLOW_PLAINTEXT=1
   int max_connections_per_peer = 64;          // HYDRA_MAX_CONNECTIONS_PER_PEER
 

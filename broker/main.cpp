@@ -91,7 +91,10 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_SHUTDOWN_GRACE_SECONDS  on SIGTERM, how long answers in flight may take (default 20)\n"
     "  HYDRA_AUTH_FAILURE_BURST   failed authentications one address may make before 429s (default 30)\n"
     "  HYDRA_TLS_CERT_FILE, HYDRA_TLS_KEY_FILE  serve HTTPS (TLS 1.2+) with this PEM chain and key (key: mode 0600)\n"
-    "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA\n"
+    "  HYDRA_TLS_CLIENT_CA_FILE   runtimes must also present a client certificate from this CA (no identity)\n"
+    "  HYDRA_RUNTIME_CA_FILE      runtime identity: runtimes present a certificate of this CA naming their\n"
+    "                             customer and instance (SPIFFE id); exclusive with HYDRA_TLS_CLIENT_CA_FILE\n"
+    "  HYDRA_RUNTIME_TRUST_DOMAIN the SPIFFE trust domain of runtime certificates (with HYDRA_RUNTIME_CA_FILE)\n"
     "  HYDRA_ALLOW_PLAINTEXT      1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n";
@@ -223,7 +226,9 @@ int serve() {
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   http::Server server(server_options);
-  broker::addRoutes(server, fetch, config.trusted_proxies);
+  std::optional<broker::identity::RuntimeIdentityPolicy> runtime_identity;
+  if (config.runtime_trust_domain) runtime_identity.emplace(*config.runtime_trust_domain);
+  broker::addRoutes(server, fetch, config.trusted_proxies, runtime_identity);
   ops::exportPoolMetrics(pool, "main");
   ops::exportPoolMetrics(refresh_pool, "refresh");
   broker::metrics::exportRefreshMetrics(refresher);
@@ -245,6 +250,10 @@ int serve() {
                          journal->origin());
   if (metrics_server) {
     log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
+  }
+  if (runtime_identity) {
+    log::app().information("runtime identity on: runtimes must present a certificate of HYDRA_RUNTIME_CA_FILE "
+                           "naming their customer and instance (trust domain " + *config.runtime_trust_domain + ")");
   }
   if (config.plaintext_off_loopback) {
     log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <optional>
+
+#include "broker/identity/runtime_identity.hpp"
 #include "broker/services/fetch.hpp"
 #include "shared/http/server.hpp"
 #include "shared/net/address.hpp"
@@ -7,7 +10,9 @@
 namespace hydra::broker {
 
 /// The broker's API: the credential fetch (the operations routes are added in main.cpp).
-/// `trusted_proxies`: HYDRA_TRUSTED_PROXIES, whose X-Forwarded-For is believed.
-void addRoutes(http::Server& server, FetchService& fetch, const std::vector<net::Cidr>& trusted_proxies);
+/// `trusted_proxies`: HYDRA_TRUSTED_PROXIES, whose X-Forwarded-For is believed;
+/// `runtime_identity`: the certificate rules every runtime route applies, when on.
+void addRoutes(http::Server& server, FetchService& fetch, const std::vector<net::Cidr>& trusted_proxies,
+               const std::optional<identity::RuntimeIdentityPolicy>& runtime_identity);
 
 }  // namespace hydra::broker

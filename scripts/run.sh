@@ -3,7 +3,8 @@
 # PostgreSQL cluster under .run/, migrates, creates the broker key pair, the audit signing key
 # and an admin token (once), starts the control plane and the broker (each as its own database
 # role; the broker's audit journal in .run/audit), and prints the URLs and the admin token.
-# Ctrl-C stops everything.
+# Ctrl-C stops everything. The broker runs without runtime identity (no runtime certificates,
+# loopback HTTP), and says so; README.md, "Runtime identity", turns it on.
 # `scripts/run.sh --smoke` starts, walks one credential from customer to runtime, stops, and
 # verifies the audit journal with the verifier key.
 set -euo pipefail
@@ -95,6 +96,8 @@ HydraCore Connections is running.
   admin token     $admin_token
   broker keys     $run/keys/broker-private.pem (public: $run/keys/broker-public.pem)
   audit journal   $run/audit (verifier key: $run/keys/audit-verifier.txt)
+
+Runtime identity is OFF here (loopback development: a proxy key alone releases credentials). Production turns it on: HYDRA_RUNTIME_CA_FILE + HYDRA_RUNTIME_TRUST_DOMAIN on a TLS broker, see README.md, "Runtime identity".
 
 Try:  curl -s -X POST $cp_url/v1/admin/customers \\
         -H "Authorization: Bearer $admin_token" -d '{"name":"Acme"}'

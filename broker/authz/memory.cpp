@@ -15,7 +15,8 @@ void append(std::string& out, std::string_view part) {
 
 }  // namespace
 
-std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuery& query) {
+std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuery& query,
+                      const identity::RuntimeIdentity* runtime) {
   // Length-prefixed parts: no two requests share a key, whatever bytes their values hold.
   std::string key;
   append(key, std::string_view(reinterpret_cast<const char*>(key_hash.data()), key_hash.size()));
@@ -23,6 +24,8 @@ std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuer
   append(key, query.provider);
   key += query.name ? '=' : '-';
   if (query.name) append(key, *query.name);
+  key += runtime ? '=' : '-';
+  if (runtime) append(key, runtime->certificate_sha256);
   return key;
 }
 

@@ -28,9 +28,11 @@
 
 namespace hydra::broker::authz {
 
-/// What a remembered lookup answers: the proxy key (its SHA-256) and the request's instance,
-/// provider and name (the capability is checked per request).
-std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuery& query);
+/// What a remembered lookup answers: the proxy key (its SHA-256), the request's instance,
+/// provider and name (the capability is checked per request) and, with runtime identity, the
+/// certificate (an entry never serves another certificate's request).
+std::string memoryKey(const std::vector<std::uint8_t>& key_hash, const FetchQuery& query,
+                      const identity::RuntimeIdentity* runtime = nullptr);
 
 class Memory {
  public:

@@ -21,6 +21,7 @@ http::Reply encode(const FetchResult& result) {
 }  // namespace
 
 void fetchConnection(FetchService& fetch, const std::vector<net::Cidr>& trusted_proxies,
+                     const std::optional<identity::RuntimeIdentityPolicy>& runtime_identity,
                      const Pistache::Rest::Request& req, const http::Responder& respond) {
   http::Problems problems;
   FetchRequest request;
@@ -29,6 +30,7 @@ void fetchConnection(FetchService& fetch, const std::vector<net::Cidr>& trusted_
   request.query.name = http::queryString(req, "name", false, 255, problems);
   request.query.capability = http::queryString(req, "capability", false, 255, problems);
   problems.throwIfAny();
+  request.runtime = identity::checkThisRequest(runtime_identity);  // a refusal is audited like any other
   request.proxy_key = http::bearerToken(req);
   request.client = net::clientAddress(req.address().host(), http::header(req, "X-Forwarded-For"), trusted_proxies);
   request.request_id = http::currentRequestId();

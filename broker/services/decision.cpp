@@ -16,7 +16,17 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstanc
   if (!lookup.key_found || expiredAt(lookup.key_expires_micros, now.now_micros)) {
     return {401, "Invalid, expired or revoked proxy key"};
   }
+  // The certificate is the runtime's identity, which the control plane cannot issue; the key
+  // and the rows it reaches are the control plane's to write. Both must name this instance,
+  // and the certificate's customer must own it.
+  if (now.runtime && now.runtime->instance_id != query.instance_id) {
+    return {403, "The runtime certificate is for instance " + now.runtime->instance_id + ", not " + query.instance_id};
+  }
   if (lookup.key_instance_id != query.instance_id) return {403, "This proxy key belongs to another instance"};
+  if (now.runtime && now.runtime->customer_id != lookup.customer_id) {
+    return {403, "The runtime certificate is for customer " + now.runtime->customer_id +
+                     ", but the instance belongs to another customer"};
+  }
   // A key bound to networks is useless elsewhere, stolen or not.
   if (lookup.allowed_cidrs && !(now.client && net::containsAny(*lookup.allowed_cidrs, *now.client))) {
     return {403, "Proxy key not allowed from this address"};

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "broker/identity/runtime_identity.hpp"
 #include "shared/crypto/sealed_secret.hpp"
 #include "shared/net/address.hpp"
 
@@ -36,10 +37,12 @@ struct Lookup {
   std::vector<Candidate> candidates;
 };
 
-/// What a decision reads besides the lookup: the clock and where the request came from.
+/// What a decision reads besides the lookup: the clock, where the request came from and, with
+/// runtime identity on, who its certificate says is asking.
 struct Circumstances {
   std::int64_t now_micros = 0;          // the broker's clock, Unix microseconds
   std::optional<net::Address> client;  // none: not an address (a garbled X-Forwarded-For)
+  const identity::RuntimeIdentity* runtime = nullptr;  // none: runtime identity is off
 };
 
 struct Decision {

@@ -23,7 +23,7 @@ struct Refusal {
 Circumstances now(const FetchRequest& request) {
   const auto micros =
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  return {micros, request.client.address};
+  return {micros, request.client.address, std::get_if<identity::RuntimeIdentity>(&request.runtime)};
 }
 
 std::vector<std::string> capabilityList(const std::string& json_array) {
@@ -90,15 +90,23 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
   work->record.peer = request.client.text;
   work->request = std::move(request);
   work->done = std::move(done);
+  const auto* certificate_refusal = std::get_if<http::ApiError>(&work->request.runtime);
   if (work->request.proxy_key) {
     work->key_hash = crypto::tokenHash(*work->request.proxy_key);
     work->key_text.assign(work->key_hash.begin(), work->key_hash.end());
-    work->memory_key = authz::memoryKey(work->key_hash, work->request.query);
-    if (fromMemory(*work)) return;
+    const auto* runtime = std::get_if<identity::RuntimeIdentity>(&work->request.runtime);
+    work->memory_key = authz::memoryKey(work->key_hash, work->request.query, runtime);
+    if (!certificate_refusal && fromMemory(*work)) return;
   }
   const auto now = http::AuthThrottle::Clock::now();
   if (const auto wait = throttleWait(*work, now)) {
     work->done(*wait);
+    return;
+  }
+  if (certificate_refusal) {
+    // Decided before any lookup: the certificate alone breaks the rules.
+    throttle_.failed(work->request.client.text, now);
+    refuse(*work, "denied", *certificate_refusal);
     return;
   }
   if (!work->request.proxy_key) {
@@ -142,7 +150,7 @@ bool FetchService::fromMemory(Work& work) {
   const auto& chosen = *decision.chosen;
   std::string credentials;
   try {
-    credentials = opened(*remembered, chosen);
+    credentials = opened(work, *remembered, chosen);
   } catch (const Refusal&) {
     return false;  // the database path looks again, and records what it finds
   }
@@ -191,10 +199,10 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
   const auto& chosen = *decision.chosen;
   std::string credentials;
   try {
-    credentials = opened(*found, chosen);
+    credentials = opened(*work, *found, chosen);
   } catch (const Refusal& refusal) {
     log::app().error("ALARM: connection " + chosen.connection_id + " " + refusal.alarm);
-    refuse(*work, "error", refusal.error);
+    refuse(*work, refusal.error.status() == 403 ? "denied" : "error", refusal.error);
     return;
   }
   if (chosen.auth_type != "oauth2") {
@@ -235,13 +243,23 @@ std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
   });
 }
 
-std::string FetchService::opened(const Lookup& lookup, const Candidate& chosen) const {
+std::string FetchService::opened(const Work& work, const Lookup& lookup, const Candidate& chosen) const {
+  // With runtime identity the customer bound into the ciphertext must be the certificate's:
+  // rows the control plane rewrote cannot hand one customer's credentials to another's runtime.
+  const auto* runtime = std::get_if<identity::RuntimeIdentity>(&work.request.runtime);
+  const auto& customer_id = runtime ? runtime->customer_id : lookup.customer_id;
   try {
-    const auto plaintext = opener_.open(chosen.sealed, crypto::connectionAad(lookup.customer_id, chosen.connection_id));
+    const auto plaintext = opener_.open(chosen.sealed, crypto::connectionAad(customer_id, chosen.connection_id));
     return {plaintext.begin(), plaintext.end()};
   } catch (const crypto::UnknownKeyError&) {
     throw Refusal{http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
   } catch (const crypto::OpenError&) {
+    if (runtime) {
+      throw Refusal{
+          http::ApiError(403, "The connection's credentials are not sealed for the runtime certificate's customer"),
+          "failed authentication for the runtime certificate's customer " + customer_id +
+              " (sealed for another customer, or tampered with)"};
+    }
     // The row's ciphertext does not authenticate for this row: someone changed the database.
     throw Refusal{http::ApiError(500, kCannotOpen),
                   "failed authentication (its ciphertext was tampered with, or moved from another row)"};

@@ -26,6 +26,7 @@ namespace hydra::broker {
 
 struct FetchRequest {
   FetchQuery query;
+  identity::RuntimeCheck runtime;  // what the client certificate proves (runtime identity)
   std::optional<std::string> proxy_key;
   net::ClientAddress client;  // the TCP peer, or who a trusted proxy says sent it
   std::string request_id;
@@ -59,8 +60,9 @@ class FetchService {
   std::optional<http::ApiError> throttleWait(const Work& work, http::AuthThrottle::Clock::time_point now);
   void fromDatabase(const std::shared_ptr<Work>& work);
   std::shared_ptr<const Lookup> lookup(const Work& work);
-  /// The chosen connection's credentials, opened: tag and row-bound associated data checked.
-  std::string opened(const Lookup& lookup, const Candidate& chosen) const;
+  /// The chosen connection's credentials, opened: tag and row-bound associated data checked;
+  /// with runtime identity, bound to the certificate's customer.
+  std::string opened(const Work& work, const Lookup& lookup, const Candidate& chosen) const;
   void allow(Work& work, std::string credentials, const std::string& capabilities_json);
   void refuse(Work& work, const char* outcome, const http::ApiError& error);
   /// Makes the record durable, then calls done.

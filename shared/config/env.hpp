@@ -50,6 +50,10 @@ std::chrono::milliseconds authzStaleness();
 /// certificates that clients' certificates must chain to) only where `client_certificates`.
 struct TlsSettings {
   std::string cert_file, key_file, client_ca_file;
+  /// Whether a client without a certificate that verifies against client_ca_file fails the
+  /// handshake (HYDRA_TLS_CLIENT_CA_FILE); when not, the certificate is asked for and what was
+  /// presented is left to the application (http/client_certificate.hpp: runtime identity).
+  bool client_certificate_required = true;
 };
 std::optional<TlsSettings> tlsSettings(bool client_certificates);
 

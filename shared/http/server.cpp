@@ -12,6 +12,7 @@
 
 #include <thread>
 
+#include "shared/http/client_certificate.hpp"
 #include "shared/http/edge.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/http/listener.hpp"
@@ -75,8 +76,8 @@ std::unique_ptr<TlsAcceptor> startTls(const config::TlsSettings& tls, const conf
     return std::make_unique<TlsAcceptor>(tls, listen.host, listen.port, endpoint, limits);
   } catch (const std::exception& e) {
     // OpenSSL's and the system's reasons (no such file, key does not match) name no secret.
-    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE / HYDRA_TLS_CLIENT_CA_FILE / listen " +
-                              listen.host + ":" + std::to_string(listen.port) + ": " + log::escape(e.what()));
+    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE / HYDRA_TLS_CLIENT_CA_FILE or "
+                              "HYDRA_RUNTIME_CA_FILE / listen " + listen.host + ":" + std::to_string(listen.port) + ": " + log::escape(e.what()));
   }
 }
 
@@ -236,6 +237,7 @@ Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std
              const Request& req, Pistache::Http::ResponseWriter res) {
     const auto request_id = requestIdFrom(header(req, "X-Request-Id"));
     log::setRequestId(request_id);
+    setCurrentClientCertificate(clientCertificateOf(res.getPeer().get()));
     const Responder respond(std::make_shared<Responder::State>(lifecycle, std::move(res), request_id, method, route,
                                                                route_metrics, keepAliveByDefault(req)));
     try {
@@ -250,6 +252,7 @@ Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std
       respond(replyForCurrentException(request_id));
     }
     log::setRequestId("");
+    setCurrentClientCertificate(nullptr);
     return Pistache::Rest::Route::Result::Ok;
   };
 }

@@ -24,6 +24,7 @@
 #include <pistache/listener.h>
 #include <pistache/peer.h>
 
+#include "shared/http/client_certificate.hpp"
 #include "shared/http/tls.hpp"
 
 namespace hydra::http {
@@ -77,8 +78,15 @@ SSL_CTX* serverContext(const config::TlsSettings& tls) {
       throw std::runtime_error(openSslError("cannot load the client CA file"));
     }
     if (auto* names = SSL_load_client_CA_file(tls.client_ca_file.c_str())) SSL_CTX_set_client_CA_list(ctx.get(), names);
-    // Verify the peer, and fail the handshake when it sends no certificate.
-    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    if (tls.client_certificate_required) {
+      // Verify the peer, and fail the handshake when it sends no certificate.
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    } else {
+      // Ask for a certificate and verify it, but let the handshake finish whatever the result:
+      // the application reads the result (client_certificate.hpp) and refuses in HTTP, with
+      // its reason, in its audit trail. Clients with no certificate (health checks) connect.
+      SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, [](int, X509_STORE_CTX*) { return 1; });
+    }
     // Session resumption with verified peers needs a context id (any constant of ours).
     static const unsigned char kSessionContext[] = "hydracore";
     SSL_CTX_set_session_id_context(ctx.get(), kSessionContext, sizeof kSessionContext - 1);
@@ -199,6 +207,7 @@ void TlsAcceptor::run() {
     const int result = SSL_accept(h.ssl);
     if (result == 1) {
       epoll_ctl(poll, EPOLL_CTL_DEL, h.fd, nullptr);
+      recordClientCertificate(h.ssl);
       std::shared_ptr<Pistache::Tcp::Peer> peer;
       try {
         peer = Pistache::Tcp::Peer::CreateSSL(

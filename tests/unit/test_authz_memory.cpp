@@ -131,3 +131,14 @@ TEST_CASE("authz memory: keys of different requests never collide") {
   FetchQuery d{"i", "gmail", std::nullopt, std::nullopt};
   CHECK(authz::memoryKey(hash, c) != authz::memoryKey(hash, d));
 }
+
+TEST_CASE("authz memory: with runtime identity an entry is its certificate's alone") {
+  const std::vector<std::uint8_t> hash(32, 7);
+  const FetchQuery q{"i", "gmail", std::nullopt, std::nullopt};
+  const hydra::broker::identity::RuntimeIdentity first{"c", "i", std::string(32, '\x01')};
+  auto second = first;
+  second.certificate_sha256 = std::string(32, '\x02');  // the same identity, another certificate
+  CHECK(authz::memoryKey(hash, q, &first) != authz::memoryKey(hash, q, &second));
+  CHECK(authz::memoryKey(hash, q, &first) != authz::memoryKey(hash, q));
+  CHECK(authz::memoryKey(hash, q, &first) == authz::memoryKey(hash, q, &first));
+}

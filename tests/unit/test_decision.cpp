@@ -122,3 +122,38 @@ TEST_CASE("decide refuses a disabled instance and an expired grant, reading the 
   CHECK(expired.status == 403);
   CHECK(expired.reason == "The grant has expired");
 }
+
+TEST_CASE("decide with runtime identity: the certificate must name the path's instance, then the key's customer") {
+  const std::string customer = "3f1c2a9e-5b7d-4e21-9c4f-0a1b2c3d4e5f";
+  auto found = liveKeyWith({connection("a")});
+  found.customer_id = customer;
+  hydra::broker::identity::RuntimeIdentity runtime{customer, kInstance, "sha"};
+  auto with = [&](const hydra::broker::identity::RuntimeIdentity& id) {
+    auto circumstances = at(kNow);
+    circumstances.runtime = &id;
+    return decide(found, query(), circumstances);
+  };
+  CHECK(with(runtime).status == 200);
+
+  // An invalid key is told as such first, whatever the certificate.
+  CHECK(decide(Lookup{}, query(), [&] { auto c = at(kNow); c.runtime = &runtime; return c; }()).status == 401);
+
+  auto other_instance = runtime;
+  other_instance.instance_id = "11111111-1111-1111-1111-111111111111";
+  const auto wrong_instance = with(other_instance);
+  CHECK(wrong_instance.status == 403);
+  CHECK(wrong_instance.reason ==
+        "The runtime certificate is for instance 11111111-1111-1111-1111-111111111111, not " + kInstance);
+
+  // The certificate names the path's instance, the key another one: the key's rule.
+  found.key_instance_id = "22222222-2222-2222-2222-222222222222";
+  CHECK(with(runtime).reason == "This proxy key belongs to another instance");
+  found.key_instance_id = kInstance;
+
+  auto other_customer = runtime;
+  other_customer.customer_id = "44444444-4444-4444-4444-444444444444";
+  const auto wrong_customer = with(other_customer);
+  CHECK(wrong_customer.status == 403);
+  CHECK(wrong_customer.reason == "The runtime certificate is for customer 44444444-4444-4444-4444-444444444444, "
+                                 "but the instance belongs to another customer");
+}
