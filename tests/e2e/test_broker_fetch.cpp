@@ -53,7 +53,10 @@ TEST_CASE("broker: a granted fetch returns exactly the stored credentials and th
 
 TEST_CASE("broker: a missing, unknown, revoked or expired proxy key, or one whose instance is gone, is 401") {
   Granted g;
-  const auto& [instance, key_id, proxy_key] = g.s.newProxyKey(g.t, g.runtime.instance_id);
+  const auto revoked = g.s.newProxyKey(g.t, g.runtime.instance_id);
+  const auto& instance = revoked.instance_id;
+  const auto& key_id = revoked.key_id;
+  const auto& proxy_key = revoked.proxy_key;
   const auto expiring = g.s.newProxyKey(g.t, g.runtime.instance_id, R"({"expires_in_seconds":60})");
   REQUIRE(g.s.fetch(expiring, "provider=gmail").status == 200);  // live until it expires
   REQUIRE(g.s.fetch(instance, proxy_key, "provider=gmail").status == 200);
