@@ -56,8 +56,8 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstanc
   // keeps only allowed answers (fromMemory goes to the database on any refusal), so this is
   // always decided on the database's current row.
   if (connection.proxy_only) {
-    return {403, "This grant is proxy-only: its credentials are never released; call the provider through "
-                 "/internal/v1/instances/" + query.instance_id + "/proxy/" + query.provider + "/..."};
+    const auto proxy = "/internal/v1/instances/" + query.instance_id + "/proxy/" + query.provider + "/...";
+    return {403, "This grant is proxy-only: its credentials are never released; call the provider through " + proxy};
   }
   // The runtime must not get credentials known to be broken.
   if (connection.status == "error") {

@@ -30,8 +30,8 @@ struct Candidate {
   std::string capabilities_json;          // the grant's capabilities, a JSON array
   std::vector<std::string> capabilities;  // the same, parsed
   std::optional<std::int64_t> grant_expires_micros;  // Unix microseconds; none: no expiry
-  bool proxy_only = false;                // the grant never releases the credentials
-  std::optional<GrantRateLimit> rate_limit;  // for the proxy; none: unlimited
+  bool proxy_only = false;                           // the grant never releases the credentials
+  std::optional<GrantRateLimit> rate_limit;          // for the proxy; none: unlimited
   crypto::SealedSecret sealed;            // only when it is the one candidate
 };
 

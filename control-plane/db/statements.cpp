@@ -8,7 +8,7 @@ namespace {
   "id, customer_id, provider, name, auth_type, scopes::text AS scopes, "                          \
   "metadata_json::text AS metadata_json, status, error_message, expires_at, last_used_at, "       \
   "created_at, updated_at"
-#define GRANT_COLUMNS                                                                       \
+#define GRANT_COLUMNS                                                                            \
   "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at, expires_at, " \
   "proxy_only, rate_limit_requests, rate_limit_per_seconds"
 #define PROXY_KEY_COLUMNS \

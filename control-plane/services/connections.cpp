@@ -53,7 +53,8 @@ void lockSecret(pqxx::transaction_base& tx, const std::string& customer_id, cons
 }
 
 // A rate limit as grant_insert and grant_update take it: requests and period, or two NULLs.
-std::pair<std::optional<long long>, std::optional<long long>> rateLimitParams(const std::optional<model::RateLimit>& limit) {
+std::pair<std::optional<long long>, std::optional<long long>> rateLimitParams(
+    const std::optional<model::RateLimit>& limit) {
   if (!limit) return {};
   return {limit->requests, limit->per_seconds};
 }

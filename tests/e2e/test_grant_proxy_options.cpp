@@ -27,14 +27,16 @@ std::string grantsPath(const Tenant& t, const std::string& connection) {
 /// The connection as the connection.status_changed webhook writes it (schema/0014, 0019), as
 /// superuser: the trigger's SQL encoding of a grant must stay the API's.
 std::string connectionAsWebhookSees(const TestDatabase& db, const std::string& connection_id) {
-  return db.exec("SELECT webhook_connection_json(c)::text FROM connections c WHERE id = $1", connection_id)[0][0].c_str();
+  return db.exec("SELECT webhook_connection_json(c)::text FROM connections c WHERE id = $1", connection_id)[0][0]
+      .c_str();
 }
 
 /// (proxy_only, rate_limit_requests, rate_limit_per_seconds) of a grant as stored, "null" for NULL.
 std::string storedOptions(const TestDatabase& db, const std::string& grant_id) {
-  const auto row = db.exec("SELECT proxy_only::text, coalesce(rate_limit_requests::text, 'null'),"
-                           " coalesce(rate_limit_per_seconds::text, 'null') FROM grants WHERE id = $1",
-                           grant_id)[0];
+  const auto row = db.exec(
+      "SELECT proxy_only::text, coalesce(rate_limit_requests::text, 'null'),"
+      " coalesce(rate_limit_per_seconds::text, 'null') FROM grants WHERE id = $1",
+      grant_id)[0];
   return std::string(row[0].c_str()) + " " + row[1].c_str() + " " + row[2].c_str();
 }
 
@@ -51,9 +53,9 @@ TEST_CASE("grants: proxy_only and rate_limit on create, in the answer, the list,
   CHECK(jsonText(member(plain.json, "proxy_only")) == "false");
   CHECK(jsonText(member(plain.json, "rate_limit")) == "null");
 
-  const auto full = s.as(t, "POST", grants,
-                         grantBody(s.createInstance(t, "full"),
-                                   R"(,"proxy_only":true,"rate_limit":{"requests":600,"per_seconds":60})"));
+  const auto full = s.as(
+      t, "POST", grants,
+      grantBody(s.createInstance(t, "full"), R"(,"proxy_only":true,"rate_limit":{"requests":600,"per_seconds":60})"));
   REQUIRE(full.status == 201);
   CHECK(keys(full.json) == std::set<std::string>{"capabilities", "connection_id", "expires_at", "granted_at", "id",
                                                  "instance_id", "proxy_only", "rate_limit"});
@@ -62,7 +64,8 @@ TEST_CASE("grants: proxy_only and rate_limit on create, in the answer, the list,
   CHECK(storedOptions(s.db, text(full.json, "id")) == "true 600 60");
 
   // null is absent on create: the defaults.
-  const auto nulls = s.as(t, "POST", grants, grantBody(s.createInstance(t, "nulls"), R"(,"proxy_only":null,"rate_limit":null)"));
+  const auto nulls =
+      s.as(t, "POST", grants, grantBody(s.createInstance(t, "nulls"), R"(,"proxy_only":null,"rate_limit":null)"));
   REQUIRE(nulls.status == 201);
   CHECK(storedOptions(s.db, text(nulls.json, "id")) == "false null null");
 
@@ -84,7 +87,8 @@ TEST_CASE("grants: PATCH proxy_only and rate_limit: absent or null proxy_only le
   const auto patch = [&](const std::string& body) {
     auto r = s.as(t, "PATCH", path, body);
     REQUIRE(r.status == 200);
-    CHECK(jsonText(r.json) == jsonText(findById(member(s.as(t, "GET", grantsPath(t, connection)).json, "grants"), grant)));
+    CHECK(jsonText(r.json) ==
+          jsonText(findById(member(s.as(t, "GET", grantsPath(t, connection)).json, "grants"), grant)));
     return r;
   };
 
@@ -105,7 +109,8 @@ TEST_CASE("grants: PATCH proxy_only and rate_limit: absent or null proxy_only le
   const auto released = patch(R"({"proxy_only":false})");
   CHECK(storedOptions(s.db, grant) == "false null null");
   CHECK(jsonText(member(released.json, "capabilities")) == R"(["send_mail"])");
-  CHECK(sameJson(s.as(t, "GET", t.path() + "/connections/" + connection).json, connectionAsWebhookSees(s.db, connection)));
+  CHECK(sameJson(s.as(t, "GET", t.path() + "/connections/" + connection).json,
+                 connectionAsWebhookSees(s.db, connection)));
 }
 
 TEST_CASE("grants: proxy_only and rate_limit are validated on create and PATCH, FastAPI-shaped, and nothing changes") {
@@ -131,14 +136,18 @@ TEST_CASE("grants: proxy_only and rate_limit are validated on create and PATCH, 
       {R"("rate_limit":{})",
        {R"(["body","rate_limit","per_seconds"] missing)", R"(["body","rate_limit","requests"] missing)"}},
       {R"("rate_limit":{"requests":0,"per_seconds":60})", {R"(["body","rate_limit","requests"] greater_than_equal)"}},
-      {R"("rate_limit":{"requests":1000001,"per_seconds":60})", {R"(["body","rate_limit","requests"] less_than_equal)"}},
-      {R"("rate_limit":{"requests":600,"per_seconds":0})", {R"(["body","rate_limit","per_seconds"] greater_than_equal)"}},
-      {R"("rate_limit":{"requests":600,"per_seconds":86401})", {R"(["body","rate_limit","per_seconds"] less_than_equal)"}},
+      {R"("rate_limit":{"requests":1000001,"per_seconds":60})",
+       {R"(["body","rate_limit","requests"] less_than_equal)"}},
+      {R"("rate_limit":{"requests":600,"per_seconds":0})",
+       {R"(["body","rate_limit","per_seconds"] greater_than_equal)"}},
+      {R"("rate_limit":{"requests":600,"per_seconds":86401})",
+       {R"(["body","rate_limit","per_seconds"] less_than_equal)"}},
       {R"("rate_limit":{"requests":-5,"per_seconds":60})", {R"(["body","rate_limit","requests"] greater_than_equal)"}},
       {R"("rate_limit":{"requests":"600","per_seconds":60})", {R"(["body","rate_limit","requests"] int_type)"}},
       {R"("rate_limit":{"requests":1.5,"per_seconds":60})", {R"(["body","rate_limit","requests"] int_type)"}},
       {R"("rate_limit":{"requests":600,"per_seconds":null})", {R"(["body","rate_limit","per_seconds"] int_type)"}},
-      {R"("rate_limit":{"requests":600,"per_seconds":60,"burst":10})", {R"(["body","rate_limit","burst"] extra_forbidden)"}},
+      {R"("rate_limit":{"requests":600,"per_seconds":60,"burst":10})",
+       {R"(["body","rate_limit","burst"] extra_forbidden)"}},
       {R"("proxy_only":"true","rate_limit":{"requests":600,"per_second":60})",
        {R"(["body","proxy_only"] bool_type)", R"(["body","rate_limit","per_second"] extra_forbidden)",
         R"(["body","rate_limit","per_seconds"] missing)"}},
@@ -153,7 +162,8 @@ TEST_CASE("grants: proxy_only and rate_limit are validated on create and PATCH, 
     CHECK(problemLocTypes(patched) == c.problems);
   }
   // pydantic's wording.
-  const auto extra = s.as(t, "POST", grants, grantBody(instance, R"(,"rate_limit":{"requests":1,"per_seconds":1,"x":1})"));
+  const auto extra =
+      s.as(t, "POST", grants, grantBody(instance, R"(,"rate_limit":{"requests":1,"per_seconds":1,"x":1})"));
   REQUIRE(validationProblems(extra).size() == 1);
   CHECK(validationProblems(extra)[0].msg == "Extra inputs are not permitted");
   const auto missing = s.as(t, "POST", grants, grantBody(instance, R"(,"rate_limit":{"requests":1})"));
@@ -168,10 +178,10 @@ TEST_CASE("grants: the database refuses a half or out-of-range rate limit whoeve
   Stack s;
   const auto t = s.newTenant();
   const auto grant = s.createGrant(t, s.createConnection(t, "gmail", "inbox"), s.createInstance(t));
-  for (const auto* set : {"rate_limit_requests = 5", "rate_limit_per_seconds = 5",
-                          "rate_limit_requests = 0, rate_limit_per_seconds = 5",
-                          "rate_limit_requests = 1000001, rate_limit_per_seconds = 5",
-                          "rate_limit_requests = 5, rate_limit_per_seconds = 86401", "proxy_only = NULL"}) {
+  for (const auto* set :
+       {"rate_limit_requests = 5", "rate_limit_per_seconds = 5", "rate_limit_requests = 0, rate_limit_per_seconds = 5",
+        "rate_limit_requests = 1000001, rate_limit_per_seconds = 5",
+        "rate_limit_requests = 5, rate_limit_per_seconds = 86401", "proxy_only = NULL"}) {
     CAPTURE(set);
     CHECK_THROWS(s.db.exec(std::string("UPDATE grants SET ") + set + " WHERE id = $1", grant));
   }
@@ -182,10 +192,11 @@ TEST_CASE("grants: the database refuses a half or out-of-range rate limit whoeve
 TEST_CASE("broker: a proxy-only grant refuses the fetch with 403 saying so, audited, and releases nothing") {
   BrokerStack s;
   const auto t = s.newTenant();
-  const auto connection = s.createConnection(t, connectionBody("gmail", "inbox", R"({"access_token":")" + kCanary + "\"}"));
+  const auto connection =
+      s.createConnection(t, connectionBody("gmail", "inbox", R"({"access_token":")" + kCanary + "\"}"));
   const auto proxied = s.newRuntime(t, "proxied");
   REQUIRE(s.as(t, "POST", grantsPath(t, connection), grantBody(proxied.instance_id, R"(,"proxy_only":true)")).status ==
-        201);
+          201);
   // The same connection granted without the option, rate limited: released as before.
   const auto direct = s.newRuntime(t, "direct");
   REQUIRE(s.as(t, "POST", grantsPath(t, connection),
@@ -208,7 +219,8 @@ TEST_CASE("broker: a proxy-only grant refuses the fetch with 403 saying so, audi
     CHECK(text(e, "proxy_key_id") == proxied.key_id);
   }
   // A capability the grant lacks is still refused as such: the more precise reason.
-  CHECK(errorDetail(s.fetch(proxied, "provider=gmail&capability=delete_mail")).find("delete_mail") != std::string::npos);
+  CHECK(errorDetail(s.fetch(proxied, "provider=gmail&capability=delete_mail")).find("delete_mail") !=
+        std::string::npos);
   // The rate limit is the proxy's: the fetch of the other grant is unaffected, however often.
   for (int i = 0; i < 3; ++i) {
     const auto r = s.fetch(direct, "provider=gmail&capability=send_mail");
@@ -219,7 +231,9 @@ TEST_CASE("broker: a proxy-only grant refuses the fetch with 403 saying so, audi
 
 // Timed (the "authz: " group): it first shows that the broker answers this grant from memory,
 // which needs memory to be current, i.e. the change listener's ticks to return within the bound.
-TEST_CASE("authz: PATCH proxy_only true refuses the very next fetch although the broker remembered the grant, false releases again") {
+TEST_CASE(
+    "authz: PATCH proxy_only true refuses the very next fetch although the broker remembered the grant, false releases "
+    "again") {
   // A bound of a second (control plane and broker alike) keeps memory current on a busy machine.
   const Environment bound{{"HYDRA_AUTHZ_STALENESS_MS", "1000"}};
   BrokerStack s(bound, bound);
@@ -245,8 +259,9 @@ TEST_CASE("authz: PATCH proxy_only true refuses the very next fetch although the
       pqxx::connection superuser(s.db.url());
       pqxx::nontransaction tx(superuser);
       tx.exec("SET session_replication_role = replica");
-      tx.exec_params("UPDATE connection_secrets SET key_id = $2, ciphertext = decode($3, 'hex') WHERE connection_id = $1",
-                     connection, stored.key_id, stored.ciphertext_hex);
+      tx.exec_params(
+          "UPDATE connection_secrets SET key_id = $2, ciphertext = decode($3, 'hex') WHERE connection_id = $1",
+          connection, stored.key_id, stored.ciphertext_hex);
     }
     const auto r = s.fetch(runtime, query);
     REQUIRE(r.status == 200);

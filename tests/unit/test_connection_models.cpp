@@ -95,7 +95,8 @@ TEST_CASE("GrantCreate and GrantUpdate: proxy_only and rate_limit, null and abse
   REQUIRE(full.rate_limit.has_value());
   CHECK(full.rate_limit->requests == 600);
   CHECK(full.rate_limit->per_seconds == 60);
-  const auto nulls = GrantCreate::fromJson(*hydra::json::parseObject("{" + instance + R"(,"proxy_only":null,"rate_limit":null})"));
+  const auto nulls =
+      GrantCreate::fromJson(*hydra::json::parseObject("{" + instance + R"(,"proxy_only":null,"rate_limit":null})"));
   CHECK_FALSE(nulls.proxy_only);
   CHECK_FALSE(nulls.rate_limit.has_value());
 
@@ -107,7 +108,8 @@ TEST_CASE("GrantCreate and GrantUpdate: proxy_only and rate_limit, null and abse
   CHECK_FALSE(removed.proxy_only.has_value());
   CHECK(removed.change_rate_limit);
   CHECK_FALSE(removed.rate_limit.has_value());
-  const auto set = GrantUpdate::fromJson(*hydra::json::parseObject(R"({"proxy_only":false,"rate_limit":{"requests":1,"per_seconds":86400}})"));
+  const auto set = GrantUpdate::fromJson(
+      *hydra::json::parseObject(R"({"proxy_only":false,"rate_limit":{"requests":1,"per_seconds":86400}})"));
   CHECK(set.proxy_only == false);
   CHECK(set.change_rate_limit);
   REQUIRE(set.rate_limit.has_value());
@@ -118,8 +120,9 @@ TEST_CASE("GrantCreate and GrantUpdate: proxy_only and rate_limit, null and abse
         std::vector<std::string>{"proxy_only:bool_type", "rate_limit:dict_type"});
   CHECK(problemTypes(decodeUpdate, R"({"rate_limit":{"requests":600}})") ==
         std::vector<std::string>{"per_seconds:missing"});
-  CHECK(problemTypes(decodeUpdate, R"({"rate_limit":{"requests":1000001,"per_seconds":0,"burst":5}})") ==
-        std::vector<std::string>{"per_seconds:greater_than_equal", "requests:less_than_equal", "burst:extra_forbidden"});
+  CHECK(
+      problemTypes(decodeUpdate, R"({"rate_limit":{"requests":1000001,"per_seconds":0,"burst":5}})") ==
+      std::vector<std::string>{"per_seconds:greater_than_equal", "requests:less_than_equal", "burst:extra_forbidden"});
   CHECK(problemTypes(decodeUpdate, R"({"rate_limit":{"requests":1.5,"per_seconds":86401}})") ==
         std::vector<std::string>{"per_seconds:less_than_equal", "requests:int_type"});
 }

@@ -129,8 +129,9 @@ TEST_CASE("forbidOthers refuses each unknown member at its own location, and not
   CHECK(problems[0].type == "extra_forbidden");
   CHECK(problems[0].msg == "Extra inputs are not permitted");
   CHECK(problems[1].loc == std::vector<LocPart>{"body", "per_second"});
-  CHECK(problemsOf(R"({"requests": 1})", [](ObjectReader& in) { in.forbidOthers({"per_seconds", "requests"}); })
-            .empty());
+  CHECK(problemsOf(R"({"requests": 1})", [](ObjectReader& in) {
+          in.forbidOthers({"per_seconds", "requests"});
+        }).empty());
 }
 
 TEST_CASE("canonicalUuid accepts the 8-4-4-4-12 form only and lower-cases it") {
