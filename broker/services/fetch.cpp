@@ -61,6 +61,11 @@ Candidate candidateFrom(const pqxx::row& row) {
   c.capabilities_json = row["capabilities"].c_str();
   c.capabilities = capabilityList(c.capabilities_json);
   if (!row["grant_expires_micros"].is_null()) c.grant_expires_micros = row["grant_expires_micros"].as<std::int64_t>();
+  c.proxy_only = row["proxy_only"].as<bool>();
+  if (!row["rate_limit_requests"].is_null()) {  // both or neither (schema/0019)
+    c.rate_limit =
+        GrantRateLimit{row["rate_limit_requests"].as<std::int64_t>(), row["rate_limit_per_seconds"].as<std::int64_t>()};
+  }
   c.sealed.key_id = row["key_id"].c_str();
   if (!row["ciphertext"].is_null()) {
     const pqxx::binarystring ciphertext(row["ciphertext"]);
