@@ -7,7 +7,14 @@
 #   2. the credential fetch over random (instance, connection) pairs,
 # and prints req/s, p50, p99 of each, the fetch's ratio to /healthz, the broker's resident
 # memory, the audit journal's shipping lag to PostgreSQL and this disk's fdatasync latency.
+# For each run it also prints the CPU time the broker and PostgreSQL spent per request, read
+# from /proc (utime + stime of the broker, and of the bench cluster's postmaster and every
+# process under it, exited ones included), and the ratio of each to the broker's CPU per
+# /healthz request. A fetch run's PostgreSQL time includes shipping its audit records: the
+# reading after the run waits until PostgreSQL holds every record journaled. CPU time stays
+# meaningful on a machine shared with other work; req/s and latencies do not.
 #   bench/broker.sh [SECONDS per run, default 10] [CUSTOMERS, default 1000]
+#   BENCH_CONNECTIONS="64 8": the wrk connection counts the healthz and fetch runs are made at.
 # HYDRA_BENCH_TLS=tls|identity|all (default off): then the HTTPS section at the end runs too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,9 +32,12 @@ esac
 
 scripts/install-deps.sh
 command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
-cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
-  hydra-bench-fsync hydra-bench-tls-load >/dev/null
+# BENCH_SKIP_BUILD=1: run the binaries build-bench holds (say, built from another commit).
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed \
+    hydra-bench-fsync hydra-bench-tls-load >/dev/null
+fi
 
 work=$(mktemp -d /tmp/hydracore-bench.XXXXXX)
 chmod 755 "$work"
@@ -37,6 +47,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# BENCH_PG_STATEMENTS=1: PostgreSQL's own account of its statements (pg_stat_statements), printed
+# at the end: which statements the fetches and the shipping cost it.
+[ -n "${BENCH_PG_STATEMENTS:-}" ] && export PG_EXTRA_OPTS="${PG_EXTRA_OPTS:-} -c shared_preload_libraries=pg_stat_statements"
 pg_start "$work/pg"
 base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 HYDRA_DATABASE_URL="$base" build-bench/control-plane/hydracore-control-plane migrate 2>/dev/null
@@ -63,14 +76,73 @@ broker_pid=$!
 for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
 curl -sf "$url/healthz" >/dev/null || { echo "broker did not start"; cat "$work/broker.log"; exit 1; }
 
+connections=${BENCH_CONNECTIONS:-64 8}
+clients=64  # of the run being made
+
+# CPU time in clock ticks: the broker's; the bench cluster's (postmaster, its children alive,
+# and through the postmaster's cutime/cstime, those that exited).
+broker_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$broker_pid/stat"; }
+pg_ticks() {
+  local postmaster
+  postmaster=$(head -n 1 "$work/pg/postmaster.pid")
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v pm="$postmaster" '{
+      pid = $1; sub(/^.*\) /, "")  # fields after the command name: $2 is the ppid
+      if (pid == pm) total += $12 + $13 + $14 + $15; else if ($2 == pm) total += $12 + $13
+    } END { print total + 0 }'
+}
+# Fetches the broker's memory did not answer (an entry ages out after HYDRA_AUTHZ_MAX_AGE_SECONDS,
+# 60 s by default: the cold pass's entries are all loaded again about a minute later, in
+# whichever run is then going): each reads proxy_keys by its index. Part of PostgreSQL's CPU
+# per fetch is theirs, not the audit shipping's. (Statistics reach the view within a second.)
+lookups() { psql -qAt -d "$base" -c "SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'proxy_keys'"; }
+# The broker's shipping session (the backend whose last statement inserted audit records), in
+# clock ticks: how much of PostgreSQL's CPU the shipping statements themselves take (the rest:
+# WAL writer, checkpointer, autovacuum, the broker's other sessions).
+shipper_ticks() {
+  local pid
+  pid=$(psql -qAt -d "$base" -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hydracore_broker' AND query LIKE '%INTO audit_%' AND pid <> pg_backend_pid() LIMIT 1")
+  # Printed with its pid: a reading of another session than the one before is none.
+  [ -n "$pid" ] && awk -v pid="$pid" '{ sub(/^.*\) /, ""); print pid ":" $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo "none:0"
+}
+journaled_count() { { cat "$work"/audit/segment-*.jsonl 2>/dev/null || true; } | wc -l; }
+journal_origin() { head -n 1 "$(ls "$work"/audit/segment-*.jsonl | head -n 1)" | sed 's/.*"journal":"\([^"]*\)".*/\1/'; }
+# Waits (at most 30 s) until PostgreSQL holds every record journaled so far; through the
+# (journal_id, seq) key, so that the wait costs PostgreSQL next to nothing.
+wait_shipped() {
+  local want origin held
+  want=$(journaled_count)
+  [ "$want" -eq 0 ] && return 0
+  origin=$(journal_origin)
+  for _ in $(seq 150); do
+    held=$(psql -qAt -d "$base" -c "SELECT coalesce(max(seq) + 1, 0) FROM audit_events WHERE journal_id = '$origin'")
+    [ "$held" -ge "$want" ] && return 0
+    sleep 0.2
+  done
+  echo "warning: PostgreSQL holds $held of $want records after 30 s"
+}
+tick_us=$(awk -v hz="$(getconf CLK_TCK)" 'BEGIN { print 1000000 / hz }')
+
 run() {  # name, wrk args...
   local name=$1; shift
-  wrk -t2 -c64 -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  local b0 p0 b1 p1 l0 l1 s0 s1 requests
+  wait_shipped  # what earlier runs journaled is not this run's
+  sleep 1; l0=$(lookups)
+  s0=$(shipper_ticks)
+  b0=$(broker_ticks); p0=$(pg_ticks)
+  wrk -t2 -c"$clients" -d"${seconds}s" --latency "$@" >"$work/$name.txt"
+  wait_shipped
+  b1=$(broker_ticks); p1=$(pg_ticks)
+  s1=$(shipper_ticks)
+  requests=$(awk '/requests in/ { print $1 }' "$work/$name.txt")
+  sleep 1; l1=$(lookups)
+  awk -v b="$((b1 - b0))" -v p="$((p1 - p0))" -v n="$requests" -v t="$tick_us" -v l="$((l1 - l0))" \
+    -v sh="$([ "${s0%%:*}" = "${s1%%:*}" ] && echo $((${s1#*:} - ${s0#*:})) || echo -1)" 'BEGIN { printf "%s %.1f %.1f %.3f %.1f\n", n, b * t / n, p * t / n, l / n, sh * t / n }' \
+    >"$work/$name.cpu"
   awk -v name="$name" '
     /Requests\/sec/ { rps = $2 }
     $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
     /non-2xx/ { errors = $2 }
-    END { printf "%-8s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
+    END { printf "%-11s %10.0f req/s   p50 %8s   p99 %8s   non-2xx %s\n", name, rps, p50, p99, (errors == "" ? 0 : errors) }' \
     "$work/$name.txt"
 }
 
@@ -110,11 +182,25 @@ profiled() {  # name, wrk args...
   cp "$work/$name.perf.data" "$out.perf.data"
   echo "profile: $out.by-thread.txt, $out.by-symbol.txt, $out.perf.data"
 }
-profiled healthz -H "Connection: keep-alive" "$url/healthz"
-profiled fetch -s bench/fetch.lua "$url" -- "$work/targets.txt"
-ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz.txt")
-fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch.txt")
-echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+cpu_rows=()
+for c in $connections; do
+  clients=$c
+  echo "--- $c connections"
+  profiled "healthz-c$c" -H "Connection: keep-alive" "$url/healthz"
+  profiled "fetch-c$c" -s bench/fetch.lua "$url" -- "$work/targets.txt"
+  ceiling=$(awk '/Requests\/sec/ { print $2 }' "$work/healthz-c$c.txt")
+  fetch=$(awk '/Requests\/sec/ { print $2 }' "$work/fetch-c$c.txt")
+  echo "fetch / ceiling: $(awk -v a="$fetch" -v b="$ceiling" 'BEGIN { printf "%.0f%%", 100 * a / b }')"
+  cpu_rows+=("$c $(cat "$work/healthz-c$c.cpu") $(cat "$work/fetch-c$c.cpu")")
+done
+echo "CPU per request (from /proc; x = ratio to the broker's CPU per /healthz request at the same connections):"
+printf '%5s %10s %12s %10s %16s %20s %18s %20s\n' conns healthz fetches "broker/fetch" "PostgreSQL/fetch" \
+  "PostgreSQL/healthz" "db lookups/fetch" "shipping session"
+for row in "${cpu_rows[@]}"; do
+  # conns, healthz: requests broker_us pg_us lookups shipper_us, fetch: the same
+  echo "$row" | awk '{ h = $3 > 0 ? $3 : 0.001
+    printf "%5d %8.1fus %12d %6.1fus %4.2fx %10.1fus %4.2fx %17.1fus %18.3f %20.1fus\n", $1, $3, $7, $8, $8 / h, $9, $9 / h, $4, $10, $11 }'
+done
 echo "broker resident memory: $(awk '/VmRSS/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status") (peak $(awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$broker_pid/status"))"
 journaled=$(cat "$work"/audit/segment-*.jsonl | wc -l)
 for _ in $(seq 100); do
@@ -140,6 +226,12 @@ psql -qAt -d "$base" -c "SELECT 'shipping lag when idle: p50 ' ||
   ' ms, max ' || round((max(extract(epoch FROM shipped_at - occurred_at)) * 1000)::numeric, 1) || ' ms'
   FROM audit_events WHERE id > $before"
 build-bench/bench/hydra-bench-fsync "$work/fsync-probe" 1000
+if [ -n "${BENCH_PG_STATEMENTS:-}" ]; then
+  echo "PostgreSQL statements since the start (calls, total ms, ms per call, rows):"
+  psql -qAt -F ' | ' -d "$base" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "SELECT calls,
+    round(total_exec_time::numeric, 0), round(mean_exec_time::numeric, 3), rows, left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+    FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
+fi
 
 # --- HTTPS and runtime identity (issue 17): HYDRA_BENCH_TLS=tls|identity|all -----------------
 # wrk presents no client certificate, so hydra-bench-tls-load drives these runs, as a runtime
@@ -177,16 +269,13 @@ if [ "$bench_tls" != off ]; then
     done
   echo "https: $(ls "$tls_dir"/runtime/*-key.pem | wc -l) runtime certificates issued (one per instance the client uses)"
 
-  broker_cpu_ticks() {  # utime + stime, all threads; the fields after the command's ')'
-    sed 's/.*) //' "/proc/$broker_pid/stat" | awk '{ print $12 + $13 }'
-  }
   tls_run() {  # mode, run name, hydra-bench-tls-load args...
     local mode=$1 name=$2; shift 2
     local before after out
-    before=$(broker_cpu_ticks)
+    before=$(broker_ticks)
     out=$("$tls_load" --port "$tls_port" --duration "$seconds" "$@" 2>"$work/tls-$mode-$name.err") ||
       { echo "$mode $name: failed: $out"; cat "$work/tls-$mode-$name.err"; }
-    after=$(broker_cpu_ticks)
+    after=$(broker_ticks)
     echo "$out" | tr ' ' '\n' | awk -F= -v mode="$mode" -v name="$name" -v ticks=$((after - before)) \
       -v hz="$(getconf CLK_TCK)" '
       { v[$1] = $2 }
@@ -202,9 +291,9 @@ if [ "$bench_tls" != off ]; then
     # CPU per request is mostly this; the loaded runs' hardly.
     sleep 1
     local idle_before idle_after
-    idle_before=$(broker_cpu_ticks)
+    idle_before=$(broker_ticks)
     sleep 2
-    idle_after=$(broker_cpu_ticks)
+    idle_after=$(broker_ticks)
     echo "$mode: broker CPU when idle: $(( (idle_after - idle_before) * 1000 / $(getconf CLK_TCK) / 2 )) ms/s"
     tls_run "$mode" healthz-64 --path /healthz --connections "$tls_connections" "$@"
     tls_run "$mode" fetch-64 --targets "$work/targets.txt" --connections "$tls_connections" "$@"

@@ -6,6 +6,7 @@
 //   hydracore-broker audit verify (--journal DIR | --database URL [--expect ORIGIN[:N]]... | --proof FILE)
 //                                 --verifier-key PATH...
 //   hydracore-broker audit proof --journal DIR --seq N
+//   hydracore-broker providers check FILE                      validate a HYDRA_PROVIDERS_FILE, print the registry
 #include <algorithm>
 #include <csignal>
 #include <iostream>
@@ -28,6 +29,7 @@
 #include "broker/metrics.hpp"
 #include "broker/openapi.hpp"
 #include "broker/oauth/token_client.hpp"
+#include "broker/providers/check.hpp"
 #include "broker/routes.hpp"
 #include "broker/services/refresh_loop.hpp"
 #include "broker/services/rewrap.hpp"
@@ -80,8 +82,9 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_THREADS              HTTP threads (default: one per core)\n"
     "  HYDRA_DB_POOL_SIZE         PostgreSQL connections and database workers (default 16)\n"
     "  HYDRA_OPEN_CACHE_ENTRIES   derived-key cache size (default 10000, 0 disables)\n"
-    "  HYDRA_PROVIDERS_FILE       JSON file extending the built-in OAuth providers (token_url, client_auth,\n"
-    "                             client_id, client_secret_file, rotates_refresh_tokens); see README\n"
+    "  HYDRA_PROVIDERS_FILE       JSON file extending the built-in providers (token_url, client_auth,\n"
+    "                             client_id, client_secret_file, rotates_refresh_tokens, proxy, capabilities);\n"
+    "                             see README; `providers check FILE` validates one\n"
     "  HYDRA_REFRESH_SKEW_SECONDS    a fetch refreshes a token expiring within this (default 120)\n"
     "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
     "  HYDRA_REFRESH_INTERVAL_SECONDS  how often the background loop looks (default 30)\n"
@@ -109,12 +112,15 @@ const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
      {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}, {"--expect", true},
       {"--max-uncovered-seconds", true}, {"--allow-unjournaled", false}, {"--checkpoints", true}}},
     {"audit proof", {{"--journal", true}, {"--seq", true}}},
+    {"providers check", {}},
 };
+// Commands that take one operand after their options' names, and what it is called.
+const std::map<std::string, std::string> kCommandOperand = {{"providers check", "FILE"}};
 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
   options.addOption(Option("help", "h", "show this help and exit"));
-  std::string usage = "[serve | keygen | rewrap | audit verify | audit proof] [--help]";
+  std::string usage = "[serve | keygen | rewrap | audit verify | audit proof | providers check] [--help]";
   std::string header = "The HydraCore Connections broker: runtimes fetch the credentials they were granted.";
   if (command == "keygen") {
     options.addOption(Option("private-key", "", "where to write the decryption private key (mode 0600)").argument("PATH"));
@@ -166,6 +172,12 @@ void printHelp(const std::string& command) {
     usage = "audit proof --journal DIR --seq N";
     header = "Prints, as JSON, the RFC 6962 inclusion proof of record N in the latest signed checkpoint: "
              "`audit verify --proof FILE` checks it offline.";
+  } else if (command == "providers check") {
+    usage = "providers check FILE";
+    header = "Validates FILE as serve validates HYDRA_PROVIDERS_FILE (client secret files included, never printed) "
+             "and prints every provider, the built-ins merged with FILE: token endpoint, base URL rule, where the "
+             "credential goes, headers passed, and each capability's allow and deny rules. Exits 0 when valid, "
+             "else 2 with the problem (provider, field, capability, rule).";
   }
   Poco::Util::HelpFormatter help(options);
   help.setCommand("hydracore-broker");
@@ -182,7 +194,7 @@ int serve() {
                               static_cast<std::size_t>(config.open_cache_entries));
   const crypto::Sealer sealer(opener.currentPublicKey());  // refreshed tokens: under the current key
   broker::oauth::initializeTls();
-  const auto providers = broker::oauth::ProviderRegistry::load(config.providers_file);
+  const auto providers = broker::providers::ProviderRegistry::load(config.providers_file);
   std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key;
   try {
     signing_key = broker::audit::readSigningKey(config.audit_signing_key_path);
@@ -365,7 +377,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     command = argv[1];
     first = 2;
-    if (command == "audit" && argc > 2 && argv[2][0] != '-') {
+    if ((command == "audit" || command == "providers") && argc > 2 && argv[2][0] != '-') {
       command += std::string(" ") + argv[2];
       first = 3;
     }
@@ -378,6 +390,11 @@ int main(int argc, char** argv) {
     if (arg == "--help" || arg == "-h") {
       printHelp(command);
       return 0;
+    }
+    if (const auto operand = kCommandOperand.find(command);
+        operand != kCommandOperand.end() && !arg.empty() && arg[0] != '-' && options.count(operand->second) == 0) {
+      options.values[operand->second].push_back(arg);
+      continue;
     }
     const auto equals = arg.find('=');
     const auto name = arg.substr(0, equals);
@@ -400,6 +417,10 @@ int main(int argc, char** argv) {
     if (command == "keygen") return keygen(options);
     if (command == "audit verify") return auditVerify(options);
     if (command == "audit proof") return auditProof(options);
+    if (command == "providers check") {
+      if (options.count("FILE") == 0) return usageError("providers check takes FILE, the providers file to check");
+      return broker::providers::checkProvidersFile(options.at("FILE"), std::cout);
+    }
     return command == "rewrap" ? rewrap() : serve();
   } catch (const hydra::config::ConfigError& e) {
     std::cerr << "hydracore-broker: configuration error: " << e.what() << "\n";

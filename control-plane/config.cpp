@@ -33,7 +33,7 @@ webhooks::Settings webhookSettings() {
   const auto loopback = config::env("HYDRA_WEBHOOK_ALLOW_LOOPBACK").value_or("0");
   if (loopback != "0" && loopback != "1") throw config::ConfigError("HYDRA_WEBHOOK_ALLOW_LOOPBACK must be 0 or 1");
   w.url_rules.allow_loopback_http = loopback == "1";
-  w.url_rules.addresses = webhooks::AddressPolicy(config::cidrs("HYDRA_WEBHOOK_ALLOWED_CIDRS"));
+  w.url_rules.addresses = net::AddressPolicy(config::cidrs("HYDRA_WEBHOOK_ALLOWED_CIDRS"));
   w.ca_file = config::env("HYDRA_WEBHOOK_CA_FILE").value_or("");
   if (!w.ca_file.empty() && access(w.ca_file.c_str(), R_OK) != 0) {
     throw config::ConfigError("HYDRA_WEBHOOK_CA_FILE: cannot read " + w.ca_file);

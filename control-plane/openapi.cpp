@@ -127,18 +127,32 @@ const char* schemas() {
                                     "description": "Provider-specific capabilities (e.g. send_mail, read_events)"},
                    "instance_id": {"title": "Instance Id", "type": "string", "format": "uuid"},
                    "expires_at": {"type": "string", "format": "date-time", "description": "In the future; not with expires_in_seconds"},
-                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
+                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000},
+                   "proxy_only": {"title": "Proxy Only", "type": "boolean", "default": false,
+                                  "description": "The fetch never releases the credentials (403): the capabilities are usable only through the broker's proxy"},
+                   "rate_limit": {"anyOf": [{"$ref": "#/components/schemas/RateLimit"}, {"type": "null"}],
+                                  "description": "Proxied calls allowed per period, by each broker; null or absent: unlimited"}}},
   "GrantUpdate": {"title": "GrantUpdate", "type": "object",
     "properties": {"capabilities": {"type": "array", "items": {"type": "string"}},
                    "expires_at": {"type": ["string", "null"], "format": "date-time", "description": "null: no end"},
-                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000}}},
+                   "expires_in_seconds": {"type": "integer", "minimum": 60, "maximum": 31536000},
+                   "proxy_only": {"type": "boolean", "description": "true narrows access: answered after the revocation wait"},
+                   "rate_limit": {"anyOf": [{"$ref": "#/components/schemas/RateLimit"}, {"type": "null"}],
+                                  "description": "null: unlimited; absent: unchanged"}}},
+  "RateLimit": {"title": "RateLimit", "type": "object", "required": ["per_seconds", "requests"],
+    "additionalProperties": false,
+    "properties": {"per_seconds": {"title": "Per Seconds", "type": "integer", "minimum": 1, "maximum": 86400},
+                   "requests": {"title": "Requests", "type": "integer", "minimum": 1, "maximum": 1000000}}},
   "Grant": {"title": "Grant", "type": "object",
-    "required": ["capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id"],
+    "required": ["capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id", "proxy_only",
+                 "rate_limit"],
     "properties": {"capabilities": {"type": "array", "items": {"type": "string"}},
                    "connection_id": {"type": "string", "format": "uuid"},
                    "expires_at": {"type": ["string", "null"], "format": "date-time"},
                    "granted_at": {"type": "string", "format": "date-time"},
-                   "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"}}},
+                   "id": {"type": "string", "format": "uuid"}, "instance_id": {"type": "string", "format": "uuid"},
+                   "proxy_only": {"type": "boolean"},
+                   "rate_limit": {"anyOf": [{"$ref": "#/components/schemas/RateLimit"}, {"type": "null"}]}}},
   "GrantList": {"type": "object", "required": ["grants"],
     "properties": {"grants": {"type": "array", "items": {"$ref": "#/components/schemas/Grant"}}}},
   "WebhookEndpointCreate": {"title": "WebhookEndpointCreate", "type": "object", "required": ["url"],
@@ -241,7 +255,8 @@ RouteDoc createGrant() {
 }
 RouteDoc listGrants() { return customerRoute("List a connection's grants", "grants", {{200, "GrantList"}}); }
 RouteDoc updateGrant() {
-  return customerRoute("Change a grant's capabilities or end", "grants", {{200, "Grant"}}, "GrantUpdate");
+  return customerRoute("Change a grant's capabilities, end, proxy-only flag or rate limit", "grants", {{200, "Grant"}},
+                       "GrantUpdate");
 }
 RouteDoc deleteGrant() { return customerRoute("Delete Grant", "grants", {{204, ""}}); }
 

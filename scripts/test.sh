@@ -62,7 +62,7 @@ fi
 # Tests whose assertions are about time or load (a revocation under load, throttles, slow
 # clients, shutdown deadlines, delivery retries): they run afterwards, two at a time, on a
 # machine no longer busy with the other tests and the sanitizer build.
-timed='^e2e:(authz|shutdown|limits|tls|webhook cluster|webhooks|a database outage|revocation wait)'
+timed='^e2e:(authz|shutdown|limits|tls|webhook cluster|webhooks|a database outage|revocation wait|identity: a kept-alive)'
 (cd build && ctest --output-on-failure -j"${HYDRA_TEST_JOBS:-8}" -E "$timed" "$@")
 phase_done "tests, 8 at a time (sanitizer build beside)"
 if [ -n "$sanitizer_build_pid" ]; then

@@ -39,7 +39,9 @@ class Shipper {
   void run();
   Progress shipSome(Session& session);
   void shipRecords(Session& session, std::uint64_t first_seq, const std::vector<std::string>& lines);
+  void refused(const std::string& what, std::uint64_t seq, const std::string& why);
   bool stopping();
+  bool finishing();
 
   const std::string url_;
   Journal& journal_;

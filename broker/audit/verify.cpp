@@ -133,6 +133,26 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   return *entry;
 }
 
+// The line of a row shipped without it (schema/0018): the journal's line format is canonical,
+// so its columns give back the exact bytes that were hashed; a changed column changes them,
+// and the signed tree tells. Columns 2-12 are the record's fields, 13 its time in microseconds.
+std::string rebuiltLine(const pqxx::row& row, std::uint64_t seq, const std::string& origin) {
+  const auto text = [&](int column) -> std::optional<std::string> {
+    if (row[column].is_null()) return std::nullopt;
+    return std::string(row[column].c_str());
+  };
+  AuditRecord r{text(2), text(3), text(4), text(5), text(6), text(7), text(8), {}, {}, {}, {}};
+  const auto outcome = text(9), reason = text(10), request_id = text(11), peer = text(12);
+  if (!outcome || !reason || !request_id || !peer || row[13].is_null()) {
+    throw Failed("journal " + origin + ": record " + std::to_string(seq) + " has neither its line nor the columns to rebuild it");
+  }
+  r.outcome = *outcome;
+  r.reason = *reason;
+  r.request_id = *request_id;
+  r.peer = *peer;
+  return journalLine(seq, origin, formatMicros(row[13].as<std::int64_t>()), r);
+}
+
 // Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
 // checked, by journal and size.
 std::map<std::string, std::map<std::uint64_t, Checkpoint>> savedCheckpoints(const std::vector<std::string>& files,
@@ -247,7 +267,8 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
       const auto& saved_here = saved.count(origin) ? saved.at(origin) : kNone;
       CompactTree tree;
       Hasher hasher;
-      // In pages by sequence number; every row's columns must say what its line says.
+      // In pages by sequence number; every row's columns must say what its line says (or
+      // rebuild it, for a row shipped without it).
       // (seq, id) pages: a row inserted with a duplicate sequence number is seen too.
       for (std::int64_t after_seq = -1, after_id = 0;;) {
         const auto rows = tx.exec_params(
@@ -263,7 +284,8 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
             throw Failed("journal " + origin + ": record " + std::to_string(tree.size()) +
                          (seq > tree.size() ? " is missing" : " appears more than once"));
           }
-          const auto entry = checkedEntry(row[1].c_str(), seq, origin);
+          const auto line = row[1].is_null() ? rebuiltLine(row, seq, origin) : std::string(row[1].c_str());
+          const auto entry = checkedEntry(line, seq, origin);
           const auto text = [&](int column) -> std::optional<std::string> {
             if (row[column].is_null()) return std::nullopt;
             return std::string(row[column].c_str());
@@ -280,7 +302,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
                          ") is older than " + std::to_string(*expected.max_uncovered_seconds) +
                          " seconds and not covered by any checkpoint");
           }
-          tree.append(hasher.leaf(row[1].c_str()));
+          tree.append(hasher.leaf(line));
           checkpoints.covered(tree);
           const auto kept = saved_here.find(tree.size());
           if (kept != saved_here.end() && kept->second.root != tree.root()) {

@@ -44,8 +44,9 @@ RuntimeCheck RuntimeIdentityPolicy::check(const http::ClientCertificate* certifi
 
 RuntimeCheck checkThisRequest(const std::optional<RuntimeIdentityPolicy>& policy) {
   if (!policy) return NotRequired{};
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch());
-  return policy->check(http::currentClientCertificate().get(), now.count());
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return policy->check(http::currentClientCertificate().get(),
+                       std::chrono::duration_cast<std::chrono::seconds>(now).count());
 }
 
 }  // namespace hydra::broker::identity

@@ -48,8 +48,9 @@ std::variant<SpiffeId, Malformed> parseSpiffeId(std::string_view uri) {
   if (!validTrustDomain(id.trust_domain)) return Malformed{"its trust domain is not a valid SPIFFE trust domain"};
   if (slash == std::string_view::npos) return Malformed{"it has no path"};
   rest.remove_prefix(slash);
-  const Malformed wrong_path{"its path is not /hydracore/customers/<customer id>/instances/<instance id> "
-                             "with lower-case UUIDs"};
+  const Malformed wrong_path{
+      "its path is not /hydracore/customers/<customer id>/instances/<instance id> "
+      "with lower-case UUIDs"};
   if (!startsWith(rest, kCustomers)) return wrong_path;
   rest.remove_prefix(kCustomers.size());
   if (!takeUuid(rest, id.customer_id) || !startsWith(rest, kInstances)) return wrong_path;

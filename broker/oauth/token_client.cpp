@@ -65,7 +65,7 @@ void initializeTls() {
   Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);
 }
 
-TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
+TokenGrant requestRefresh(const providers::Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout) {
   const Poco::URI uri(provider.token_url);
   // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
@@ -86,7 +86,7 @@ TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& cli
   Poco::Net::HTMLForm form;
   form.add("grant_type", "refresh_token");
   form.add("refresh_token", refresh_token);
-  if (provider.client_auth == Provider::ClientAuth::kBasic) {
+  if (provider.client_auth == providers::Provider::ClientAuth::kBasic) {
     // RFC 6749 section 2.3.1: form-urlencoded before they go into Basic.
     Poco::Net::HTTPBasicCredentials(formEncoded(client.client_id), formEncoded(client.client_secret)).authenticate(request);
   } else {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "broker/oauth/providers.hpp"
+#include "broker/providers/registry.hpp"
 
 namespace hydra::broker::oauth {
 
@@ -50,7 +50,7 @@ void initializeTls();
 /// Posts grant_type=refresh_token within `timeout` (connect, send and each receive). The
 /// provider's own words in the exceptions' what() are escaped and bounded (log::escape): they
 /// go to logs and to the connection's error_message.
-TokenGrant requestRefresh(const Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
+TokenGrant requestRefresh(const providers::Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout);
 
 /// What a token endpoint's answer means: the grant for a 200 with a JSON object holding a

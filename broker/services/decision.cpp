@@ -50,6 +50,15 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstanc
   if (query.capability && std::find(granted.begin(), granted.end(), *query.capability) == granted.end()) {
     return {403, "The grant does not include capability '" + *query.capability + "'"};
   }
+  // After the expiry and the capability, which say more precisely why a call is not allowed at
+  // all, and before the connection's status: a proxy-only grant never releases its credentials,
+  // whatever state they are in, and the runtime is told where they can be used instead. Memory
+  // keeps only allowed answers (fromMemory goes to the database on any refusal), so this is
+  // always decided on the database's current row.
+  if (connection.proxy_only) {
+    const auto proxy = "/internal/v1/instances/" + query.instance_id + "/proxy/" + query.provider + "/...";
+    return {403, "This grant is proxy-only: its credentials are never released; call the provider through " + proxy};
+  }
   // The runtime must not get credentials known to be broken.
   if (connection.status == "error") {
     return {409, "Connection is in error: " + connection.error_message.value_or("unknown error")};

@@ -18,6 +18,11 @@ struct FetchQuery {
   std::optional<std::string> name, capability;
 };
 
+/// At most `requests` proxied calls per `per_seconds` (schema/0019).
+struct GrantRateLimit {
+  std::int64_t requests = 0, per_seconds = 0;
+};
+
 /// A granted connection of the asked provider (and name) of the key's instance.
 struct Candidate {
   std::string connection_id, name, auth_type, status;
@@ -25,6 +30,8 @@ struct Candidate {
   std::string capabilities_json;          // the grant's capabilities, a JSON array
   std::vector<std::string> capabilities;  // the same, parsed
   std::optional<std::int64_t> grant_expires_micros;  // Unix microseconds; none: no expiry
+  bool proxy_only = false;                           // the grant never releases the credentials
+  std::optional<GrantRateLimit> rate_limit;          // for the proxy; none: unlimited
   crypto::SealedSecret sealed;            // only when it is the one candidate
 };
 

@@ -61,6 +61,11 @@ Candidate candidateFrom(const pqxx::row& row) {
   c.capabilities_json = row["capabilities"].c_str();
   c.capabilities = capabilityList(c.capabilities_json);
   if (!row["grant_expires_micros"].is_null()) c.grant_expires_micros = row["grant_expires_micros"].as<std::int64_t>();
+  c.proxy_only = row["proxy_only"].as<bool>();
+  if (!row["rate_limit_requests"].is_null()) {  // both or neither (schema/0019)
+    c.rate_limit =
+        GrantRateLimit{row["rate_limit_requests"].as<std::int64_t>(), row["rate_limit_per_seconds"].as<std::int64_t>()};
+  }
   c.sealed.key_id = row["key_id"].c_str();
   if (!row["ciphertext"].is_null()) {
     const pqxx::binarystring ciphertext(row["ciphertext"]);
@@ -255,9 +260,10 @@ std::string FetchService::opened(const Work& work, const Lookup& lookup, const C
     throw Refusal{http::ApiError(500, kCannotOpen), "is sealed to a key this broker does not hold"};
   } catch (const crypto::OpenError&) {
     if (runtime) {
-      throw Refusal{http::ApiError(403, "The connection's credentials are not sealed for the runtime certificate's customer"),
-                    "failed authentication for the runtime certificate's customer " + customer_id +
-                        " (sealed for another customer, or tampered with)"};
+      throw Refusal{
+          http::ApiError(403, "The connection's credentials are not sealed for the runtime certificate's customer"),
+          "failed authentication for the runtime certificate's customer " + customer_id +
+              " (sealed for another customer, or tampered with)"};
     }
     // The row's ciphertext does not authenticate for this row: someone changed the database.
     throw Refusal{http::ApiError(500, kCannotOpen),

@@ -23,7 +23,7 @@
 #include <variant>
 #include <vector>
 
-#include "broker/oauth/providers.hpp"
+#include "broker/providers/registry.hpp"
 #include "broker/audit/journal.hpp"
 #include "shared/crypto/open.hpp"
 #include "shared/crypto/seal.hpp"
@@ -66,7 +66,7 @@ struct RefreshOutcome {
 class Refresher {
  public:
   Refresher(hydra::db::Pool& pool, const crypto::Opener& opener, const crypto::Sealer& sealer,
-            const oauth::ProviderRegistry& providers, audit::Journal& journal, RefreshSettings settings)
+            const providers::ProviderRegistry& providers, audit::Journal& journal, RefreshSettings settings)
       : pool_(pool), opener_(opener), sealer_(sealer), providers_(providers), journal_(journal), settings_(settings),
         timer_([this] { endLateWaits(); }) {}
   /// Waits for attempts still running (their waiters get their answers).
@@ -129,7 +129,7 @@ class Refresher {
   hydra::db::Pool& pool_;
   const crypto::Opener& opener_;
   const crypto::Sealer& sealer_;
-  const oauth::ProviderRegistry& providers_;
+  const providers::ProviderRegistry& providers_;
   audit::Journal& journal_;
   const RefreshSettings settings_;
 

@@ -52,8 +52,20 @@ model::AuditEvent auditEventFrom(const pqxx::row& row) {
 }
 
 model::Grant grantFrom(const pqxx::row& row) {
-  return {row["id"].c_str(),           row["connection_id"].c_str(), row["instance_id"].c_str(),
-          row["capabilities"].c_str(), rfc3339(row["granted_at"]),   rfc3339OrNull(row["expires_at"])};
+  model::Grant grant{row["id"].c_str(),
+                     row["connection_id"].c_str(),
+                     row["instance_id"].c_str(),
+                     row["capabilities"].c_str(),
+                     rfc3339(row["granted_at"]),
+                     rfc3339OrNull(row["expires_at"]),
+                     row["proxy_only"].as<bool>(),
+                     {}};
+  // Both or neither (schema/0019's CHECK).
+  if (!row["rate_limit_requests"].is_null()) {
+    grant.rate_limit =
+        model::RateLimit{row["rate_limit_requests"].as<long long>(), row["rate_limit_per_seconds"].as<long long>()};
+  }
+  return grant;
 }
 
 model::Connection connectionFrom(const pqxx::row& row) {

@@ -8,7 +8,9 @@ namespace {
   "id, customer_id, provider, name, auth_type, scopes::text AS scopes, "                          \
   "metadata_json::text AS metadata_json, status, error_message, expires_at, last_used_at, "       \
   "created_at, updated_at"
-#define GRANT_COLUMNS "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at, expires_at"
+#define GRANT_COLUMNS                                                                            \
+  "id, connection_id, instance_id, capabilities::text AS capabilities, granted_at, expires_at, " \
+  "proxy_only, rate_limit_requests, rate_limit_per_seconds"
 #define PROXY_KEY_COLUMNS \
   "id, instance_id, created_at, expires_at, revoked_at, array_to_string(allowed_cidrs, ' ') AS allowed_cidrs"
 // A grant's end ($5 an RFC 3339 time, or $6 seconds from now; neither: none).
@@ -116,13 +118,20 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now() WHERE connection_id = $1");
 
   // Grants
+  // $7: proxy-only; $8 requests per $9 seconds, or both NULL (no rate limit).
   c.prepare("grant_insert",
-            "INSERT INTO grants (customer_id, connection_id, instance_id, capabilities, expires_at) "
-            "VALUES ($1, $2, $3, $4::jsonb, " GRANT_EXPIRY ") RETURNING " GRANT_COLUMNS);
-  // $4: new capabilities or NULL; $7: whether the expiry changes (to $5/$6, or to none).
+            "INSERT INTO grants (customer_id, connection_id, instance_id, capabilities, expires_at, proxy_only,"
+            " rate_limit_requests, rate_limit_per_seconds) "
+            "VALUES ($1, $2, $3, $4::jsonb, " GRANT_EXPIRY ", $7, $8, $9) RETURNING " GRANT_COLUMNS);
+  // $4: new capabilities or NULL; $7: whether the expiry changes (to $5/$6, or to none); $8:
+  // proxy-only or NULL (unchanged); $9: whether the rate limit changes (to $10 per $11 seconds,
+  // or to none when they are NULL).
   c.prepare("grant_update",
             "UPDATE grants SET capabilities = coalesce($4::jsonb, capabilities),"
-            " expires_at = CASE WHEN $7 THEN " GRANT_EXPIRY " ELSE expires_at END"
+            " expires_at = CASE WHEN $7 THEN " GRANT_EXPIRY " ELSE expires_at END,"
+            " proxy_only = coalesce($8::boolean, proxy_only),"
+            " rate_limit_requests = CASE WHEN $9 THEN $10::integer ELSE rate_limit_requests END,"
+            " rate_limit_per_seconds = CASE WHEN $9 THEN $11::integer ELSE rate_limit_per_seconds END"
             " WHERE customer_id = $1 AND connection_id = $2 AND id = $3 RETURNING " GRANT_COLUMNS);
   c.prepare("grant_list_by_connections",
             "SELECT " GRANT_COLUMNS " FROM grants WHERE customer_id = $1 AND connection_id = ANY($2::uuid[]) "

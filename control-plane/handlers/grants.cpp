@@ -26,7 +26,10 @@ Reply updateGrant(Services& s, const Request& req, RevocationWait& wait) {
   s.auth.requireCustomer(req, customer_id);
   const auto body = json::parseObject(req.body());
   const auto input = model::GrantUpdate::fromJson(*body);
-  wait.reserve(customer_id);  // fewer capabilities or an earlier end narrow access
+  // Every PATCH waits out the brokers' staleness bound, whatever it changes: fewer capabilities,
+  // an earlier end, "proxy_only": true (the fetch stops releasing the credentials: a revocation)
+  // or a tighter rate limit all narrow access, and the answer must not come before they hold.
+  wait.reserve(customer_id);
   return http::json(200, model::toJson(s.connections.updateGrant(customer_id, connection_id, grant_id, input)));
 }
 

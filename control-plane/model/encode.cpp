@@ -59,6 +59,14 @@ void write(json::Writer& w, const Grant& grant) {
   w.key("granted_at").string(grant.granted_at);
   w.key("id").string(grant.id);
   w.key("instance_id").string(grant.instance_id);
+  w.key("proxy_only").boolean(grant.proxy_only);
+  w.key("rate_limit");
+  if (grant.rate_limit) {
+    w.beginObject().key("per_seconds").integer(grant.rate_limit->per_seconds);
+    w.key("requests").integer(grant.rate_limit->requests).endObject();
+  } else {
+    w.null();
+  }
   w.endObject();
 }
 

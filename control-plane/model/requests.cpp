@@ -19,6 +19,9 @@ constexpr std::size_t kMaxProvider = 50;
 constexpr std::size_t kMaxCidrs = 32;
 constexpr long long kOneYear = 365LL * 24 * 3600;
 constexpr std::size_t kMaxDescription = 1024;
+// A grant's rate limit; schema/0019 checks the same ranges.
+constexpr long long kMaxRateRequests = 1000000;
+constexpr long long kMaxRatePeriod = 86400;  // a day
 
 std::string stringsToJson(const std::vector<std::string>& values) {
   json::Writer w;
@@ -174,6 +177,19 @@ GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems) {
   return expiry;
 }
 
+// "rate_limit": {"requests": 1..1,000,000, "per_seconds": 1..86,400}, both required, nothing
+// else (a misspelt "burst" must not pass for a setting that does nothing); null or absent: none.
+std::optional<RateLimit> readRateLimit(json::ObjectReader& in, http::Problems& problems) {
+  const auto* value = in.object("rate_limit", false);
+  if (value == nullptr) return std::nullopt;
+  json::ObjectReader limit(*value, {"body", "rate_limit"}, problems);
+  const auto per_seconds = limit.integer("per_seconds", true, 1, kMaxRatePeriod);
+  const auto requests = limit.integer("requests", true, 1, kMaxRateRequests);
+  limit.forbidOthers({"per_seconds", "requests"});
+  if (!per_seconds || !requests) return std::nullopt;
+  return RateLimit{*requests, *per_seconds};
+}
+
 }  // namespace
 
 GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
@@ -182,8 +198,10 @@ GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
   const auto capabilities = in.stringArray("capabilities", true);
   const auto instance_id = in.uuid("instance_id", true);
   const auto expiry = readExpiry(in, problems);
+  const auto proxy_only = in.boolean("proxy_only", false);
+  const auto rate_limit = readRateLimit(in, problems);
   problems.throwIfAny();
-  return {*instance_id, stringsToJson(*capabilities), expiry};
+  return {*instance_id, stringsToJson(*capabilities), expiry, proxy_only.value_or(false), rate_limit};
 }
 
 GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
@@ -194,6 +212,10 @@ GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
   // "expires_at": null removes the expiry; absent leaves it as it is.
   out.change_expiry = in.has("expires_at") || in.has("expires_in_seconds");
   out.expiry = readExpiry(in, problems);
+  // "proxy_only": null leaves it as it is, like the other fields; "rate_limit": null removes it.
+  out.proxy_only = in.boolean("proxy_only", false);
+  out.change_rate_limit = in.has("rate_limit");
+  out.rate_limit = readRateLimit(in, problems);
   problems.throwIfAny();
   return out;
 }

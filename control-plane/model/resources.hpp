@@ -41,11 +41,18 @@ struct AuditEvent {
   std::optional<std::string> instance_id, proxy_key_id, connection_id, provider, name, capability, peer;
 };
 
+/// At most `requests` proxied calls per `per_seconds`, enforced by each broker.
+struct RateLimit {
+  long long requests = 0, per_seconds = 0;
+};
+
 struct Grant {
   std::string id, connection_id, instance_id;
   std::string capabilities_json;  // a JSON array of strings, as stored
   std::string granted_at;
   std::optional<std::string> expires_at;  // none: no expiry
+  bool proxy_only = false;                // the fetch never releases the credentials
+  std::optional<RateLimit> rate_limit;    // none: unlimited
 };
 
 struct Connection {
@@ -125,6 +132,8 @@ struct GrantCreate {
   std::string instance_id;
   std::string capabilities_json;
   GrantExpiry expiry;  // neither: the grant lasts until deleted
+  bool proxy_only = false;
+  std::optional<RateLimit> rate_limit;
   static GrantCreate fromJson(const rapidjson::Document& body);
 };
 
@@ -132,6 +141,9 @@ struct GrantUpdate {
   std::optional<std::string> capabilities_json;
   bool change_expiry = false;  // expires_at or expires_in_seconds given; both absent in expiry: null, no expiry
   GrantExpiry expiry;
+  std::optional<bool> proxy_only;  // none: unchanged
+  bool change_rate_limit = false;  // rate_limit given; none in rate_limit: null, removed
+  std::optional<RateLimit> rate_limit;
   static GrantUpdate fromJson(const rapidjson::Document& body);
 };
 

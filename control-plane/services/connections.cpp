@@ -1,6 +1,7 @@
 #include "control-plane/services/connections.hpp"
 
 #include <ctime>
+#include <utility>
 
 #include "control-plane/db/rows.hpp"
 #include "control-plane/services/existence.hpp"
@@ -49,6 +50,13 @@ void lockSecret(pqxx::transaction_base& tx, const std::string& customer_id, cons
   tx.exec("SET LOCAL statement_timeout = '45s'");
   tx.exec_prepared("connection_secret_lock", customer_id, connection_id);
   tx.exec("SET LOCAL statement_timeout = '10s'");
+}
+
+// A rate limit as grant_insert and grant_update take it: requests and period, or two NULLs.
+std::pair<std::optional<long long>, std::optional<long long>> rateLimitParams(
+    const std::optional<model::RateLimit>& limit) {
+  if (!limit) return {};
+  return {limit->requests, limit->per_seconds};
 }
 
 model::Connection fetchOne(pqxx::transaction_base& tx, const std::string& customer_id, const std::string& connection_id) {
@@ -168,8 +176,10 @@ model::Grant ConnectionService::grant(const std::string& customer_id, const std:
       if (tx.exec_prepared("connection_get", customer_id, connection_id).empty()) throw http::notFound("Connection");
       // An instance of another customer looks exactly like one that does not exist.
       requireInstanceExists(tx, customer_id, input.instance_id);
+      const auto limit = rateLimitParams(input.rate_limit);
       auto created = db::grantFrom(tx.exec_prepared1("grant_insert", customer_id, connection_id, input.instance_id,
-                                                     input.capabilities_json, input.expiry.at, input.expiry.in_seconds));
+                                                     input.capabilities_json, input.expiry.at, input.expiry.in_seconds,
+                                                     input.proxy_only, limit.first, limit.second));
       emitWebhookEvent(tx, customer_id, webhooks::events::kGrantCreated, model::toJson(created));
       tx.commit();
       return created;
@@ -190,8 +200,10 @@ model::Grant ConnectionService::updateGrant(const std::string& customer_id, cons
                                             const std::string& grant_id, const model::GrantUpdate& input) {
   return pool_.run([&](pqxx::connection& c) {
     pqxx::work tx(c);
+    const auto limit = rateLimitParams(input.rate_limit);
     const auto rows = tx.exec_prepared("grant_update", customer_id, connection_id, grant_id, input.capabilities_json,
-                                       input.expiry.at, input.expiry.in_seconds, input.change_expiry);
+                                       input.expiry.at, input.expiry.in_seconds, input.change_expiry, input.proxy_only,
+                                       input.change_rate_limit, limit.first, limit.second);
     if (rows.empty()) throw http::notFound("Grant");
     auto updated = db::grantFrom(rows[0]);
     emitWebhookEvent(tx, customer_id, webhooks::events::kGrantUpdated, model::toJson(updated));

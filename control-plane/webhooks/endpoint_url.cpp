@@ -47,7 +47,7 @@ void checkHostName(const std::string& host) {
 }  // namespace
 
 bool EndpointUrl::loopbackHost() const {
-  if (literal) return classify(*literal) == Range::kLoopback;
+  if (literal) return net::classify(*literal) == net::Range::kLoopback;
   std::string_view name(host);
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   return name == "localhost" || (name.size() > 10 && name.substr(name.size() - 10) == ".localhost");

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "control-plane/webhooks/address_policy.hpp"
+#include "shared/net/address_policy.hpp"
 
 namespace hydra::cp::webhooks {
 
@@ -20,7 +20,7 @@ struct UrlRules {
   /// HYDRA_WEBHOOK_ALLOW_LOOPBACK: plain http to loopback hosts (development, tests).
   bool allow_loopback_http = false;
   /// HYDRA_WEBHOOK_ALLOWED_CIDRS and the refused ranges.
-  AddressPolicy addresses;
+  net::AddressPolicy addresses;
 };
 
 /// Why a URL is refused, in words for the customer (no "Value error, " prefix).

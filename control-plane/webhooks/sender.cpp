@@ -13,7 +13,7 @@
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
-#include "control-plane/webhooks/resolver.hpp"
+#include "shared/net/resolver.hpp"
 #include "shared/json/reader.hpp"
 #include "shared/net/socket_watchdog.hpp"
 
@@ -86,14 +86,14 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     addresses.push_back(*url.literal);
   } else {
     std::string error;
-    addresses = resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error, &stopping);
+    addresses = net::resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error, &stopping);
     if (addresses.empty()) return failed(error);
   }
   for (const auto& address : addresses) {
     if (const auto refused = settings_.url_rules.addresses.refusal(address)) {
       return failed("refused: " + url.host + " resolves to " + *refused + ", which webhooks may not reach");
     }
-    if (url.scheme == "http" && classify(address) != Range::kLoopback) {
+    if (url.scheme == "http" && net::classify(address) != net::Range::kLoopback) {
       return failed("refused: plain http only to loopback, and " + url.host + " resolves to " + net::toString(address));
     }
   }

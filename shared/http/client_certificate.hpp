@@ -18,11 +18,11 @@ namespace hydra::http {
 
 struct ClientCertificate {
   enum class Chain { verified, expired, not_yet_valid, untrusted };
-  Chain chain = Chain::untrusted;  // OpenSSL's verification against the client CA, at the handshake
-  std::string chain_problem;       // OpenSSL's words for what failed (empty when verified)
-  std::vector<std::string> uris;   // the leaf's URI subjectAltNames, in order
+  Chain chain = Chain::untrusted;              // OpenSSL's verification against the client CA, at the handshake
+  std::string chain_problem;                   // OpenSSL's words for what failed (empty when verified)
+  std::vector<std::string> uris;               // the leaf's URI subjectAltNames, in order
   std::int64_t not_before = 0, not_after = 0;  // Unix seconds
-  std::string sha256;              // of the leaf's DER: tells two certificates apart
+  std::string sha256;                          // of the leaf's DER: tells two certificates apart
 };
 
 /// Reads the peer certificate of a connection whose handshake just completed (an SSL*) and

@@ -76,8 +76,8 @@ std::unique_ptr<TlsAcceptor> startTls(const config::TlsSettings& tls, const conf
     return std::make_unique<TlsAcceptor>(tls, listen.host, listen.port, endpoint, limits);
   } catch (const std::exception& e) {
     // OpenSSL's and the system's reasons (no such file, key does not match) name no secret.
-    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE / HYDRA_TLS_CLIENT_CA_FILE or HYDRA_RUNTIME_CA_FILE / listen " +
-                              listen.host + ":" + std::to_string(listen.port) + ": " + log::escape(e.what()));
+    throw config::ConfigError("HYDRA_TLS_CERT_FILE / HYDRA_TLS_KEY_FILE / HYDRA_TLS_CLIENT_CA_FILE or "
+                              "HYDRA_RUNTIME_CA_FILE / listen " + listen.host + ":" + std::to_string(listen.port) + ": " + log::escape(e.what()));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "shared/json/reader.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <unordered_set>
 
@@ -317,6 +318,17 @@ std::optional<bool> ObjectReader::boolean(const char* key, bool required) {
     return std::nullopt;
   }
   return v->GetBool();
+}
+
+void ObjectReader::forbidOthers(std::initializer_list<std::string_view> known) {
+  if (!object_.IsObject()) return;
+  for (const auto& m : object_.GetObject()) {
+    const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+    if (std::find(known.begin(), known.end(), name) != known.end()) continue;
+    auto loc = loc_;
+    loc.emplace_back(std::string(name));
+    problems_.add(std::move(loc), "Extra inputs are not permitted", "extra_forbidden");
+  }
 }
 
 }  // namespace hydra::json

@@ -4,6 +4,7 @@
 // every read checks presence and type first and records a FastAPI-shaped problem.
 
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -48,6 +49,9 @@ class ObjectReader {
   std::optional<std::int64_t> integer(const char* key, bool required, std::int64_t min, std::int64_t max);
   /// true or false (null counts as absent when not required).
   std::optional<bool> boolean(const char* key, bool required);
+  /// Refuses every member not in `known` (pydantic's extra="forbid"): for nested objects whose
+  /// misspelt member would otherwise be ignored without a word.
+  void forbidOthers(std::initializer_list<std::string_view> known);
 
  private:
   const rapidjson::Value* member(const char* key, bool required);

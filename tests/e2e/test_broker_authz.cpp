@@ -283,7 +283,7 @@ class MemoryProbe {
   }
 
   static Response fetch(const HttpClient& broker, const Runtime& key) {
-    return fetchFrom(broker, key.instance_id, key.proxy_key, "provider=gmail");
+    return fetchFrom(broker, key, "provider=gmail");
   }
 
  private:
@@ -301,11 +301,16 @@ class MemoryProbe {
 /// From then on a fetch released "memory" only if memory answered it.
 struct Fleet {
   /// `settings`: added to both brokers' environment.
-  explicit Fleet(const Environment& settings = {}) : s(settings) { setAccessToken("memory"); }
+  explicit Fleet(const Environment& settings = {}) : Fleet(RuntimeIdentity::Off, settings) {}
+  /// With runtime identity on (issue 17) both brokers check the runtimes' certificates, which
+  /// every fetch presents: revocation must be as immediate as without.
+  explicit Fleet(RuntimeIdentity identity, const Environment& settings = {}) : s(identity, settings) {
+    setAccessToken("memory");
+  }
 
   BrokerStack s;
   Broker second{s.brokerEnvironment()};
-  std::vector<HttpClient> brokers{s.runtime, HttpClient(second.port())};
+  std::vector<HttpClient> brokers{s.runtime, s.clientOf(second.port())};
   Tenant t = s.newTenant();
   std::string connection =
       s.createConnection(t, connectionBody("gmail", "inbox", R"({"access_token":"database"})"));
@@ -327,7 +332,7 @@ struct Fleet {
   /// A load fetching `query` as `r` from both brokers.
   std::unique_ptr<Load> load(const Runtime& r, const std::string& query = kQuery) const {
     return std::make_unique<Load>(
-        brokers, [r, query](const HttpClient& broker) { return fetchFrom(broker, r.instance_id, r.proxy_key, query); },
+        brokers, [r, query](const HttpClient& broker) { return fetchFrom(broker, r, query); },
         served("memory"));
   }
   /// Once `loads` are served "memory" (so memory can hold it), the database's ciphertext back to
@@ -389,32 +394,41 @@ std::size_t occurrences(const std::string& text, const std::string& what) {
   return n;
 }
 
+/// Runs a test case twice: runtime identity off, then on (issue 17: revocation stays immediate
+/// with it).
+RuntimeIdentity eachMode() {
+  RuntimeIdentity mode = RuntimeIdentity::Off;
+  SUBCASE("identity off") {}
+  SUBCASE("identity on") { mode = RuntimeIdentity::On; }
+  return mode;
+}
+
 constexpr const char* kListening = "change listener: listening";
 constexpr const char* kListenerLost = "fetches are decided from the database until it listens again";
 
 }  // namespace
 
 TEST_CASE("authz: under load on two brokers, nothing is served with a revoked proxy key after the answer") {
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(
       f, [&] { return f.as("DELETE", "/instances/" + f.runtime.instance_id + "/proxy-keys/" + f.runtime.key_id); },
       204, {ok, statusIs({401, 429})});  // 429: the broker throttles a peer's failed authentications
 }
 
 TEST_CASE("authz: under load on two brokers, nothing is served through a deleted grant after the answer") {
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(
       f, [&] { return f.as("DELETE", "/connections/" + f.connection + "/grants/" + f.grant); }, 204,
       {ok, statusIs({404, 429})});  // 429: the broker throttles a valid key's refusals
 }
 
 TEST_CASE("authz: under load on two brokers, nothing is served from a deleted connection after the answer") {
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(f, [&] { return f.as("DELETE", "/connections/" + f.connection); }, 204, {ok, statusIs({404, 429})});
 }
 
 TEST_CASE("authz: under load on two brokers, nothing is served to a deleted instance after the answer") {
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(f, [&] { return f.as("DELETE", "/instances/" + f.runtime.instance_id); }, 204,
                   {ok, statusIs({401, 429})});
 }
@@ -422,35 +436,35 @@ TEST_CASE("authz: under load on two brokers, nothing is served to a deleted inst
 TEST_CASE("authz: under load on two brokers, replaced credentials are never served in their old form after the answer") {
   // Before the answer both old forms are served: "memory" from memory, "database" (what the
   // database held just before the PATCH) from the database. Afterwards only the new one.
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(
       f, [&] { return f.as("PATCH", "/connections/" + f.connection, R"({"credentials":{"access_token":"new"}})"); },
       200, {[](const Sample& s) { return s.status == 200 && accessTokenOf(s.body) != "new"; }, served("new")});
 }
 
 TEST_CASE("authz: under load on two brokers, a renamed connection is not served under its old name after the answer") {
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(f, [&] { return f.as("PATCH", "/connections/" + f.connection, R"({"name":"renamed"})"); }, 200,
                   {ok, statusIs({404, 429})});  // 429: the broker throttles a valid key's refusals
 }
 
 TEST_CASE("authz: under load on two brokers, a capability dropped by re-making the grant is refused after the answer") {
   // There is no PATCH of a grant: narrowing is a delete (the answer that counts) and a create.
-  Fleet f;
+  Fleet f(eachMode());
   changeUnderLoad(
       f, [&] { return f.as("DELETE", "/connections/" + f.connection + "/grants/" + f.grant); }, 204,
       {ok, statusIs({404, 403, 429})},  // 404 until the new grant exists, then 403 (no send_mail in it)
       [&] { f.s.createGrant(f.t, f.connection, f.runtime.instance_id, R"(["read_mail"])"); });
   std::this_thread::sleep_for(2100ms);  // the load used up the key's refusals: they come back one a second
   for (const auto& broker : f.brokers) {
-    CHECK(refusal(fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, Fleet::kQuery), 403) == "");
-    const auto kept = fetchFrom(broker, f.runtime.instance_id, f.runtime.proxy_key, "provider=gmail&capability=read_mail");
+    CHECK(refusal(fetchFrom(broker, f.runtime, Fleet::kQuery), 403) == "");
+    const auto kept = fetchFrom(broker, f.runtime, "provider=gmail&capability=read_mail");
     CHECK(kept.status == 200);
   }
 }
 
 TEST_CASE("authz: a revocation answered by a second control plane process is seen the same by both brokers") {
-  Fleet f;
+  Fleet f(eachMode());
   const ControlPlane other(ControlPlane::environment(f.s.db.urlAs("hydracore_control_plane")));
   const HttpClient other_http(other.port());
   changeUnderLoad(
@@ -574,7 +588,7 @@ TEST_CASE("authz: with the database unreachable both brokers answer 503 once B h
   for (std::size_t b = 0; b < f.brokers.size(); ++b) {
     CAPTURE(b);
     CHECK(eventually(
-        [&] { return fetchFrom(f.brokers[b], f.runtime.instance_id, f.runtime.proxy_key, Fleet::kQuery).status == 200; },
+        [&] { return fetchFrom(f.brokers[b], f.runtime, Fleet::kQuery).status == 200; },
         10s));
   }
   load->stop();
@@ -603,7 +617,7 @@ TEST_CASE("authz: with the database unreachable both brokers answer 503 once B h
 }
 
 TEST_CASE("authz: a proxy key expiring under load is refused by both brokers from the moment it expires") {
-  Fleet f;
+  Fleet f(eachMode());
   const auto key = f.s.newProxyKey(f.t, f.runtime.instance_id, R"({"expires_in_seconds":60})");
   // Brought forward to a few seconds from now, as a change like any other (the brokers hear of
   // it, and the load then fetches the key with that expiry into memory).
@@ -642,9 +656,9 @@ TEST_CASE("authz: a proxy key expiring under load is refused by both brokers fro
 }
 
 TEST_CASE("authz: a grant or key made a moment ago works on the very next fetch on both brokers, right after a refusal") {
-  Fleet f;
+  Fleet f(eachMode());
   const auto fetch = [](const HttpClient& broker, const Runtime& r, const std::string& query = Fleet::kQuery) {
-    return fetchFrom(broker, r.instance_id, r.proxy_key, query);
+    return fetchFrom(broker, r, query);
   };
   // A runtime refused for want of a grant, then granted.
   const auto r = f.s.newRuntime(f.t, "newcomer");

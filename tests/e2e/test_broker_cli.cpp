@@ -181,3 +181,98 @@ TEST_CASE("broker cli: serve refuses key files others may read, missing, or not 
   const Broker broker(kNoDatabase, {good.private_key});
   CHECK(broker.log().find("HYDRA_BROKER_PRIVATE_KEYS") == std::string::npos);
 }
+
+TEST_CASE("broker cli: providers check prints every provider, built-ins merged with the file, with each capability's rules") {
+  const TempDir dir;
+  using P = fs::perms;
+  const auto secret_file = dir.path("acme-secret");
+  const std::string secret = "acme-client-secret-" + randomToken(12);
+  writeFile(secret_file, secret + "\n", P::owner_read | P::owner_write);
+  const auto file = dir.path("providers.json");
+  writeFile(file, R"({"providers": {
+      "acme": {"token_url": "https://auth.acme.example/token", "client_id": "hydra", "client_secret_file": ")" +
+                      secret_file + R"(",
+               "proxy": {"base_url": "https://api.acme.example/v2", "api_key": {"header": "X-Api-Key"},
+                         "response_headers": ["X-RateLimit-Remaining"]},
+               "capabilities": {"read_things": {"allow": ["GET /things", "GET /things/*"],
+                                                "deny": ["GET /things/secret"]}}},
+      "gmail": {"capabilities": {"manage_labels": null, "read_settings": {"allow": ["GET /gmail/v1/users/me/settings/**"]}}}
+    }})",
+            P::owner_read | P::owner_write);
+  const auto run = runBroker({"providers", "check", file}, {});
+  CAPTURE(run.err);
+  CHECK(run.exit_code == 0);
+  CHECK(run.err.empty());
+  const auto& out = run.out;
+  CAPTURE(out);
+  for (const auto* expected :
+       {"acme\n", "  base_url: https://api.acme.example/v2\n", "api_key -> header X-Api-Key: <api_key>\n",
+        "x-ratelimit-remaining", "  capability read_things\n    allow GET /things\n    allow GET /things/*\n"
+        "    deny  GET /things/secret\n",
+        // The built-ins, merged: gmail's file capability added, manage_labels removed, the others kept.
+        "  capability read_settings\n    allow GET /gmail/v1/users/me/settings/**\n",
+        "  capability send_mail\n    allow POST /gmail/v1/users/me/messages/send\n",
+        "  base_url: https://{host}\n    {host}: the connection's metadata_json.install_host, a host name ending in "
+        ".deputy.com\n",
+        "    header Xero-Tenant-Id: the connection's metadata_json.tenant_id\n", "  capability write_accounting\n",
+        "  capability read_events\n", "  capability write_workforce\n", "client secret from its file",
+        "7 providers (built-ins and "}) {
+    CAPTURE(expected);
+    CHECK(out.find(expected) != std::string::npos);
+  }
+  CHECK(out.find("manage_labels") == std::string::npos);
+  CHECK(out.find(secret) == std::string::npos);  // a client secret is never printed
+}
+
+TEST_CASE("broker cli: providers check and serve refuse a bad rule, base_url or credential placement with one line saying where") {
+  const TempDir dir;
+  const auto file = dir.path("providers.json");
+  const std::string token = R"("token_url": "https://auth.acme.example/token")";
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"providers": {"gmail": {"capabilities": {"send_mail": {"allow": ["SEND /gmail/v1/users/me/messages/send"]}}}}})",
+       "providers.gmail.capabilities.send_mail.allow[0]: 'SEND /gmail/v1/users/me/messages/send': the method must be"},
+      {R"({"providers": {"gmail": {"capabilities": {"read_mail": {"deny": ["GET /gmail/v1/users/../messages"]}}}}})",
+       "providers.gmail.capabilities.read_mail.deny[0]: 'GET /gmail/v1/users/../messages'"},
+      {R"({"providers": {"acme": {)" + token + R"(, "proxy": {"base_url": "http://api.acme.example"}}}})",
+       "providers.acme.proxy.base_url: must be an https URL"},
+      {R"({"providers": {"acme": {)" + token + R"(, "proxy": {"base_url": "https://{host}"}}}})",
+       "providers.acme.proxy.base_url: \"https://{host}\" and \"host_from_metadata\" go together"},
+      {R"({"providers": {"acme": {)" + token +
+           R"(, "proxy": {"base_url": "https://{host}", "host_from_metadata": {"field": "h", "suffix": ".com"}}}}})",
+       "providers.acme.proxy.host_from_metadata.suffix"},
+      {R"({"providers": {"acme": {)" + token +
+           R"(, "proxy": {"base_url": "https://api.acme.example", "api_key": {"cookie": "key"}}}}})",
+       "providers.acme.proxy.api_key.cookie: is not a known field"},
+      {R"({"providers": {"acme": {)" + token +
+           R"(, "proxy": {"base_url": "https://api.acme.example", "request_headers": ["Authorization"]}}}})",
+       "providers.acme.proxy.request_headers[0]: 'authorization' is never passed"},
+      {R"({"providers": {"acme": {)" + token +
+           R"(, "proxy": {"base_url": "https://api.acme.example", "response_headers": ["Set-Cookie"]}}}})",
+       "providers.acme.proxy.response_headers[0]: 'set-cookie' is never passed"},
+      {R"({"providers": [1]})", "has no \"providers\" object"},
+  };
+  using P = fs::perms;
+  for (const auto& [content, expected] : cases) {
+    CAPTURE(content);
+    writeFile(file, content, P::owner_read | P::owner_write);
+    const auto run = runBroker({"providers", "check", file}, {});
+    checkRefused(run, "HYDRA_PROVIDERS_FILE: " + file + ": ");
+    CHECK(run.err.find(expected) != std::string::npos);
+  }
+  // serve reads the file with the same code, and stops before anything else.
+  writeFile(file, cases.front().first, P::owner_read | P::owner_write);
+  auto env = Broker::environment(kNoDatabase, {testKeyFiles(dir).private_key});
+  env["HYDRA_PROVIDERS_FILE"] = file;
+  const auto served = serveWith(env);
+  checkRefused(served, "HYDRA_PROVIDERS_FILE");
+  CHECK(served.err.find(cases.front().second) != std::string::npos);
+
+  // No file, a missing file, a second operand.
+  CHECK(runBroker({"providers", "check"}, {}).exit_code != 0);
+  checkRefused(runBroker({"providers", "check", dir.path("missing.json")}, {}), "HYDRA_PROVIDERS_FILE");
+  CHECK(runBroker({"providers", "check", file, file}, {}).exit_code != 0);
+  const auto help = runBroker({"providers", "check", "--help"}, {});
+  CHECK(help.exit_code == 0);
+  CHECK(help.out.find("usage: hydracore-broker providers check FILE") != std::string::npos);
+  CHECK(runBroker({"--help"}, {}).out.find("providers check") != std::string::npos);
+}

@@ -10,7 +10,8 @@ using namespace hydra::test;
 
 namespace {
 
-const std::set<std::string> kGrantFields{"capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id"};
+const std::set<std::string> kGrantFields{"capabilities", "connection_id", "expires_at", "granted_at",
+                                         "id",           "instance_id",   "proxy_only", "rate_limit"};
 
 std::string grantBody(const std::string& instance_id, const std::string& capabilities = R"(["send_mail"])") {
   return R"({"capabilities":)" + capabilities + R"(,"instance_id":")" + instance_id + R"("})";

@@ -214,7 +214,13 @@ TEST_CASE("openapi: the control plane documents exactly the routes it serves, in
   CHECK(keys(member(member(schemas, "ConnectionCreate"), "properties")) ==
         std::set<std::string>{"auth_type", "credentials", "metadata_json", "name", "provider", "scopes"});
   CHECK(keys(member(member(schemas, "Grant"), "properties")) ==
-        std::set<std::string>{"capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id"});
+        std::set<std::string>{"capabilities", "connection_id", "expires_at", "granted_at", "id", "instance_id",
+                              "proxy_only", "rate_limit"});
+  CHECK(keys(member(member(schemas, "GrantCreate"), "properties")) ==
+        std::set<std::string>{"capabilities", "instance_id", "expires_at", "expires_in_seconds", "proxy_only",
+                              "rate_limit"});
+  CHECK(keys(member(member(schemas, "GrantUpdate"), "properties")) ==
+        std::set<std::string>{"capabilities", "expires_at", "expires_in_seconds", "proxy_only", "rate_limit"});
   const auto& create = member(member(member(r.json, "paths"), "/v1/customers/{customer_id}/connections"), "post");
   CHECK(member(member(create, "responses"), "422").IsObject());
 }
@@ -280,6 +286,11 @@ TEST_CASE("openapi: what the services answer matches their documents: status cod
   call("POST", conn + "/grants", R"({"instance_id":")" + text(instance.json, "id") + R"(","capabilities":["x"]})",
        auth);  // 409
   call("GET", conn + "/grants", "", auth);
+  const auto grant_path = conn + "/grants/" + text(grant.json, "id");
+  call("PATCH", grant_path, R"({"rate_limit":{"requests":600,"per_seconds":60}})", auth);  // rate_limit an object
+  call("PATCH", grant_path, R"({"rate_limit":{"requests":600}})", auth);                   // 422
+  call("GET", conn + "/grants", "", auth);
+  call("PATCH", grant_path, R"({"rate_limit":null})", auth);
 
   // The runtime's fetches, and the broker's own routes.
   const auto fetch = [&](const std::string& query, const std::string& token) {

@@ -107,6 +107,7 @@ TEST_CASE("privileges: the control plane manages everything but can never read a
                "SELECT * FROM customers, api_keys, instances, connections, grants, proxy_keys",
                "UPDATE connections SET name = 'renamed', status = 'active' WHERE id = " + kConnection,
                "UPDATE grants SET capabilities = '[]' WHERE id = " + kGrant,
+               "UPDATE grants SET proxy_only = true, rate_limit_requests = 600, rate_limit_per_seconds = 60",
                "UPDATE proxy_keys SET revoked_at = now()",
                "UPDATE api_keys SET revoked_at = now()",
                "SELECT * FROM audit_events",
@@ -128,6 +129,7 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "INSERT INTO grants (customer_id, connection_id, instance_id) VALUES (" + kCustomer + ", " +
                    kBareConnection + ", " + kInstance + ")",
                "UPDATE grants SET capabilities = '[\"everything\"]'",
+               "UPDATE grants SET proxy_only = false, rate_limit_requests = NULL, rate_limit_per_seconds = NULL",
                "TRUNCATE grants",
                "SELECT * FROM api_keys",
                "SELECT key_hash FROM api_keys",

@@ -1,5 +1,7 @@
 #include "tests/support/broker.hpp"
 
+#include "tests/support/runtime_pki.hpp"
+
 #include <stdlib.h>
 
 #include <algorithm>
@@ -106,12 +108,33 @@ std::string sealingKeyId(const ControlPlane& control_plane) {
 }
 
 BrokerStack::BrokerStack(const Environment& settings, const Environment& control_plane_settings)
+    : BrokerStack(RuntimeIdentity::Off, settings, control_plane_settings) {}
+
+BrokerStack::BrokerStack(RuntimeIdentity identity, const Environment& settings,
+                         const Environment& control_plane_settings)
     : Stack("hydracore_control_plane", control_plane_settings),
       keys(testKeyFiles(key_dir)),
-      broker_settings(settings),
+      pki(identity == RuntimeIdentity::On ? std::make_shared<const RuntimePki>() : nullptr),
+      broker_settings(withSettings(pki ? pki->brokerSettings() : Environment{}, settings)),
       broker_env(brokerEnvironment()),
       broker(broker_env),
-      runtime(broker.port()) {}
+      runtime(clientOf(broker.port())) {}
+
+HttpClient BrokerStack::clientOf(std::uint16_t port) const {
+  return pki ? HttpClient(port, ClientTls{pki->serverCa(), "", ""}) : HttpClient(port);
+}
+
+std::pair<std::string, std::string> BrokerStack::certificateOf(const std::string& customer_id,
+                                                               const std::string& instance_id) const {
+  if (!pki) return {};
+  const std::lock_guard<std::mutex> lock(certificates_mutex_);
+  auto& files = certificates_[instance_id];
+  if (files.first.empty()) {
+    const auto issued = pki->issue(customer_id, instance_id);
+    files = {issued.cert, issued.key};
+  }
+  return files;
+}
 
 Environment BrokerStack::brokerEnvironment() const {
   auto env = Broker::environment(db.urlAs("hydracore_broker"), {keys.private_key});
@@ -122,7 +145,8 @@ Environment BrokerStack::brokerEnvironment() const {
 Runtime BrokerStack::newProxyKey(const Tenant& tenant, const std::string& instance_id, const std::string& body) const {
   const auto r = as(tenant, "POST", tenant.path() + "/instances/" + instance_id + "/proxy-keys", body);
   expectStatus(r, 201, "create proxy key");
-  return {instance_id, text(r.json, "id"), text(r.json, "proxy_key")};
+  const auto [cert_file, key_file] = certificateOf(tenant.id, instance_id);
+  return {instance_id, text(r.json, "id"), text(r.json, "proxy_key"), cert_file, key_file};
 }
 
 Runtime BrokerStack::newRuntime(const Tenant& tenant, const std::string& name) const {
@@ -140,6 +164,11 @@ Response fetchFrom(const HttpClient& broker, const std::string& instance_id, con
                    const std::string& query) {
   return broker.request("GET", "/internal/v1/instances/" + instance_id + "/connections?" + query, "",
                          proxy_key.empty() ? Headers{} : bearer(proxy_key));
+}
+
+Response fetchFrom(const HttpClient& broker, const Runtime& r, const std::string& query) {
+  if (r.cert_file.empty()) return fetchFrom(broker, r.instance_id, r.proxy_key, query);
+  return fetchFrom(broker.withClientCertificate(r.cert_file, r.key_file), r.instance_id, r.proxy_key, query);
 }
 
 void BrokerStack::awaitShipped() const {

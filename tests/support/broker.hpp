@@ -3,7 +3,11 @@
 // folder, `serve` on a free port, and BrokerStack, the deployment every broker test starts
 // from (control plane and broker each logging in as its own database role, as in production).
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/api.hpp"
@@ -62,15 +66,26 @@ class Broker : public Service {
 /// The key id a control plane announced it seals to ("sealing to broker key <id>").
 std::string sealingKeyId(const ControlPlane& control_plane);
 
-/// What a runtime holds: its instance and one proxy key of it.
+/// What a runtime holds: its instance and one proxy key of it, and with runtime identity on
+/// (issue 17) its certificate for its customer and instance (empty otherwise).
 struct Runtime {
   std::string instance_id, key_id, proxy_key;
+  std::string cert_file, key_file;
 };
 
 /// GET /internal/v1/instances/<instance_id>/connections?<query> on `broker`, with
 /// `Authorization: Bearer <proxy_key>` unless `proxy_key` is empty.
 Response fetchFrom(const HttpClient& broker, const std::string& instance_id, const std::string& proxy_key,
                    const std::string& query);
+/// The same as runtime `r`: its instance and key, and its certificate if it has one (`broker`
+/// must then speak HTTPS).
+Response fetchFrom(const HttpClient& broker, const Runtime& r, const std::string& query);
+
+class RuntimePki;  // tests/support/runtime_pki.hpp
+
+/// Whether a BrokerStack's broker checks runtime identity (issue 17): HTTPS, a runtime CA and
+/// a trust domain, and a certificate for each runtime the stack makes.
+enum class RuntimeIdentity { Off, On };
 
 /// Stack with the control plane as hydracore_control_plane (sealing to the test key) and the
 /// broker as hydracore_broker holding the test key, and shortcuts for the runtime's calls.
@@ -80,12 +95,21 @@ class BrokerStack : public Stack {
   /// `settings`: added to (or replacing) the broker's environment, e.g. HYDRA_* tunables;
   /// `control_plane_settings`: the same for the control plane's.
   explicit BrokerStack(const Environment& settings, const Environment& control_plane_settings = {});
+  /// With RuntimeIdentity::On the broker serves HTTPS and checks runtime certificates of a
+  /// throwaway runtime PKI (`pki`); every Runtime the stack makes carries a certificate for its
+  /// customer and instance, which fetch() presents. `settings` are added after the PKI's.
+  explicit BrokerStack(RuntimeIdentity identity, const Environment& settings = {},
+                       const Environment& control_plane_settings = {});
 
   /// An environment like the broker's, with a journal folder of its own (to start another broker).
   Environment brokerEnvironment() const;
+  /// A client of a broker of this stack on `port`: over HTTPS (verifying the broker's
+  /// certificate, presenting none) with runtime identity on, plain HTTP otherwise.
+  HttpClient clientOf(std::uint16_t port) const;
 
   TempDir key_dir;
   KeyFiles keys;
+  std::shared_ptr<const RuntimePki> pki;  // null with runtime identity off
   Environment broker_settings;  // what the constructor was given (declared before broker: it starts with them)
   Environment broker_env;       // what the broker was started with (HYDRA_AUDIT_DIR: its journal)
   Broker broker;
@@ -103,9 +127,7 @@ class BrokerStack : public Stack {
   Response fetch(const std::string& instance_id, const std::string& proxy_key, const std::string& query) const {
     return fetchFrom(runtime, instance_id, proxy_key, query);
   }
-  Response fetch(const Runtime& r, const std::string& query) const {
-    return fetch(r.instance_id, r.proxy_key, query);
-  }
+  Response fetch(const Runtime& r, const std::string& query) const { return fetchFrom(runtime, r, query); }
 
   /// Waits (up to 15 s) until PostgreSQL holds every record of the broker's journal (the broker
   /// ships it in the background).
@@ -114,6 +136,13 @@ class BrokerStack : public Stack {
   Response auditEvents(const Tenant& tenant, const std::string& query = "limit=500") const;
   /// GET <tenant>/connections/<id> as the tenant; expects 200.
   Response connection(const Tenant& tenant, const std::string& connection_id) const;
+
+ private:
+  /// The certificate of `customer_id`'s instance (issued once per instance), or none without pki.
+  std::pair<std::string, std::string> certificateOf(const std::string& customer_id, const std::string& instance_id) const;
+
+  mutable std::mutex certificates_mutex_;
+  mutable std::map<std::string, std::pair<std::string, std::string>> certificates_;  // by instance id
 };
 
 /// "" if `r` is a refusal with `status`: a body of exactly {"detail": "<non-empty string>"},

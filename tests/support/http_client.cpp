@@ -4,11 +4,16 @@
 
 #include <algorithm>
 #include <csignal>
+#include <mutex>
 #include <random>
 #include <regex>
 #include <stdexcept>
 
+#include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -30,19 +35,61 @@ std::optional<std::string> Response::header(const std::string& name) const {
 
 Headers bearer(const std::string& token) { return {{"Authorization", "Bearer " + token}}; }
 
-Response HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
-                             const Headers& headers) const {
+namespace {
+
+/// One client context per set of files, made once: loading the files for every request would
+/// slow the load tests, and an SSL_CTX serves many connections and threads.
+Poco::Net::Context::Ptr clientContext(const ClientTls& tls) {
+  static std::mutex mutex;
+  static std::map<std::tuple<std::string, std::string, std::string>, Poco::Net::Context::Ptr> contexts;
+  const std::lock_guard<std::mutex> lock(mutex);
+  static const bool initialized = [] {
+    Poco::Net::initializeSSL();
+    // A server certificate that fails verification is refused, never prompted for.
+    Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
+    Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, nullptr);
+    return true;
+  }();
+  (void)initialized;
+  auto& context = contexts[{tls.ca_file, tls.cert_file, tls.key_file}];
+  if (!context) {
+    context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, tls.key_file, tls.cert_file, tls.ca_file,
+                                     Poco::Net::Context::VERIFY_RELAXED, 9, false);
+    context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  }
+  return context;
+}
+
+}  // namespace
+
+HttpClient HttpClient::withClientCertificate(const std::string& cert_file, const std::string& key_file) const {
+  if (!tls_) throw std::logic_error("withClientCertificate: this client does not speak HTTPS");
+  return HttpClient(port_, ClientTls{tls_->ca_file, cert_file, key_file}, host_, source_);
+}
+
+namespace {
+
+/// A connection to `host`:`port` from `source` (empty: any), TLS over it with `tls`.
+Poco::Net::StreamSocket connectTo(const std::string& host, std::uint16_t port, const std::string& source,
+                                  const std::optional<ClientTls>& tls) {
   // A server that answers early and closes must fail the request, not kill the test.
   static const bool sigpipe_ignored = std::signal(SIGPIPE, SIG_IGN) != SIG_ERR;
   (void)sigpipe_ignored;
-  const Poco::Net::SocketAddress server(host_, port_);
+  const Poco::Net::SocketAddress server(host, port);
   Poco::Net::StreamSocket socket(server.family());
-  if (!source_.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source_, 0), false);
+  if (!source.empty()) socket.impl()->bind(Poco::Net::SocketAddress(source, 0), false);
   socket.connect(server, Poco::Timespan(15, 0));
-  Poco::Net::HTTPClientSession session(socket);
-  session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
+  // Over HTTPS the socket does the TLS (handshake included) and the session sees plain HTTP.
+  if (tls) return Poco::Net::SecureStreamSocket::attach(socket, host, clientContext(*tls));
+  return socket;
+}
+
+/// One request and its response on `session`.
+Response exchange(Poco::Net::HTTPClientSession& session, const std::string& host, std::uint16_t port,
+                  const std::string& method, const std::string& path, const std::string& body,
+                  const Headers& headers) {
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
-  request.setHost(host_, port_);  // Poco brackets an IPv6 host itself
+  request.setHost(host, port);  // Poco brackets an IPv6 host itself
   if (!body.empty()) request.setContentType("application/json");
   for (const auto& [name, value] : headers) request.set(name, value);
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {
@@ -62,6 +109,35 @@ Response HttpClient::request(const std::string& method, const std::string& path,
     if (!out.is_json) out.json.SetNull();
   }
   return out;
+}
+
+}  // namespace
+
+Response HttpClient::request(const std::string& method, const std::string& path, const std::string& body,
+                             const Headers& headers) const {
+  Poco::Net::HTTPClientSession session(connectTo(host_, port_, source_, tls_));
+  session.setTimeout(Poco::Timespan(15, 0));  // a hang fails the test instead of blocking it
+  return exchange(session, host_, port_, method, path, body, headers);
+}
+
+struct HttpSession::Connection {
+  explicit Connection(const Poco::Net::StreamSocket& socket) : session(socket) {}
+  Poco::Net::HTTPClientSession session;
+};
+
+HttpSession::HttpSession(const HttpClient& client)
+    : host_(client.host_),
+      port_(client.port_),
+      connection_(std::make_unique<Connection>(connectTo(client.host_, client.port_, client.source_, client.tls_))) {
+  connection_->session.setTimeout(Poco::Timespan(15, 0));
+  connection_->session.setKeepAlive(true);
+}
+
+HttpSession::~HttpSession() = default;
+
+Response HttpSession::request(const std::string& method, const std::string& path, const std::string& body,
+                              const Headers& headers) {
+  return exchange(connection_->session, host_, port_, method, path, body, headers);
 }
 
 std::string jsonText(const rapidjson::Value& value) {

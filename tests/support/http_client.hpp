@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,12 +35,25 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 
 Headers bearer(const std::string& token);
 
+/// HTTPS for a client: the server's certificate verified against `ca_file` (chain and host
+/// name), and the client certificate `cert_file` with its key `key_file` presented when the
+/// server asks for one (both empty: none).
+struct ClientTls {
+  std::string ca_file, cert_file, key_file;
+};
+
 class HttpClient {
  public:
   /// `host`: the server's address ("127.0.0.1", "::1"); `source`: the address to send from
   /// ("127.0.0.2"; empty: the system chooses).
   explicit HttpClient(std::uint16_t port, std::string host = "127.0.0.1", std::string source = "")
       : port_(port), host_(std::move(host)), source_(std::move(source)) {}
+  /// The same over HTTPS with `tls`.
+  HttpClient(std::uint16_t port, ClientTls tls, std::string host = "127.0.0.1", std::string source = "")
+      : port_(port), host_(std::move(host)), source_(std::move(source)), tls_(std::move(tls)) {}
+
+  /// This client presenting `cert_file` and `key_file` (it must speak HTTPS already).
+  HttpClient withClientCertificate(const std::string& cert_file, const std::string& key_file) const;
 
   /// One request on a fresh connection (so a test never depends on the server's idle
   /// timeouts). A non-empty body is sent as application/json unless `headers` says otherwise.
@@ -47,10 +61,34 @@ class HttpClient {
                    const Headers& headers = {}) const;
 
   std::uint16_t port() const { return port_; }
+  const std::optional<ClientTls>& tls() const { return tls_; }
 
  private:
+  friend class HttpSession;
+
   std::uint16_t port_;
   std::string host_, source_;
+  std::optional<ClientTls> tls_;
+};
+
+/// One connection of `client`'s, kept open for several requests (HTTP/1.1 keep-alive, and over
+/// HTTPS one handshake): for what a server decides per request on a connection it keeps. A
+/// request the server no longer answers on it throws (the session never reconnects).
+class HttpSession {
+ public:
+  explicit HttpSession(const HttpClient& client);
+  ~HttpSession();
+  HttpSession(const HttpSession&) = delete;
+  HttpSession& operator=(const HttpSession&) = delete;
+
+  Response request(const std::string& method, const std::string& path, const std::string& body = "",
+                   const Headers& headers = {});
+
+ private:
+  struct Connection;
+  std::string host_;
+  std::uint16_t port_;
+  std::unique_ptr<Connection> connection_;
 };
 
 // Reading response JSON --------------------------------------------------------------------

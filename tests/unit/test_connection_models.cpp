@@ -82,3 +82,47 @@ TEST_CASE("GrantCreate and GrantUpdate: expires_at goes on as UTC whole seconds,
   CHECK(u.expiry.at == "2030-01-01T23:59:00Z");  // a fraction is dropped: a grant ends earlier, never later
   CHECK(u.change_expiry);
 }
+
+TEST_CASE("GrantCreate and GrantUpdate: proxy_only and rate_limit, null and absent") {
+  using hydra::cp::model::GrantUpdate;
+  const std::string instance = R"("instance_id":"0f8fad5b-d9cb-469f-a165-70867728950e","capabilities":[])";
+  const auto plain = GrantCreate::fromJson(*hydra::json::parseObject("{" + instance + "}"));
+  CHECK_FALSE(plain.proxy_only);
+  CHECK_FALSE(plain.rate_limit.has_value());
+  const auto full = GrantCreate::fromJson(*hydra::json::parseObject(
+      "{" + instance + R"(,"proxy_only":true,"rate_limit":{"requests":600,"per_seconds":60}})"));
+  CHECK(full.proxy_only);
+  REQUIRE(full.rate_limit.has_value());
+  CHECK(full.rate_limit->requests == 600);
+  CHECK(full.rate_limit->per_seconds == 60);
+  const auto nulls =
+      GrantCreate::fromJson(*hydra::json::parseObject("{" + instance + R"(,"proxy_only":null,"rate_limit":null})"));
+  CHECK_FALSE(nulls.proxy_only);
+  CHECK_FALSE(nulls.rate_limit.has_value());
+
+  // PATCH: absent leaves both alone; null leaves proxy_only alone and removes the rate limit.
+  const auto untouched = GrantUpdate::fromJson(*hydra::json::parseObject(R"({"capabilities":["a"]})"));
+  CHECK_FALSE(untouched.proxy_only.has_value());
+  CHECK_FALSE(untouched.change_rate_limit);
+  const auto removed = GrantUpdate::fromJson(*hydra::json::parseObject(R"({"proxy_only":null,"rate_limit":null})"));
+  CHECK_FALSE(removed.proxy_only.has_value());
+  CHECK(removed.change_rate_limit);
+  CHECK_FALSE(removed.rate_limit.has_value());
+  const auto set = GrantUpdate::fromJson(
+      *hydra::json::parseObject(R"({"proxy_only":false,"rate_limit":{"requests":1,"per_seconds":86400}})"));
+  CHECK(set.proxy_only == false);
+  CHECK(set.change_rate_limit);
+  REQUIRE(set.rate_limit.has_value());
+  CHECK(set.rate_limit->per_seconds == 86400);
+
+  const auto decodeUpdate = [](const rapidjson::Document& d) { GrantUpdate::fromJson(d); };
+  CHECK(problemTypes(decodeUpdate, R"({"proxy_only":"yes","rate_limit":[600,60]})") ==
+        std::vector<std::string>{"proxy_only:bool_type", "rate_limit:dict_type"});
+  CHECK(problemTypes(decodeUpdate, R"({"rate_limit":{"requests":600}})") ==
+        std::vector<std::string>{"per_seconds:missing"});
+  CHECK(
+      problemTypes(decodeUpdate, R"({"rate_limit":{"requests":1000001,"per_seconds":0,"burst":5}})") ==
+      std::vector<std::string>{"per_seconds:greater_than_equal", "requests:less_than_equal", "burst:extra_forbidden"});
+  CHECK(problemTypes(decodeUpdate, R"({"rate_limit":{"requests":1.5,"per_seconds":86401}})") ==
+        std::vector<std::string>{"per_seconds:less_than_equal", "requests:int_type"});
+}

@@ -157,3 +157,30 @@ TEST_CASE("decide with runtime identity: the certificate must name the path's in
   CHECK(wrong_customer.reason == "The runtime certificate is for customer 44444444-4444-4444-4444-444444444444, "
                                  "but the instance belongs to another customer");
 }
+
+TEST_CASE("decide never releases through a proxy-only grant, and says where to call instead") {
+  auto proxied = connection("a");
+  proxied.proxy_only = true;
+  const auto refused = decide(liveKeyWith({proxied}), query("send_mail"), at(kNow));
+  CHECK(refused.status == 403);
+  CHECK(refused.chosen == nullptr);
+  CHECK(refused.reason.find("proxy-only") != std::string::npos);
+  CHECK(refused.reason.find("/internal/v1/instances/" + kInstance + "/proxy/gmail/") != std::string::npos);
+  // Without a capability asked too, and whatever the connection's state: never released.
+  CHECK(decide(liveKeyWith({proxied}), query(), at(kNow)).status == 403);
+  auto broken = proxied;
+  broken.status = "error";
+  broken.error_message = "invalid_grant";
+  const auto broken_refused = decide(liveKeyWith({broken}), query(), at(kNow));
+  CHECK(broken_refused.status == 403);
+  CHECK(broken_refused.reason.find("proxy-only") != std::string::npos);
+  // The more precise refusals come first: an expired grant, a capability it lacks.
+  auto expired = proxied;
+  expired.grant_expires_micros = kNow;
+  CHECK(decide(liveKeyWith({expired}), query(), at(kNow)).reason == "The grant has expired");
+  CHECK(decide(liveKeyWith({proxied}), query("delete_mail"), at(kNow)).reason.find("delete_mail") != std::string::npos);
+  // A rate limit alone changes nothing about the fetch: it is the proxy's.
+  auto limited = connection("a");
+  limited.rate_limit = hydra::broker::GrantRateLimit{600, 60};
+  CHECK(decide(liveKeyWith({limited}), query("send_mail"), at(kNow)).status == 200);
+}

@@ -119,6 +119,21 @@ TEST_CASE("optional fields treat null as absent, and defaults apply") {
   CHECK(problems.empty());
 }
 
+TEST_CASE("forbidOthers refuses each unknown member at its own location, and nothing known") {
+  const auto problems = problemsOf(R"({"requests": 1, "burst": 5, "per_second": 2})", [](ObjectReader& in) {
+    in.integer("requests", true, 1, 10);
+    in.forbidOthers({"per_seconds", "requests"});
+  });
+  REQUIRE(problems.size() == 2);
+  CHECK(problems[0].loc == std::vector<LocPart>{"body", "burst"});
+  CHECK(problems[0].type == "extra_forbidden");
+  CHECK(problems[0].msg == "Extra inputs are not permitted");
+  CHECK(problems[1].loc == std::vector<LocPart>{"body", "per_second"});
+  CHECK(problemsOf(R"({"requests": 1})", [](ObjectReader& in) {
+          in.forbidOthers({"per_seconds", "requests"});
+        }).empty());
+}
+
 TEST_CASE("canonicalUuid accepts the 8-4-4-4-12 form only and lower-cases it") {
   using hydra::json::canonicalUuid;
   CHECK(canonicalUuid("497F6ECA-6276-4993-BFEB-53CBBBBA6F08") == "497f6eca-6276-4993-bfeb-53cbbbba6f08");

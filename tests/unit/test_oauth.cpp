@@ -1,6 +1,6 @@
 #include <doctest/doctest.h>
 
-#include "broker/oauth/providers.hpp"
+#include "broker/providers/registry.hpp"
 #include "broker/services/refresher.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/oauth/token_fields.hpp"
@@ -119,7 +119,7 @@ TEST_CASE("what a runtime may see of oauth2 credentials: no refresh token, no cl
 }
 
 TEST_CASE("token URLs: https anywhere, plain http only to loopback") {
-  using hydra::broker::oauth::isAllowedTokenUrl;
+  using hydra::broker::providers::isAllowedTokenUrl;
   CHECK(isAllowedTokenUrl("https://oauth2.googleapis.com/token"));
   CHECK(isAllowedTokenUrl("http://127.0.0.1:8999/token"));
   CHECK(isAllowedTokenUrl("http://127.5.6.7/token"));
@@ -133,14 +133,14 @@ TEST_CASE("token URLs: https anywhere, plain http only to loopback") {
 }
 
 TEST_CASE("the built-in providers are there without a file") {
-  const auto registry = hydra::broker::oauth::ProviderRegistry::load(std::nullopt);
+  const auto registry = hydra::broker::providers::ProviderRegistry::load(std::nullopt);
   for (const char* name : {"google", "gmail", "google_calendar", "microsoft", "xero", "deputy"}) {
     CAPTURE(name);
     const auto* provider = registry.find(name);
     REQUIRE(provider != nullptr);
     CHECK(provider->token_url.rfind("https://", 0) == 0);
   }
-  CHECK(registry.find("xero")->client_auth == hydra::broker::oauth::Provider::ClientAuth::kBasic);
+  CHECK(registry.find("xero")->client_auth == hydra::broker::providers::Provider::ClientAuth::kBasic);
   CHECK(registry.find("xero")->rotates_refresh_tokens);
   CHECK(registry.find("acme") == nullptr);
 }

@@ -96,7 +96,9 @@ TEST_CASE("spiffe id: trust domains as SPIFFE allows them") {
   CHECK_FALSE(validTrustDomain(std::string(256, 'a')));
 }
 
-TEST_CASE("runtime identity: a verified certificate with one SPIFFE id of the trust domain proves its customer and instance") {
+TEST_CASE(
+    "runtime identity: a verified certificate with one SPIFFE id of the trust domain proves its customer and "
+    "instance") {
   const auto check = checked(certificate());
   REQUIRE(std::holds_alternative<RuntimeIdentity>(check));
   const auto& id = std::get<RuntimeIdentity>(check);

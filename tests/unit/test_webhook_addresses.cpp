@@ -6,10 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "control-plane/webhooks/address_policy.hpp"
+#include "shared/net/address_policy.hpp"
 #include "control-plane/webhooks/endpoint_url.hpp"
 
 using namespace hydra::cp::webhooks;
+using namespace hydra::net;
 
 namespace {
 

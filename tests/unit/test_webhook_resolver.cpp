@@ -13,9 +13,9 @@
 #include <thread>
 #include <vector>
 
-#include "control-plane/webhooks/resolver.hpp"
+#include "shared/net/resolver.hpp"
 
-using namespace hydra::cp::webhooks;
+using namespace hydra::net;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 

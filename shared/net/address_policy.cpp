@@ -1,4 +1,4 @@
-#include "control-plane/webhooks/address_policy.hpp"
+#include "shared/net/address_policy.hpp"
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-namespace hydra::cp::webhooks {
+namespace hydra::net {
 namespace {
 
 constexpr std::uint8_t kMappedPrefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
@@ -46,15 +46,15 @@ constexpr Special kIpv6[] = {
     {"ff00::/8", Range::kMulticast},
 };
 
-net::Cidr cidr(const char* text) {
-  const auto parsed = net::parseCidr(text);
+Cidr cidr(const char* text) {
+  const auto parsed = parseCidr(text);
   if (!parsed) throw std::logic_error(std::string("bad built-in range ") + text);
   return *parsed;
 }
 
-const std::vector<std::pair<net::Cidr, Range>>& table(bool v4) {
+const std::vector<std::pair<Cidr, Range>>& table(bool v4) {
   static const auto build = [](const auto& specials) {
-    std::vector<std::pair<net::Cidr, Range>> out;
+    std::vector<std::pair<Cidr, Range>> out;
     for (const auto& s : specials) out.emplace_back(cidr(s.cidr), s.range);
     return out;
   };
@@ -64,8 +64,8 @@ const std::vector<std::pair<net::Cidr, Range>>& table(bool v4) {
 }
 
 /// The IPv4 address in the last 32 bits of an IPv6 one.
-net::Address embeddedV4(const net::Address& address) {
-  net::Address v4;
+Address embeddedV4(const Address& address) {
+  Address v4;
   v4.v4 = true;
   std::copy(address.bytes.begin() + 12, address.bytes.end(), v4.bytes.begin());
   return v4;
@@ -73,9 +73,9 @@ net::Address embeddedV4(const net::Address& address) {
 
 }  // namespace
 
-std::optional<net::Address> addressOf(const sockaddr* address) {
+std::optional<Address> socketAddress(const sockaddr* address) {
   if (address == nullptr) return std::nullopt;
-  net::Address out;
+  Address out;
   if (address->sa_family == AF_INET) {
     out.v4 = true;
     std::memcpy(out.bytes.data(), &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, 4);
@@ -111,27 +111,27 @@ const char* rangeName(Range range) {
   return "reserved";
 }
 
-Range classify(const net::Address& address) {
+Range classify(const Address& address) {
   for (const auto& [range_cidr, range] : table(address.v4)) {
-    if (net::contains(range_cidr, address)) return range;
+    if (contains(range_cidr, address)) return range;
   }
   if (address.v4) return Range::kPublic;
   // NAT64 (RFC 6052 well-known prefix 64:ff9b::/96): the gateway would connect to the IPv4
   // address in the last 32 bits, so that address decides.
-  static const net::Cidr nat64 = cidr("64:ff9b::/96");
-  if (net::contains(nat64, address)) return classify(embeddedV4(address));
+  static const Cidr nat64 = cidr("64:ff9b::/96");
+  if (contains(nat64, address)) return classify(embeddedV4(address));
   // Global unicast is 2000::/3; everything else not listed above is not routable to a receiver.
   if ((address.bytes[0] & 0xe0) != 0x20) return Range::kReserved;
   return Range::kPublic;
 }
 
-std::optional<std::string> AddressPolicy::refusal(const net::Address& address) const {
+std::optional<std::string> AddressPolicy::refusal(const Address& address) const {
   const auto range = classify(address);
   if (range == Range::kPublic) return std::nullopt;
-  if (range != Range::kUnspecified && range != Range::kMulticast && net::containsAny(allowed_, address)) {
+  if (range != Range::kUnspecified && range != Range::kMulticast && containsAny(allowed_, address)) {
     return std::nullopt;
   }
-  return net::toString(address) + " is " + rangeName(range);
+  return toString(address) + " is " + rangeName(range);
 }
 
-}  // namespace hydra::cp::webhooks
+}  // namespace hydra::net

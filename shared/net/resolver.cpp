@@ -1,4 +1,4 @@
-#include "control-plane/webhooks/resolver.hpp"
+#include "shared/net/resolver.hpp"
 
 #include <netdb.h>
 #include <sys/socket.h>
@@ -11,9 +11,9 @@
 #include <system_error>
 #include <thread>
 
-#include "control-plane/webhooks/address_policy.hpp"
+#include "shared/net/address_policy.hpp"
 
-namespace hydra::cp::webhooks {
+namespace hydra::net {
 namespace {
 
 /// One lookup, shared by the waiting worker and the thread that runs it (whichever ends last
@@ -22,7 +22,7 @@ struct Pending {
   std::mutex mutex;
   std::condition_variable done_cv;
   bool done = false;
-  std::vector<net::Address> addresses;
+  std::vector<Address> addresses;
   std::string error;
 };
 
@@ -30,7 +30,7 @@ std::atomic<int> lookups_in_flight{0};
 
 }  // namespace
 
-std::vector<net::Address> systemLookup(const std::string& host, std::string& error) {
+std::vector<Address> systemLookup(const std::string& host, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -40,9 +40,9 @@ std::vector<net::Address> systemLookup(const std::string& host, std::string& err
     error = "cannot resolve " + host + ": " + gai_strerror(rc);
     return {};
   }
-  std::vector<net::Address> out;
+  std::vector<Address> out;
   for (auto* a = found; a != nullptr; a = a->ai_next) {
-    const auto address = addressOf(a->ai_addr);
+    const auto address = socketAddress(a->ai_addr);
     if (!address) continue;
     bool seen = false;
     for (const auto& o : out) seen = seen || (o.v4 == address->v4 && o.bytes == address->bytes);
@@ -53,7 +53,7 @@ std::vector<net::Address> systemLookup(const std::string& host, std::string& err
   return out;
 }
 
-std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
+std::vector<Address> resolveWithin(const std::string& host, std::chrono::milliseconds timeout, std::string& error,
                                         const std::atomic<bool>* stopping, const Lookup& lookup) {
   if (lookups_in_flight.fetch_add(1) >= kMaxLookupsInFlight) {
     lookups_in_flight.fetch_sub(1);
@@ -98,4 +98,4 @@ std::vector<net::Address> resolveWithin(const std::string& host, std::chrono::mi
   return std::move(pending->addresses);
 }
 
-}  // namespace hydra::cp::webhooks
+}  // namespace hydra::net

@@ -1,0 +1,62 @@
+#pragma once
+// A batch of journal records as PostgreSQL stores them ("audit_event_ship_batch"): each
+// record's columns, parsed here rather than by PostgreSQL, as one typed array per column; the
+// line itself only where the columns cannot rebuild its exact bytes; and the last use of the
+// connections that PostgreSQL has not heard of for a while.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+
+#include <pqxx/pqxx>
+
+#include "shared/db/array.hpp"
+
+namespace hydra::broker::audit {
+
+/// How stale connections.last_used_at may be, at most half a minute behind the last use this
+/// broker shipped: the statement updates a row only if it is older than a use by more than
+/// this, and each broker tells PostgreSQL of a connection's use at most once per this step.
+/// Together last_used_at stays correct to the minute without a row update per fetch. (The
+/// statement spells the same step in SQL: keep them equal.)
+constexpr std::chrono::seconds kLastUseStep{30};
+
+/// The uses of each connection this broker has told PostgreSQL of, and when.
+class LastUses {
+ public:
+  /// Whether PostgreSQL must hear of a use of `connection_id` at `micros` (since the epoch).
+  bool due(const std::string& connection_id, std::int64_t micros) const;
+  /// PostgreSQL's last_used_at of these connections is now at least each use less one step.
+  void told(const std::map<std::string, std::int64_t>& uses);
+  std::size_t size() const { return told_.size(); }
+
+ private:
+  std::unordered_map<std::string, std::int64_t> told_;
+  std::int64_t newest_ = 0;
+  std::size_t prune_at_ = 4096;
+};
+
+class Shipment {
+ public:
+  /// The records of journal `origin`.
+  explicit Shipment(std::string origin);
+  /// Adds one line unless it is not a journal record at all (false: PostgreSQL could not store
+  /// it; it stays in the journal).
+  bool add(const std::string& line, const LastUses& last_uses);
+  std::size_t size() const { return records_; }
+  /// In one autocommit statement; shipping a record PostgreSQL already holds changes nothing.
+  void send(pqxx::connection& connection) const;
+  /// The uses sent, for LastUses::told once PostgreSQL has them.
+  const std::map<std::string, std::int64_t>& uses() const { return uses_; }
+
+ private:
+  std::string origin_;
+  std::size_t records_ = 0;
+  db::ArrayParam seq_, line_, time_, customer_id_, instance_id_, proxy_key_id_, connection_id_, provider_, name_,
+      capability_, outcome_, reason_, request_id_, peer_;
+  std::map<std::string, std::int64_t> uses_;  // connection id -> latest allowed use, micros
+};
+
+}  // namespace hydra::broker::audit

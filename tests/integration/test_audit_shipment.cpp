@@ -1,0 +1,197 @@
+// Shipping audit records (issue 21, ingest): the broker's own Shipment and prepared statement,
+// run as hydracore_broker on a migrated database. The columns are stored typed and the line
+// only where they cannot rebuild it; the rebuilt line is the journal's bytes exactly, whatever
+// the fields hold; a batch shipped twice changes nothing; last_used_at moves to the minute.
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+#include "broker/audit/record.hpp"
+#include "broker/audit/shipment.hpp"
+#include "broker/db/statements.hpp"
+#include "tests/support/pg.hpp"
+
+using namespace hydra::test;
+using namespace hydra::broker::audit;
+
+namespace {
+
+const std::string kOrigin = "hydracore-broker/7f1c2a4e-0000-4000-8000-000000000001";
+const std::string kCustomer = "11111111-1111-4111-8111-111111111111";
+const std::string kConnection = "33333333-3333-4333-8333-333333333333";
+
+void seed(const TestDatabase& db) {
+  db.exec("INSERT INTO customers (id, name) VALUES ($1, 'acme')", kCustomer);
+  db.exec("INSERT INTO connections (id, customer_id, provider, name, auth_type) VALUES ($1, $2, 'gmail', 'inbox', 'api_key')",
+          kConnection, kCustomer);
+}
+
+AuditRecord allowed(const std::string& request_id) {
+  AuditRecord r;
+  r.customer_id = kCustomer;
+  r.connection_id = kConnection;
+  r.provider = "gmail";
+  r.name = "inbox";
+  r.capability = "send_mail";
+  r.outcome = "allowed";
+  r.reason = "granted";
+  r.request_id = request_id;
+  r.peer = "127.0.0.1";
+  return r;
+}
+
+struct Broker {
+  pqxx::connection connection;
+  LastUses last_uses;
+  explicit Broker(const TestDatabase& db) : connection(db.urlAs("hydracore_broker")) {
+    hydra::broker::db::prepareStatements(connection);
+  }
+  void ship(const std::vector<std::string>& lines) {
+    Shipment batch(kOrigin);
+    for (const auto& line : lines) REQUIRE(batch.add(line, last_uses));
+    batch.send(connection);
+    last_uses.told(batch.uses());
+  }
+};
+
+/// Each stored row's line as `audit verify --database` reads it: the stored one, or the one
+/// its columns rebuild.
+std::vector<std::string> storedLines(const TestDatabase& db) {
+  std::vector<std::string> lines;
+  for (const auto& row : db.exec(
+           "SELECT seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
+           " provider, name, capability, outcome, reason, request_id, peer,"
+           " (extract(epoch FROM occurred_at) * 1000000)::bigint FROM audit_events WHERE journal_id = $1 ORDER BY seq",
+           kOrigin)) {
+    if (!row[1].is_null()) {
+      lines.push_back(row[1].c_str());
+      continue;
+    }
+    const auto text = [&](int column) -> std::optional<std::string> {
+      if (row[column].is_null()) return std::nullopt;
+      return std::string(row[column].c_str());
+    };
+    AuditRecord r{text(2), text(3), text(4), text(5), text(6), text(7), text(8), *text(9), *text(10), *text(11), *text(12)};
+    lines.push_back(journalLine(row[0].as<std::uint64_t>(), kOrigin, formatMicros(row[13].as<std::int64_t>()), r));
+  }
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("audit shipment: columns only, the exact line rebuilt from them whatever the fields hold") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  auto odd = allowed(R"(q"u\o,te{}NULL )");
+  odd.reason = "NULL";
+  odd.name = "in\"box\\\n\t\u00e9\u2603";
+  odd.capability = std::nullopt;
+  auto denied = allowed("r-2");
+  denied.outcome = "denied";
+  denied.connection_id = std::nullopt;
+  denied.customer_id = std::nullopt;
+  const std::vector<std::string> lines = {
+      journalLine(0, kOrigin, "2026-12-06T04:00:00.000001Z", allowed("r-0")),
+      journalLine(1, kOrigin, "1999-12-31T23:59:59.999999Z", odd),
+      journalLine(2, kOrigin, "2026-12-06T04:00:00.120000Z", denied),
+  };
+  broker.ship(lines);
+  CHECK(db.exec("SELECT count(*) FROM audit_events WHERE journal_id = $1 AND line IS NULL", kOrigin)[0][0].as<int>() == 3);
+  CHECK(db.exec("SELECT name FROM audit_events WHERE seq = 1")[0][0].as<std::string>() == *odd.name);
+  CHECK(db.exec("SELECT reason FROM audit_events WHERE seq = 1")[0][0].as<std::string>() == "NULL");
+  CHECK(db.exec("SELECT capability IS NULL FROM audit_events WHERE seq = 1")[0][0].as<bool>());
+  CHECK(storedLines(db) == lines);
+}
+
+TEST_CASE("audit shipment: a line the columns cannot rebuild is stored as it is") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  // An earlier broker wrote what a client sent as it was: an escaped NUL reads back as U+FFFD,
+  // so the columns no longer give these bytes. And a line naming another origin.
+  auto earlier = journalLine(0, kOrigin, "2026-12-06T04:00:00.000001Z", allowed("r-0"));
+  earlier.replace(earlier.find("127.0.0.1"), 9, "\\u0000x");
+  const auto foreign = journalLine(1, "hydracore-broker/elsewhere", "2026-12-06T04:00:01.000001Z", allowed("r-1"));
+  broker.ship({earlier, foreign});
+  const auto rows = db.exec("SELECT line, peer FROM audit_events WHERE journal_id = $1 ORDER BY seq", kOrigin);
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0][0].as<std::string>() == earlier);
+  CHECK(rows[0][1].as<std::string>() == "\xEF\xBF\xBDx");
+  CHECK(rows[1][0].as<std::string>() == foreign);
+  CHECK(storedLines(db) == std::vector<std::string>{earlier, foreign});
+  // Raw invalid UTF-8 cannot be stored at all: PostgreSQL refuses it for its content (the
+  // shipper's ALARM), as it did when it parsed the JSON itself.
+  auto invalid = journalLine(2, kOrigin, "2026-12-06T04:00:02.000001Z", allowed("r-2"));
+  invalid.replace(invalid.find("127.0.0.1"), 9, "\xff\xfe garbage");
+  std::string state;
+  try {
+    broker.ship({invalid});
+  } catch (const pqxx::sql_error& e) {
+    state = e.sqlstate();
+  }
+  CHECK(state.rfind("22", 0) == 0);
+}
+
+TEST_CASE("audit shipment: a batch shipped twice, or overlapping, stores each record once") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 5; ++i) {
+    lines.push_back(journalLine(i, kOrigin, "2026-12-06T04:00:0" + std::to_string(i) + ".000000Z",
+                                allowed("r-" + std::to_string(i))));
+  }
+  broker.ship({lines.begin(), lines.begin() + 3});
+  const auto before = db.exec("SELECT id, seq FROM audit_events ORDER BY id");
+  broker.ship({lines.begin(), lines.begin() + 3});
+  CHECK(db.exec("SELECT id, seq FROM audit_events ORDER BY id") == before);
+  broker.ship(lines);
+  CHECK(db.exec("SELECT count(*), count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
+  CHECK(db.exec("SELECT count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
+  CHECK(storedLines(db) == lines);
+}
+
+TEST_CASE("audit shipment: last_used_at is correct to the minute without a row update per release") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  const auto last_used = [&] {
+    return db.exec("SELECT to_char(last_used_at AT TIME ZONE 'UTC', 'HH24:MI:SS.US') FROM connections WHERE id = $1",
+                   kConnection)[0][0].as<std::string>();
+  };
+  const auto row_version = [&] {
+    return std::string(db.exec("SELECT xmin::text FROM connections WHERE id = $1", kConnection)[0][0].c_str());
+  };
+  auto line = [](int seq, const std::string& time, const std::string& outcome) {
+    auto r = allowed("r-" + std::to_string(seq));
+    r.outcome = outcome;
+    return journalLine(seq, kOrigin, "2026-12-06T" + time + "Z", r);
+  };
+  // A refusal is no use.
+  broker.ship({line(0, "04:00:00.000000", "denied")});
+  CHECK(db.exec("SELECT last_used_at IS NULL FROM connections WHERE id = $1", kConnection)[0][0].as<bool>());
+  // The first use is exact; the latest of a batch counts.
+  broker.ship({line(1, "04:00:00.000000", "allowed"), line(2, "04:00:05.250000", "allowed")});
+  CHECK(last_used() == std::string("04:00:05.250000"));
+  // Uses within the step leave the row alone (no new row version, no trigger)...
+  const auto version = row_version();
+  broker.ship({line(3, "04:00:20.000000", "allowed")});
+  broker.ship({line(4, "04:00:35.000000", "allowed")});
+  CHECK(row_version() == version);
+  CHECK(last_used() == std::string("04:00:05.250000"));
+  // ... one a step after the last told moves it; last_used_at is never a minute behind a use.
+  broker.ship({line(5, "04:00:36.000000", "allowed")});
+  CHECK(last_used() == std::string("04:00:36.000000"));
+  // A second broker (nothing told yet) tells PostgreSQL, which moves the row only past the step.
+  Broker other(db);
+  other.ship({line(6, "04:00:50.000000", "allowed")});
+  CHECK(last_used() == std::string("04:00:36.000000"));
+  // It told 04:00:50: a use within its step is not sent (04:00:36 is 31 s behind it)...
+  other.ship({line(7, "04:01:07.000000", "allowed")});
+  CHECK(last_used() == std::string("04:00:36.000000"));
+  // ... one past its step is.
+  other.ship({line(8, "04:01:21.000000", "allowed")});
+  CHECK(last_used() == std::string("04:01:21.000000"));
+}
