@@ -9,6 +9,8 @@
 // closed after its answer: the cost of a new connection. --plain: the same over HTTP, so the
 // baseline is measured with the same client. One blocking thread per connection: the runs use
 // few connections, and a thread waiting on a read costs no CPU. Prints one line of key=value.
+// TLS_LOAD_QUICKACK=1: the client ACKs at once (TCP_QUICKACK), to tell the broker's own latency
+// from a small write of its waiting on Nagle for the client's delayed ACK (about 40 ms).
 //   hydra-bench-tls-load --port P [--host 127.0.0.1] (--ca FILE | --plain) [--cert-dir DIR]
 //       (--targets FILE | --path PATH) [--connections N] [--duration S] [--new-connection]
 #include <arpa/inet.h>
@@ -237,6 +239,13 @@ class Connection {
 
  private:
   bool fill() {
+    // TLS_LOAD_QUICKACK=1 (diagnosis): ACK at once instead of delaying, so that a broker whose
+    // small writes wait on Nagle for our ACK answers without the delayed-ACK timer (~40 ms).
+    static const bool quickack = std::getenv("TLS_LOAD_QUICKACK") != nullptr;
+    if (quickack) {
+      const int on = 1;
+      setsockopt(fd_, IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+    }
     char chunk[16384];
     const int n = ssl_ ? SSL_read(ssl_, chunk, sizeof chunk) : static_cast<int>(::recv(fd_, chunk, sizeof chunk, 0));
     if (n <= 0) return false;
