@@ -241,7 +241,8 @@ fi
 # fetch with 1 (its p50), and the fetch on a new connection each time (full handshake, no
 # resumption), 8 at a time. The same client first measures the plain-HTTP broker above, so the
 # rows compare. Broker CPU per request, from /proc (utime + stime of the broker, all threads,
-# before and after each run), holds even when other work shares the machine; req/s does not.
+# before and after each run, which waits until PostgreSQL holds every audit record journaled),
+# holds better than req/s when other work shares the machine.
 if [ "$bench_tls" != off ]; then
   tls_load=build-bench/bench/hydra-bench-tls-load
   tls_dir="$work/tls"
@@ -269,12 +270,26 @@ if [ "$bench_tls" != off ]; then
     done
   echo "https: $(ls "$tls_dir"/runtime/*-key.pem | wc -l) runtime certificates issued (one per instance the client uses)"
 
+  # Every broker's journal (audit, audit-tls, audit-identity) shipped: a run's CPU then includes
+  # shipping its own audit records and none of the run before's.
+  tls_wait_shipped() {
+    local want held
+    want=$({ cat "$work"/audit*/segment-*.jsonl 2>/dev/null || true; } | wc -l)
+    for _ in $(seq 150); do
+      held=$(psql -qAt -d "$base" -c "SELECT count(*) FROM audit_events")
+      [ "$held" -ge "$want" ] && return 0
+      sleep 0.2
+    done
+    echo "warning: PostgreSQL holds $held of $want records after 30 s"
+  }
   tls_run() {  # mode, run name, hydra-bench-tls-load args...
     local mode=$1 name=$2; shift 2
     local before after out
+    tls_wait_shipped
     before=$(broker_ticks)
     out=$("$tls_load" --port "$tls_port" --duration "$seconds" "$@" 2>"$work/tls-$mode-$name.err") ||
       { echo "$mode $name: failed: $out"; cat "$work/tls-$mode-$name.err"; }
+    tls_wait_shipped
     after=$(broker_ticks)
     echo "$out" | tr ' ' '\n' | awk -F= -v mode="$mode" -v name="$name" -v ticks=$((after - before)) \
       -v hz="$(getconf CLK_TCK)" '
@@ -282,14 +297,15 @@ if [ "$bench_tls" != off ]; then
       END { printf "%-9s %-13s %8.0f req/s   p50 %7.2f ms   p99 %7.2f ms   errors %s+%s   broker CPU %6.0f us/req   client CPU %5.0f us/req\n",
               mode, name, v["rps"], v["p50_ms"], v["p99_ms"], v["errors"], v["io_errors"],
               v["requests"] ? ticks * 1e6 / hz / v["requests"] : 0, v["client_cpu_us_per_request"] }'
-    [ "$name" = fetch-64 ] && echo "$out" | tr ' ' '\n' | grep '^tls=' | sed "s/^/$mode: /" || true
+    [ "$name" = fetch-64 ] && echo "$mode: $(echo "$out" | tr ' ' '\n' | grep -E '^(tls|connections_opened)=' | paste -sd' ')" || true
   }
   tls_suite() {  # mode, hydra-bench-tls-load args for the connection
     local mode=$1; shift
     "$tls_load" --port "$tls_port" --duration 3 --targets "$work/targets.txt" "$@" >/dev/null 2>&1 || true  # warm-up
-    # What the broker spends with no request (audit shipping, timers): the 1-connection run's
-    # CPU per request is mostly this; the loaded runs' hardly.
-    sleep 1
+    # What the broker spends with no request (audit shipping, timers), 10-20 ms/s here: a few us
+    # of the 1-connection run's CPU per request (several times the 64-connection run's: nothing
+    # is shared among requests there; not profiled).
+    tls_wait_shipped
     local idle_before idle_after
     idle_before=$(broker_ticks)
     sleep 2

@@ -70,7 +70,7 @@ struct Binding {
 
 struct Result {
   std::vector<std::uint32_t> latencies_us;
-  long requests = 0, errors = 0, io_errors = 0;
+  long requests = 0, errors = 0, io_errors = 0, opened = 0;
   std::string first_error;
 };
 
@@ -273,7 +273,10 @@ void drive(const Options& o, const Binding& binding, unsigned seed, Result& resu
     const auto& target = binding.targets[pick(random)];
     const auto start = std::chrono::steady_clock::now();
     bool ok = true;
-    if (o.new_connection || !connection.isOpen()) ok = connection.open();
+    if (o.new_connection || !connection.isOpen()) {
+      ok = connection.open();
+      ++result.opened;
+    }
     ok = ok && connection.send(o.new_connection ? target.request_close : target.request);
     ok = ok && connection.receive(status, body, keep_alive);
     const auto end = std::chrono::steady_clock::now();
@@ -353,13 +356,14 @@ int main(int argc, char** argv) {
   const double cpu = cpuSeconds() - cpu_before;
 
   std::vector<std::uint32_t> all;
-  long requests = 0, errors = 0, io_errors = 0;
+  long requests = 0, errors = 0, io_errors = 0, opened = 0;
   std::string first_error;
   for (auto& r : results) {
     all.insert(all.end(), r.latencies_us.begin(), r.latencies_us.end());
     requests += r.requests;
     errors += r.errors;
     io_errors += r.io_errors;
+    opened += r.opened;
     if (first_error.empty()) first_error = r.first_error;
   }
   std::sort(all.begin(), all.end());
@@ -369,9 +373,9 @@ int main(int argc, char** argv) {
   };
   if (!first_error.empty()) std::cerr << "tls_load: first non-200 answer: " << first_error << '\n';
   std::printf("requests=%ld seconds=%.2f rps=%.1f p50_ms=%.2f p99_ms=%.2f errors=%ld io_errors=%ld "
-              "client_cpu_us_per_request=%.1f instances=%zu tls=%s\n",
+              "client_cpu_us_per_request=%.1f instances=%zu connections_opened=%ld tls=%s\n",
               requests, elapsed, static_cast<double>(requests) / elapsed, percentile(0.50), percentile(0.99), errors,
-              io_errors, requests ? cpu * 1e6 / static_cast<double>(requests) : 0.0, bound.size(),
+              io_errors, requests ? cpu * 1e6 / static_cast<double>(requests) : 0.0, bound.size(), opened,
               o.plain ? "none" : negotiated.c_str());
   return requests > 0 && errors == 0 && io_errors == 0 ? 0 : 1;
 }
