@@ -1,6 +1,8 @@
 #include "broker/audit/record.hpp"
 
 #include <array>
+#include <limits>
+#include <utility>
 #include <ctime>
 #include <cstdio>
 
@@ -64,8 +66,22 @@ std::string writeLine(std::uint64_t seq, std::string_view journal, std::string_v
   w.key("reason").string(record.reason);
   w.key("request_id").string(record.request_id);
   w.key("peer").string(record.peer);
+  // A proxied call's fields, only on its record: a fetch's or a refresh's line stays as it was.
+  if (record.method) {
+    w.key("method").string(*record.method);
+    w.key("path").stringOrNull(record.path);
+    w.key("upstream_status").integerOrNull(record.upstream_status);
+    w.key("request_bytes").integerOrNull(record.request_bytes);
+    w.key("response_bytes").integerOrNull(record.response_bytes);
+    w.key("duration_us").integerOrNull(record.duration_us);
+  }
   w.endObject();
   return w.str();
+}
+
+template <typename Int>
+std::optional<Int> inRange(const std::optional<Int>& value, Int min, Int max) {
+  return value && *value >= min && *value <= max ? value : std::nullopt;
 }
 
 AuditRecord storableRecord(const AuditRecord& record) {
@@ -79,6 +95,17 @@ AuditRecord storableRecord(const AuditRecord& record) {
   out.reason = storable(record.reason);
   out.request_id = storable(record.request_id);
   out.peer = storable(record.peer);
+  // Only with a method; numbers within their columns' CHECKs (schema/0020), so that PostgreSQL
+  // accepts the line whatever the caller measured.
+  if (record.method) {
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    out.method = storable(*record.method);
+    if (record.path) out.path = storable(*record.path);
+    out.upstream_status = inRange(record.upstream_status, 100, 599);
+    out.request_bytes = inRange<std::int64_t>(record.request_bytes, 0, kMax);
+    out.response_bytes = inRange<std::int64_t>(record.response_bytes, 0, kMax);
+    out.duration_us = inRange<std::int64_t>(record.duration_us, 0, kMax);
+  }
   return out;
 }
 
@@ -113,8 +140,30 @@ std::optional<JournalEntry> parseLine(std::string_view line) {
     if (!it->value.IsString()) return std::nullopt;
     *fields[i] = std::string(it->value.GetString(), it->value.GetStringLength());
   }
+  // A proxied call's fields: all six, with a string method, or none.
+  std::size_t proxy_members = 0;
+  if (const auto method = doc.FindMember("method"); method != doc.MemberEnd()) {
+    if (!method->value.IsString()) return std::nullopt;
+    e.record.method = std::string(method->value.GetString(), method->value.GetStringLength());
+    const auto path = doc.FindMember("path");
+    if (path == doc.MemberEnd() || !(path->value.IsNull() || path->value.IsString())) return std::nullopt;
+    if (path->value.IsString()) e.record.path = std::string(path->value.GetString(), path->value.GetStringLength());
+    const auto status = doc.FindMember("upstream_status");
+    if (status == doc.MemberEnd() || !(status->value.IsNull() || status->value.IsInt())) return std::nullopt;
+    if (status->value.IsInt()) e.record.upstream_status = status->value.GetInt();
+    const std::pair<const char*, std::optional<std::int64_t>*> numbers[] = {
+        {"request_bytes", &e.record.request_bytes},
+        {"response_bytes", &e.record.response_bytes},
+        {"duration_us", &e.record.duration_us}};
+    for (const auto& [key, field] : numbers) {
+      const auto it = doc.FindMember(key);
+      if (it == doc.MemberEnd() || !(it->value.IsNull() || it->value.IsInt64())) return std::nullopt;
+      if (it->value.IsInt64()) *field = it->value.GetInt64();
+    }
+    proxy_members = 6;
+  }
   // Exactly these members, each once: the line is what was hashed, so nothing may hide in it.
-  if (doc.MemberCount() != 3 + std::size(kOptionalFields) + 4) return std::nullopt;
+  if (doc.MemberCount() != 3 + std::size(kOptionalFields) + 4 + proxy_members) return std::nullopt;
   if (writeLine(e.seq, e.journal, e.time, e.record) != line) return std::nullopt;
   return e;
 }
@@ -136,7 +185,8 @@ std::optional<JournalEntry> parseJournalLine(std::string_view line) {
 std::optional<JournalEntry> readJournalLine(std::string_view line) {
   if (auto e = parseJournalLine(line)) return e;
   auto e = parseLine<rapidjson::kParseNoFlags>(line);
-  if (!e) return std::nullopt;
+  // No earlier broker wrote a proxied call's record: that shape only as journalLine writes it.
+  if (!e || e->record.method) return std::nullopt;
   e->journal = storable(e->journal);
   e->time = storable(e->time);
   e->record = storableRecord(e->record);

@@ -10,6 +10,11 @@ namespace {
 
 constexpr std::int64_t kStepMicros = std::chrono::duration_cast<std::chrono::microseconds>(kLastUseStep).count();
 
+template <typename Int>
+std::optional<std::string> number(const std::optional<Int>& value) {
+  return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
+}
+
 }  // namespace
 
 bool LastUses::due(const std::string& connection_id, std::int64_t micros) const {
@@ -56,6 +61,12 @@ bool Shipment::add(const std::string& line, const LastUses& last_uses) {
   reason_.add(r.reason);
   request_id_.add(r.request_id);
   peer_.add(r.peer);
+  method_.addOrNull(r.method);
+  path_.addOrNull(r.path);
+  upstream_status_.addOrNull(number(r.upstream_status));
+  request_bytes_.addOrNull(number(r.request_bytes));
+  response_bytes_.addOrNull(number(r.response_bytes));
+  duration_us_.addOrNull(number(r.duration_us));
   ++records_;
   const auto micros = parseMicros(entry->time);
   if (r.outcome == "allowed" && r.connection_id && micros && last_uses.due(*r.connection_id, *micros)) {
@@ -75,7 +86,8 @@ void Shipment::send(pqxx::connection& connection) const {
       .exec_prepared("audit_event_ship_batch", origin_, seq_.text(), line_.text(), time_.text(), customer_id_.text(),
                      instance_id_.text(), proxy_key_id_.text(), connection_id_.text(), provider_.text(),
                      name_.text(), capability_.text(), outcome_.text(), reason_.text(), request_id_.text(),
-                     peer_.text(), used_id.text(), used_at.text());
+                     peer_.text(), method_.text(), path_.text(), upstream_status_.text(), request_bytes_.text(),
+                     response_bytes_.text(), duration_us_.text(), used_id.text(), used_at.text());
 }
 
 }  // namespace hydra::broker::audit

@@ -56,6 +56,8 @@ class Shipment {
   std::size_t records_ = 0;
   db::ArrayParam seq_, line_, time_, customer_id_, instance_id_, proxy_key_id_, connection_id_, provider_, name_,
       capability_, outcome_, reason_, request_id_, peer_;
+  // A proxied call's fields (NULL on other records).
+  db::ArrayParam method_, path_, upstream_status_, request_bytes_, response_bytes_, duration_us_;
   std::map<std::string, std::int64_t> uses_;  // connection id -> latest allowed use, micros
 };
 

@@ -133,24 +133,70 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   return *entry;
 }
 
-// The line of a row shipped without it (schema/0018): the journal's line format is canonical,
-// so its columns give back the exact bytes that were hashed; a changed column changes them,
-// and the signed tree tells. Columns 2-12 are the record's fields, 13 its time in microseconds.
-std::string rebuiltLine(const pqxx::row& row, std::uint64_t seq, const std::string& origin) {
+// What `audit verify --database` reads of a row: columns 2-12 and 15-20 are the record's fields
+// (15-20 a proxied call's, schema/0020), 13 its time in microseconds, 14 the row's id.
+constexpr const char* kRowColumns =
+    "seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
+    " provider, name, capability, outcome, reason, request_id, peer,"
+    " (extract(epoch FROM occurred_at) * 1000000)::bigint, id,"
+    " method, path, upstream_status, request_bytes, response_bytes, duration_us";
+
+struct RowRecord {
+  AuditRecord record;
+  bool complete = true;  // outcome, reason, request_id and peer are NOT NULL in a journal line
+};
+
+RowRecord rowRecord(const pqxx::row& row) {
   const auto text = [&](int column) -> std::optional<std::string> {
     if (row[column].is_null()) return std::nullopt;
     return std::string(row[column].c_str());
   };
-  AuditRecord r{text(2), text(3), text(4), text(5), text(6), text(7), text(8), {}, {}, {}, {}};
+  const auto number = [&](int column) -> std::optional<std::int64_t> {
+    if (row[column].is_null()) return std::nullopt;
+    return row[column].as<std::int64_t>();
+  };
+  RowRecord out;
+  auto& r = out.record;
+  r.customer_id = text(2);
+  r.instance_id = text(3);
+  r.proxy_key_id = text(4);
+  r.connection_id = text(5);
+  r.provider = text(6);
+  r.name = text(7);
+  r.capability = text(8);
   const auto outcome = text(9), reason = text(10), request_id = text(11), peer = text(12);
-  if (!outcome || !reason || !request_id || !peer || row[13].is_null()) {
+  out.complete = outcome && reason && request_id && peer;
+  r.outcome = outcome.value_or("");
+  r.reason = reason.value_or("");
+  r.request_id = request_id.value_or("");
+  r.peer = peer.value_or("");
+  r.method = text(15);
+  r.path = text(16);
+  if (!row[17].is_null()) r.upstream_status = row[17].as<int>();
+  r.request_bytes = number(18);
+  r.response_bytes = number(19);
+  r.duration_us = number(20);
+  return out;
+}
+
+bool sameFields(const AuditRecord& a, const AuditRecord& b) {
+  return a.customer_id == b.customer_id && a.instance_id == b.instance_id && a.proxy_key_id == b.proxy_key_id &&
+         a.connection_id == b.connection_id && a.provider == b.provider && a.name == b.name &&
+         a.capability == b.capability && a.outcome == b.outcome && a.reason == b.reason &&
+         a.request_id == b.request_id && a.peer == b.peer && a.method == b.method && a.path == b.path &&
+         a.upstream_status == b.upstream_status && a.request_bytes == b.request_bytes &&
+         a.response_bytes == b.response_bytes && a.duration_us == b.duration_us;
+}
+
+// The line of a row shipped without it (schema/0018): the journal's line format is canonical,
+// so its columns give back the exact bytes that were hashed; a changed column changes them,
+// and the signed tree tells.
+std::string rebuiltLine(const pqxx::row& row, std::uint64_t seq, const std::string& origin) {
+  const auto columns = rowRecord(row);
+  if (!columns.complete || row[13].is_null()) {
     throw Failed("journal " + origin + ": record " + std::to_string(seq) + " has neither its line nor the columns to rebuild it");
   }
-  r.outcome = *outcome;
-  r.reason = *reason;
-  r.request_id = *request_id;
-  r.peer = *peer;
-  return journalLine(seq, origin, formatMicros(row[13].as<std::int64_t>()), r);
+  return journalLine(seq, origin, formatMicros(row[13].as<std::int64_t>()), columns.record);
 }
 
 // Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
@@ -272,10 +318,8 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
       // (seq, id) pages: a row inserted with a duplicate sequence number is seen too.
       for (std::int64_t after_seq = -1, after_id = 0;;) {
         const auto rows = tx.exec_params(
-            "SELECT seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
-            " provider, name, capability, outcome, reason, request_id, peer,"
-            " (extract(epoch FROM occurred_at) * 1000000)::bigint, id"
-            " FROM audit_events WHERE journal_id = $1 AND (seq, id) > ($2, $3) ORDER BY seq, id LIMIT 10000",
+            std::string("SELECT ") + kRowColumns +
+                " FROM audit_events WHERE journal_id = $1 AND (seq, id) > ($2, $3) ORDER BY seq, id LIMIT 10000",
             origin, after_seq, after_id);
         if (rows.empty()) break;
         for (const auto& row : rows) {
@@ -286,15 +330,8 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
           }
           const auto line = row[1].is_null() ? rebuiltLine(row, seq, origin) : std::string(row[1].c_str());
           const auto entry = checkedEntry(line, seq, origin);
-          const auto text = [&](int column) -> std::optional<std::string> {
-            if (row[column].is_null()) return std::nullopt;
-            return std::string(row[column].c_str());
-          };
-          const auto& r = entry.record;
-          const bool same = text(2) == r.customer_id && text(3) == r.instance_id && text(4) == r.proxy_key_id &&
-                            text(5) == r.connection_id && text(6) == r.provider && text(7) == r.name &&
-                            text(8) == r.capability && text(9) == r.outcome && text(10) == r.reason &&
-                            text(11) == r.request_id && text(12) == r.peer &&
+          const auto columns = rowRecord(row);
+          const bool same = columns.complete && sameFields(columns.record, entry.record) &&
                             row[13].as<std::int64_t>() == parseMicros(entry.time);
           if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
           if (uncovered_before && seq >= checkpoints.latest() && row[13].as<std::int64_t>() < *uncovered_before) {

@@ -34,6 +34,15 @@ model::ProxyKey proxyKeyFrom(const pqxx::row& row) {
   return key;
 }
 
+namespace {
+
+std::optional<std::int64_t> int64OrNull(const pqxx::field& field) {
+  if (field.is_null()) return std::nullopt;
+  return field.as<std::int64_t>();
+}
+
+}  // namespace
+
 model::AuditEvent auditEventFrom(const pqxx::row& row) {
   model::AuditEvent e;
   e.id = row["id"].as<long long>();
@@ -48,6 +57,12 @@ model::AuditEvent auditEventFrom(const pqxx::row& row) {
   e.name = textOrNull(row["name"]);
   e.capability = textOrNull(row["capability"]);
   e.peer = textOrNull(row["peer"]);
+  e.method = textOrNull(row["method"]);
+  e.path = textOrNull(row["path"]);
+  e.upstream_status = int64OrNull(row["upstream_status"]);
+  e.request_bytes = int64OrNull(row["request_bytes"]);
+  e.response_bytes = int64OrNull(row["response_bytes"]);
+  e.duration_us = int64OrNull(row["duration_us"]);
   return e;
 }
 

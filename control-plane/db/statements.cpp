@@ -70,7 +70,8 @@ void prepareStatements(pqxx::connection& c) {
   // Audit trail (written by the broker), newest first; $2 is the cursor (NULL: from the newest).
   c.prepare("audit_event_list",
             "SELECT id, occurred_at, instance_id, proxy_key_id, connection_id, provider, name, capability, "
-            "outcome, reason, request_id, peer FROM audit_events "
+            "outcome, reason, request_id, peer, method, path, upstream_status, request_bytes, response_bytes, "
+            "duration_us FROM audit_events "
             "WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3");
 
   // Connections

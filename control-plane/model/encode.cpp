@@ -38,16 +38,22 @@ void write(json::Writer& w, const AuditEvent& e) {
   w.beginObject();
   w.key("capability").stringOrNull(e.capability);
   w.key("connection_id").stringOrNull(e.connection_id);
+  w.key("duration_us").integerOrNull(e.duration_us);
   w.key("id").integer(e.id);
   w.key("instance_id").stringOrNull(e.instance_id);
+  w.key("method").stringOrNull(e.method);
   w.key("name").stringOrNull(e.name);
   w.key("occurred_at").string(e.occurred_at);
   w.key("outcome").string(e.outcome);
+  w.key("path").stringOrNull(e.path);
   w.key("peer").stringOrNull(e.peer);
   w.key("provider").stringOrNull(e.provider);
   w.key("proxy_key_id").stringOrNull(e.proxy_key_id);
   w.key("reason").string(e.reason);
+  w.key("request_bytes").integerOrNull(e.request_bytes);
   w.key("request_id").string(e.request_id);
+  w.key("response_bytes").integerOrNull(e.response_bytes);
+  w.key("upstream_status").integerOrNull(e.upstream_status);
   w.endObject();
 }
 

@@ -3,6 +3,7 @@
 // or change them. fromJson validates (FastAPI-shaped 422); toJson encodes.
 // No type here holds credentials in a form that toJson could emit.
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,6 +40,9 @@ struct AuditEvent {
   long long id = 0;
   std::string occurred_at, outcome, reason, request_id;
   std::optional<std::string> instance_id, proxy_key_id, connection_id, provider, name, capability, peer;
+  // A proxied call's (issue 19); null on a fetch's or a refresh's event.
+  std::optional<std::string> method, path;
+  std::optional<std::int64_t> upstream_status, request_bytes, response_bytes, duration_us;
 };
 
 /// At most `requests` proxied calls per `per_seconds`, enforced by each broker.

@@ -1,7 +1,8 @@
 // `audit verify --database` against a database that lies about its own journals (issue 18,
 // point 8): a journal fabricated without checkpoints, an expected journal deleted, rows outside
 // every journal shown to customers, records left uncovered by checkpoints, and checkpoints
-// signed under two keys after a signing key rotation.
+// signed under two keys after a signing key rotation. A proxied call's record (issue 19)
+// verifies from its columns, and a changed proxy column fails.
 #include <doctest/doctest.h>
 
 #include <filesystem>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include "broker/audit/journal.hpp"
+#include "broker/audit/signing_key.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -221,4 +224,84 @@ TEST_CASE("audit verify --database: records removed with their checkpoints fail 
   CAPTURE(cut.out);
   CHECK(cut.exit_code == 1);
   CHECK(cut.out.find("fewer than the saved checkpoint of 4") != std::string::npos);
+}
+
+TEST_CASE("audit verify --database: a proxied call's record verifies from its columns, a changed path or status fails") {
+  Verified v;
+  v.fetch(2);
+  v.broker.reset();
+  // A proxied call journaled through the broker's own Journal on the broker's folder and key
+  // (the route records it the same way), between the fetches and the next start.
+  {
+    using namespace hydra::broker::audit;
+    JournalOptions options;
+    options.dir = v.env.at("HYDRA_AUDIT_DIR");
+    Journal journal(options, readSigningKey(testAuditKey().signing_key));
+    AuditRecord r;
+    r.customer_id = v.t.id;
+    r.instance_id = v.runtime.instance_id;
+    r.proxy_key_id = v.runtime.key_id;
+    r.connection_id = v.connection;
+    r.provider = "gmail";
+    r.name = "inbox";
+    r.capability = "send_mail";
+    r.outcome = "allowed";
+    r.reason = "proxied";
+    r.request_id = "proxied-request";
+    r.peer = "127.0.0.1";
+    r.method = "POST";
+    r.path = "/gmail/v1/users/me/messages/send";
+    r.upstream_status = 200;
+    r.request_bytes = 321;
+    r.response_bytes = 45;
+    r.duration_us = 6789;
+    journal.appendAndWait(r);
+  }  // a last checkpoint, covering it
+  v.restart();
+  v.fetch(1);
+  v.broker.reset();
+  v.awaitShipped(v.origin(), 4, 4);
+  REQUIRE(v.s.db.exec("SELECT count(*) FROM audit_events WHERE method IS NOT NULL AND line IS NULL")[0][0].as<int>() ==
+          1);
+  const auto ok = v.verify({"--expect", v.origin() + ":4"});
+  CAPTURE(ok.out);
+  CHECK(ok.exit_code == 0);
+
+  // The customer sees it with its fields, and a fetch with them null.
+  const auto events = v.s.auditEvents(v.t);
+  const auto& proxied = eventFor(events, "proxied-request");
+  CHECK(text(proxied, "method") == "POST");
+  CHECK(text(proxied, "path") == "/gmail/v1/users/me/messages/send");
+  CHECK(member(proxied, "upstream_status").GetInt() == 200);
+  CHECK(member(proxied, "request_bytes").GetInt64() == 321);
+  CHECK(member(proxied, "response_bytes").GetInt64() == 45);
+  CHECK(member(proxied, "duration_us").GetInt64() == 6789);
+  for (const auto* event : items(member(events.json, "events"))) {
+    if (text(*event, "request_id") == "proxied-request") continue;
+    for (const char* key : {"method", "path", "upstream_status", "request_bytes", "response_bytes", "duration_us"}) {
+      CAPTURE(key);
+      CHECK(member(*event, key).IsNull());
+    }
+  }
+
+  // Whoever can write the table makes the call look harmless: the rebuilt line is not the one
+  // the signed checkpoint covers.
+  v.s.db.exec("ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete");
+  for (const auto& [change, undo] : std::vector<std::pair<std::string, std::string>>{
+           {"path = '/gmail/v1/users/me/messages'", "path = '/gmail/v1/users/me/messages/send'"},
+           {"upstream_status = 403", "upstream_status = 200"},
+           {"method = 'GET'", "method = 'POST'"},
+           {"duration_us = NULL", "duration_us = 6789"}}) {
+    CAPTURE(change);
+    v.s.db.exec("UPDATE audit_events SET " + change + " WHERE request_id = 'proxied-request'");
+    const auto changed = v.verify({});
+    CAPTURE(changed.out);
+    CHECK(changed.exit_code == 1);
+    CHECK(changed.out.find("does not match the records") != std::string::npos);
+    v.s.db.exec("UPDATE audit_events SET " + undo + " WHERE request_id = 'proxied-request'");
+    CHECK(v.verify({}).exit_code == 0);
+  }
+  // A fetch's row given a proxy column is no longer its line either.
+  v.s.db.exec("UPDATE audit_events SET method = 'GET' WHERE journal_id = $1 AND seq = 0", v.origin());
+  CHECK(v.verify({}).exit_code == 1);
 }

@@ -47,8 +47,14 @@ TEST_CASE("broker: an allowed fetch is recorded with every field, in its custome
   const auto events = a.s.auditEvents(a.t);
   REQUIRE(items(member(events.json, "events")).size() == 1);
   const auto& e = eventFor(events, requestId(r));
-  CHECK(keys(e) == std::set<std::string>{"capability", "connection_id", "id", "instance_id", "name", "occurred_at",
-                                         "outcome", "peer", "provider", "proxy_key_id", "reason", "request_id"});
+  CHECK(keys(e) == std::set<std::string>{"capability", "connection_id", "duration_us", "id", "instance_id", "method",
+                                         "name", "occurred_at", "outcome", "path", "peer", "provider", "proxy_key_id",
+                                         "reason", "request_bytes", "request_id", "response_bytes", "upstream_status"});
+  // A proxied call's fields (issue 19): none on a fetch.
+  for (const char* key : {"duration_us", "method", "path", "request_bytes", "response_bytes", "upstream_status"}) {
+    CAPTURE(key);
+    CHECK(member(e, key).IsNull());
+  }
   CHECK(member(e, "id").IsInt64());
   CHECK(isUtcTimestamp(text(e, "occurred_at")));
   CHECK(text(e, "outcome") == "allowed");

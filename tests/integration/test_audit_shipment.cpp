@@ -62,7 +62,9 @@ std::vector<std::string> storedLines(const TestDatabase& db) {
   for (const auto& row : db.exec(
            "SELECT seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
            " provider, name, capability, outcome, reason, request_id, peer,"
-           " (extract(epoch FROM occurred_at) * 1000000)::bigint FROM audit_events WHERE journal_id = $1 ORDER BY seq",
+           " (extract(epoch FROM occurred_at) * 1000000)::bigint,"
+           " method, path, upstream_status, request_bytes, response_bytes, duration_us"
+           " FROM audit_events WHERE journal_id = $1 ORDER BY seq",
            kOrigin)) {
     if (!row[1].is_null()) {
       lines.push_back(row[1].c_str());
@@ -72,10 +74,44 @@ std::vector<std::string> storedLines(const TestDatabase& db) {
       if (row[column].is_null()) return std::nullopt;
       return std::string(row[column].c_str());
     };
-    AuditRecord r{text(2), text(3), text(4), text(5), text(6), text(7), text(8), *text(9), *text(10), *text(11), *text(12)};
+    const auto number = [&](int column) -> std::optional<std::int64_t> {
+      if (row[column].is_null()) return std::nullopt;
+      return row[column].as<std::int64_t>();
+    };
+    AuditRecord r;
+    r.customer_id = text(2);
+    r.instance_id = text(3);
+    r.proxy_key_id = text(4);
+    r.connection_id = text(5);
+    r.provider = text(6);
+    r.name = text(7);
+    r.capability = text(8);
+    r.outcome = *text(9);
+    r.reason = *text(10);
+    r.request_id = *text(11);
+    r.peer = *text(12);
+    r.method = text(14);
+    r.path = text(15);
+    if (const auto status = number(16)) r.upstream_status = static_cast<int>(*status);
+    r.request_bytes = number(17);
+    r.response_bytes = number(18);
+    r.duration_us = number(19);
     lines.push_back(journalLine(row[0].as<std::uint64_t>(), kOrigin, formatMicros(row[13].as<std::int64_t>()), r));
   }
   return lines;
+}
+
+/// A proxied call (issue 19) the provider answered.
+AuditRecord proxied(const std::string& request_id) {
+  auto r = allowed(request_id);
+  r.reason = "proxied";
+  r.method = "POST";
+  r.path = "/gmail/v1/users/me/messages/send";
+  r.upstream_status = 202;
+  r.request_bytes = 5'000'000'000;  // past 32 bits: the columns are bigint
+  r.response_bytes = 0;
+  r.duration_us = 81'234;
+  return r;
 }
 
 }  // namespace
@@ -194,4 +230,76 @@ TEST_CASE("audit shipment: last_used_at is correct to the minute without a row u
   // ... one past its step is.
   other.ship({line(8, "04:01:21.000000", "allowed")});
   CHECK(last_used() == std::string("04:01:21.000000"));
+}
+
+TEST_CASE("audit shipment: a proxied call's fields are stored typed, and its exact line rebuilt from them") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  auto refused = proxied("r-1");
+  refused.outcome = "denied";
+  refused.capability = std::nullopt;
+  refused.reason = "Path refused: an encoded '/'";
+  refused.path = std::nullopt;
+  refused.upstream_status = std::nullopt;
+  refused.request_bytes = std::nullopt;
+  refused.response_bytes = std::nullopt;
+  refused.duration_us = std::nullopt;
+  auto odd = proxied("r-2");
+  odd.method = "DELETE";
+  odd.path = "/gmail/v1/users/me/labels/{\"x\"},NULL\u00e9";
+  odd.upstream_status = 599;
+  const std::vector<std::string> lines = {
+      journalLine(0, kOrigin, "2026-12-06T04:00:00.000001Z", proxied("r-0")),
+      journalLine(1, kOrigin, "2026-12-06T04:00:00.000002Z", refused),
+      journalLine(2, kOrigin, "2026-12-06T04:00:00.000003Z", odd),
+      journalLine(3, kOrigin, "2026-12-06T04:00:00.000004Z", allowed("r-3")),  // a fetch, in the same batch
+  };
+  broker.ship(lines);
+  const auto rows = db.exec(
+      "SELECT method, path, upstream_status, request_bytes, response_bytes, duration_us, line IS NULL,"
+      " pg_typeof(upstream_status)::text, pg_typeof(request_bytes)::text FROM audit_events ORDER BY seq");
+  REQUIRE(rows.size() == 4);
+  CHECK(rows[0][0].as<std::string>() == "POST");
+  CHECK(rows[0][1].as<std::string>() == "/gmail/v1/users/me/messages/send");
+  CHECK(rows[0][2].as<int>() == 202);
+  CHECK(rows[0][3].as<std::int64_t>() == 5'000'000'000);
+  CHECK(rows[0][4].as<std::int64_t>() == 0);
+  CHECK(rows[0][5].as<std::int64_t>() == 81'234);
+  CHECK(rows[0][7].as<std::string>() == "integer");
+  CHECK(rows[0][8].as<std::string>() == "bigint");
+  CHECK(rows[1][0].as<std::string>() == "POST");
+  for (int column = 1; column <= 5; ++column) CHECK(rows[1][column].is_null());
+  CHECK(rows[2][1].as<std::string>() == *odd.path);
+  for (int column = 0; column <= 5; ++column) CHECK(rows[3][column].is_null());  // the fetch
+  for (const auto& row : rows) CHECK(row[6].as<bool>());                       // columns only
+  CHECK(storedLines(db) == lines);
+}
+
+TEST_CASE("audit shipment: PostgreSQL refuses a proxied call's columns in another shape than the line's") {
+  TestDatabase db;
+  seed(db);
+  pqxx::connection connection(db.urlAs("hydracore_broker"));
+  const auto insert = [&](const std::string& columns, const std::string& values) {
+    pqxx::nontransaction tx(connection);
+    try {
+      tx.exec("INSERT INTO audit_events (outcome, reason, request_id, peer, " + columns +
+              ") VALUES ('allowed', 'proxied', 'r', 'p', " + values + ")");
+      return std::string("ok");
+    } catch (const pqxx::check_violation&) {
+      return std::string("check");
+    }
+  };
+  CHECK(insert("method, path, upstream_status, request_bytes, response_bytes, duration_us",
+               "'GET', '/x', 200, 0, 9223372036854775807, 0") == "ok");
+  CHECK(insert("method, upstream_status", "'GET', 100") == "ok");
+  CHECK(insert("method, upstream_status", "'GET', 599") == "ok");
+  CHECK(insert("path", "'/x'") == "check");  // the other fields only with a method
+  CHECK(insert("upstream_status", "200") == "check");
+  CHECK(insert("duration_us", "1") == "check");
+  CHECK(insert("method, upstream_status", "'GET', 99") == "check");
+  CHECK(insert("method, upstream_status", "'GET', 600") == "check");
+  CHECK(insert("method, request_bytes", "'GET', -1") == "check");
+  CHECK(insert("method, response_bytes", "'GET', -1") == "check");
+  CHECK(insert("method, duration_us", "'GET', -1") == "check");
 }

@@ -73,6 +73,7 @@ void checkAll(Session& session, const std::vector<std::string>& statements, cons
 /// Statements that would change or remove audit records.
 std::vector<std::string> auditRewrites() {
   return {"UPDATE audit_events SET reason = 'nothing happened'", "UPDATE audit_events SET outcome = 'denied'",
+          "UPDATE audit_events SET path = '/gmail/v1/users/me/settings', method = 'GET'",
           "DELETE FROM audit_events", "DELETE FROM audit_events WHERE request_id = 'seed'", "TRUNCATE audit_events"};
 }
 
@@ -169,6 +170,10 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "SELECT id, customer_id, instance_id, key_hash, expires_at, revoked_at FROM proxy_keys",
                "INSERT INTO audit_events (customer_id, instance_id, outcome, reason, request_id, peer) VALUES (" +
                    kCustomer + ", " + kInstance + ", 'denied', 'test', 'r1', '127.0.0.1')",
+               // A proxied call's record (issue 19, schema/0020).
+               "INSERT INTO audit_events (customer_id, instance_id, outcome, reason, request_id, peer, method, path,"
+               " upstream_status, request_bytes, response_bytes, duration_us) VALUES (" +
+                   kCustomer + ", " + kInstance + ", 'allowed', 'proxied', 'r2', '127.0.0.1', 'POST', '/x', 200, 1, 2, 3)",
                "UPDATE connections SET last_used_at = now(), status = 'error', error_message = 'refresh failed', "
                "expires_at = now(), updated_at = now() WHERE id = " + kConnection,
                "UPDATE connection_secrets SET key_id = 'key-b', ciphertext = '\\x0203', updated_at = now() "
@@ -176,7 +181,7 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
            },
            "ok");
   CHECK(db.exec("SELECT count(*) FROM grants")[0][0].as<int>() == 1);
-  CHECK(db.exec("SELECT count(*) FROM audit_events")[0][0].as<int>() == 2);
+  CHECK(db.exec("SELECT count(*) FROM audit_events")[0][0].as<int>() == 3);
   CHECK(db.exec("SELECT key_id FROM connection_secrets WHERE connection_id = " + kConnection)[0][0].as<std::string>() ==
         "key-b");
 }

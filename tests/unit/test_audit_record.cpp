@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "broker/audit/journal_files.hpp"
 #include "broker/audit/record.hpp"
@@ -133,4 +136,168 @@ TEST_CASE("audit record: every field is valid UTF-8 without NUL whatever it held
   // Still exactly that shape: nothing may hide in it.
   CHECK_FALSE(readJournalLine(std::string(earlier).insert(1, " ")));
   CHECK_FALSE(readJournalLine(earlier.substr(0, earlier.size() - 1)));
+}
+
+namespace {
+
+// A proxied call's record (issue 19): the same fields as a fetch's, and six of its own.
+JournalEntry proxied() {
+  auto e = sample();
+  e.record.outcome = "allowed";
+  e.record.capability = "send_mail";
+  e.record.reason = "proxied";
+  e.record.method = "POST";
+  e.record.path = "/gmail/v1/users/me/messages/send";
+  e.record.upstream_status = 200;
+  e.record.request_bytes = 1234;
+  e.record.response_bytes = 0;
+  e.record.duration_us = 81'234;
+  return e;
+}
+
+// The committed seed of the fuzz target (tests/fuzz/corpus/audit_journal_line/allowed): a
+// fetch's line as every broker before issue 19 wrote it.
+const std::string kFetchLine =
+    R"({"seq":41,"journal":"hydracore-broker/6f1c3a52-2c1e-4a47-9c55-0f1d2b3e4a5b","time":"2026-11-29T16:35:24.123456Z",)"
+    R"("customer_id":"0f8fad5b-d9cb-469f-a165-70867728950e","instance_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7",)"
+    R"("proxy_key_id":"16fd2706-8baf-433b-82eb-8c7fada847da","connection_id":"886313e1-3b8a-5372-9b90-0c9aee199e5d",)"
+    R"("provider":"gmail","name":"admin@acme.example","capability":"send_mail","outcome":"allowed","reason":"",)"
+    R"("request_id":"b3f7c2a1d4e5f60718293a4b5c6d7e8f","peer":"10.0.0.7"})";
+
+/// `line` with `from` (which it must hold) replaced by `to`.
+std::string edited(std::string line, const std::string& from, const std::string& to) {
+  const auto at = line.find(from);
+  REQUIRE(at != std::string::npos);
+  return line.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+TEST_CASE("audit record: a proxied call's line holds its six fields after peer, in order, and reads back") {
+  const auto e = proxied();
+  const auto line = journalLine(e);
+  const auto tail = std::string(R"("peer":"127.0.0.1","method":"POST","path":"/gmail/v1/users/me/messages/send",)") +
+                    R"("upstream_status":200,"request_bytes":1234,"response_bytes":0,"duration_us":81234})";
+  CHECK(line.substr(line.size() - tail.size()) == tail);
+  const auto back = parseJournalLine(line);
+  REQUIRE(back.has_value());
+  CHECK(journalLine(*back) == line);
+  CHECK(back->record.method == "POST");
+  CHECK(back->record.path == "/gmail/v1/users/me/messages/send");
+  CHECK(back->record.upstream_status == 200);
+  CHECK(back->record.request_bytes == 1234);
+  CHECK(back->record.response_bytes == 0);
+  CHECK(back->record.duration_us == 81'234);
+  CHECK(readJournalLine(line)->record.path == e.record.path);
+
+  // A refusal before any upstream call: a method, the rest null, written all the same.
+  auto refused = proxied();
+  refused.record.outcome = "denied";
+  refused.record.capability = std::nullopt;
+  refused.record.reason = "Path refused: a '..' segment";
+  refused.record.path = std::nullopt;
+  refused.record.upstream_status = std::nullopt;
+  refused.record.request_bytes = std::nullopt;
+  refused.record.response_bytes = std::nullopt;
+  refused.record.duration_us = std::nullopt;
+  const auto refused_line = journalLine(refused);
+  CHECK(refused_line.find(
+            R"("method":"POST","path":null,"upstream_status":null,"request_bytes":null,"response_bytes":null,"duration_us":null})") !=
+        std::string::npos);
+  const auto refused_back = parseJournalLine(refused_line);
+  REQUIRE(refused_back.has_value());
+  CHECK(refused_back->record.method == "POST");
+  CHECK_FALSE(refused_back->record.path.has_value());
+  CHECK_FALSE(refused_back->record.upstream_status.has_value());
+}
+
+TEST_CASE("audit record: a fetch's line is byte for byte what it was, and has no proxy field") {
+  const auto back = parseJournalLine(kFetchLine);
+  REQUIRE(back.has_value());
+  CHECK_FALSE(back->record.method.has_value());
+  CHECK(journalLine(*back) == kFetchLine);
+  // Proxy fields without a method are not written: the line stays a fetch's.
+  auto fetch = *back;
+  fetch.record.path = "/x";
+  fetch.record.upstream_status = 200;
+  fetch.record.duration_us = 5;
+  CHECK(journalLine(fetch) == kFetchLine);
+  CHECK(journalLine(sample()).find("method") == std::string::npos);
+}
+
+TEST_CASE("audit record: numbers a column could not store are written as null") {
+  auto e = proxied();
+  e.record.upstream_status = 0;
+  e.record.request_bytes = -1;
+  e.record.response_bytes = -5;
+  e.record.duration_us = -1;
+  const auto line = journalLine(e);
+  CHECK(line.find(R"("upstream_status":null,"request_bytes":null,"response_bytes":null,"duration_us":null})") !=
+        std::string::npos);
+  REQUIRE(parseJournalLine(line).has_value());
+  e.record.upstream_status = 600;
+  CHECK(journalLine(e).find(R"("upstream_status":null)") != std::string::npos);
+  e.record.upstream_status = 599;
+  CHECK(journalLine(e).find(R"("upstream_status":599)") != std::string::npos);
+  e.record.upstream_status = 100;
+  CHECK(journalLine(e).find(R"("upstream_status":100)") != std::string::npos);
+  // The method and path are text like the other fields: valid UTF-8 without NUL.
+  e.record.method = std::string("GE\0T", 4);
+  e.record.path = "/caf\xc3";
+  const auto text = journalLine(e);
+  CHECK(text.find("\"method\":\"GE\xef\xbf\xbdT\",\"path\":\"/caf\xef\xbf\xbd\"") != std::string::npos);
+  CHECK(parseJournalLine(text).has_value());
+}
+
+TEST_CASE("audit record: a proxied call's line in any other shape is not a record") {
+  const auto line = journalLine(proxied());
+  REQUIRE(parseJournalLine(line).has_value());
+  const std::vector<std::pair<std::string, std::string>> forgeries = {
+      // The other fields without a method, or with a method of another type.
+      {R"("method":"POST",)", ""},
+      {R"("method":"POST")", R"("method":null)"},
+      {R"("method":"POST")", R"("method":1)"},
+      // A field missing, or out of order.
+      {R"("path":"/gmail/v1/users/me/messages/send",)", ""},
+      {R"(,"duration_us":81234)", ""},
+      {R"("request_bytes":1234,"response_bytes":0)", R"("response_bytes":0,"request_bytes":1234)"},
+      {R"("method":"POST","path":"/gmail/v1/users/me/messages/send")",
+       R"("path":"/gmail/v1/users/me/messages/send","method":"POST")"},
+      // Before peer instead of after it.
+      {R"("peer":"127.0.0.1","method":"POST")", R"("method":"POST","peer":"127.0.0.1")"},
+      // Numbers of another type or spelling, or out of range.
+      {R"("upstream_status":200)", R"("upstream_status":"200")"},
+      {R"("upstream_status":200)", R"("upstream_status":200.0)"},
+      {R"("upstream_status":200)", R"("upstream_status":2e2)"},
+      {R"("upstream_status":200)", R"("upstream_status":0200)"},
+      {R"("upstream_status":200)", R"("upstream_status":99)"},
+      {R"("upstream_status":200)", R"("upstream_status":600)"},
+      {R"("upstream_status":200)", R"("upstream_status":4294967496)"},
+      {R"("request_bytes":1234)", R"("request_bytes":-1)"},
+      {R"("response_bytes":0)", R"("response_bytes":-0)"},
+      {R"("duration_us":81234)", R"("duration_us":-81234)"},
+      {R"("duration_us":81234)", R"("duration_us":18446744073709551615)"},
+      {R"("path":"/gmail/v1/users/me/messages/send")", R"("path":["/gmail"])"},
+      // A member twice, or one more.
+      {R"("duration_us":81234})", R"("duration_us":81234,"duration_us":81234})"},
+      {R"("duration_us":81234})", R"("duration_us":81234,"query":"a=b"})"},
+  };
+  for (const auto& [from, to] : forgeries) {
+    const auto forged = edited(line, from, to);
+    CAPTURE(forged);
+    CHECK_FALSE(parseJournalLine(forged));
+    CHECK_FALSE(readJournalLine(forged));
+  }
+  // The six fields added to a fetch's line, any subset of them, are not a record either.
+  CHECK_FALSE(parseJournalLine(edited(kFetchLine, R"("peer":"10.0.0.7"})", R"("peer":"10.0.0.7","path":"/x"})")));
+  CHECK_FALSE(parseJournalLine(
+      edited(kFetchLine, R"("peer":"10.0.0.7"})",
+             R"("peer":"10.0.0.7","path":null,"upstream_status":null,"request_bytes":null,"response_bytes":null,"duration_us":null})")));
+  // A proxied call's line is never an earlier broker's: invalid bytes in it are not read leniently.
+  const auto raw = edited(line, "/gmail/v1/users/me/messages/send", "/gmail/\xff");
+  CHECK_FALSE(parseJournalLine(raw));
+  CHECK_FALSE(readJournalLine(raw));
+  const auto nul = edited(line, "/gmail/v1/users/me/messages/send", "/gmail/\\u0000");
+  CHECK_FALSE(parseJournalLine(nul));
+  CHECK_FALSE(readJournalLine(nul));
 }
