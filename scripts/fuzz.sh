@@ -6,6 +6,7 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 # Environment: HYDRA_FUZZ_RUNS=N ends a target after N executions if that comes first (so
 # `HYDRA_FUZZ_RUNS=1000000 scripts/fuzz.sh 3600` runs each target to a million executions);
+# HYDRA_FUZZ_JOBS (default: the number of cores) targets at once;
 # HYDRA_FUZZ_BUILD_DIR (default build-fuzz; scripts/test.sh shares its sanitizer build);
 # HYDRA_FUZZ_WORK (default: a fresh folder under /tmp; new corpus entries and crashes go there,
 # never into tests/fuzz/corpus).
@@ -38,12 +39,9 @@ export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 runs=()
 [ -n "${HYDRA_FUZZ_RUNS:-}" ] && runs=(-runs="$HYDRA_FUZZ_RUNS")
 
-failed=0
-printf '%-24s %14s %8s %10s %8s\n' target executions seconds "exec/s" crashes >"$work/summary.txt"
-for target in "${targets[@]}"; do
-  binary="$build/tests/fuzz/fuzz_$target"
-  seeds="tests/fuzz/corpus/$target"
-  [ -x "$binary" ] || { echo "fuzz: no target $target" >&2; exit 2; }
+# One target's run; its line of the summary goes to $work/<target>.summary.
+run_target() {
+  local target=$1 binary="$build/tests/fuzz/fuzz_$1" seeds="tests/fuzz/corpus/$1" start status elapsed executions crashes
   mkdir -p "$work/corpus/$target" "$work/crashes/$target"
   # New inputs go to the first folder (the work copy); the committed seeds are only read.
   # -timeout: one input running 25 s is a hang, reported like a crash.
@@ -57,8 +55,26 @@ for target in "${targets[@]}"; do
   if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi  # died without an artifact
   printf '%-24s %14s %8s %10s %8s\n' "$target" "$executions" "$elapsed" \
     "$(awk -v n="$executions" -v s="$elapsed" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }')" "$crashes" \
-    | tee -a "$work/summary.txt"
-  if [ "$crashes" -ne 0 ]; then
+    >"$work/$target.summary"
+  cat "$work/$target.summary"
+}
+
+for target in "${targets[@]}"; do
+  [ -x "$build/tests/fuzz/fuzz_$target" ] || { echo "fuzz: no target $target" >&2; exit 2; }
+done
+# Targets run side by side, HYDRA_FUZZ_JOBS (default: one per core) at a time: each is one
+# single-threaded process.
+jobs_max=${HYDRA_FUZZ_JOBS:-$(nproc)}
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+  run_target "$target" &
+done
+wait
+
+failed=0
+for target in "${targets[@]}"; do
+  cat "$work/$target.summary" >>"$work/summary.txt"
+  if ! awk '{ exit ($NF == 0 ? 0 : 1) }' "$work/$target.summary"; then
     failed=1
     echo "fuzz: $target crashed; log $work/$target.log, inputs in $work/crashes/$target/:" >&2
     grep -m 20 -E "ERROR: |runtime error|FUZZ_CHECK|SUMMARY|terminate called|what\(\)" "$work/$target.log" >&2 || true

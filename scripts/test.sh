@@ -91,10 +91,12 @@ export HYDRA_TEST_BROKER_BIN="$PWD/build-sanitize/broker/hydracore-broker"
 # The end-to-end suite against the sanitized binaries, but for the timed tests: they check
 # deadlines and throughput, which the sanitizers' slowdown distorts, on code the other cases
 # also run. HYDRA_SANITIZE_E2E (a CTest regex) picks other cases, e.g. '^e2e:' for all.
+# Six at a time: most cases spend their time waiting (servers starting, a provider's delay),
+# not on the cores.
 if [ -n "${HYDRA_SANITIZE_E2E:-}" ]; then
-  (cd build && ctest --output-on-failure -j4 -R "$HYDRA_SANITIZE_E2E")
+  (cd build && ctest --output-on-failure -j6 -R "$HYDRA_SANITIZE_E2E")
 else
-  (cd build && ctest --output-on-failure -j4 -R '^e2e:' -E "$timed")
+  (cd build && ctest --output-on-failure -j6 -R '^e2e:' -E "$timed")
 fi
 phase_done "unit and end-to-end suites, sanitized"
 # Each fuzz target briefly, from its committed corpus: a regression check in CI; the long
