@@ -50,17 +50,61 @@ bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-// Headers Pistache 0.0.5 parses into types when it reads a request, answering a value its
-// parser refuses in plain text before any route (a bad Host port or Cache-Control delta is
-// even a 500 with the parser's message), and that no route of ours reads: not handed over.
-// Kept: Connection, Authorization, and the framing headers (rewritten in canonical form).
-bool parsedByPistacheUnread(std::string_view name) {
-  static constexpr std::string_view kDropped[] = {
+// Headers Pistache 0.0.5 parses when it reads a request (those registered in
+// src/common/http_headers.cc, and Cookie and Set-Cookie, read into its cookie jar), answering a
+// value its parser refuses in plain text before any route (a bad Host port or Cache-Control
+// delta is even a 500 with the parser's message): handed over renamed, stored raw. Not here:
+// Connection and Authorization, which routes read and Pistache parses leniently, and the
+// framing headers (Content-Length, Transfer-Encoding), rewritten in canonical form.
+bool parsedByPistache(std::string_view name) {
+  static constexpr std::string_view kRenamed[] = {
       "Accept", "Access-Control-Allow-Origin", "Access-Control-Allow-Headers", "Access-Control-Expose-Headers",
-      "Access-Control-Allow-Methods", "Allow", "Cache-Control", "Content-Encoding", "Content-Type", "Date", "Expect",
-      "Host", "Location", "Server", "User-Agent"};
-  return std::any_of(std::begin(kDropped), std::end(kDropped), [&](std::string_view d) { return iequals(name, d); });
+      "Access-Control-Allow-Methods", "Allow", "Cache-Control", "Content-Encoding", "Content-Type", "Cookie", "Date",
+      "Expect", "Host", "Location", "Server", "Set-Cookie", "User-Agent"};
+  return std::any_of(std::begin(kRenamed), std::end(kRenamed), [&](std::string_view d) { return iequals(name, d); });
 }
+
+bool startsWithIgnoringCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
+}
+
+// The header lines handed over, in order; a name whose repeated lines are joined into one
+// keeps the place of its first line.
+class HeadFields {
+ public:
+  void add(std::string_view line) { lines_.emplace_back(line); }
+
+  /// Joins `value` to the line already handed over as `handed_name` (case-insensitive), or
+  /// starts it here. Empty values add nothing to a list (RFC 9110, 5.6.1).
+  void join(std::string handed_name, std::string_view value, std::string_view separator) {
+    for (auto& j : joined_) {
+      if (!iequals(j.name, handed_name)) continue;
+      if (!value.empty()) {
+        if (!j.value.empty()) j.value += separator;
+        j.value.append(value);
+      }
+      return;
+    }
+    joined_.push_back({std::move(handed_name), std::string(value), lines_.size()});
+    lines_.emplace_back();
+  }
+
+  void appendTo(std::string& out) {
+    for (auto& j : joined_) lines_[j.at] = j.name + ": " + j.value;
+    for (const auto& line : lines_) {
+      out += line;
+      out += "\r\n";
+    }
+  }
+
+ private:
+  struct Joined {
+    std::string name, value;
+    std::size_t at;
+  };
+  std::vector<std::string> lines_;
+  std::vector<Joined> joined_;  // a few names at most: searched in order
+};
 
 }  // namespace
 
@@ -235,16 +279,13 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
     return refuse(501, "Method not implemented");
   }
 
-  // What Pistache gets of the head: the request line, the headers, and the framing headers
-  // in canonical form.
-  std::string kept(request_line);
-  kept += "\r\n";
+  // What Pistache gets of the head: the request line, the headers (some renamed), the framing
+  // headers in canonical form, and the query string.
+  HeadFields fields;
   std::optional<std::uint64_t> content_length;
   bool content_length_too_large = false;
   std::vector<std::string_view> transfer_codings;
   bool has_transfer_encoding = false;
-  std::optional<std::string> forwarded_for;  // every X-Forwarded-For line, merged
-  std::size_t forwarded_for_at = 0;          // where in `kept` its first line stood
   bool has_authorization = false;
   bool has_api_key = false;
   std::size_t lines = 0;
@@ -261,6 +302,10 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
     const auto name = line.substr(0, colon);
     const auto value = trim(line.substr(colon + 1));
     if (!isFieldValue(value)) return refuse(400, "Malformed header field");
+    if (startsWithIgnoringCase(name, kScreenedPrefix)) {
+      // Routes trust these names to hold what the screen renamed.
+      return refuse(400, "Reserved header field: " + std::string(name));
+    }
     if (iequals(name, "Content-Length")) {
       for (const auto item : splitList(value)) {
         if (item.empty() || !std::all_of(item.begin(), item.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -285,14 +330,7 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
       // Pistache keeps the first line of a name and drops the others, and a proxy appends its
       // own line after those the client wrote: read alone, the first would let the client pick
       // its address. Repeated lines of a list are one list, in order (RFC 9110, 5.3).
-      if (!forwarded_for) {
-        forwarded_for.emplace();
-        forwarded_for_at = kept.size();
-      }
-      if (!value.empty()) {
-        if (!forwarded_for->empty()) *forwarded_for += ", ";
-        forwarded_for->append(value);
-      }
+      fields.join("X-Forwarded-For", value, ", ");
     } else if (iequals(name, "Authorization") || iequals(name, "X-Api-Key")) {
       // One credential per request: of two, Pistache would read the first and a proxy or log
       // in front of us perhaps the other.
@@ -300,11 +338,13 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
       auto& seen = authorization ? has_authorization : has_api_key;
       if (seen) return refuse(400, authorization ? "Repeated Authorization header" : "Repeated X-Api-Key header");
       seen = true;
-      kept.append(line);
-      kept += "\r\n";
-    } else if (!parsedByPistacheUnread(name)) {
-      kept.append(line);
-      kept += "\r\n";
+      fields.add(line);
+    } else if (parsedByPistache(name)) {
+      // Cookie lines are joined with "; " (RFC 6265, 5.4), lists with ", " (RFC 9110, 5.3); a
+      // repeated singleton (Content-Type) becomes a value its reader refuses, never a choice.
+      fields.join(std::string(kScreenedPrefix) + std::string(name), value, iequals(name, "Cookie") ? "; " : ", ");
+    } else {
+      fields.add(line);
     }
   }
 
@@ -324,9 +364,16 @@ std::optional<FramingScreen::Refusal> FramingScreen::headDone(std::vector<std::s
     return refuse(413, "Request body is larger than " + std::to_string(limits_.max_body_bytes / 1024) + " KiB");
   }
 
-  if (forwarded_for) kept.insert(forwarded_for_at, "X-Forwarded-For: " + *forwarded_for + "\r\n");
+  std::string kept(request_line);
+  kept += "\r\n";
+  fields.appendTo(kept);
   if (content_length) kept += "Content-Length: " + std::to_string(*content_length) + "\r\n";
   if (chunked) kept += "Transfer-Encoding: chunked\r\n";
+  // The target's query as written: what follows the first '?' (a fragment a client should not
+  // send would be part of it, as Pistache reads it; the characters were checked above).
+  if (const auto question = target.find('?'); question != std::string_view::npos && question + 1 < target.size()) {
+    kept.append(kScreenedQuery).append(": ").append(target.substr(question + 1)) += "\r\n";
+  }
   current_ += kept + "\r\n";
   head_.clear();
   if (chunked) {

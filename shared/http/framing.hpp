@@ -14,12 +14,19 @@
 //        Authorization or X-Api-Key (one credential per request)
 //   501  a method Pistache does not know, or a transfer coding other than chunked
 //   505  an HTTP version other than 1.0 and 1.1
-// Headers that Pistache parses into types but no route reads (Host, Date, Accept, Content-Type,
-// Cache-Control, User-Agent, ...) are not handed over: its parsers answer values they refuse
-// in plain text, some with a 500. Content-Length and Transfer-Encoding are handed over in
-// canonical form, chunk sizes too (Pistache knows no chunk extensions). Repeated
-// X-Forwarded-For lines are handed over as one, joined with ", " in order (RFC 9110, 5.3):
-// Pistache would keep the first, the one a client writes before its proxy's.
+// Headers that Pistache parses into types (Host, Date, Accept, Content-Type, Cache-Control,
+// User-Agent, Cookie, ...; not Connection, Authorization and the framing headers) are handed over renamed,
+// "Hydra-Screened-<name as written>": its parsers answer values they refuse in plain text, some
+// with a 500, and a renamed field is stored raw, unparsed. A name's repeated lines are handed
+// over as one line at the place of the first, joined with ", " in order ("; " for Cookie): Pistache
+// keeps only the first line of a name. The request target's query string, exactly as written,
+// is handed over as "Hydra-Screened-Query" (Pistache keeps the query in an unordered map: order
+// and repeated names are lost), only when it is not empty. A client's own Hydra-Screened-* line
+// is refused (400), so what a route reads under these names is what the client sent (request.hpp:
+// requestHeaders, rawQuery). Content-Length and Transfer-Encoding are handed over in canonical
+// form, chunk sizes too (Pistache knows no chunk extensions). Repeated X-Forwarded-For lines are
+// handed over as one, joined with ", " in order (RFC 9110, 5.3): Pistache would keep the first,
+// the one a client writes before its proxy's.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,6 +36,11 @@
 #include <vector>
 
 namespace hydra::http {
+
+/// The prefix of the names under which the screen hands over the fields Pistache would parse.
+inline constexpr std::string_view kScreenedPrefix = "Hydra-Screened-";
+/// The field holding the request target's query string as written (without the '?').
+inline constexpr std::string_view kScreenedQuery = "Hydra-Screened-Query";
 
 class FramingScreen {
  public:
@@ -43,6 +55,14 @@ class FramingScreen {
   };
 
   explicit FramingScreen(Limits limits) : limits_(limits) {}
+
+  /// How much longer than the client's head (at most max_head_bytes) the head handed over can
+  /// be: a prefix (and a space after the colon) per renamed line, the query string copied into
+  /// a field of its own, and a little for canonical framing headers. Pistache's buffer must
+  /// hold max_head_bytes + this + max_body_bytes (+ chunk size slack).
+  static std::size_t maxHeadGrowth(const Limits& limits) {
+    return limits.max_head_bytes + limits.max_header_lines * (kScreenedPrefix.size() + 1) + 64;
+  }
 
   /// Consumes bytes received. Appends to `requests` what Pistache may parse now, one string per
   /// request at most (Pistache drops whatever follows a complete request in one read, so

@@ -1,5 +1,6 @@
 #include "shared/http/openapi.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 #include <stdexcept>
@@ -128,7 +129,14 @@ std::string openApiDocument(const std::string& title, const std::string& version
       p.AddMember("name", str(name, a), a);
       p.AddMember("in", "path", a);
       p.AddMember("required", true, a);
-      p.AddMember("schema", parsed(R"({"type":"string","format":"uuid"})", a, "path parameter"), a);
+      const auto declared = std::find_if(r.doc.path.begin(), r.doc.path.end(),
+                                         [&](const PathParameter& d) { return d.name == name; });
+      if (declared == r.doc.path.end()) {
+        p.AddMember("schema", parsed(R"({"type":"string","format":"uuid"})", a, "path parameter"), a);
+      } else {
+        p.AddMember("schema", parsed(declared->schema.c_str(), a, name.c_str()), a);
+        if (!declared->description.empty()) p.AddMember("description", str(declared->description, a), a);
+      }
       parameters.PushBack(p, a);
     }
     for (const auto& q : r.doc.query) {

@@ -1,5 +1,10 @@
 #include "shared/http/request.hpp"
 
+#include <strings.h>
+
+#include <algorithm>
+
+#include "shared/http/framing.hpp"
 #include "shared/http/params.hpp"
 
 namespace hydra::http {
@@ -36,6 +41,44 @@ std::optional<std::string> header(const Pistache::Rest::Request& req, const char
   auto raw = req.headers().tryGetRaw(name);
   if (!raw) return std::nullopt;
   return raw->value();
+}
+
+std::vector<std::pair<std::string, std::string>> requestHeaders(const Pistache::Rest::Request& req) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& [key, raw] : req.headers().rawList()) {
+    std::string name = raw.name();
+    if (name.size() >= kScreenedPrefix.size() &&
+        strncasecmp(name.c_str(), kScreenedPrefix.data(), kScreenedPrefix.size()) == 0) {
+      if (strcasecmp(name.c_str(), std::string(kScreenedQuery).c_str()) == 0) continue;
+      name.erase(0, kScreenedPrefix.size());
+    }
+    out.emplace_back(std::move(name), raw.value());
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    const int order = strcasecmp(a.first.c_str(), b.first.c_str());
+    return order != 0 ? order < 0 : a.first < b.first;
+  });
+  return out;
+}
+
+std::string rawQuery(const Pistache::Rest::Request& req) {
+  auto raw = req.headers().tryGetRaw(std::string(kScreenedQuery));
+  return raw ? raw->value() : std::string();
+}
+
+std::string pathBelow(const Pistache::Rest::Request& req, const std::string& route_prefix) {
+  // As Pistache routes: runs of slashes count as one, in the template and in the path.
+  std::size_t segments = 0;
+  for (std::size_t i = 0; i < route_prefix.size(); ++i) {
+    if (route_prefix[i] != '/' && (i == 0 || route_prefix[i - 1] == '/')) ++segments;
+  }
+  const std::string& path = req.resource();  // the target up to any '?', as written
+  std::size_t i = 0;
+  for (std::size_t seen = 0; seen < segments && i < path.size(); ++seen) {
+    while (i < path.size() && path[i] == '/') ++i;
+    while (i < path.size() && path[i] != '/') ++i;
+  }
+  return path.substr(i);
 }
 
 std::optional<std::string> bearerToken(const Pistache::Rest::Request& req) {

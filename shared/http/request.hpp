@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <pistache/router.h>
@@ -46,6 +47,28 @@ std::optional<std::string> queryOneOf(const Pistache::Rest::Request& req, const 
 
 /// A header value, if present (case-insensitive name).
 std::optional<std::string> header(const Pistache::Rest::Request& req, const char* name);
+
+/// Every header field the client sent, names as the client wrote them: the fields the framing
+/// screen handed over renamed (framing.hpp: Content-Type, Accept, Host, Cookie, ...) under their
+/// own names again, the query string's field left out. Ordered by name, case-insensitively:
+/// Pistache 0.0.5 keeps raw fields in an unordered map, and the order of fields of different
+/// names carries no meaning (RFC 9110, 5.3). One entry per name: a renamed field's or
+/// X-Forwarded-For's repeated lines come joined in order (", ", Cookie "; "); of any other name
+/// repeated, Pistache keeps only the first line. Content-Length and Transfer-Encoding come in
+/// canonical form. Hop-by-hop fields (Connection, ...) are included: a proxy drops them itself.
+std::vector<std::pair<std::string, std::string>> requestHeaders(const Pistache::Rest::Request& req);
+
+/// The request target's query string exactly as written, without the '?'; "" when there is
+/// none (a target ending in a bare '?' included). Still percent-encoded, order and repeated
+/// names kept ("labelIds=A&labelIds=B").
+std::string rawQuery(const Pistache::Rest::Request& req);
+
+/// The path of a request below a route prefix registered with Server::anyBelowAsync, exactly as
+/// written (percent-encoded, repeated or trailing slashes kept; no query string): for the prefix
+/// "/a/:id/p" and the target "/a/1/p/x//y/?q=1", "/x//y/". Starts with '/' (Pistache routes only
+/// paths with a segment below the prefix there). Pistache's own splats are no substitute: they
+/// come from a copy of the path with runs of slashes collapsed and a trailing one dropped.
+std::string pathBelow(const Pistache::Rest::Request& req, const std::string& route_prefix);
 
 /// The token of "Authorization: Bearer <token>", if that is what the header holds.
 std::optional<std::string> bearerToken(const Pistache::Rest::Request& req);

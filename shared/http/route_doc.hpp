@@ -16,6 +16,13 @@ struct QueryParameter {
   std::string description;
 };
 
+/// A path parameter that is not a UUID (the default for every `:name` of a route).
+struct PathParameter {
+  std::string name;
+  std::string schema = R"({"type":"string"})";  // a JSON Schema, as JSON text
+  std::string description;
+};
+
 struct RouteDoc {
   std::string summary;
   std::string tag;
@@ -30,6 +37,9 @@ struct RouteDoc {
   std::vector<std::pair<int, std::string>> responses;
   /// The media type of 2xx bodies.
   std::string media_type = "application/json";
+  /// Path parameters whose schema is not {"type":"string","format":"uuid"}, by name (last:
+  /// route tables initialise the members above in order).
+  std::vector<PathParameter> path = {};
 };
 
 }  // namespace hydra::http

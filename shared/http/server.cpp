@@ -15,6 +15,7 @@
 #include "shared/http/client_certificate.hpp"
 #include "shared/http/edge.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/http/framing.hpp"
 #include "shared/http/listener.hpp"
 #include "shared/http/named_header.hpp"
 #include "shared/http/peer_limit.hpp"
@@ -259,13 +260,53 @@ Pistache::Rest::Route::Handler Server::wrap(const std::string& method, const std
 
 void Server::add(const std::string& method, const std::string& route, AsyncHandler handler, RouteDoc doc) {
   routes_.push_back({method, route, std::move(doc)});
-  auto wrapped = wrap(method, route, std::move(handler));
-  if (method == "GET") router_.get(route, std::move(wrapped));
-  if (method == "POST") router_.post(route, std::move(wrapped));
-  if (method == "PUT") router_.put(route, std::move(wrapped));
-  if (method == "PATCH") router_.patch(route, std::move(wrapped));
-  if (method == "DELETE") router_.del(route, std::move(wrapped));
-  methods_by_route_[route].insert(method);
+  serve(method, route, route, wrap(method, route, std::move(handler)));
+}
+
+namespace {
+
+void routeWith(Pistache::Rest::Router& router, const std::string& method, const std::string& route,
+               Pistache::Rest::Route::Handler handler) {
+  namespace Routes = Pistache::Rest::Routes;
+  if (method == "GET") Routes::Get(router, route, std::move(handler));
+  if (method == "POST") Routes::Post(router, route, std::move(handler));
+  if (method == "PUT") Routes::Put(router, route, std::move(handler));
+  if (method == "PATCH") Routes::Patch(router, route, std::move(handler));
+  if (method == "DELETE") Routes::Delete(router, route, std::move(handler));
+}
+
+}  // namespace
+
+void Server::serve(const std::string& method, const std::string& pistache_route, const std::string& route,
+                   const Pistache::Rest::Route::Handler& wrapped) {
+  routeWith(router_, method, pistache_route, wrapped);
+  auto& served = served_[pistache_route];
+  served.route = route;
+  served.methods.insert(method);
+}
+
+void Server::anyBelowAsync(const std::vector<std::string>& methods, const std::string& route_prefix,
+                           AsyncHandler handler, RouteDoc doc) {
+  // Pistache 0.0.5 has no "rest of the path" pattern: its splat matches exactly one segment.
+  // So one route per depth: 32 is far deeper than any provider API path (Gmail's deepest has 8
+  // segments), each depth costs one node per method in Pistache's tree, and a deeper path is
+  // a 404 like any path not served (the head limit bounds a path in any case).
+  const auto route = route_prefix + "/:path";
+  bool documented = false;
+  for (const auto& p : doc.path) documented = documented || p.name == "path";
+  if (!documented) {
+    doc.path.push_back({"path", R"({"type":"string"})",
+                        "The rest of the path, one or more segments, as the provider's API names it"});
+  }
+  for (const auto& method : methods) {
+    routes_.push_back({method, route, doc});
+    const auto wrapped = wrap(method, route, handler);  // one set of metrics for every depth
+    std::string below = route_prefix;
+    for (std::size_t depth = 1; depth <= kMaxSegmentsBelow; ++depth) {
+      below += "/*";
+      serve(method, below, route, wrapped);
+    }
+  }
 }
 
 namespace {
@@ -298,25 +339,32 @@ void Server::patchAsync(const std::string& route, AsyncHandler handler, RouteDoc
 void Server::delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
   add("DELETE", route, std::move(handler), std::move(doc));
 }
+void Server::putAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("PUT", route, std::move(handler), std::move(doc));
+}
+void Server::postAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
+  add("POST", route, std::move(handler), std::move(doc));
+}
 
 void Server::start(const char* listen_variable) {
   // Pistache's own 405 is plain text: answer the other methods of each path ourselves.
-  for (const auto& [route, methods] : std::map(methods_by_route_)) {
+  // Not routes of their own: the OpenAPI document lists only what is served. One handler per
+  // logged route and method (anyBelowAsync serves one route at many depths).
+  std::map<std::pair<std::string, std::string>, Pistache::Rest::Route::Handler> refusals;
+  for (const auto& [pistache_route, served] : std::map(served_)) {
     std::string allow;
-    for (const auto& m : methods) allow += (allow.empty() ? "" : ", ") + m;
+    for (const auto& m : served.methods) allow += (allow.empty() ? "" : ", ") + m;
     for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
-      if (methods.count(method) != 0) continue;
-      auto wrapped = wrap(method, route, answering([allow](const Request&) {
-        auto reply = errorReply(405, "Method Not Allowed");
-        reply.headers.emplace_back("Allow", allow);
-        return reply;
-      }));
-      // Not a route of its own: the OpenAPI document lists only what is served.
-      if (std::string(method) == "GET") router_.get(route, std::move(wrapped));
-      if (std::string(method) == "POST") router_.post(route, std::move(wrapped));
-      if (std::string(method) == "PUT") router_.put(route, std::move(wrapped));
-      if (std::string(method) == "PATCH") router_.patch(route, std::move(wrapped));
-      if (std::string(method) == "DELETE") router_.del(route, std::move(wrapped));
+      if (served.methods.count(method) != 0) continue;
+      auto& refusal = refusals[{served.route, method}];
+      if (!refusal) {
+        refusal = wrap(method, served.route, answering([allow](const Request&) {
+          auto reply = errorReply(405, "Method Not Allowed");
+          reply.headers.emplace_back("Allow", allow);
+          return reply;
+        }));
+      }
+      routeWith(router_, method, pistache_route, refusal);
     }
   }
 
@@ -327,21 +375,25 @@ void Server::start(const char* listen_variable) {
   const Pistache::Address address(options_.tls ? std::string("127.0.0.1:0")
                                                : options_.listen.withPort(options_.listen.port));
   endpoint_ = std::make_unique<Pistache::Http::Endpoint>(address);
-  // The edge hands Pistache one request at a time, each at most the head and body limits
-  // (chunk sizes rewritten in canonical form: a few bytes of slack).
+  // The edge hands Pistache one request at a time, each at most the head and body limits, the
+  // head grown by what the screen adds (framing.hpp), chunk sizes rewritten in canonical form
+  // (a few bytes of slack).
   constexpr std::size_t kSlack = 64;
+  FramingScreen::Limits edge_limits;
+  edge_limits.max_head_bytes = options_.max_head_bytes;
+  edge_limits.max_body_bytes = options_.max_body_bytes;
   endpoint_->init(Pistache::Http::Endpoint::options()
                       .threads(options_.threads)
                       .flags(Pistache::Tcp::Options::ReuseAddr)
-                      .maxRequestSize(options_.max_head_bytes + options_.max_body_bytes + kSlack)
+                      .maxRequestSize(options_.max_head_bytes + FramingScreen::maxHeadGrowth(edge_limits) +
+                                      options_.max_body_bytes + kSlack)
                       .maxResponseSize(16 * 1024 * 1024)
                       // A client that stalls mid-request, or idles, must not hold a connection forever.
                       .headerTimeout(options_.header_timeout)
                       .bodyTimeout(options_.body_timeout)
                       .keepaliveTimeout(options_.keepalive_timeout));
   auto edge = std::make_shared<EdgeSettings>();
-  edge->limits.max_head_bytes = options_.max_head_bytes;
-  edge->limits.max_body_bytes = options_.max_body_bytes;
+  edge->limits = edge_limits;
   edge->connections = connections_;
   edge->tls_only = options_.tls.has_value();
   open_connections_ = edge->open;

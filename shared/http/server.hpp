@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <pistache/endpoint.h>
 #include <pistache/router.h>
@@ -87,6 +88,19 @@ class Server {
   void getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
   void patchAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
   void delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+  void putAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+  void postAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+
+  /// The most path segments below a prefix that anyBelowAsync routes (see there).
+  static constexpr std::size_t kMaxSegmentsBelow = 32;
+  /// One handler for `methods` (of GET, POST, PUT, PATCH, DELETE) on every path of 1 to
+  /// kMaxSegmentsBelow segments below `route_prefix` (a template, "/v1/x/:id/proxy/:provider").
+  /// The access log and the OpenAPI document (once per method, `doc` with a `path` parameter
+  /// added) name it "{route_prefix}/:path"; `:path` is no Pistache parameter: read the path with
+  /// pathBelow(req, route_prefix) (request.hpp), exactly as written. The prefix itself, and
+  /// deeper paths, are 404s like any path not served; the other methods 405s.
+  void anyBelowAsync(const std::vector<std::string>& methods, const std::string& route_prefix, AsyncHandler handler,
+                     RouteDoc doc = {});
 
   /// Every route registered, in order (for the OpenAPI document).
   const std::vector<RouteInfo>& routes() const { return routes_; }
@@ -107,12 +121,19 @@ class Server {
 
  private:
   void add(const std::string& method, const std::string& route, AsyncHandler handler, RouteDoc doc);
+  /// Registers `handler` with Pistache at `pistache_route`, logged as `route`.
+  void serve(const std::string& method, const std::string& pistache_route, const std::string& route,
+             const Pistache::Rest::Route::Handler& wrapped);
   Pistache::Rest::Route::Handler wrap(const std::string& method, const std::string& route, AsyncHandler handler) const;
   void stopAccepting();
 
   ServerOptions options_;
   Pistache::Rest::Router router_;
-  std::map<std::string, std::set<std::string>> methods_by_route_;
+  struct Served {
+    std::string route;  // as logged
+    std::set<std::string> methods;
+  };
+  std::map<std::string, Served> served_;  // by Pistache route
   std::vector<RouteInfo> routes_;
   std::shared_ptr<Responder::Lifecycle> lifecycle_;
   std::shared_ptr<PeerConnections> connections_;

@@ -149,11 +149,68 @@ TEST_CASE("framing: a repeated Authorization or X-Api-Key is 400: one credential
   CHECK(status("GET / HTTP/1.1\r\nAuthorization: Bearer a\r\nX-Api-Key: b\r\n\r\n") == 0);
 }
 
-TEST_CASE("framing: headers Pistache would parse but no route reads are not handed over") {
+TEST_CASE("framing: headers Pistache would parse are handed over renamed, unparsed, in place") {
   const auto fed = feed("GET / HTTP/1.1\r\nHost: a:b:c\r\nDate: not a date\r\nCache-Control: max-age=x\r\n"
-                        "content-type: !!!\r\nAccept: ???\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\n\r\n");
+                        "content-type: !!!\r\nAccept: ???\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\n"
+                        "Cookie: broken\r\nUser-Agent:  ua/1 \r\n\r\n");
   REQUIRE_FALSE(fed.refusal);
-  CHECK(fed.passed == "GET / HTTP/1.1\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\n\r\n");
+  CHECK(fed.passed == "GET / HTTP/1.1\r\nHydra-Screened-Host: a:b:c\r\nHydra-Screened-Date: not a date\r\n"
+                      "Hydra-Screened-Cache-Control: max-age=x\r\nHydra-Screened-content-type: !!!\r\n"
+                      "Hydra-Screened-Accept: ???\r\nX-Request-Id: r1\r\nConnection: keep-alive\r\n"
+                      "Hydra-Screened-Cookie: broken\r\nHydra-Screened-User-Agent: ua/1\r\n\r\n");
+}
+
+TEST_CASE("framing: a renamed header's repeated lines are one line, in order, where the first stood") {
+  CHECK(feed("GET / HTTP/1.1\r\nAccept: a/b\r\nX-Other: 1\r\naccept:\r\nACCEPT: c/d;q=0.5\r\n"
+             "Cookie: a=1\r\nCookie: b=2\r\n\r\n")
+            .passed == "GET / HTTP/1.1\r\nHydra-Screened-Accept: a/b, c/d;q=0.5\r\nX-Other: 1\r\n"
+                       "Hydra-Screened-Cookie: a=1; b=2\r\n\r\n");
+  // Other names pass line by line, as they came (Pistache reads the first).
+  const std::string other = "GET / HTTP/1.1\r\nX-Other: 1\r\nX-Other: 2\r\n\r\n";
+  CHECK(feed(other).passed == other);
+}
+
+TEST_CASE("framing: the query string is handed over as written, only when there is one") {
+  CHECK(feed("GET /m?labelIds=A&labelIds=B&q=%20x&flag HTTP/1.1\r\nX: 1\r\n\r\n").passed ==
+        "GET /m?labelIds=A&labelIds=B&q=%20x&flag HTTP/1.1\r\nX: 1\r\n"
+        "Hydra-Screened-Query: labelIds=A&labelIds=B&q=%20x&flag\r\n\r\n");
+  CHECK(feed("GET /m?a=?b HTTP/1.1\r\n\r\n").passed ==
+        "GET /m?a=?b HTTP/1.1\r\nHydra-Screened-Query: a=?b\r\n\r\n");
+  CHECK(feed("GET /m HTTP/1.1\r\n\r\n").passed == "GET /m HTTP/1.1\r\n\r\n");
+  CHECK(feed("GET /m? HTTP/1.1\r\n\r\n").passed == "GET /m? HTTP/1.1\r\n\r\n");
+  // Before the body, after the framing headers.
+  CHECK(feed("POST /m?x=1 HTTP/1.1\r\nContent-Length: 2\r\n\r\nab").passed ==
+        "POST /m?x=1 HTTP/1.1\r\nContent-Length: 2\r\nHydra-Screened-Query: x=1\r\n\r\nab");
+}
+
+TEST_CASE("framing: a client's own Hydra-Screened- header is 400") {
+  for (const char* name : {"Hydra-Screened-Query", "hydra-screened-accept", "Hydra-Screened-"}) {
+    CAPTURE(name);
+    const auto fed = feed(std::string("GET /m?a=1 HTTP/1.1\r\n") + name + ": x\r\n\r\n");
+    REQUIRE(fed.refusal);
+    CHECK(fed.refusal->status == 400);
+    CHECK(fed.refusal->detail == std::string("Reserved header field: ") + name);
+    CHECK(fed.passed.empty());
+  }
+  CHECK(status("GET / HTTP/1.1\r\nHydra-Screened: x\r\nX-Hydra-Screened-Query: y\r\n\r\n") == 0);
+}
+
+TEST_CASE("framing: the head handed over grows by at most maxHeadGrowth") {
+  // The worst case: the longest query the head allows, and every line renamed.
+  const auto l = limits();
+  std::string head = "GET /?";
+  std::string lines;
+  for (const char* name : {"Accept", "Allow", "Cache-Control", "Content-Encoding", "Content-Type", "Cookie", "Date",
+                           "Expect", "Host", "Location"}) {
+    lines += std::string(name) + ":\r\n";
+  }
+  REQUIRE(l.max_header_lines == 10);
+  head += std::string(l.max_head_bytes - head.size() - 11 - lines.size() - 2, 'q') + " HTTP/1.1\r\n" + lines + "\r\n";
+  REQUIRE(head.size() == l.max_head_bytes);
+  const auto fed = feed(head);
+  REQUIRE_FALSE(fed.refusal);
+  CHECK(fed.passed.size() > head.size() + 800 + 10 * 16);  // the query copied, every line renamed
+  CHECK(fed.passed.size() <= head.size() + FramingScreen::maxHeadGrowth(l));
 }
 
 TEST_CASE("framing: unknown methods and transfer codings are 501, other versions 505") {
