@@ -3,25 +3,23 @@
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <variant>
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureStreamSocket.h>
-#include <Poco/Net/SocketAddress.h>
 #include <Poco/Net/StreamSocket.h>
 
-#include "shared/net/resolver.hpp"
 #include "shared/json/reader.hpp"
+#include "shared/net/checked_connect.hpp"
 #include "shared/net/socket_watchdog.hpp"
 
 namespace hydra::cp::webhooks {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
 
 constexpr const char* kUserAgent = "HydraCore-Webhooks/1.0";
 
@@ -29,11 +27,6 @@ AttemptResult failed(std::string error) {
   AttemptResult r;
   r.error = std::move(error);
   return r;
-}
-
-Poco::Timespan timespan(Clock::duration d) {
-  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
-  return Poco::Timespan(std::max<long long>(us, 1000));
 }
 
 }  // namespace
@@ -61,12 +54,9 @@ std::string printableUtf8(const std::string& bytes) {
 }
 
 Sender::Sender(const Settings& settings) : settings_(settings) {
-  Poco::Net::initializeSSL();
   // Certificates are verified strictly (chain and host name), against the system's CAs unless
   // the operator names a bundle; a certificate that fails is refused, never prompted for.
-  tls_ = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, settings.ca_file, Poco::Net::Context::VERIFY_STRICT,
-                                9, settings.ca_file.empty());
-  tls_->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+  tls_ = net::verifyingClientContext(settings.ca_file, settings.ca_file.empty());
   Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
   Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, tls_);
 }
@@ -80,55 +70,29 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
   }
 
   // Resolved here, at delivery time; every address is checked, and only a checked address is
-  // connected to.
-  std::vector<net::Address> addresses;
-  if (url.literal) {
-    addresses.push_back(*url.literal);
-  } else {
-    std::string error;
-    addresses = net::resolveWithin(url.host, std::chrono::seconds(settings_.resolve_timeout_seconds), error, &stopping);
-    if (addresses.empty()) return failed(error);
-  }
-  for (const auto& address : addresses) {
-    if (const auto refused = settings_.url_rules.addresses.refusal(address)) {
-      return failed("refused: " + url.host + " resolves to " + *refused + ", which webhooks may not reach");
-    }
-    if (url.scheme == "http" && net::classify(address) != net::Range::kLoopback) {
-      return failed("refused: plain http only to loopback, and " + url.host + " resolves to " + net::toString(address));
+  // connected to (shared/net/checked_connect).
+  const net::Destination to{url.host, url.port, url.scheme == "https"};
+  auto resolved = net::resolveAllowed(to, settings_.url_rules.addresses,
+                                      std::chrono::seconds(settings_.resolve_timeout_seconds), &stopping);
+  if (const auto* refused = std::get_if<net::ConnectError>(&resolved)) {
+    switch (refused->kind) {
+      case net::ConnectError::Kind::kRefused:
+        return failed("refused: " + url.host + " resolves to " + refused->detail + ", which webhooks may not reach");
+      case net::ConnectError::Kind::kPlainHttp:
+        return failed("refused: plain http only to loopback, and " + url.host + " resolves to " +
+                      net::toString(refused->address));
+      default:
+        return failed(refused->detail);
     }
   }
   if (stopping) return failed("stopped before sending (shutting down)");
 
-  const auto timeout = std::chrono::seconds(settings_.timeout_seconds);
-  const auto deadline = Clock::now() + timeout;
-  const bool https = url.scheme == "https";
-  std::unique_ptr<Poco::Net::StreamSocket> socket;
-  std::string connect_error;
-  for (const auto& address : addresses) {
-    const auto remaining = deadline - Clock::now();
-    if (remaining <= 0s) break;
-    try {
-      const Poco::Net::SocketAddress target(Poco::Net::IPAddress(net::toString(address)), url.port);
-      if (https) {
-        auto secure = std::make_unique<Poco::Net::SecureStreamSocket>(tls_);
-        // SNI and the name the certificate must carry: the URL's host, while the TCP connection
-        // goes to the address checked above. An IP literal is matched against the certificate's
-        // IP addresses instead (and sent without SNI, which may not carry one).
-        if (!url.literal) secure->setPeerHostName(url.host);
-        secure->setLazyHandshake(true);  // the handshake runs under the watchdog below
-        secure->connect(target, timespan(remaining));
-        socket = std::move(secure);
-      } else {
-        auto plain = std::make_unique<Poco::Net::StreamSocket>();
-        plain->connect(target, timespan(remaining));
-        socket = std::move(plain);
-      }
-      break;
-    } catch (const Poco::Exception& e) {
-      connect_error = "cannot connect to " + net::toString(address) + ": " + e.displayText();
-    }
+  const auto deadline = Clock::now() + std::chrono::seconds(settings_.timeout_seconds);
+  auto connected = net::connectToAny(to, std::get<std::vector<net::Address>>(resolved), tls_, deadline);
+  if (const auto* error = std::get_if<net::ConnectError>(&connected)) {
+    return failed(error->detail.empty() ? "timed out before connecting" : error->detail);
   }
-  if (!socket) return failed(connect_error.empty() ? "timed out before connecting" : connect_error);
+  const auto socket = std::move(std::get<net::Connection>(connected).socket);
 
   const long long timestamp = std::time(nullptr);
   Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, url.target, Poco::Net::HTTPMessage::HTTP_1_1);
@@ -145,7 +109,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
   net::SocketWatchdog watchdog(deadline, &stopping);
   watchdog.watch(static_cast<int>(socket->impl()->sockfd()));
   try {
-    const auto remaining = timespan(deadline - Clock::now());
+    const auto remaining = net::remainingUntil(deadline);
     socket->setSendTimeout(remaining);
     socket->setReceiveTimeout(remaining);
     // A session over the connected socket (TLS or not: the socket does the TLS) has no host of

@@ -1,0 +1,210 @@
+#include "broker/proxy/upstream_client.hpp"
+
+#include <algorithm>
+#include <string_view>
+
+#include <Poco/Exception.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include "shared/net/checked_connect.hpp"
+#include "shared/net/socket_watchdog.hpp"
+
+namespace hydra::broker::proxy {
+namespace {
+
+using Clock = net::ConnectClock;
+
+bool isTokenChar(unsigned char c) {
+  if (c >= '0' && c <= '9') return true;
+  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
+  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+/// An RFC 9110 token: what a method and a header name must be.
+bool isToken(const std::string& s) {
+  if (s.empty()) return false;
+  for (const char c : s) {
+    if (!isTokenChar(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+/// A header value that cannot end the header line or the header block early (no CR, LF, NUL).
+bool isSafeValue(const std::string& s) { return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string::npos; }
+
+/// A request target that cannot split the request line (no space, no control character).
+bool isSafeTarget(const std::string& s) {
+  if (s.empty() || s[0] != '/') return false;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  return true;
+}
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+  }
+  return true;
+}
+
+/// Headers the client owns: they decide where the request ends (Content-Length,
+/// Transfer-Encoding), whether the connection stays (Connection) and which site it is for (Host).
+bool isFramingHeader(const std::string& name) {
+  for (const char* owned : {"host", "content-length", "transfer-encoding", "connection"}) {
+    if (equalsIgnoreCase(name, owned)) return true;
+  }
+  return false;
+}
+
+std::string hostHeader(const providers::Upstream& upstream) {
+  std::string host = upstream.host.find(':') != std::string::npos ? "[" + upstream.host + "]" : upstream.host;
+  const std::uint16_t default_port = upstream.scheme == "https" ? 443 : 80;
+  if (upstream.port != 0 && upstream.port != default_port) host += ":" + std::to_string(upstream.port);
+  return host;
+}
+
+std::string durationWords(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
+
+bool expectsBody(const std::string& method, int status) {
+  return method != "HEAD" && status >= 200 && status != 204 && status != 304;
+}
+
+}  // namespace
+
+std::string requestTarget(const providers::Upstream& upstream, const std::string& normal_path,
+                          const std::string& query) {
+  return upstream.path_prefix + normal_path + (query.empty() ? "" : "?" + query);
+}
+
+UpstreamClient::UpstreamClient(UpstreamSettings settings)
+    : settings_(std::move(settings)),
+      // The system's CAs always; the operator's file adds a private CA (or a test's).
+      tls_(net::verifyingClientContext(settings_.ca_file, true)) {}
+
+UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
+  const auto fail = [&](int status, const std::string& why) {
+    return UpstreamFailure{status, request.provider + ": " + why};
+  };
+  const auto& upstream = request.upstream;
+  const auto no_answer = "no answer within " + durationWords(settings_.timeout);
+  const auto stopped = [&] { return fail(502, "call abandoned: the broker is shutting down"); };
+
+  // What would let a value rewrite the request (a second request line, a header of its own)
+  // never reaches the socket. Names only in the detail, never values.
+  if (!isToken(request.method)) return fail(502, "the method cannot be sent");
+  if (!isSafeTarget(request.target)) return fail(502, "the request target cannot be sent");
+  for (const auto& [name, value] : request.headers) {
+    if (!isToken(name)) return fail(502, "a header name cannot be sent");
+    if (!isSafeValue(value)) return fail(502, "the value of header " + name + " cannot be sent");
+  }
+  if (upstream.scheme != "https" && upstream.scheme != "http") return fail(502, "unsupported scheme");
+
+  const auto deadline = Clock::now() + settings_.timeout;
+  const net::Destination to{upstream.host, upstream.port, upstream.scheme == "https"};
+  auto resolved = net::resolveAllowed(to, settings_.addresses, settings_.timeout, request.stopping);
+  if (const auto* error = std::get_if<net::ConnectError>(&resolved)) {
+    const auto address = net::toString(error->address);
+    switch (error->kind) {
+      case net::ConnectError::Kind::kRefused: {
+        const std::string range = net::rangeName(net::classify(error->address));
+        if (net::parseAddress(upstream.host)) return fail(502, address + " is " + range + ": calls may not reach it");
+        return fail(502, upstream.host + " resolves to " + address + ", which is " + range + ": calls may not reach it");
+      }
+      case net::ConnectError::Kind::kPlainHttp:
+        return fail(502, "plain http only to loopback, and " + upstream.host + " resolves to " + address);
+      case net::ConnectError::Kind::kStopped:
+        return stopped();
+      default:
+        return fail(Clock::now() >= deadline ? 504 : 502, error->detail);
+    }
+  }
+  if (request.stopping != nullptr && *request.stopping) return stopped();
+
+  auto connected = net::connectToAny(to, std::get<std::vector<net::Address>>(resolved), tls_, deadline);
+  if (const auto* error = std::get_if<net::ConnectError>(&connected)) {
+    if (error->kind == net::ConnectError::Kind::kTimedOut) {
+      return fail(504, no_answer + (error->detail.empty() ? "" : " (" + error->detail + ")"));
+    }
+    return fail(502, error->detail);
+  }
+  const auto socket = std::move(std::get<net::Connection>(connected).socket);
+  const auto address = net::toString(std::get<net::Connection>(connected).address);
+
+  Poco::Net::HTTPRequest out(request.method, request.target, Poco::Net::HTTPMessage::HTTP_1_1);
+  out.setHost(hostHeader(upstream));
+  for (const auto& [name, value] : request.headers) {
+    if (!isFramingHeader(name)) out.add(name, value);
+  }
+  // One connection per call (no pool yet, see the header).
+  out.setKeepAlive(false);
+  const bool has_body_method = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
+  if (!request.body.empty() || has_body_method) out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
+
+  // The deadline covers the handshake (lazy: it runs with the first write), sending and
+  // receiving; the watchdog shuts the socket down when it passes or the broker stops.
+  net::SocketWatchdog watchdog(deadline, request.stopping);
+  watchdog.watch(static_cast<int>(socket->impl()->sockfd()));
+  const auto ended_by_watchdog = [&] {
+    return request.stopping != nullptr && *request.stopping ? stopped() : fail(504, no_answer);
+  };
+  const auto limit = settings_.max_response_bytes;
+  const auto too_large = [&] { return fail(502, "response larger than " + std::to_string(limit) + " bytes"); };
+
+  UpstreamResponse result;
+  bool answered = false;
+  try {
+    const auto remaining = net::remainingUntil(deadline);
+    socket->setSendTimeout(remaining);
+    socket->setReceiveTimeout(remaining);
+    // A session over the connected socket has no host of its own, so it never reconnects (which
+    // would resolve the name again, unchecked). Poco's HTTPSClientSession refuses a connected
+    // socket; the socket does the TLS.
+    Poco::Net::HTTPClientSession session(*socket);
+    session.setTimeout(remaining, remaining, remaining);
+    session.sendRequest(out).write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
+    Poco::Net::HTTPResponse response;
+    std::istream& in = session.receiveResponse(response);
+    answered = true;
+    result.status = static_cast<int>(response.getStatus());
+    for (const auto& [name, value] : response) result.headers.emplace_back(name, value);
+
+    const bool body_expected = expectsBody(request.method, result.status);
+    const auto declared = response.getContentLength64();  // -1: chunked or up to the close
+    if (body_expected && declared >= 0 && static_cast<unsigned long long>(declared) > limit) return too_large();
+    // A failed read becomes the exception it was (the stream would only set badbit).
+    in.exceptions(std::ios::badbit);
+    char chunk[16384];
+    while (in) {
+      // One byte past the limit tells "exactly the limit" from "more".
+      const auto room = limit + 1 - result.body.size();
+      in.read(chunk, static_cast<std::streamsize>(std::min(sizeof chunk, room)));
+      result.body.append(chunk, static_cast<std::size_t>(in.gcount()));
+      if (result.body.size() > limit) return too_large();
+    }
+    if (watchdog.fired()) return ended_by_watchdog();
+    if (body_expected && declared >= 0 && result.body.size() < static_cast<unsigned long long>(declared)) {
+      return fail(502, "the answer from " + address + " ended before its Content-Length");
+    }
+  } catch (const std::exception& e) {
+    if (watchdog.fired()) return ended_by_watchdog();
+    const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
+    const std::string why = poco != nullptr ? poco->displayText() : e.what();
+    if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) return fail(502, "TLS: " + why);
+    if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return fail(504, no_answer);
+    if (answered) return fail(502, "the answer from " + address + " was cut short: " + why);
+    return fail(502, "call to " + address + " failed: " + why);
+  }
+  return result;
+}
+
+}  // namespace hydra::broker::proxy

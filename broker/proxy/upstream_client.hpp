@@ -1,0 +1,99 @@
+#pragma once
+// The broker's outbound half of a proxied call (issue 19): one HTTP request to the provider,
+// with the egress rules of webhooks (shared/net/checked_connect): the provider's host is
+// resolved here, every address checked against the operator's AddressPolicy (loopback, private,
+// link-local, metadata, reserved ranges refused unless allowed), the connection made to a checked
+// address, TLS verified for the host name against the system's CAs plus an optional CA file.
+// Redirects are returned as they are, never followed; the answer's body is read up to a limit.
+//
+// Each call opens its own connection and sends `Connection: close`: there is no keep-alive pool
+// yet. One could be added behind call() (keyed by scheme, host, port and the checked address;
+// a connection reused only while its host still resolves to allowed addresses), since callers
+// see nothing but UpstreamRequest in and UpstreamResult out.
+//
+// Never throws for anything the provider or the network does; failure details name the provider
+// and the cause, never a header value or body of the request.
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <Poco/Net/Context.h>
+
+#include "broker/providers/upstream.hpp"
+#include "shared/net/address_policy.hpp"
+
+namespace hydra::broker::proxy {
+
+struct UpstreamSettings {
+  /// Operator-allowed ranges (the proxy's allowed CIDRs) and the refused ones.
+  net::AddressPolicy addresses;
+  /// HYDRA_PROXY_CA_FILE: a PEM bundle trusted in addition to the system's CAs (empty: none).
+  std::string ca_file;
+  /// HYDRA_PROXY_TIMEOUT_SECONDS: one call, from the lookup to the last byte of the answer.
+  std::chrono::milliseconds timeout = std::chrono::seconds(30);
+  /// HYDRA_PROXY_MAX_RESPONSE_BYTES: an answer's body larger than this is refused.
+  std::size_t max_response_bytes = 16 * 1024 * 1024;
+};
+
+struct UpstreamRequest {
+  std::string provider;  // the provider's name, for failure details ("gmail")
+  /// Where it goes: scheme, host and port are used (upstream.headers are NOT added here: the
+  /// caller puts them into `headers` with the credential).
+  providers::Upstream upstream;
+  std::string method;  // "GET", "POST", ... (an HTTP token)
+  /// The request target as sent: upstream.path_prefix + the normalised path, then '?' and the
+  /// query string when there is one (see requestTarget). Must start with '/'.
+  std::string target;
+  /// Every header to send, in order, already filtered, credential included. The client sets
+  /// Host, Content-Length and Connection itself: entries with those names (any case), and
+  /// Transfer-Encoding, are ignored so they can never change the request's framing.
+  providers::HeaderList headers;
+  std::string body;  // sent with Content-Length (also "0" for an empty POST, PUT or PATCH)
+  /// When set to true, the call is abandoned (shutdown); may be null.
+  const std::atomic<bool>* stopping = nullptr;
+};
+
+struct UpstreamResponse {
+  int status = 0;
+  /// Every header received, in order (Poco keeps repeated names together, in their order), as
+  /// on the wire: Content-Length / Transfer-Encoding describe the wire, not `body`. The caller
+  /// filters (providers::passesResponseHeader).
+  providers::HeaderList headers;
+  std::string body;  // de-chunked, at most max_response_bytes
+};
+
+struct UpstreamFailure {
+  int status = 502;  // 502 (refused, unreachable, TLS, malformed, too large, stopping) or 504 (timed out)
+  std::string detail;  // "gmail: cannot connect to 203.0.113.5: Connection refused"
+};
+
+using UpstreamResult = std::variant<UpstreamResponse, UpstreamFailure>;
+
+/// upstream.path_prefix + `normal_path` (from proxy::normalisePath), then '?' + `query` unless
+/// `query` is empty. `query` is sent as given: already encoded.
+std::string requestTarget(const providers::Upstream& upstream, const std::string& normal_path,
+                          const std::string& query);
+
+class UpstreamClient {
+ public:
+  /// Throws Poco::Exception when settings.ca_file cannot be loaded. The process should ignore
+  /// SIGPIPE (oauth::initializeTls does): a socket shut down at the deadline may be written to.
+  explicit UpstreamClient(UpstreamSettings settings);
+
+  /// One call, blocking for at most settings.timeout (less when `stopping` turns true).
+  /// Thread-safe: calls share only the TLS context.
+  UpstreamResult call(const UpstreamRequest& request) const;
+
+  const UpstreamSettings& settings() const { return settings_; }
+
+ private:
+  UpstreamSettings settings_;
+  Poco::Net::Context::Ptr tls_;
+};
+
+}  // namespace hydra::broker::proxy
