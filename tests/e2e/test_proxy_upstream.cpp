@@ -52,12 +52,13 @@ UpstreamRequest requestTo(const MockProvider& provider, const std::string& metho
   return r;
 }
 
-const UpstreamResponse& answered(const broker::proxy::UpstreamResult& result) {
+// By value: the argument is usually a temporary.
+UpstreamResponse answered(const broker::proxy::UpstreamResult& result) {
   if (const auto* failure = std::get_if<UpstreamFailure>(&result)) FAIL("failed: " << failure->detail);
   return std::get<UpstreamResponse>(result);
 }
 
-const UpstreamFailure& failed(const broker::proxy::UpstreamResult& result) {
+UpstreamFailure failed(const broker::proxy::UpstreamResult& result) {
   if (const auto* response = std::get_if<UpstreamResponse>(&result)) FAIL("answered " << response->status);
   const auto& failure = std::get<UpstreamFailure>(result);
   CHECK(failure.detail.rfind("mockapi: ", 0) == 0);
@@ -85,7 +86,7 @@ TEST_CASE("proxy upstream: a GET arrives exactly as sent: method, raw target and
                      {"Content-Length", "999"},
                      {"Transfer-Encoding", "chunked"},
                      {"Connection", "keep-alive"}};
-  const auto& response = answered(client.call(request));
+  const auto response = answered(client.call(request));
   CHECK(response.status == 200);
 
   const auto got = provider.requests();
@@ -110,7 +111,7 @@ TEST_CASE("proxy upstream: a POST body arrives byte for byte, and status, header
   auto request = requestTo(provider, "POST", "/messages");
   request.headers.emplace_back("Content-Type", "application/octet-stream");
   request.body = std::string("bytes \0 with a NUL and \xff\xfe", 29);
-  const auto& response = answered(client.call(request));
+  const auto response = answered(client.call(request));
   CHECK(response.status == 201);
   CHECK(response.body == R"({"id":"m-1"})");
   std::vector<std::pair<std::string, std::string>> ours;
@@ -150,7 +151,7 @@ TEST_CASE("proxy upstream: TLS is verified: with the CA file trusted, not withou
     auto settings = settingsFor(provider);
     settings.ca_file.clear();
     const UpstreamClient client(settings);
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/")));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/")));
     CHECK(failure.status == 502);
     CHECK(contains(failure.detail, "mockapi: TLS: "));
     CHECK(contains(failure.detail, "certificate verify failed"));
@@ -163,7 +164,7 @@ TEST_CASE("proxy upstream: a certificate that does not carry the host name is re
   const UpstreamClient client(settingsFor(provider));
   for (const std::string host : {"localhost", "127.0.0.1"}) {
     CAPTURE(host);
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/", host)));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/", host)));
     CHECK(failure.status == 502);
     CHECK(contains(failure.detail, "mockapi: TLS: "));
     CHECK(contains(failure.detail, "Unacceptable certificate from " + host));
@@ -177,10 +178,10 @@ TEST_CASE("proxy upstream: loopback is refused by the address policy unless the 
     auto settings = settingsFor(provider);
     settings.addresses = net::AddressPolicy();
     const UpstreamClient client(settings);
-    const auto& by_name = failed(client.call(requestTo(provider, "GET", "/")));
+    const auto by_name = failed(client.call(requestTo(provider, "GET", "/")));
     CHECK(by_name.status == 502);
     CHECK(by_name.detail == "mockapi: localhost resolves to 127.0.0.1, which is loopback: calls may not reach it");
-    const auto& literal = failed(client.call(requestTo(provider, "GET", "/", "127.0.0.1")));
+    const auto literal = failed(client.call(requestTo(provider, "GET", "/", "127.0.0.1")));
     CHECK(literal.detail == "mockapi: 127.0.0.1 is loopback: calls may not reach it");
   }
   SUBCASE("another range allowed does not open loopback") {
@@ -203,7 +204,7 @@ TEST_CASE("proxy upstream: a redirect is returned as it is, never followed") {
   MockProvider provider;
   const UpstreamClient client(settingsFor(provider));
   provider.configure(R"({"answers":[{"status":302,"headers":[["Location","/elsewhere"]],"body":""}]})");
-  const auto& response = answered(client.call(requestTo(provider, "GET", "/start")));
+  const auto response = answered(client.call(requestTo(provider, "GET", "/start")));
   CHECK(response.status == 302);
   bool location = false;
   for (const auto& [name, value] : response.headers) location = location || (name == "Location" && value == "/elsewhere");
@@ -223,7 +224,7 @@ TEST_CASE("proxy upstream: an answer slower than the timeout is a 504 after abou
     CAPTURE(answer);
     provider.configure(R"({"answers":[)" + answer + "]}");
     const auto start = std::chrono::steady_clock::now();
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/slow")));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/slow")));
     const auto took = secondsSince(start);
     CHECK(failure.status == 504);
     CHECK(failure.detail == "mockapi: no answer within 2 s");
@@ -246,7 +247,7 @@ TEST_CASE("proxy upstream: a stop abandons a call in flight") {
   const auto start = std::chrono::steady_clock::now();
   const auto result = client.call(request);
   stopper.join();
-  const auto& failure = failed(result);
+  const auto failure = failed(result);
   CHECK(failure.status == 502);
   CHECK(contains(failure.detail, "shutting down"));
   CHECK(secondsSince(start) < 4.5);  // well before the 5 s timeout
@@ -261,10 +262,10 @@ TEST_CASE("proxy upstream: an answer over the limit is refused, whatever its fra
     CAPTURE(framing);
     provider.configure(R"({"answers":[{"body_size":1001,"framing":")" + framing + R"("},{"body_size":1000,"framing":")" +
                        framing + R"("}]})");
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/big")));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/big")));
     CHECK(failure.status == 502);
     CHECK(failure.detail == "mockapi: response larger than 1000 bytes");
-    const auto& response = answered(client.call(requestTo(provider, "GET", "/big")));
+    const auto response = answered(client.call(requestTo(provider, "GET", "/big")));
     CHECK(response.body == std::string(1000, 'x'));
   }
   SUBCASE("a declared length over the limit is refused before the body is read") {
@@ -276,7 +277,7 @@ TEST_CASE("proxy upstream: an answer over the limit is refused, whatever its fra
   }
   SUBCASE("a HEAD answer's Content-Length is not a body") {
     provider.configure(R"({"answers":[{"body_size":5000,"framing":"length"}]})");
-    const auto& response = answered(client.call(requestTo(provider, "HEAD", "/big")));
+    const auto response = answered(client.call(requestTo(provider, "HEAD", "/big")));
     CHECK(response.status == 200);
     CHECK(response.body.empty());
   }
@@ -293,19 +294,19 @@ TEST_CASE("proxy upstream: a closed port, or a provider that hangs up, is a 502 
     }
     auto request = requestTo(provider, "GET", "/");
     request.upstream.port = closed_port;
-    const auto& failure = failed(client.call(request));
+    const auto failure = failed(client.call(request));
     CHECK(failure.status == 502);
     CHECK(contains(failure.detail, "mockapi: cannot connect to 127.0.0.1: "));
     CHECK(contains(failure.detail, "refused"));
   }
   SUBCASE("the connection closed without an answer") {
     provider.configure(R"({"answers":[{"drop":true}]})");
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/")));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/")));
     CHECK(failure.status == 502);
     CHECK(contains(failure.detail, "mockapi: call to 127.0.0.1 failed: "));
   }
   SUBCASE("a name that does not resolve") {
-    const auto& failure = failed(client.call(requestTo(provider, "GET", "/", "no-such-host.invalid")));
+    const auto failure = failed(client.call(requestTo(provider, "GET", "/", "no-such-host.invalid")));
     CHECK(failure.status == 502);
     CHECK(contains(failure.detail, "mockapi: cannot resolve no-such-host.invalid"));
   }
