@@ -76,6 +76,15 @@ CertFiles sign(const TempDir& dir, const std::string& ca, const std::string& nam
 
 }  // namespace
 
+ServerPki makeServerPki(const TempDir& dir, const std::string& name, const std::string& subject_alt_names) {
+  makeCa(dir, name + "-ca", name + "-ca");
+  return {dir.path(name + "-ca.pem"),
+          sign(dir, name + "-ca", name, name,
+               "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
+               "subjectAltName=" + subject_alt_names + "\n",
+               CertOptions::Validity::Current)};
+}
+
 RuntimePki::RuntimePki(std::string trust_domain)
     : trust_domain_(std::move(trust_domain)),
       runtime_ca_(dir_.path("runtime-ca.pem")),

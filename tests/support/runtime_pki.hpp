@@ -33,6 +33,16 @@ struct CertOptions {
   bool from_other_ca = false;
 };
 
+/// A throwaway CA and a server certificate it signed.
+struct ServerPki {
+  std::string ca;  // the CA's certificate (what a client trusts)
+  CertFiles server;
+};
+/// A new CA (<name>-ca.pem in `dir`) and a serverAuth certificate it signs for
+/// `subject_alt_names` (openssl's syntax: "DNS:localhost,IP:127.0.0.1"), valid for a day: a
+/// private provider's or a test server's PKI.
+ServerPki makeServerPki(const TempDir& dir, const std::string& name, const std::string& subject_alt_names);
+
 class RuntimePki {
  public:
   explicit RuntimePki(std::string trust_domain = "hydracore.test");
