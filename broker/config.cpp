@@ -20,6 +20,23 @@ int integerSetting(const char* name, long fallback, long min, long max) {
 // HYDRA_RUNTIME_CA_FILE: the TLS handshake asks for a certificate of the runtime CA, and the
 // runtime routes refuse requests without a valid one (identity/runtime_identity.hpp). Returns
 // the trust domain when on.
+proxy::ProxyOptions proxyOptions() {
+  proxy::ProxyOptions p;
+  p.timeout = std::chrono::seconds(integerSetting("HYDRA_PROXY_TIMEOUT_SECONDS", 30, 1, 300));
+  p.max_request_bytes = static_cast<std::size_t>(integerSetting("HYDRA_PROXY_MAX_REQUEST_BYTES", 8 << 20, 4096, 64 << 20));
+  p.max_response_bytes =
+      static_cast<std::size_t>(integerSetting("HYDRA_PROXY_MAX_RESPONSE_BYTES", 16 << 20, 1024, 256 << 20));
+  p.ca_file = config::env("HYDRA_PROXY_CA_FILE");
+  if (p.ca_file && p.ca_file->empty()) throw config::ConfigError("HYDRA_PROXY_CA_FILE is empty");
+  p.allowed_cidrs = config::cidrs("HYDRA_PROXY_ALLOWED_CIDRS");
+  p.threads = static_cast<std::size_t>(integerSetting("HYDRA_PROXY_THREADS", 32, 1, 1024));
+  p.max_in_flight_per_grant = static_cast<std::size_t>(integerSetting("HYDRA_PROXY_MAX_IN_FLIGHT_PER_GRANT", 8, 1, 10000));
+  p.max_in_flight_per_connection =
+      static_cast<std::size_t>(integerSetting("HYDRA_PROXY_MAX_IN_FLIGHT_PER_CONNECTION", 16, 1, 10000));
+  p.max_retry_after = std::chrono::seconds(integerSetting("HYDRA_PROXY_MAX_RETRY_AFTER_SECONDS", 60, 1, 86400));
+  return p;
+}
+
 std::optional<std::string> runtimeIdentity(std::optional<config::TlsSettings>& tls) {
   const auto ca_file = config::env("HYDRA_RUNTIME_CA_FILE");
   const auto trust_domain = config::env("HYDRA_RUNTIME_TRUST_DOMAIN");
@@ -83,6 +100,7 @@ Config Config::fromEnvironment(bool serving) {
     c.metrics_listen = ops::metricsListen();
     c.shutdown_grace = http::shutdownGrace();
     c.refresh.fetch_wait = std::chrono::milliseconds(integerSetting("HYDRA_REFRESH_FETCH_WAIT_MS", 2000, 0, 4000));
+    c.proxy = proxyOptions();
   }
   return c;
 }

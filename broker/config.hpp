@@ -9,6 +9,7 @@
 #include <botan/secmem.h>
 
 #include "broker/audit/journal.hpp"
+#include "broker/proxy/options.hpp"
 #include "broker/services/refresher.hpp"
 #include "shared/config/env.hpp"
 #include "shared/log/log.hpp"
@@ -40,6 +41,7 @@ struct Config {
   std::optional<std::string> runtime_trust_domain;  // HYDRA_RUNTIME_TRUST_DOMAIN: runtime identity on
   bool plaintext_off_loopback = false;        // plain HTTP off loopback, HYDRA_ALLOW_PLAINTEXT=1
   int max_connections_per_peer = 64;          // HYDRA_MAX_CONNECTIONS_PER_PEER
+  proxy::ProxyOptions proxy;                  // HYDRA_PROXY_*
 
   /// Throws config::ConfigError naming the first bad variable. `serving`: also the HTTP settings.
   static Config fromEnvironment(bool serving);

@@ -30,6 +30,7 @@
 #include "broker/openapi.hpp"
 #include "broker/oauth/token_client.hpp"
 #include "broker/providers/check.hpp"
+#include "broker/proxy/service.hpp"
 #include "broker/routes.hpp"
 #include "broker/services/refresh_loop.hpp"
 #include "broker/services/rewrap.hpp"
@@ -60,6 +61,8 @@ struct Options {
 
 constexpr std::size_t kRefreshPoolSize = 4;
 constexpr std::size_t kMaxQueuedLookups = 10000;
+// Two refresh waits (HYDRA_REFRESH_FETCH_WAIT_MS, at most 4 s each) and the journal.
+constexpr auto kProxyAnswerMargin = std::chrono::seconds(10);
 // A peer may fail to authenticate HYDRA_AUTH_FAILURE_BURST (30) times in a row, then once a second.
 constexpr auto kAuthFailureRefill = std::chrono::seconds(1);
 
@@ -98,6 +101,14 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_RUNTIME_CA_FILE      runtime identity: runtimes present a certificate of this CA naming their\n"
     "                             customer and instance (SPIFFE id); exclusive with HYDRA_TLS_CLIENT_CA_FILE\n"
     "  HYDRA_RUNTIME_TRUST_DOMAIN the SPIFFE trust domain of runtime certificates (with HYDRA_RUNTIME_CA_FILE)\n"
+    "  HYDRA_PROXY_TIMEOUT_SECONDS  a proxied call, connect to last byte (default 30; over: 504)\n"
+    "  HYDRA_PROXY_MAX_REQUEST_BYTES, HYDRA_PROXY_MAX_RESPONSE_BYTES  body limits of proxied calls\n"
+    "                             (default 8 MiB: 413; 16 MiB: 502)\n"
+    "  HYDRA_PROXY_CA_FILE        PEM CA trusted for providers beside the system's CAs\n"
+    "  HYDRA_PROXY_ALLOWED_CIDRS  ranges proxied calls may reach although private or loopback (default none)\n"
+    "  HYDRA_PROXY_THREADS        proxied calls waiting on providers at once (default 32)\n"
+    "  HYDRA_PROXY_MAX_IN_FLIGHT_PER_GRANT, HYDRA_PROXY_MAX_IN_FLIGHT_PER_CONNECTION  (default 8, 16; over: 429)\n"
+    "  HYDRA_PROXY_MAX_RETRY_AFTER_SECONDS  a provider's Retry-After passed on at most this (default 60)\n"
     "  HYDRA_ALLOW_PLAINTEXT      1: serve plain HTTP on an address other than loopback (TLS ends at a proxy)\n"
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_REFRESH_FETCH_WAIT_MS  how long a fetch waits for a refresh (default 2000)\n";
@@ -228,19 +239,29 @@ int serve() {
   broker::Refresher refresher(refresh_pool, opener, sealer, providers, *journal, config.refresh);
   broker::WorkQueue workers(static_cast<std::size_t>(config.db_pool_size), kMaxQueuedLookups);
   broker::FetchService fetch(pool, workers, memory, opener, refresher, *journal, throttle);
+  std::unique_ptr<broker::proxy::ProxyService> proxy;
+  try {
+    proxy = std::make_unique<broker::proxy::ProxyService>(fetch, refresher, providers, *journal, config.proxy);
+  } catch (const Poco::Exception& e) {
+    throw config::ConfigError("HYDRA_PROXY_CA_FILE: cannot be loaded: " + e.displayText());
+  }
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
 
-  // A fetch request has no body: Pistache buffers the headers and little more.
   http::ServerOptions server_options;
   server_options.listen = config.listen;
   server_options.threads = config.threads;
-  server_options.max_body_bytes = 4096;  // over: 413 (a body under it reaches the route: 404, 405)
+  // A proxied call's body is the largest a runtime sends (over: 413 before any route).
+  server_options.max_body_bytes = config.proxy.max_request_bytes;
+  // Pistache times a pending answer with the request-head timer: a proxied call's answer may
+  // take the proxy's timeout, plus a refresh wait before it and another before its replay.
+  server_options.header_timeout =
+      std::max<std::chrono::milliseconds>(server_options.header_timeout, config.proxy.timeout + kProxyAnswerMargin);
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
   http::Server server(server_options);
   std::optional<broker::identity::RuntimeIdentityPolicy> runtime_identity;
   if (config.runtime_trust_domain) runtime_identity.emplace(*config.runtime_trust_domain);
-  broker::addRoutes(server, fetch, config.trusted_proxies, runtime_identity);
+  broker::addRoutes(server, fetch, *proxy, config.trusted_proxies, runtime_identity);
   ops::exportPoolMetrics(pool, "main");
   ops::exportPoolMetrics(refresh_pool, "refresh");
   broker::metrics::exportRefreshMetrics(refresher);

@@ -26,4 +26,13 @@ http::RouteDoc fetchConnection() {
   return doc;
 }
 
+http::RouteDoc proxyCall() {
+  // The query string and body are the provider's, passed on; the answer is the provider's.
+  http::RouteDoc doc{"Call the Provider through the Proxy", "proxy", "proxy_key", {}, "", {{200, ""}}};
+  doc.media_type = "*/*";
+  doc.path = {{"provider", R"({"type":"string","maxLength":50})", "A provider of the registry (gmail, xero, ...)"}};
+  for (const int status : {400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504}) doc.responses.emplace_back(status, "");
+  return doc;
+}
+
 }  // namespace hydra::broker::docs

@@ -1,5 +1,5 @@
 #pragma once
-// What the broker's OpenAPI document says of its fetch route, and its schemas.
+// What the broker's OpenAPI document says of its routes, and their schemas.
 
 #include "shared/http/route_doc.hpp"
 
@@ -7,5 +7,6 @@ namespace hydra::broker::docs {
 
 const char* schemas();
 http::RouteDoc fetchConnection();
+http::RouteDoc proxyCall();
 
 }  // namespace hydra::broker::docs

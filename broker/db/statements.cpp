@@ -20,6 +20,7 @@ void prepareStatements(pqxx::connection& c) {
             "        array_to_string(k.allowed_cidrs, ' ') AS allowed_cidrs, k.disabled AS instance_disabled, m.*"
             " FROM key k LEFT JOIN LATERAL ("
             "  SELECT c.id AS connection_id, c.name, c.auth_type, c.status, c.error_message,"
+            "         c.metadata_json::text AS metadata,"
             "         g.capabilities::text AS capabilities,"
             "         (extract(epoch FROM g.expires_at) * 1000000)::bigint AS grant_expires_micros,"
             "         g.proxy_only, g.rate_limit_requests, g.rate_limit_per_seconds, s.key_id,"

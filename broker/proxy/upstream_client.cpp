@@ -109,9 +109,11 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
   }
   if (upstream.scheme != "https" && upstream.scheme != "http") return fail(502, "unsupported scheme");
 
-  const auto deadline = Clock::now() + settings_.timeout;
+  const auto deadline = request.deadline.value_or(Clock::now() + settings_.timeout);
   const net::Destination to{upstream.host, upstream.port, upstream.scheme == "https"};
-  auto resolved = net::resolveAllowed(to, settings_.addresses, settings_.timeout, request.stopping);
+  const auto resolve_within = std::max(std::chrono::milliseconds(1),
+                                       std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+  auto resolved = net::resolveAllowed(to, settings_.addresses, resolve_within, request.stopping);
   if (const auto* error = std::get_if<net::ConnectError>(&resolved)) {
     const auto address = net::toString(error->address);
     switch (error->kind) {

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -56,6 +57,9 @@ struct UpstreamRequest {
   std::string body;  // sent with Content-Length (also "0" for an empty POST, PUT or PATCH)
   /// When set to true, the call is abandoned (shutdown); may be null.
   const std::atomic<bool>* stopping = nullptr;
+  /// The end of the call; none: settings.timeout from now. A replayed call keeps the first
+  /// one's, so the runtime waits at most one timeout for both.
+  std::optional<std::chrono::steady_clock::time_point> deadline;
 };
 
 struct UpstreamResponse {

@@ -51,11 +51,12 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstanc
     return {403, "The grant does not include capability '" + *query.capability + "'"};
   }
   // After the expiry and the capability, which say more precisely why a call is not allowed at
-  // all, and before the connection's status: a proxy-only grant never releases its credentials,
+  // all, and before the connection's status: a proxy-only grant never releases its credentials
+  // (the broker's own use of them for a proxied call is what it is for),
   // whatever state they are in, and the runtime is told where they can be used instead. Memory
   // keeps only allowed answers (fromMemory goes to the database on any refusal), so this is
   // always decided on the database's current row.
-  if (connection.proxy_only) {
+  if (connection.proxy_only && query.use == FetchQuery::Use::kRelease) {
     const auto proxy = "/internal/v1/instances/" + query.instance_id + "/proxy/" + query.provider + "/...";
     return {403, "This grant is proxy-only: its credentials are never released; call the provider through " + proxy};
   }

@@ -14,8 +14,12 @@
 namespace hydra::broker {
 
 struct FetchQuery {
+  /// What the credentials are for: released to the runtime (the fetch route), or used by the
+  /// broker itself for a call it makes (the proxy route), which proxy-only grants allow.
+  enum class Use { kRelease, kProxy };
   std::string instance_id, provider;
   std::optional<std::string> name, capability;
+  Use use = Use::kRelease;
 };
 
 /// At most `requests` proxied calls per `per_seconds` (schema/0019).
@@ -32,6 +36,7 @@ struct Candidate {
   std::optional<std::int64_t> grant_expires_micros;  // Unix microseconds; none: no expiry
   bool proxy_only = false;                           // the grant never releases the credentials
   std::optional<GrantRateLimit> rate_limit;          // for the proxy; none: unlimited
+  std::string metadata_json;                         // the connection's metadata; empty: none
   crypto::SealedSecret sealed;            // only when it is the one candidate
 };
 

@@ -61,6 +61,7 @@ Candidate candidateFrom(const pqxx::row& row) {
   c.capabilities_json = row["capabilities"].c_str();
   c.capabilities = capabilityList(c.capabilities_json);
   if (!row["grant_expires_micros"].is_null()) c.grant_expires_micros = row["grant_expires_micros"].as<std::int64_t>();
+  if (!row["metadata"].is_null()) c.metadata_json = row["metadata"].c_str();
   c.proxy_only = row["proxy_only"].as<bool>();
   if (!row["rate_limit_requests"].is_null()) {  // both or neither (schema/0019)
     c.rate_limit =
@@ -78,7 +79,8 @@ Candidate candidateFrom(const pqxx::row& row) {
 
 struct FetchService::Work {
   FetchRequest request;
-  FetchDone done;
+  FetchDone done;            // a fetch
+  AuthorizeDone authorized;  // or an authorization (the proxy)
   audit::AuditRecord record;
   std::vector<std::uint8_t> key_hash;
   std::string key_text;  // key_hash as the throttle's key
@@ -95,6 +97,22 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
   work->record.peer = request.client.text;
   work->request = std::move(request);
   work->done = std::move(done);
+  start(work);
+}
+
+void FetchService::authorize(FetchRequest request, AuthorizeDone done) {
+  auto work = std::make_shared<Work>();
+  work->record.instance_id = request.query.instance_id;
+  work->record.provider = request.query.provider;
+  work->record.name = request.query.name;
+  work->record.request_id = request.request_id;
+  work->record.peer = request.client.text;
+  work->request = std::move(request);
+  work->authorized = std::move(done);
+  start(work);
+}
+
+void FetchService::start(const std::shared_ptr<Work>& work) {
   const auto* certificate_refusal = std::get_if<http::ApiError>(&work->request.runtime);
   if (work->request.proxy_key) {
     work->key_hash = crypto::tokenHash(*work->request.proxy_key);
@@ -104,10 +122,7 @@ void FetchService::fetch(FetchRequest request, FetchDone done) {
     if (!certificate_refusal && fromMemory(*work)) return;
   }
   const auto now = http::AuthThrottle::Clock::now();
-  if (const auto wait = throttleWait(*work, now)) {
-    work->done(*wait);
-    return;
-  }
+  if (const auto wait = throttleWait(*work, now)) return finishUnaudited(*work, *wait);
   if (certificate_refusal) {
     // Decided before any lookup: the certificate alone breaks the rules.
     throttle_.failed(work->request.client.text, now);
@@ -161,11 +176,10 @@ bool FetchService::fromMemory(Work& work) {
   }
   // Refreshes wait off the server threads.
   if (chosen.auth_type == "oauth2" && refresher_.dueForRefresh(credentials)) return false;
-  credentials = releasableCredentials(credentials);
   work.record.customer_id = remembered->customer_id;
   work.record.proxy_key_id = remembered->proxy_key_id;
   work.record.connection_id = chosen.connection_id;
-  allow(work, std::move(credentials), chosen.capabilities_json);
+  allow(work, *remembered, chosen, std::move(credentials));
   return true;
 }
 
@@ -210,19 +224,17 @@ void FetchService::fromDatabase(const std::shared_ptr<Work>& work) {
     refuse(*work, refusal.error.status() == 403 ? "denied" : "error", refusal.error);
     return;
   }
-  if (chosen.auth_type != "oauth2") {
-    return allow(*work, releasableCredentials(credentials), chosen.capabilities_json);
-  }
-  // Fresh enough, or refreshed first; and never the refresh token or the client secret.
-  const RefreshTarget target{chosen.connection_id, found->customer_id, work->request.query.provider, work->record};
-  refresher_.whenFresh(target, std::move(credentials),
-                       [this, work, capabilities = chosen.capabilities_json](Refresher::Fresh fresh) {
-                         if (const auto* refusal = std::get_if<http::ApiError>(&fresh)) {
-                           refuse(*work, refusal->status() == 503 ? "error" : "denied", *refusal);
-                         } else {
-                           allow(*work, releasableCredentials(std::get<std::string>(fresh)), capabilities);
-                         }
-                       });
+  if (chosen.auth_type != "oauth2") return allow(*work, *found, chosen, std::move(credentials));
+  // Fresh enough, or refreshed first.
+  const RefreshTarget target{chosen.connection_id, found->customer_id, work->request.query.provider, work->record,
+                             std::nullopt};
+  refresher_.whenFresh(target, std::move(credentials), [this, work, found, &chosen](Refresher::Fresh fresh) {
+    if (const auto* refusal = std::get_if<http::ApiError>(&fresh)) {
+      refuse(*work, refusal->status() == 503 ? "error" : "denied", *refusal);
+    } else {
+      allow(*work, *found, chosen, std::move(std::get<std::string>(fresh)));
+    }
+  });
 }
 
 std::shared_ptr<const Lookup> FetchService::lookup(const Work& work) {
@@ -271,10 +283,15 @@ std::string FetchService::opened(const Work& work, const Lookup& lookup, const C
   }
 }
 
-void FetchService::allow(Work& work, std::string credentials, const std::string& capabilities_json) {
+void FetchService::allow(Work& work, const Lookup& lookup, const Candidate& chosen, std::string credentials) {
   work.record.outcome = "allowed";
   work.record.reason = "granted";
-  finish(work, Released{std::move(credentials), capabilities_json});
+  if (work.authorized) {
+    auto done = std::move(work.authorized);
+    return done(Authorized{lookup.customer_id, lookup.proxy_key_id, chosen, std::move(credentials)}, std::move(work.record));
+  }
+  // Never the refresh token or the client secret.
+  finish(work, Released{releasableCredentials(credentials), chosen.capabilities_json});
 }
 
 void FetchService::refuse(Work& work, const char* outcome, const http::ApiError& error) {
@@ -283,7 +300,16 @@ void FetchService::refuse(Work& work, const char* outcome, const http::ApiError&
   finish(work, error);
 }
 
+void FetchService::finishUnaudited(Work& work, const http::ApiError& error) {
+  if (work.authorized) return work.authorized(error, std::nullopt);
+  work.done(error);
+}
+
 void FetchService::finish(Work& work, FetchResult result) {
+  if (work.authorized) {  // a refusal: the proxy completes the record and appends it
+    auto done = std::move(work.authorized);
+    return done(std::get<http::ApiError>(std::move(result)), std::move(work.record));
+  }
   // The record goes to the journal; the work is over once it is appended.
   journal_.append(std::move(work.record), [done = std::move(work.done), result = std::move(result)](bool durable) mutable {
     if (durable) {

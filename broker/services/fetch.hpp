@@ -42,6 +42,20 @@ using FetchResult = std::variant<Released, http::ApiError>;
 /// Called exactly once, possibly on another thread, after the audit record is durable.
 using FetchDone = std::function<void(FetchResult)>;
 
+/// What the proxy route gets from the checks a fetch makes (query.use = kProxy): the chosen
+/// connection and its credentials, opened and, for oauth2, refreshed first when due.
+struct Authorized {
+  std::string customer_id, proxy_key_id;
+  Candidate chosen;
+  std::string credentials_json;  // plaintext, refresh token included: used, never released
+};
+/// The authorization, or the refusal to answer; and the audit record so far (who asked, the
+/// connection, and for a refusal its outcome and reason), which the caller completes and
+/// appends. No record: a refusal given before any lookup (a throttled key or address), which
+/// is not audited, as for the fetch.
+using AuthorizeDone =
+    std::function<void(std::variant<Authorized, http::ApiError>, std::optional<audit::AuditRecord>)>;
+
 class FetchService {
  public:
   FetchService(hydra::db::Pool& pool, WorkQueue& workers, authz::Memory& memory, const crypto::Opener& opener,
@@ -50,6 +64,9 @@ class FetchService {
         throttle_(throttle) {}
 
   void fetch(FetchRequest request, FetchDone done);
+  /// The same checks, for a call the broker makes with the credentials: nothing is journaled
+  /// here and nothing released; `done` is called exactly once, possibly on another thread.
+  void authorize(FetchRequest request, AuthorizeDone done);
 
  private:
   struct Work;
@@ -63,10 +80,14 @@ class FetchService {
   /// The chosen connection's credentials, opened: tag and row-bound associated data checked;
   /// with runtime identity, bound to the certificate's customer.
   std::string opened(const Work& work, const Lookup& lookup, const Candidate& chosen) const;
-  void allow(Work& work, std::string credentials, const std::string& capabilities_json);
+  void start(const std::shared_ptr<Work>& work);
+  /// `credentials`: opened and fresh.
+  void allow(Work& work, const Lookup& lookup, const Candidate& chosen, std::string credentials);
   void refuse(Work& work, const char* outcome, const http::ApiError& error);
-  /// Makes the record durable, then calls done.
+  /// A fetch: makes the record durable, then calls done. An authorization: hands both over.
   void finish(Work& work, FetchResult result);
+  /// Refused before any lookup: answered without a record.
+  void finishUnaudited(Work& work, const http::ApiError& error);
 
   hydra::db::Pool& pool_;
   WorkQueue& workers_;

@@ -108,7 +108,7 @@ void RefreshLoop::pass() {
         continue;
       }
       lock.unlock();
-      RefreshTarget target{next->id, next->customer_id, next->provider, {}};
+      RefreshTarget target{next->id, next->customer_id, next->provider, {}, std::nullopt};
       RefreshOutcome outcome;
       try {
         outcome = refresher_.refreshAhead(target);

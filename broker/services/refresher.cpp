@@ -73,6 +73,19 @@ void Refresher::whenFresh(const RefreshTarget& target, std::string credentials_j
                        log::escape(target.provider, 64) + "'; returning its credentials as they are");
     return done(std::move(credentials_json));
   }
+  join(target, std::move(credentials_json), std::move(done));
+}
+
+void Refresher::whenRejected(RefreshTarget target, std::string credentials_json, std::function<void(Fresh)> done) {
+  const auto doc = parse(credentials_json);
+  if (json::stringMember(doc, "refresh_token").empty() || providers_.find(target.provider) == nullptr) {
+    return done(std::move(credentials_json));
+  }
+  target.rejected_access_token = json::stringMember(doc, "access_token");
+  join(target, std::move(credentials_json), std::move(done));
+}
+
+void Refresher::join(const RefreshTarget& target, std::string credentials_json, std::function<void(Fresh)> done) {
   // Every fetch of this connection would otherwise start a new attempt against a provider
   // that just failed.
   if (recentlyUnavailable(target.connection_id)) {
@@ -306,7 +319,9 @@ RefreshOutcome Refresher::refreshLocked(const RefreshTarget& target, std::chrono
       const std::string stored(plaintext.begin(), plaintext.end());
       auto doc = parse(stored);
       outcome = {Kind::kUnchanged, stored, ""};
-      if (!isDue(doc, due_within)) return;
+      const bool rejected =
+          target.rejected_access_token && json::stringMember(doc, "access_token") == *target.rejected_access_token;
+      if (!isDue(doc, due_within) && !rejected) return;
 
       const auto refresh_token = json::stringMember(doc, "refresh_token");
       if (refresh_token.empty()) {

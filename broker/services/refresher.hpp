@@ -55,6 +55,9 @@ struct RefreshCounters {
 struct RefreshTarget {
   std::string connection_id, customer_id, provider;
   audit::AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
+  /// A provider refused this access token (a proxied call's 401): refreshed while the stored
+  /// token is still this one, however long it would otherwise stay valid.
+  std::optional<std::string> rejected_access_token;
 };
 
 struct RefreshOutcome {
@@ -85,6 +88,12 @@ class Refresher {
   /// attempt ends or that wait is over (on the attempt's thread or the waits' timer thread).
   void whenFresh(const RefreshTarget& target, std::string credentials_json, std::function<void(Fresh)> done);
 
+  /// After a provider refused the access token of `credentials_json` (a proxied call's 401):
+  /// refreshed once, shared by every caller that saw the same token refused, unless the stored
+  /// token is another one already (then that one). The same credentials when there is nothing
+  /// to refresh with, or the provider's token endpoint is unavailable. Otherwise as whenFresh.
+  void whenRejected(RefreshTarget target, std::string credentials_json, std::function<void(Fresh)> done);
+
   /// Whether a fetch of these credentials would refresh them first (the access token expires
   /// within the skew, or there is none). Cheap: no lock, no I/O.
   bool dueForRefresh(const std::string& credentials_json) const;
@@ -112,6 +121,8 @@ class Refresher {
   /// connection at a time in this process, run on a thread of its own, shared by every caller.
   /// Null if its thread could not be created.
   Attempt* attemptFor(const RefreshTarget& target, std::chrono::seconds due_within);
+  /// Waits on this connection's attempt (started if there is none), up to fetch_wait.
+  void join(const RefreshTarget& target, std::string credentials_json, std::function<void(Fresh)> done);
   /// On the attempt's thread when it ends: its waiters get their answers.
   void attemptEnded(const std::string& connection_id);
   /// The waits' timer: ends every wait whose deadline has passed.

@@ -157,9 +157,10 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "SELECT * FROM audit_events",
                "UPDATE audit_events SET reason = 'x'",
                "DELETE FROM audit_events",
-               // Nothing a fetch does not need: instances, or a connection's metadata.
+               // Nothing a fetch or a proxied call does not need: instances, or when a connection
+               // was created.
                "SELECT * FROM instances",
-               "SELECT metadata_json FROM connections",
+               "SELECT created_at FROM connections",
            },
            "permission denied");
   checkAll(broker,
@@ -167,6 +168,8 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "SELECT * FROM grants, connection_secrets",
                "SELECT id, customer_id, provider, name, auth_type, status, error_message, expires_at, last_used_at "
                "FROM connections",
+               // The proxy's upstream may depend on it (schema/0021).
+               "SELECT metadata_json FROM connections",
                "SELECT id, customer_id, instance_id, key_hash, expires_at, revoked_at FROM proxy_keys",
                "INSERT INTO audit_events (customer_id, instance_id, outcome, reason, request_id, peer) VALUES (" +
                    kCustomer + ", " + kInstance + ", 'denied', 'test', 'r1', '127.0.0.1')",

@@ -184,3 +184,26 @@ TEST_CASE("decide never releases through a proxy-only grant, and says where to c
   limited.rate_limit = hydra::broker::GrantRateLimit{600, 60};
   CHECK(decide(liveKeyWith({limited}), query("send_mail"), at(kNow)).status == 200);
 }
+
+TEST_CASE("decide lets the proxy use a proxy-only grant, and refuses it what it refuses the fetch") {
+  auto proxied = connection("a");
+  proxied.proxy_only = true;
+  auto use = query();
+  use.use = FetchQuery::Use::kProxy;
+  const auto lookup = liveKeyWith({proxied});
+  const auto allowed = decide(lookup, use, at(kNow));
+  CHECK(allowed.status == 200);
+  REQUIRE(allowed.chosen != nullptr);
+  CHECK(allowed.chosen->connection_id == proxied.connection_id);
+  // The rest still holds: an expired grant, a broken connection, a disabled instance.
+  auto expired = proxied;
+  expired.grant_expires_micros = kNow;
+  CHECK(decide(liveKeyWith({expired}), use, at(kNow)).reason == "The grant has expired");
+  auto broken = proxied;
+  broken.status = "error";
+  broken.error_message = "invalid_grant";
+  CHECK(decide(liveKeyWith({broken}), use, at(kNow)).status == 409);
+  auto disabled = liveKeyWith({proxied});
+  disabled.instance_disabled = true;
+  CHECK(decide(disabled, use, at(kNow)).reason == "Instance disabled");
+}
