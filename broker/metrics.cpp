@@ -113,4 +113,23 @@ void exportRefreshMetrics(const Refresher& refresher) {
   });
 }
 
+void proxyCall(const std::string& provider, const std::string& capability, const std::string& outcome,
+               std::optional<std::chrono::microseconds> upstream) {
+  static auto& calls = prometheus::BuildCounter()
+                           .Name("broker_proxy_requests_total")
+                           .Help("Proxied calls answered, by provider, capability that allowed it and outcome")
+                           .Register(registry());
+  static auto& durations = prometheus::BuildHistogram()
+                               .Name("broker_proxy_upstream_seconds")
+                               .Help("Time from the start of a proxied call's exchange with the provider to its end")
+                               .Register(registry());
+  calls.Add({{"provider", provider}, {"capability", capability}, {"outcome", outcome}}).Increment();
+  if (upstream) {
+    durations
+        .Add({{"provider", provider}}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                                               0.5, 1, 2.5, 5, 10, 30})
+        .Observe(std::chrono::duration<double>(*upstream).count());
+  }
+}
+
 }  // namespace hydra::broker::metrics

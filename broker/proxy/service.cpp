@@ -11,6 +11,7 @@
 #include <pistache/mime.h>
 #include <rapidjson/document.h>
 
+#include "broker/metrics.hpp"
 #include "broker/proxy/capability_rules.hpp"
 #include "broker/proxy/request_path.hpp"
 #include "shared/http/errors.hpp"
@@ -282,6 +283,11 @@ void ProxyService::refuse(Call& call, const char* outcome, const http::ApiError&
 void ProxyService::finish(Call& call, http::Reply reply) {
   call.grant_slot.reset();
   call.connection_slot.reset();
+  const auto& provider = call.request.access.query.provider;
+  std::optional<std::chrono::microseconds> upstream;
+  if (call.record.duration_us) upstream = std::chrono::microseconds(*call.record.duration_us);
+  metrics::proxyCall(providers_.find(provider) ? provider : "unknown", call.record.capability.value_or("none"),
+                     call.record.outcome, upstream);
   journal_.append(std::move(call.record),
                   [done = std::move(call.done), reply = std::move(reply), called = call.upstream_started != Clock::time_point()](
                       bool durable) mutable {

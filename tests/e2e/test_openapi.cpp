@@ -229,9 +229,19 @@ TEST_CASE("openapi: the broker documents exactly the routes it serves") {
   BrokerStack s;
   const auto r = s.runtime.request("GET", "/openapi.json");
   REQUIRE(r.status == 200);
-  CHECK(documented(r.json) == std::set<std::string>{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
-                                                    "GET /internal/v1/instances/{instance_id}/connections"});
+  std::set<std::string> served{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
+                               "GET /internal/v1/instances/{instance_id}/connections"};
+  for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
+    served.insert(std::string(method) + " /internal/v1/instances/{instance_id}/proxy/{provider}/{path}");
+  }
+  CHECK(documented(r.json) == served);
   checkAllow(s.runtime, r.json);
+  // The proxy's path parameters: the instance a UUID, the provider a registry name, the path the rest.
+  const auto& proxy =
+      member(member(member(r.json, "paths"), "/internal/v1/instances/{instance_id}/proxy/{provider}/{path}"), "post");
+  std::set<std::string> path_parameters;
+  for (const auto* p : items(member(proxy, "parameters"))) path_parameters.insert(text(*p, "name"));
+  CHECK(path_parameters == std::set<std::string>{"instance_id", "provider", "path"});
   const auto& fetch = member(member(member(r.json, "paths"), "/internal/v1/instances/{instance_id}/connections"), "get");
   std::set<std::string> query;
   for (const auto* p : items(member(fetch, "parameters"))) query.insert(text(*p, "name"));

@@ -219,6 +219,13 @@ TEST_CASE("proxy: each call is audited with its method, normalised path, status 
   CHECK(member(sent, "request_bytes").GetInt64() == 5);
   CHECK(member(sent, "response_bytes").GetInt64() == 8);
   CHECK(member(sent, "duration_us").GetInt64() > 0);
+
+  const auto metrics = p.s.runtime.request("GET", "/metrics").body;
+  CHECK(metrics.find(R"(broker_proxy_requests_total{capability="send_mail",outcome="allowed",provider="gmail"} 1)") !=
+        std::string::npos);
+  CHECK(metrics.find(R"(broker_proxy_requests_total{capability="none",outcome="denied",provider="gmail"} 1)") !=
+        std::string::npos);
+  CHECK(metrics.find(R"(broker_proxy_upstream_seconds_count{provider="gmail"} 1)") != std::string::npos);
 }
 
 TEST_CASE("proxy: redirects come back as they are, and a provider's Retry-After is clamped") {
