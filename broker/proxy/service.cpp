@@ -118,7 +118,17 @@ ProxyService::ProxyService(FetchService& fetch, Refresher& refresher, const prov
                                  options.timeout, options.max_response_bytes}),
       workers_(options.threads, kMaxQueuedCalls) {}
 
+ProxyService::~ProxyService() {
+  stopping_ = true;  // calls at providers end now (502), answered like any other
+  std::unique_lock<std::mutex> lock(calls_mutex_);
+  calls_ended_.wait(lock, [this] { return calls_ == 0; });
+}
+
 void ProxyService::call(ProxyRequest request, std::function<void(http::Reply)> done) {
+  {
+    std::lock_guard<std::mutex> lock(calls_mutex_);
+    ++calls_;
+  }
   auto call = std::make_shared<Call>();
   call->request = std::move(request);
   call->request.access.query.use = FetchQuery::Use::kProxy;
@@ -126,7 +136,10 @@ void ProxyService::call(ProxyRequest request, std::function<void(http::Reply)> d
   auto access = call->request.access;
   fetch_.authorize(std::move(access), [this, call](std::variant<Authorized, http::ApiError> result,
                                                    std::optional<audit::AuditRecord> record) {
-    if (!record) return call->done(http::errorReply(std::get<http::ApiError>(result)));  // throttled: unaudited
+    if (!record) {  // throttled: unaudited
+      call->done(http::errorReply(std::get<http::ApiError>(result)));
+      return ended();
+    }
     call->record = std::move(*record);
     call->record.method = call->request.method;
     call->record.request_bytes = static_cast<std::int64_t>(call->request.body.size());
@@ -212,6 +225,7 @@ std::variant<UpstreamResponse, UpstreamFailure> ProxyService::send(const Call& c
   out.headers.insert(out.headers.end(), credential.headers.begin(), credential.headers.end());
   out.body = call.request.body;
   out.deadline = call.upstream_started + options_.timeout;
+  out.stopping = &stopping_;
   return upstream_.call(out);
 }
 
@@ -298,6 +312,12 @@ void ProxyService::finish(Call& call, http::Reply reply) {
                                     : "Audit journal unavailable, retry shortly",
                         1)));
                   });
+  ended();
+}
+
+void ProxyService::ended() {
+  std::lock_guard<std::mutex> lock(calls_mutex_);
+  if (--calls_ == 0) calls_ended_.notify_all();
 }
 
 }  // namespace hydra::broker::proxy

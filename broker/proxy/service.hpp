@@ -10,8 +10,11 @@
 // Every call that got past the proxy key is journaled, with its method, path, upstream status,
 // sizes and duration, before the answer goes out.
 
+#include <atomic>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -45,6 +48,12 @@ class ProxyService {
   ProxyService(FetchService& fetch, Refresher& refresher, const providers::ProviderRegistry& providers,
                audit::Journal& journal, const ProxyOptions& options);
 
+  /// Abandons the calls at providers and waits until every call has been answered: their
+  /// callbacks (database lookups, refreshes) hold this object.
+  ~ProxyService();
+  ProxyService(const ProxyService&) = delete;
+  ProxyService& operator=(const ProxyService&) = delete;
+
   /// `done` is called exactly once, possibly on another thread, after the record is durable.
   void call(ProxyRequest request, std::function<void(http::Reply)> done);
 
@@ -58,6 +67,8 @@ class ProxyService {
   void refuse(Call& call, const char* outcome, const http::ApiError& error);
   /// Journals the record, then answers (503 if the record cannot be made durable).
   void finish(Call& call, http::Reply reply);
+  /// A call handed over for good (to the journal, or answered unaudited).
+  void ended();
 
   FetchService& fetch_;
   Refresher& refresher_;
@@ -67,6 +78,10 @@ class ProxyService {
   UpstreamClient upstream_;
   RateLimiter rate_limiter_;
   InFlight in_flight_;
+  std::atomic<bool> stopping_{false};
+  std::mutex calls_mutex_;
+  std::condition_variable calls_ended_;
+  std::size_t calls_ = 0;  // calls not yet handed to the journal
   WorkQueue workers_;  // last: its threads stop (finishing what is queued) before the rest goes
 };
 
