@@ -1,5 +1,7 @@
 #include "broker/proxy/upstream_client.hpp"
 
+#include <poll.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -75,6 +77,16 @@ std::string durationWords(std::chrono::milliseconds d) {
   return std::to_string(d.count()) + " ms";
 }
 
+bool isIdempotent(const std::string& method) {
+  return method == "GET" || method == "HEAD" || method == "PUT" || method == "DELETE" || method == "OPTIONS";
+}
+
+// Whether an idle connection has something to read: its end, or bytes nobody asked for.
+bool readableNow(const Poco::Net::StreamSocket& socket) {
+  pollfd p{static_cast<int>(socket.impl()->sockfd()), POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
+}
+
 bool expectsBody(const std::string& method, int status) {
   return method != "HEAD" && status >= 200 && status != 204 && status != 304;
 }
@@ -110,6 +122,14 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
   if (upstream.scheme != "https" && upstream.scheme != "http") return fail(502, "unsupported scheme");
 
   const auto deadline = request.deadline.value_or(Clock::now() + settings_.timeout);
+  const auto key = upstream.scheme + "://" + hostHeader(upstream);
+  // A kept connection first: no lookup, no handshake. The provider may have closed it a moment
+  // ago; a call that got no answer on it is made again on a new connection when that is safe.
+  if (auto kept = takeKept(key)) {
+    auto result = exchange(request, std::move(*kept), key, deadline);
+    if (!result.retry || !isIdempotent(request.method)) return std::move(result.result);
+  }
+
   const net::Destination to{upstream.host, upstream.port, upstream.scheme == "https"};
   const auto resolve_within = std::max(std::chrono::milliseconds(1),
                                        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
@@ -139,25 +159,41 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
     }
     return fail(502, error->detail);
   }
-  const auto socket = std::move(std::get<net::Connection>(connected).socket);
-  const auto address = net::toString(std::get<net::Connection>(connected).address);
+  auto& connection = std::get<net::Connection>(connected);
+  // A session over the connected socket has no host of its own, so it never reconnects (which
+  // would resolve the name again, unchecked). Poco's HTTPSClientSession refuses a connected
+  // socket; the socket does the TLS.
+  Kept fresh{std::make_unique<Poco::Net::HTTPClientSession>(*connection.socket), net::toString(connection.address),
+             Clock::now()};
+  fresh.session->setKeepAlive(true);
+  return std::move(exchange(request, std::move(fresh), key, deadline).result);
+}
 
+UpstreamClient::Exchange UpstreamClient::exchange(const UpstreamRequest& request, Kept kept, const std::string& key,
+                                                  Clock::time_point deadline) const {
+  const auto fail = [&](int status, const std::string& why) {
+    return Exchange{UpstreamFailure{status, request.provider + ": " + why}, false};
+  };
+  const auto& address = kept.address;
+  auto& session = *kept.session;
+  const auto no_answer = "no answer within " + durationWords(settings_.timeout);
   Poco::Net::HTTPRequest out(request.method, request.target, Poco::Net::HTTPMessage::HTTP_1_1);
-  out.setHost(hostHeader(upstream));
+  out.setHost(hostHeader(request.upstream));
   for (const auto& [name, value] : request.headers) {
     if (!isFramingHeader(name)) out.add(name, value);
   }
-  // One connection per call (no pool yet, see the header).
-  out.setKeepAlive(false);
+  out.setKeepAlive(true);
   const bool has_body_method = request.method == "POST" || request.method == "PUT" || request.method == "PATCH";
   if (!request.body.empty() || has_body_method) out.setContentLength64(static_cast<Poco::Int64>(request.body.size()));
 
   // The deadline covers the handshake (lazy: it runs with the first write), sending and
   // receiving; the watchdog shuts the socket down when it passes or the broker stops.
   net::SocketWatchdog watchdog(deadline, request.stopping);
-  watchdog.watch(static_cast<int>(socket->impl()->sockfd()));
+  watchdog.watch(static_cast<int>(session.socket().impl()->sockfd()));
   const auto ended_by_watchdog = [&] {
-    return request.stopping != nullptr && *request.stopping ? stopped() : fail(504, no_answer);
+    return request.stopping != nullptr && *request.stopping
+               ? fail(502, "call abandoned: the broker is shutting down")
+               : fail(504, no_answer);
   };
   const auto limit = settings_.max_response_bytes;
   const auto too_large = [&] { return fail(502, "response larger than " + std::to_string(limit) + " bytes"); };
@@ -166,12 +202,6 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
   bool answered = false;
   try {
     const auto remaining = net::remainingUntil(deadline);
-    socket->setSendTimeout(remaining);
-    socket->setReceiveTimeout(remaining);
-    // A session over the connected socket has no host of its own, so it never reconnects (which
-    // would resolve the name again, unchecked). Poco's HTTPSClientSession refuses a connected
-    // socket; the socket does the TLS.
-    Poco::Net::HTTPClientSession session(*socket);
     session.setTimeout(remaining, remaining, remaining);
     session.sendRequest(out).write(request.body.data(), static_cast<std::streamsize>(request.body.size()));
     Poco::Net::HTTPResponse response;
@@ -197,6 +227,10 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
     if (body_expected && declared >= 0 && result.body.size() < static_cast<unsigned long long>(declared)) {
       return fail(502, "the answer from " + address + " ended before its Content-Length");
     }
+    // Read to its end, and the provider keeps the connection: the next call may use it.
+    if (response.getKeepAlive() && (declared >= 0 || response.getChunkedTransferEncoding() || !body_expected)) {
+      keep(key, std::move(kept));
+    }
   } catch (const std::exception& e) {
     if (watchdog.fired()) return ended_by_watchdog();
     const auto* poco = dynamic_cast<const Poco::Exception*>(&e);
@@ -204,9 +238,40 @@ UpstreamResult UpstreamClient::call(const UpstreamRequest& request) const {
     if (dynamic_cast<const Poco::Net::SSLException*>(&e) != nullptr) return fail(502, "TLS: " + why);
     if (dynamic_cast<const Poco::TimeoutException*>(&e) != nullptr) return fail(504, no_answer);
     if (answered) return fail(502, "the answer from " + address + " was cut short: " + why);
-    return fail(502, "call to " + address + " failed: " + why);
+    auto failed = fail(502, "call to " + address + " failed: " + why);
+    failed.retry = kept.reused;  // a kept connection closed by the provider meanwhile
+    return failed;
   }
-  return result;
+  return Exchange{std::move(result), false};
+}
+
+std::optional<UpstreamClient::Kept> UpstreamClient::takeKept(const std::string& key) const {
+  std::lock_guard<std::mutex> lock(kept_mutex_);
+  const auto it = kept_.find(key);
+  if (it == kept_.end()) return std::nullopt;
+  auto& idle = it->second;
+  while (!idle.empty()) {
+    auto kept = std::move(idle.back());  // the most recently used: the least likely closed
+    idle.pop_back();
+    --kept_count_;
+    // Idle too long (providers close idle connections after a few seconds), or readable while
+    // idle (the provider closed it, or sent what nobody asked for): not used again.
+    if (Clock::now() - kept.idle_since > kKeptIdle || readableNow(kept.session->socket())) continue;
+    kept.reused = true;
+    if (idle.empty()) kept_.erase(it);
+    return kept;
+  }
+  kept_.erase(it);
+  return std::nullopt;
+}
+
+void UpstreamClient::keep(const std::string& key, Kept kept) const {
+  kept.idle_since = Clock::now();
+  std::lock_guard<std::mutex> lock(kept_mutex_);
+  auto& idle = kept_[key];
+  if (idle.size() >= kMaxKeptPerUpstream || kept_count_ >= kMaxKept) return;  // closed as it goes
+  idle.push_back(std::move(kept));
+  ++kept_count_;
 }
 
 }  // namespace hydra::broker::proxy

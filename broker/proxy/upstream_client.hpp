@@ -6,10 +6,13 @@
 // address, TLS verified for the host name against the system's CAs plus an optional CA file.
 // Redirects are returned as they are, never followed; the answer's body is read up to a limit.
 //
-// Each call opens its own connection and sends `Connection: close`: there is no keep-alive pool
-// yet. One could be added behind call() (keyed by scheme, host, port and the checked address;
-// a connection reused only while its host still resolves to allowed addresses), since callers
-// see nothing but UpstreamRequest in and UpstreamResult out.
+// Connections are kept alive for the next call to the same scheme, host and port (a TLS
+// handshake costs milliseconds): at most kMaxKeptPerUpstream idle per upstream and kMaxKept in
+// all, each used again only within kKeptIdle of its last answer and only if nothing arrived on
+// it meanwhile. A kept connection was made to an address checked when it was opened. A call
+// that gets no answer on a kept connection (the provider closed it just then) is made once more
+// on a new one if its method is idempotent; otherwise it fails (502) rather than risk running
+// twice.
 //
 // Never throws for anything the provider or the network does; failure details name the provider
 // and the cause, never a header value or body of the request.
@@ -17,6 +20,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,6 +30,7 @@
 #include <vector>
 
 #include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
 
 #include "broker/providers/upstream.hpp"
 #include "shared/net/address_policy.hpp"
@@ -85,19 +92,44 @@ std::string requestTarget(const providers::Upstream& upstream, const std::string
 
 class UpstreamClient {
  public:
+  static constexpr std::size_t kMaxKeptPerUpstream = 32;
+  static constexpr std::size_t kMaxKept = 512;
+  /// Shorter than the idle timeouts of common servers (Apache's 5 s the shortest).
+  static constexpr std::chrono::seconds kKeptIdle{4};
+
   /// Throws Poco::Exception when settings.ca_file cannot be loaded. The process should ignore
   /// SIGPIPE (oauth::initializeTls does): a socket shut down at the deadline may be written to.
   explicit UpstreamClient(UpstreamSettings settings);
 
   /// One call, blocking for at most settings.timeout (less when `stopping` turns true).
-  /// Thread-safe: calls share only the TLS context.
+  /// Thread-safe: calls share the TLS context and the kept connections.
   UpstreamResult call(const UpstreamRequest& request) const;
 
   const UpstreamSettings& settings() const { return settings_; }
 
  private:
+  using Clock = std::chrono::steady_clock;
+  /// A connection and its session, between calls.
+  struct Kept {
+    std::unique_ptr<Poco::Net::HTTPClientSession> session;
+    std::string address;  // the checked address it was made to, for details
+    Clock::time_point idle_since;
+    bool reused = false;
+  };
+  struct Exchange {
+    UpstreamResult result;
+    bool retry = false;  // no answer on a kept connection: a new one may do
+  };
+  /// The request on `kept`, which goes back to the pool if the answer leaves it usable.
+  Exchange exchange(const UpstreamRequest& request, Kept kept, const std::string& key, Clock::time_point deadline) const;
+  std::optional<Kept> takeKept(const std::string& key) const;
+  void keep(const std::string& key, Kept kept) const;
+
   UpstreamSettings settings_;
   Poco::Net::Context::Ptr tls_;
+  mutable std::mutex kept_mutex_;
+  mutable std::map<std::string, std::vector<Kept>> kept_;  // by scheme://host[:port]
+  mutable std::size_t kept_count_ = 0;
 };
 
 }  // namespace hydra::broker::proxy

@@ -98,7 +98,7 @@ TEST_CASE("proxy upstream: a GET arrives exactly as sent: method, raw target and
       {"Accept", "application/json"},
       {"X-Trace-Id", "t-1"},
       {"Authorization", "Bearer " + kToken},
-      {"Connection", "Close"}};
+      {"Connection", "Keep-Alive"}};
   CHECK(got[0].headers == expected);
   CHECK(got[0].body.empty());
 }
@@ -334,4 +334,46 @@ TEST_CASE("proxy upstream: what could rewrite the request is refused before conn
         "mockapi: the request target cannot be sent");
   CHECK(failed(client.call(requestTo(provider, "GE T", "/"))).detail == "mockapi: the method cannot be sent");
   CHECK(provider.requests().empty());
+}
+
+TEST_CASE("proxy upstream: calls to one provider reuse a kept connection, and another provider gets its own") {
+  MockProvider provider;
+  MockProvider other;
+  auto settings = settingsFor(provider);
+  const UpstreamClient client(settings);
+  for (int i = 0; i < 3; ++i) CHECK(answered(client.call(requestTo(provider, "GET", "/a"))).status == 200);
+  const auto got = provider.requests();
+  REQUIRE(got.size() == 3);
+  CHECK(got[1].peer == got[0].peer);  // one connection, one handshake
+  CHECK(got[2].peer == got[0].peer);
+  // An answer that ends with the connection is never kept.
+  provider.configure(R"({"answers":[{"framing":"close","body":"x"}]})");
+  CHECK(answered(client.call(requestTo(provider, "GET", "/b"))).body == "x");
+  CHECK(answered(client.call(requestTo(provider, "GET", "/c"))).status == 200);
+  const auto after = provider.requests();
+  REQUIRE(after.size() == 5);
+  CHECK(after[4].peer != after[3].peer);
+}
+
+TEST_CASE("proxy upstream: a kept connection the provider dropped is replaced for an idempotent call, never for a POST") {
+  MockProvider provider;
+  const UpstreamClient client(settingsFor(provider));
+  CHECK(answered(client.call(requestTo(provider, "GET", "/warm"))).status == 200);
+  // The next request on the kept connection finds it closed without an answer.
+  provider.configure(R"({"answers":[{"drop":true}]})");
+  CHECK(answered(client.call(requestTo(provider, "GET", "/again"))).status == 200);
+  auto got = provider.requests();
+  REQUIRE(got.size() == 3);
+  CHECK(got[1].answered == 0);
+  CHECK(got[2].target == "/again");
+  CHECK(got[2].peer != got[1].peer);
+  // A POST may have been acted on: it is not sent twice.
+  provider.configure(R"({"answers":[{"drop":true}]})");
+  auto post = requestTo(provider, "POST", "/send");
+  post.body = "once";
+  const auto failure = failed(client.call(post));
+  CHECK(failure.status == 502);
+  got = provider.requests();
+  REQUIRE(got.size() == 4);
+  CHECK(got[3].body == "once");
 }

@@ -29,7 +29,9 @@
 // POST /admin/reset: no requests recorded, no answers queued, the built-in default.
 // GET /admin/requests: {"requests": [{"method", "target" (raw, as on the request line),
 //   "headers": [["Name", "value"], ...] (in order; Poco keeps repeated names together),
-//   "body_base64", "received_ms", "answered" (the status; 0 when dropped)}]} in arrival order.
+//   "body_base64", "received_ms", "peer" (the client's address:port, one per connection),
+//   "answered" (the status; 0 when dropped)}]} in arrival order. The API port keeps connections
+//   alive.
 #include <signal.h>
 
 #include <algorithm>
@@ -82,6 +84,7 @@ struct Answer {
 
 struct Recorded {
   std::string method, target, body;
+  std::string peer;  // the client's address and port: one per connection
   HeaderList headers;
   long long received_ms = 0;
   int answered = 0;
@@ -218,6 +221,8 @@ class Provider {
       string(base64(r.body));
       w.Key("received_ms");
       w.Int64(r.received_ms);
+      w.Key("peer");
+      string(r.peer);
       w.Key("answered");
       w.Int(r.answered);
       w.EndObject();
@@ -262,6 +267,7 @@ void answer(Provider& provider, HTTPServerRequest& request, HTTPServerResponse& 
   for (const auto& [name, value] : request) r.headers.emplace_back(name, value);
   Poco::StreamCopier::copyToString(request.stream(), r.body);
   r.received_ms = nowMs();
+  r.peer = request.clientAddress().toString();
   const auto [a, index] = provider.arrive(std::move(r));
   (void)index;
   if (a.delay_ms > 0) provider.sleep(a.delay_ms);
@@ -366,15 +372,17 @@ int main(int argc, char** argv) {
     }
     Poco::Net::ServerSocket admin_socket(Poco::Net::SocketAddress("127.0.0.1", 0));
     Poco::ThreadPool pool(2, 96);
-    const auto params = [] {
+    // The API keeps connections alive, as providers do (the broker reuses them); the admin
+    // port does not.
+    const auto params = [](bool keep_alive) {
       auto p = new Poco::Net::HTTPServerParams;
       p->setMaxThreads(64);
       p->setMaxQueued(256);
-      p->setKeepAlive(false);
+      p->setKeepAlive(keep_alive);
       return p;
     };
-    Poco::Net::HTTPServer server(new Factory(provider, false), pool, socket, params());
-    Poco::Net::HTTPServer admin(new Factory(provider, true), pool, admin_socket, params());
+    Poco::Net::HTTPServer server(new Factory(provider, false), pool, socket, params(true));
+    Poco::Net::HTTPServer admin(new Factory(provider, true), pool, admin_socket, params(false));
     server.start();
     admin.start();
     std::cout << "listening on 127.0.0.1:" << socket.address().port()

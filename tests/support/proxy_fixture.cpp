@@ -100,6 +100,7 @@ std::vector<ProviderRequest> MockProvider::requests() const {
     }
     p.body = base64Decode(text(*item, "body_base64"));
     p.received_ms = member(*item, "received_ms").GetInt64();
+    p.peer = text(*item, "peer");
     p.answered = member(*item, "answered").GetInt();
     out.push_back(std::move(p));
   }

@@ -23,6 +23,7 @@ struct ProviderRequest {
   std::vector<std::pair<std::string, std::string>> headers;  // in order (repeated names kept together)
   std::string body;  // exactly the bytes received (de-chunked)
   long long received_ms = 0;  // wall clock, milliseconds since the epoch
+  std::string peer;           // the broker's address:port: the same for calls on one connection
   int answered = 0;           // the status it answered (0: dropped)
 
   /// The first value of header `name` (any case), or "" when there is none.
