@@ -406,8 +406,8 @@ TEST_CASE("proxy: over HYDRA_PROXY_MAX_IN_FLIGHT_PER_GRANT a grant's call is 429
   const auto second = p.s.newRuntime(p.tenant, "second");
   p.grant(connection, first, R"(["read_mail"])");
   p.grant(connection, second, R"(["read_mail"])");
-  // The first call is held 3 s by the provider; the rest are answered at once.
-  p.provider.configure(R"({"answers":[{"status":200,"body":"{}","delay_ms":3000}],"default":{"status":200,"body":"{}"}})");
+  // The first call is held 5 s by the provider; the rest are answered at once.
+  p.provider.configure(R"({"answers":[{"status":200,"body":"{}","delay_ms":5000}],"default":{"status":200,"body":"{}"}})");
 
   Response held;
   std::thread holder([&] { held = p.call(first, "gmail", "GET", "/gmail/v1/users/me/labels"); });
@@ -421,7 +421,7 @@ TEST_CASE("proxy: over HYDRA_PROXY_MAX_IN_FLIGHT_PER_GRANT a grant's call is 429
   // Another grant of the same connection has slots of its own (16 per connection by default).
   const auto other = p.call(second, "gmail", "GET", "/gmail/v1/users/me/labels");
   CHECK(other.status == 200);
-  CHECK(Clock::now() - start < 2s);  // neither waited for the held call
+  CHECK(Clock::now() - start < 4s);  // neither waited for the held call
   holder.join();
   CHECK(held.status == 200);
   CHECK(p.provider.requests().size() == 2);  // the refused call never left the broker
