@@ -89,30 +89,24 @@ struct FetchService::Work {
 
 void FetchService::fetch(FetchRequest request, FetchDone done) {
   auto work = std::make_shared<Work>();
-  work->record.instance_id = request.query.instance_id;
-  work->record.provider = request.query.provider;
-  work->record.name = request.query.name;
-  work->record.capability = request.query.capability;
-  work->record.request_id = request.request_id;
-  work->record.peer = request.client.text;
-  work->request = std::move(request);
   work->done = std::move(done);
-  start(work);
+  start(work, std::move(request));
 }
 
 void FetchService::authorize(FetchRequest request, AuthorizeDone done) {
   auto work = std::make_shared<Work>();
+  work->authorized = std::move(done);
+  start(work, std::move(request));
+}
+
+void FetchService::start(const std::shared_ptr<Work>& work, FetchRequest request) {
   work->record.instance_id = request.query.instance_id;
   work->record.provider = request.query.provider;
   work->record.name = request.query.name;
+  work->record.capability = request.query.capability;  // none for the proxy: its rules decide
   work->record.request_id = request.request_id;
   work->record.peer = request.client.text;
   work->request = std::move(request);
-  work->authorized = std::move(done);
-  start(work);
-}
-
-void FetchService::start(const std::shared_ptr<Work>& work) {
   const auto* certificate_refusal = std::get_if<http::ApiError>(&work->request.runtime);
   if (work->request.proxy_key) {
     work->key_hash = crypto::tokenHash(*work->request.proxy_key);

@@ -80,7 +80,7 @@ class FetchService {
   /// The chosen connection's credentials, opened: tag and row-bound associated data checked;
   /// with runtime identity, bound to the certificate's customer.
   std::string opened(const Work& work, const Lookup& lookup, const Candidate& chosen) const;
-  void start(const std::shared_ptr<Work>& work);
+  void start(const std::shared_ptr<Work>& work, FetchRequest request);
   /// `credentials`: opened and fresh.
   void allow(Work& work, const Lookup& lookup, const Candidate& chosen, std::string credentials);
   void refuse(Work& work, const char* outcome, const http::ApiError& error);
