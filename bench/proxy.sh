@@ -13,7 +13,9 @@
 # proxied call's CPU includes shipping its record).
 # The same four runs are then made with the mock on plain http (the registry allows http to a
 # loopback address) and the broker restarted to call it: the difference between the two
-# sections is what TLS to the provider costs.
+# sections is what TLS to the provider costs. Under each proxied run: the provider call as the
+# broker itself times it (duration_us of the run's audit records: lookup, connect, handshake,
+# request, answer), so that a proxied p50 splits into the call and the broker's work around it.
 # What the numbers include: the mock answers every request with Connection: close, and the
 # broker opens a connection of its own per call (no keep-alive pool yet, see
 # broker/proxy/upstream_client.hpp), so on HTTPS both the direct and the proxied call pay one
@@ -191,8 +193,7 @@ wait_shipped() {
 
 # BENCH_PROFILE=PREFIX: where the broker's CPU goes in each proxied run (perf at 499 Hz on the
 # broker's threads, software clock; needs linux-perf): PREFIX.<run>.by-symbol.txt (self time by
-# library, then by symbol),
-# .inclusive.txt (with callees) and .perf.data.
+# library, then by symbol), .inclusive.txt (with callees) and .perf.data.
 profile() {  # run name
   perf record -F 499 -g -p "$broker_pid" -o "$work/$1.perf.data" -- sleep "$seconds" >/dev/null 2>&1 &
   perf_pid=$!
