@@ -237,13 +237,17 @@ run() {
   # The provider call as the broker times it (duration_us of each record this run journaled:
   # from sending to the provider's last byte, lookup, connect and handshake included).
   if [[ $name == *proxy* ]]; then
-    { cat "$audit_dir"/segment-*.jsonl 2>/dev/null || true; } | tail -n +"$((j0 + 1))" |
-      sed -n 's/.*"duration_us":\([0-9]*\).*/\1/p' | sort -n | awk -v row="$work/$name.upstream" '
+    { cat "$audit_dir"/segment-*.jsonl 2>/dev/null || true; } | tail -n +"$((j0 + 1))" >"$work/$name.records"
+    sed -n 's/.*"duration_us":\([0-9]*\).*/\1/p' "$work/$name.records" | sort -n | awk -v row="$work/$name.upstream" '
         { d[NR] = $1 / 1000 }
         END { if (NR == 0) exit
               p50 = d[int((NR - 1) * 0.5) + 1]; p99 = d[int((NR - 1) * 0.99) + 1]
               printf "%-16s upstream call as the broker times it (journal): p50 %.2f ms  p99 %.2f ms\n", "", p50, p99
               printf "%.3f %.3f\n", p50, p99 >row }'
+    # Why a call was not answered with the provider's 200, from its record.
+    { grep -v '"outcome":"allowed".*"upstream_status":200' "$work/$name.records" || true; } |
+      sed -n 's/.*"outcome":"\([^"]*\)","reason":"\(.*\)","request_id".*"upstream_status":\([0-9a-z]*\).*/\1: \2 (provider status \3)/p' |
+      sort | uniq -c | sed 's/^ */                 not answered 200: /'
   fi
 }
 # The broker's added p50 and what the proxy keeps of the direct throughput, at 1 and 64.
