@@ -16,10 +16,9 @@
 # sections is what TLS to the provider costs. Under each proxied run: the provider call as the
 # broker itself times it (duration_us of the run's audit records: lookup, connect, handshake,
 # request, answer), so that a proxied p50 splits into the call and the broker's work around it.
-# What the numbers include: the mock answers every request with Connection: close, and the
-# broker opens a connection of its own per call (no keep-alive pool yet, see
-# broker/proxy/upstream_client.hpp), so on HTTPS both the direct and the proxied call pay one
-# full TLS handshake with the mock per request; wrk keeps its connection to the broker open.
+# What the numbers include: the mock keeps connections alive, wrk keeps its connections to the
+# mock and to the broker open, and the broker keeps its connections to the mock for the next
+# call (broker/proxy/upstream_client.hpp), so in steady state nobody pays a TLS handshake.
 # wrk's latency runs from writing the request to the answer: a direct p50 leaves out wrk's own
 # connect and handshake (as a runtime with a kept-alive connection to the provider would not
 # pay them), a proxied p50 includes the broker's. "mean" is connections / req/s, the mean time
@@ -272,7 +271,7 @@ section() {  # name (https|http), mock pid, mock admin port, direct URL
 }
 
 echo "GET $provider_path, $seconds s per run; errors: non-2xx + socket errors; CPU from /proc, per request"
-echo "--- provider over HTTPS (a TLS handshake with the mock per request, direct and proxied)"
+echo "--- provider over HTTPS"
 section https "$https_pid" "$https_admin" "https://127.0.0.1:$https_port$provider_path"
 stop_broker
 start_broker http "http://127.0.0.1:$http_port"
