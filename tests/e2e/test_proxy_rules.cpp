@@ -47,7 +47,9 @@ std::string providersFile(const TempDir& dir, const MockProvider& provider, cons
                       << R"("deputy": {)" << proxy("") << "},"
                       << R"("acme": )" << acme(R"(, "api_key": {"header": "X-Api-Key"})") << ","
                       << R"("acme_query": )" << acme(R"(, "api_key": {"query": "key"})") << ","
-                      << R"("acme_basic": )" << acme("") << "}}";
+                      << R"("acme_basic": )" << acme("") << ","
+                      << R"("acme_tenant": )"
+                      << acme(R"(, "header_from_metadata": {"field": "tenant_id", "header": "Acme-Tenant"})") << "}}";
   return path;
 }
 
@@ -524,4 +526,25 @@ TEST_CASE("proxy: api_key connections get their key in the registry's header or 
   CHECK(seen[2].target == "/orders");
   CHECK(seen[2].count("Authorization") == 1);
   CHECK(seen[2].header("Authorization") == "Basic c3ZjLXVzZXI6czNjcmV0OmNvbG9u");  // svc-user:s3cret:colon
+}
+
+TEST_CASE("proxy: a header the registry sets from the connection's metadata carries the stored value, never the runtime's") {
+  RulesStack p;
+  const auto runtime = p.s.newRuntime(p.tenant);
+  const auto tenant_connection = p.s.createConnection(
+      p.tenant, R"({"provider":"acme_tenant","name":"t","auth_type":"oauth2","credentials":)" +
+                    oauthCredentials("tok-tenant") + R"(,"metadata_json":{"tenant_id":"t-123"}})");
+  p.grant(tenant_connection, runtime, R"(["read_orders"])");
+  CHECK(p.call(runtime, "acme_tenant", "GET", "/orders", "", {{"Acme-Tenant", "t-evil"}}).status == 200);
+  const auto seen = p.provider.requests();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].header("Acme-Tenant") == "t-123");
+  CHECK(seen[0].count("Acme-Tenant") == 1);
+  // A connection whose metadata lacks the field is refused before any connection is made.
+  const auto other = p.s.newRuntime(p.tenant, "other");
+  p.grant(p.connect("acme_tenant", "bare", "oauth2", oauthCredentials("tok-bare")), other, R"(["read_orders"])");
+  const auto refused = p.call(other, "acme_tenant", "GET", "/orders");
+  CHECK(refused.status == 409);
+  CHECK(errorDetail(refused).find("\"tenant_id\"") != std::string::npos);
+  CHECK(p.provider.requests().size() == 1);
 }
