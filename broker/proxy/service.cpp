@@ -5,8 +5,6 @@
 #include <ctime>
 #include <strings.h>
 
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeParser.h>
 #include <Poco/URI.h>
 #include <pistache/mime.h>
 #include <rapidjson/document.h>
@@ -15,8 +13,8 @@
 #include "broker/proxy/capability_rules.hpp"
 #include "broker/proxy/request_path.hpp"
 #include "shared/http/errors.hpp"
+#include "shared/http/retry_after.hpp"
 #include "shared/json/reader.hpp"
-#include "shared/log/log.hpp"
 
 namespace hydra::broker::proxy {
 namespace {
@@ -54,24 +52,6 @@ std::string queryWithout(const std::string& raw_query, const HeaderList& broker_
     out += (out.empty() ? "" : "&") + n + "=" + v;
   }
   return out;
-}
-
-// A provider's Retry-After (seconds or an HTTP date) as seconds, at most `max`: a runtime
-// honouring it must not be told to stay away for a day. Nullopt when it cannot be read.
-std::optional<long long> clampedRetryAfter(const std::string& value, std::chrono::seconds max) {
-  long long seconds = 0;
-  if (!value.empty() && std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    seconds = value.size() > 12 ? max.count() : std::stoll(value);
-  } else {
-    try {
-      int zone = 0;
-      const auto when = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, value, zone);
-      seconds = std::max<long long>(0, when.timestamp().epochTime() - zone - std::time(nullptr));
-    } catch (const std::exception&) {
-      return std::nullopt;
-    }
-  }
-  return std::min<long long>(seconds, max.count());
 }
 
 // Pistache writes the content type through its own parser: a value it cannot read would
@@ -267,8 +247,9 @@ void ProxyService::answer(const std::shared_ptr<Call>& call, std::variant<Upstre
   for (auto& [name, value] : response.headers) {
     if (!providers::passesResponseHeader(*call->settings, name)) continue;
     if (named(name, "Retry-After")) {
-      if (const auto seconds = clampedRetryAfter(value, options_.max_retry_after)) {
-        reply.headers.emplace_back("Retry-After", std::to_string(*seconds));
+      // A runtime honouring it must not be told to stay away for a day.
+      if (const auto seconds = http::parseRetryAfter(value, std::time(nullptr))) {
+        reply.headers.emplace_back("Retry-After", std::to_string(std::min<long long>(*seconds, options_.max_retry_after.count())));
       }
     } else if (named(name, "Content-Type")) {
       if (!typed) reply.headers.emplace_back("Content-Type", sendableContentType(value));

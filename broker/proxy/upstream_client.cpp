@@ -1,6 +1,7 @@
 #include "broker/proxy/upstream_client.hpp"
 
 #include <poll.h>
+#include <strings.h>
 
 #include <algorithm>
 #include <string_view>
@@ -48,19 +49,11 @@ bool isSafeTarget(const std::string& s) {
   return true;
 }
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
-  }
-  return true;
-}
-
 /// Headers the client owns: they decide where the request ends (Content-Length,
 /// Transfer-Encoding), whether the connection stays (Connection) and which site it is for (Host).
 bool isFramingHeader(const std::string& name) {
   for (const char* owned : {"host", "content-length", "transfer-encoding", "connection"}) {
-    if (equalsIgnoreCase(name, owned)) return true;
+    if (strcasecmp(name.c_str(), owned) == 0) return true;
   }
   return false;
 }

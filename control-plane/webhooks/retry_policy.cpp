@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
-#include <regex>
 #include <stdexcept>
 #include <string>
 
@@ -57,24 +55,6 @@ std::optional<double> nextDelay(const std::vector<int>& schedule, int attempts_m
   double delay = base * (0.9 + 0.2 * std::clamp(jitter, 0.0, 1.0));
   if (retry_after) delay = std::max(delay, static_cast<double>(std::clamp(*retry_after, 0LL, kMaxRetryAfter)));
   return delay;
-}
-
-std::optional<long long> parseRetryAfter(std::string_view value, std::time_t now) {
-  while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
-  while (!value.empty() && value.back() == ' ') value.remove_suffix(1);
-  if (value.empty()) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
-    if (value.size() > 9) return kMaxRetryAfter;  // absurdly long: capped by nextDelay anyway
-    return std::stoll(std::string(value));
-  }
-  // An HTTP-date in the IMF-fixdate form senders must use ("Sun, 06 Nov 1994 08:49:37 GMT").
-  static const std::regex fixdate(R"([A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT)");
-  const std::string text(value);
-  if (!std::regex_match(text, fixdate)) return std::nullopt;
-  std::tm tm{};
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  return std::max(0LL, static_cast<long long>(timegm(&tm)) - static_cast<long long>(now));
 }
 
 }  // namespace hydra::cp::webhooks

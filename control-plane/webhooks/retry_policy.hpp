@@ -1,7 +1,6 @@
 #pragma once
 // When a delivery is tried again, and what an answer means. Pure functions (unit-tested).
 
-#include <ctime>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -31,9 +30,5 @@ Verdict verdictFor(int status);
 /// or 503) is a floor: never earlier than the receiver asked, at most 24 h.
 std::optional<double> nextDelay(const std::vector<int>& schedule, int attempts_made, double jitter,
                                 std::optional<long long> retry_after = std::nullopt);
-
-/// A Retry-After value: delay-seconds or an HTTP-date in IMF-fixdate form (RFC 9110 sections
-/// 10.2.3 and 5.6.7), as seconds from `now` (0 for a date in the past); nullopt otherwise.
-std::optional<long long> parseRetryAfter(std::string_view value, std::time_t now);
 
 }  // namespace hydra::cp::webhooks

@@ -12,6 +12,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/StreamSocket.h>
 
+#include "shared/http/retry_after.hpp"
 #include "shared/json/reader.hpp"
 #include "shared/net/checked_connect.hpp"
 #include "shared/net/socket_watchdog.hpp"
@@ -122,7 +123,7 @@ AttemptResult Sender::send(const Message& message, const std::atomic<bool>& stop
     std::istream& in = session.receiveResponse(response);
     result.status = static_cast<int>(response.getStatus());
     if (response.has("Retry-After"))
-      result.retry_after = parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
+      result.retry_after = http::parseRetryAfter(response.get("Retry-After"), std::time(nullptr));
     std::string excerpt(kMaxResponseExcerpt, '\0');
     in.read(excerpt.data(), static_cast<std::streamsize>(excerpt.size()));
     excerpt.resize(static_cast<std::size_t>(in.gcount()));

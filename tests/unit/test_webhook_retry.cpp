@@ -6,8 +6,10 @@
 #include <string>
 
 #include "control-plane/webhooks/retry_policy.hpp"
+#include "shared/http/retry_after.hpp"
 
 using namespace hydra::cp::webhooks;
+using hydra::http::parseRetryAfter;  // shared/http: webhooks and the proxy read it alike
 
 TEST_CASE("webhook retries: the default schedule is the specification's example") {
   CHECK(defaultRetrySchedule() == std::vector<int>{0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400});
