@@ -104,7 +104,8 @@ int serve() {
   cp::IdentityService identity(pool);
   cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
-  cp::Services services{auth, identity, connections, webhook_endpoints, revocation};
+  cp::AuditEventService audit(pool);
+  cp::Services services{auth, identity, connections, webhook_endpoints, revocation, audit};
 
   http::blockTerminationSignals();
   // Delivery has a database pool of its own, so a slow receiver never holds the API's.

@@ -23,6 +23,26 @@ std::vector<QueryParameter> pageParameters() {
           {"before", false, R"({"type":"integer","minimum":1})", "Page back: the next_before of the previous page"}};
 }
 
+// The audit trail's filters (handlers/audit_events.cpp), for the listing and the export.
+std::vector<QueryParameter> auditFilterParameters(bool for_export) {
+  const auto time = R"({"type":"string","format":"date-time"})";
+  return {
+      {"connection_id", false, R"({"type":"string","format":"uuid"})", "Only events about this connection"},
+      {"instance_id", false, R"({"type":"string","format":"uuid"})",
+       "Only events of this instance (agent runtime)"},
+      {"outcome", false, R"({"type":"string","enum":["allowed","denied","error","refreshed","refresh_failed"]})",
+       "Only events with this outcome: a fetch's or a proxied call's (allowed, denied, error) or a token "
+       "refresh's (refreshed, refresh_failed)"},
+      {"since", for_export, time,
+       std::string("Only events that occurred at or after this time (occurred_at, inclusive): RFC 3339, e.g. "
+                   "2026-05-01T00:00:00Z; an offset's + written %2B") +
+           (for_export ? ". Required: the export's window is always explicit" : "")},
+      {"until", false, time,
+       std::string("Only events that occurred before this time (occurred_at, exclusive): RFC 3339; later than since") +
+           (for_export ? ". Default: when the export starts" : "")},
+  };
+}
+
 }  // namespace
 
 const char* schemas() {
@@ -240,7 +260,20 @@ RouteDoc listProxyKeys() { return customerRoute("List an instance's proxy keys",
 RouteDoc revokeProxyKey() { return customerRoute("Revoke a proxy key", "proxy-keys", {{204, ""}}); }
 
 RouteDoc listAuditEvents() {
-  return customerRoute("The broker's decisions, newest first", "audit", {{200, "AuditEventList"}}, "", pageParameters());
+  auto query = auditFilterParameters(false);
+  for (auto& p : pageParameters()) query.push_back(std::move(p));
+  return customerRoute("The broker's decisions, newest first; filters combine, and hold across pages", "audit",
+                       {{200, "AuditEventList"}}, "", std::move(query));
+}
+RouteDoc exportAuditEvents() {
+  auto doc = customerRoute(
+      "Export the broker's decisions as JSON lines, oldest first: one AuditEvent per line (exactly as the listing "
+      "has it), streamed in chunks; an answer cut off (no last chunk, the connection closed) is incomplete: export "
+      "again from the last occurred_at received",
+      "audit", {{200, "AuditEvent"}}, "", auditFilterParameters(true));
+  doc.media_type = "application/x-ndjson";
+  doc.responses.emplace_back(505, "");  // HTTP/1.0: no chunked answers
+  return doc;
 }
 
 RouteDoc listConnections() {

@@ -22,6 +22,7 @@ http::RouteDoc createProxyKey();
 http::RouteDoc listProxyKeys();
 http::RouteDoc revokeProxyKey();
 http::RouteDoc listAuditEvents();
+http::RouteDoc exportAuditEvents();
 http::RouteDoc listConnections();
 http::RouteDoc createConnection();
 http::RouteDoc getConnection();

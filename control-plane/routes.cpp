@@ -32,6 +32,9 @@ void addRoutes(http::Server& server, Services& s) {
                   docs::revokeProxyKey());
 
   server.get(customer + "/audit-events", bind(handlers::listAuditEvents), docs::listAuditEvents());
+  server.getStreamed(
+      customer + "/audit-events/export", [&s](const handlers::Request& req) { return handlers::exportAuditEvents(s, req); },
+      docs::exportAuditEvents());
 
   server.get(customer + "/connections", bind(handlers::listConnections), docs::listConnections());
   server.post(customer + "/connections", bind(handlers::createConnection), docs::createConnection());

@@ -22,7 +22,37 @@ namespace {
   "CASE WHEN previous_secret_expires_at > now() THEN previous_secret_expires_at END AS previous_secret_expires_at, " \
   "created_at, updated_at"
 
+// The listing and the export read the same rows: newest first before a cursor, or oldest first
+// after one. Filters are ANDed; the time bounds are always there ('-infinity' and 'infinity'
+// when not given): they cost nothing then, and with the trail partitioned by time they let
+// PostgreSQL skip the partitions outside them. The rare outcomes repeat "outcome <> 'allowed'"
+// so the planner can use the partial index that holds only them (schema/0023) for any of them
+// with the value still a parameter.
+std::string auditEventSql(const AuditEventQuery& q) {
+  std::string sql =
+      "SELECT id, occurred_at, instance_id, proxy_key_id, connection_id, provider, name, capability, "
+      "outcome, reason, request_id, peer, method, path, upstream_status, request_bytes, response_bytes, "
+      "duration_us FROM audit_events "
+      "WHERE customer_id = $1 AND occurred_at >= $2::timestamptz AND occurred_at < $3::timestamptz AND id ";
+  sql += q.oldest_first ? "> $4" : "< $4";
+  int n = 5;
+  if (q.connection) sql += " AND connection_id = $" + std::to_string(++n) + "::uuid";
+  if (q.instance) sql += " AND instance_id = $" + std::to_string(++n) + "::uuid";
+  if (q.outcome == AuditEventQuery::Outcome::kAllowed) sql += " AND outcome = 'allowed'";
+  if (q.outcome == AuditEventQuery::Outcome::kOther) {
+    sql += " AND outcome = $" + std::to_string(++n) + " AND outcome <> 'allowed'";
+  }
+  sql += q.oldest_first ? " ORDER BY id LIMIT $5" : " ORDER BY id DESC LIMIT $5";
+  return sql;
+}
+
 }  // namespace
+
+std::string auditEventStatement(const AuditEventQuery& q) {
+  static const char* const kOutcome[] = {"", "_allowed", "_outcome"};
+  return std::string(q.oldest_first ? "audit_event_export" : "audit_event_list") + (q.connection ? "_connection" : "") +
+         (q.instance ? "_instance" : "") + kOutcome[static_cast<int>(q.outcome)];
+}
 
 void prepareStatements(pqxx::connection& c) {
   // Customers
@@ -67,12 +97,19 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE proxy_keys SET revoked_at = now() "
             "WHERE customer_id = $1 AND instance_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING " PROXY_KEY_COLUMNS);
 
-  // Audit trail (written by the broker), newest first; $2 is the cursor (NULL: from the newest).
-  c.prepare("audit_event_list",
-            "SELECT id, occurred_at, instance_id, proxy_key_id, connection_id, provider, name, capability, "
-            "outcome, reason, request_id, peer, method, path, upstream_status, request_bytes, response_bytes, "
-            "duration_us FROM audit_events "
-            "WHERE customer_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3");
+  // Audit trail (written by the broker): the listing and the export, one statement per set of
+  // filters (statements.hpp).
+  for (const bool oldest_first : {false, true}) {
+    for (const bool connection : {false, true}) {
+      for (const bool instance : {false, true}) {
+        for (const auto outcome : {AuditEventQuery::Outcome::kAny, AuditEventQuery::Outcome::kAllowed,
+                                   AuditEventQuery::Outcome::kOther}) {
+          const AuditEventQuery query{oldest_first, connection, instance, outcome};
+          c.prepare(auditEventStatement(query), auditEventSql(query));
+        }
+      }
+    }
+  }
 
   // Connections
   c.prepare("connection_insert",

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <pqxx/pqxx>
 
 namespace hydra::cp::db {
@@ -7,5 +9,19 @@ namespace hydra::cp::db {
 /// Prepares every statement the control plane runs; called once per new connection.
 /// All of the control plane's SQL is in statements.cpp.
 void prepareStatements(pqxx::connection& connection);
+
+/// The audit trail's reads take optional filters, and each combination is a statement of its
+/// own (a catch-all "$n IS NULL OR column = $n" would be planned generically, once for all
+/// combinations, and could use no filter's index). Parameters: $1 customer id, $2 since and $3
+/// until (timestamptz; since inclusive, until exclusive), $4 the id cursor, $5 the limit, then
+/// the connection id, the instance id and the outcome, those given, in that order.
+struct AuditEventQuery {
+  bool oldest_first = false;  // the export: ids above $4, ascending; else the listing: below, descending
+  bool connection = false, instance = false;
+  /// The outcome filter: any; "allowed"; another one (the rare outcomes have an index of their own).
+  enum class Outcome { kAny, kAllowed, kOther } outcome = Outcome::kAny;
+};
+/// The name of the statement for `query`.
+std::string auditEventStatement(const AuditEventQuery& query);
 
 }  // namespace hydra::cp::db

@@ -5,12 +5,14 @@
 
 #include <pistache/router.h>
 
+#include "control-plane/services/audit_events.hpp"
 #include "control-plane/services/auth.hpp"
 #include "control-plane/services/connections.hpp"
 #include "control-plane/services/identity.hpp"
 #include "control-plane/services/revocation.hpp"
 #include "control-plane/services/webhook_endpoints.hpp"
 #include "shared/http/response.hpp"
+#include "shared/http/stream.hpp"
 
 namespace hydra::cp {
 
@@ -20,6 +22,7 @@ struct Services {
   ConnectionService& connections;
   WebhookEndpointService& webhooks;
   RevocationDelay& revocation;
+  AuditEventService& audit;
 };
 
 namespace handlers {
@@ -50,6 +53,8 @@ Reply revokeProxyKey(Services& s, const Request& req, RevocationWait& wait);
 
 // audit_events.cpp
 Reply listAuditEvents(Services& s, const Request& req);
+/// JSON lines, streamed (routes.cpp: Server::getStreamed).
+http::Streamed exportAuditEvents(Services& s, const Request& req);
 
 // connections.cpp
 Reply listConnections(Services& s, const Request& req);

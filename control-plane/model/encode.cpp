@@ -191,6 +191,17 @@ std::string toJson(const std::vector<AuditEvent>& events, std::optional<long lon
   return pageOf("events", events, next_before);
 }
 
+std::string toJsonLines(const std::vector<AuditEvent>& events) {
+  std::string lines;
+  for (const auto& event : events) {
+    json::Writer w;  // one writer per line: a RapidJSON writer takes one root value
+    write(w, event);
+    lines += w.str();
+    lines += '\n';
+  }
+  return lines;
+}
+
 std::string toJson(const std::vector<Connection>& page, long long total) {
   json::Writer w;
   w.beginObject();

@@ -177,6 +177,8 @@ std::string toJson(const ProxyKey& key);
 std::string toJson(const std::vector<ProxyKey>& keys);
 /// `next_before`: the cursor for the next (older) page, if there may be one.
 std::string toJson(const std::vector<AuditEvent>& events, std::optional<long long> next_before);
+/// JSON lines (the export): each event exactly as a page lists it, then "\n".
+std::string toJsonLines(const std::vector<AuditEvent>& events);
 std::string toJson(const Grant& grant);
 std::string toJson(const std::vector<Grant>& grants);
 std::string toJson(const Connection& connection);

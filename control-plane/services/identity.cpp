@@ -144,12 +144,4 @@ void IdentityService::revokeProxyKey(const std::string& customer_id, const std::
   });
 }
 
-std::vector<model::AuditEvent> IdentityService::auditEvents(const std::string& customer_id,
-                                                            std::optional<long long> before, long long limit) {
-  return pool_.run([&](pqxx::connection& c) {
-    pqxx::nontransaction tx(c);
-    return db::all(tx.exec_prepared("audit_event_list", customer_id, before, limit), db::auditEventFrom);
-  });
-}
-
 }  // namespace hydra::cp

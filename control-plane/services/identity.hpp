@@ -35,10 +35,6 @@ class IdentityService {
   std::vector<model::ProxyKey> listProxyKeys(const std::string& customer_id, const std::string& instance_id);
   void revokeProxyKey(const std::string& customer_id, const std::string& instance_id, const std::string& key_id);
 
-  /// Newest first, `limit` at most, older than event id `before` when given.
-  std::vector<model::AuditEvent> auditEvents(const std::string& customer_id, std::optional<long long> before,
-                                             long long limit);
-
  private:
   hydra::db::Pool& pool_;
 };

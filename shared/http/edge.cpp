@@ -24,6 +24,8 @@ struct EdgeConnection {
   std::atomic<int> answers_owed{0};
   std::atomic<Clock::rep> last_activity{Clock::now().time_since_epoch().count()};
   std::atomic<bool> closing{false};
+  // Read by Pistache's timer check on the worker thread, set by a stream's thread.
+  std::shared_ptr<std::atomic<bool>> streaming = std::make_shared<std::atomic<bool>>(false);
 
   void touch() { last_activity = Clock::now().time_since_epoch().count(); }
 };
@@ -47,6 +49,34 @@ struct ExposeMember {
   friend AssociateTransport memberOf(AssociateTransportTag) { return Member; }
 };
 template struct ExposeMember<&Pistache::Tcp::Handler::associateTransport>;
+
+// Pistache's worker checks every connection twice a second (TransportImpl::checkIdlePeers): one
+// with a request dispatched and no answer sent yet gets a 408 (and is closed) once the header
+// timeout has passed since the request, and the check asks the request parser's current step
+// which timeout applies: the request line's and the headers' steps, the header timeout; the
+// body's, the body timeout; any other step, none. A streamed answer may take far longer than
+// either, so while one is written this step, which the parser starts every request with, says
+// it is another (parsing is the same): Pistache then leaves the connection alone, and the stream
+// bounds itself (server.cpp). The flag is per connection, set from the stream's thread.
+class RequestLineTimedStep : public Pistache::Http::Private::RequestLineStep {
+ public:
+  static constexpr Pistache::Http::Private::StepId kStreamingId = Pistache::Meta::Hash::fnv1a("HydraStreaming");
+  RequestLineTimedStep(Pistache::Http::Request* request, std::shared_ptr<std::atomic<bool>> streaming)
+      : RequestLineStep(request), streaming_(std::move(streaming)) {}
+  Pistache::Http::Private::StepId id() const override { return streaming_->load() ? kStreamingId : Id; }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> streaming_;
+};
+
+// Pistache's request parser with that first step.
+class EdgeParser : public Pistache::Http::RequestParser {
+ public:
+  EdgeParser(std::size_t max_request_size, std::shared_ptr<std::atomic<bool>> streaming)
+      : Pistache::Http::RequestParser(max_request_size) {
+    allSteps[0] = std::make_unique<RequestLineTimedStep>(&request, std::move(streaming));
+  }
+};
 
 std::string detailBody(const std::string& detail) {
   json::Writer w;
@@ -85,9 +115,10 @@ void EdgeHandler::onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer)
     router_attached_ = true;
   }
   // What Pistache's own (private) Http::Handler::onConnection does: the connection's parser,
-  // which buffers at most the maximum request size.
-  peer->putData(ParserData, std::make_shared<Pistache::Http::RequestParser>(getMaxRequestSize()));
-  peer->putData(kConnectionData, std::make_shared<EdgeConnection>(settings_->limits));
+  // which buffers at most the maximum request size (with the first step above).
+  const auto connection = std::make_shared<EdgeConnection>(settings_->limits);
+  peer->putData(ParserData, std::make_shared<EdgeParser>(getMaxRequestSize(), connection->streaming));
+  peer->putData(kConnectionData, connection);
   settings_->open->add(peer);
   const auto address = peer->address().host();
   if (!settings_->connections->open(address)) {
@@ -155,6 +186,10 @@ void answerGiven(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
     --connection->answers_owed;
     connection->touch();
   }
+}
+
+void setStreaming(const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool streaming) {
+  if (const auto connection = edgeConnection(peer)) connection->streaming->store(streaming);
 }
 
 void OpenConnections::add(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {

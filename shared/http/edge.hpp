@@ -84,6 +84,10 @@ class EdgeHandler : public Pistache::Http::Handler {
 void answerOwed(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 void answerGiven(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
 
+/// While true, Pistache's request timers (header, body, keep-alive) leave the connection alone:
+/// a streamed answer is being written (server.cpp), which bounds its own time. Any thread.
+void setStreaming(const std::shared_ptr<Pistache::Tcp::Peer>& peer, bool streaming);
+
 /// While draining: shuts down the sending side of every connection that has no request under
 /// way, no answer owed, and neither received nor answered anything for `quiet` (so its last
 /// answer is long written). Its client sees the end of the stream, as after a keep-alive

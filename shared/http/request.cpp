@@ -37,6 +37,14 @@ std::optional<std::string> queryOneOf(const Pistache::Rest::Request& req, const 
   return checkQueryOneOf(query(req, name), name, allowed, problems);
 }
 
+std::optional<std::string> queryUuid(const Pistache::Rest::Request& req, const char* name, Problems& problems) {
+  return checkQueryUuid(query(req, name), name, problems);
+}
+
+std::optional<std::int64_t> queryTime(const Pistache::Rest::Request& req, const char* name, Problems& problems) {
+  return checkQueryTime(query(req, name), name, problems);
+}
+
 std::optional<std::string> header(const Pistache::Rest::Request& req, const char* name) {
   auto raw = req.headers().tryGetRaw(name);
   if (!raw) return std::nullopt;

@@ -45,6 +45,12 @@ std::int64_t queryInteger(const Pistache::Rest::Request& req, const char* name, 
 std::optional<std::string> queryOneOf(const Pistache::Rest::Request& req, const char* name,
                                       const std::vector<std::string>& allowed, Problems& problems);
 
+/// A query UUID (canonical lower-case form), if present.
+std::optional<std::string> queryUuid(const Pistache::Rest::Request& req, const char* name, Problems& problems);
+
+/// A query RFC 3339 date-time as microseconds since the epoch, UTC (params.hpp: parseTimeMicros).
+std::optional<std::int64_t> queryTime(const Pistache::Rest::Request& req, const char* name, Problems& problems);
+
 /// A header value, if present (case-insensitive name).
 std::optional<std::string> header(const Pistache::Rest::Request& req, const char* name);
 

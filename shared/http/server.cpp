@@ -218,11 +218,184 @@ void Responder::State::send(const Reply& reply) {
   }
 }
 
+// The threads streamed answers run on, at most `max` at once.
+struct StreamThreads {
+  explicit StreamThreads(std::size_t max) : max(max) {}
+  const std::size_t max;
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::size_t running = 0;
+
+  bool tryStart() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (running >= max) return false;
+    ++running;
+    return true;
+  }
+  void finished() {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (--running == 0) idle.notify_all();
+  }
+  void waitIdle() {
+    std::unique_lock<std::mutex> lock(mutex);
+    idle.wait(lock, [this] { return running == 0; });
+  }
+};
+
+// A streamed answer (Server::getStreamed): it takes over the request's State, whose answer it
+// gives, so the drain waits for it (the answer stays owed until the body ends) and nothing
+// else answers the request.
+class StreamAnswer {
+ public:
+  /// On the request's thread, once its handler returned the producer: claims a stream thread
+  /// (none free: ApiError 503) and starts the answer on it.
+  static void start(const Responder& respond, Streamed streamed, const std::shared_ptr<StreamThreads>& threads,
+                    std::chrono::milliseconds stall);
+
+ private:
+  static void run(std::shared_ptr<Responder::State> state, Streamed streamed, std::thread::id connection_thread,
+                  std::chrono::milliseconds stall);
+};
+
+void StreamAnswer::start(const Responder& respond, Streamed streamed, const std::shared_ptr<StreamThreads>& threads,
+                         std::chrono::milliseconds stall) {
+  const auto& state = respond.state_;
+  const auto peer = state->peer.lock();
+  if (!peer) return;  // the client left already
+  if (!threads->tryStart()) throw ApiError(503, "Too many exports in progress: try again shortly", 5);
+  // From now until the body ends, Pistache's request timers leave the connection alone (a long
+  // export would get a 408 in the middle of its body); the stream bounds itself instead.
+  setStreaming(peer, true);
+  try {
+    std::thread([state, streamed = std::move(streamed), connection_thread = std::this_thread::get_id(), stall,
+                 threads]() mutable {
+      // run() owns the request's state and the producer, which hold the services: both are
+      // gone before the server may stop (Server::stop waits for every stream thread).
+      run(std::move(state), std::move(streamed), connection_thread, stall);
+      threads->finished();
+    }).detach();
+  } catch (...) {
+    threads->finished();
+    setStreaming(peer, false);
+    throw;
+  }
+}
+
+void StreamAnswer::run(std::shared_ptr<Responder::State> state, Streamed streamed, std::thread::id connection_thread,
+                       std::chrono::milliseconds stall) {
+  log::setRequestId(state->request_id);
+  const auto lifecycle = state->lifecycle;
+  const auto stopped = [&lifecycle] {
+    std::shared_lock<std::shared_mutex> lock(lifecycle->sending);
+    return lifecycle->stopped;
+  };
+  const auto nextPiece = [&streamed]() -> std::optional<std::string> {
+    for (;;) {
+      auto piece = streamed.next();
+      if (!piece || !piece->empty()) return piece;  // an empty chunk would end the body
+    }
+  };
+
+  std::optional<std::string> piece;
+  try {
+    piece = nextPiece();
+  } catch (...) {
+    // Nothing sent yet: the usual error answer; then Pistache's timers are back in charge.
+    const Responder respond(state);
+    respond(replyForCurrentException(state->request_id));
+    if (const auto peer = state->peer.lock()) setStreaming(peer, false);
+    log::setRequestId("");
+    return;
+  }
+
+  state->sent = true;  // this is the answer: State's destructor must not send a 500 after it
+  // Never held for long: the connection going away (its Peer released) is how a client that
+  // left shows (ChunkedWriter::waitWritten).
+  std::optional<ChunkedWriter> writer;
+  if (const auto peer = state->peer.lock()) writer.emplace(peer, connection_thread);
+  if (!writer) {
+    log::setRequestId("");
+    return;
+  }
+  auto& out = *writer;
+  const bool keep_alive = state->keep_alive && !lifecycle->draining.load();
+  const auto write = [&](std::string bytes, bool close) {
+    std::shared_lock<std::shared_mutex> lock(lifecycle->sending);
+    return !lifecycle->stopped && out.send(std::move(bytes), close);  // never after the endpoint is gone
+  };
+  const auto waited = [&](ChunkedWriter::Wait wait) -> std::string {
+    switch (wait) {
+      case ChunkedWriter::Wait::kWritten: return "";
+      case ChunkedWriter::Wait::kGone: return "the client left";
+      case ChunkedWriter::Wait::kStalled:
+        return "the client took in nothing for " + std::to_string(stall.count() / 1000) + " s";
+      case ChunkedWriter::Wait::kAbandoned: break;
+    }
+    return "the server stopped";
+  };
+
+  // The head and the first chunk (or the end of an empty body) in one write; then each chunk
+  // once the one before is in the socket, the next one made meanwhile.
+  std::string failure;
+  std::uint64_t body_bytes = 0;
+  const std::vector<std::pair<std::string, std::string>> headers{
+      {"Server", "hydracore"}, {"X-Request-Id", state->request_id}, {"Cache-Control", "no-store"}};
+  if (!write(streamHead(streamed.content_type, keep_alive, headers) + (piece ? chunkOf(*piece) : kLastChunk),
+             !piece && !keep_alive)) {
+    failure = "the client left";
+  }
+  while (failure.empty() && piece) {
+    std::optional<std::string> next;
+    try {
+      next = nextPiece();
+    } catch (const ApiError& e) {
+      failure = e.detail();
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "a non-standard exception";
+    }
+    if (failure.empty() && lifecycle->draining.load()) failure = "the server is shutting down";
+    if (failure.empty()) failure = waited(out.waitWritten(stall, stopped));
+    if (!failure.empty()) break;
+    body_bytes += piece->size();
+    piece = std::move(next);
+    if (!write(piece ? chunkOf(*piece) : kLastChunk, !piece && !keep_alive)) failure = "the client left";
+  }
+  if (failure.empty()) {
+    failure = waited(out.waitWritten(stall, stopped));  // the last chunk, before the timers are back
+  } else {
+    // Cut off: no last chunk. The connection is closed once what is queued is written, so the
+    // client sees the body end early (a client waiting for the next chunk would otherwise wait
+    // for Pistache's keep-alive timer).
+    if (write("", true)) out.waitWritten(stall, stopped);
+  }
+  // Pistache's timers again: the connection counts as idle (its keep-alive timeout closes it
+  // without a word, never with a 408 after the body).
+  if (const auto open = state->peer.lock()) {
+    open->setIdle(true);
+    setStreaming(open, false);
+  }
+  answerGiven(state->peer.lock());
+
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state->started).count();
+  state->metrics->observe(200, seconds);
+  if (!failure.empty()) {
+    log::http().warning("request " + state->request_id + ": streamed answer cut off after " +
+                        std::to_string(body_bytes) + " bytes: " + failure);
+  }
+  if (log::http().information()) {
+    log::access(log::http(), {state->request_id, state->method, state->route, 200, seconds * 1000});
+  }
+  log::setRequestId("");
+}
+
 const std::string& currentRequestId() { return log::requestId(); }
 
 Server::Server(ServerOptions options)
     : options_(std::move(options)), lifecycle_(std::make_shared<Responder::Lifecycle>()),
-      connections_(std::make_shared<PeerConnections>(options_.max_connections_per_peer)) {
+      connections_(std::make_shared<PeerConnections>(options_.max_connections_per_peer)),
+      streams_(std::make_shared<StreamThreads>(options_.max_streams)) {
   router_.addNotFoundHandler(wrap("*", "(no route)", [](const Request&, const Responder& respond) {
     respond(errorReply(404, "Not Found"));
   }));
@@ -346,6 +519,20 @@ void Server::postAsync(const std::string& route, AsyncHandler handler, RouteDoc 
   add("POST", route, std::move(handler), std::move(doc));
 }
 
+void Server::getStreamed(const std::string& route, StreamHandler handler, RouteDoc doc) {
+  add("GET", route,
+      [handler = std::move(handler), threads = streams_, stall = options_.stream_stall_timeout](
+          const Request& req, const Responder& respond) {
+        // HTTP/1.0 has no chunked coding (its body would end only with the connection, and an
+        // export cut short would look complete).
+        if (req.version() != Pistache::Http::Version::Http11) {
+          throw ApiError(505, "This answer is streamed in chunks: ask with HTTP/1.1");
+        }
+        StreamAnswer::start(respond, handler(req), threads, stall);
+      },
+      std::move(doc));
+}
+
 void Server::start(const char* listen_variable) {
   // Pistache's own 405 is plain text: answer the other methods of each path ourselves.
   // Not routes of their own: the OpenAPI document lists only what is served. One handler per
@@ -456,6 +643,8 @@ void Server::stop(std::chrono::milliseconds grace) {
   }
   tls_acceptor_.reset();  // handshakes still under way are dropped
   endpoint_->shutdown();
+  // Streams still running see the server stopped at their next write or wait.
+  streams_->waitIdle();
   endpoint_.reset();
 }
 

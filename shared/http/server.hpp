@@ -20,6 +20,7 @@
 #include "shared/config/env.hpp"
 #include "shared/http/response.hpp"
 #include "shared/http/route_doc.hpp"
+#include "shared/http/stream.hpp"
 
 namespace hydra::http {
 
@@ -36,10 +37,15 @@ class Responder {
   void operator()(Reply reply) const;
 
  private:
+  friend class StreamAnswer;  // server.cpp: a streamed answer takes the request's place over
   std::shared_ptr<State> state_;
 };
 
 using AsyncHandler = std::function<void(const Pistache::Rest::Request&, Responder)>;
+/// A route answering with a body written as it is produced (stream.hpp). The handler parses,
+/// authorizes and returns the producer on the request's thread (throwing as any handler does);
+/// the producer then runs on a thread of the server's own.
+using StreamHandler = std::function<Streamed(const Pistache::Rest::Request&)>;
 
 struct ServerOptions {
   config::ListenAddress listen;
@@ -60,6 +66,11 @@ struct ServerOptions {
   std::chrono::milliseconds body_timeout = std::chrono::seconds(15);
   /// A keep-alive connection with no request for this long is closed.
   std::chrono::milliseconds keepalive_timeout = std::chrono::seconds(15);
+  /// Streamed answers (getStreamed) being written at once; one more gets a 503 (Retry-After).
+  /// Each has a thread of its own while it runs.
+  std::size_t max_streams = 4;
+  /// A streamed answer whose client has taken in nothing for this long is cut off.
+  std::chrono::milliseconds stream_stall_timeout = std::chrono::seconds(60);
 };
 
 /// A route as served: method, template, and what the OpenAPI document says of it.
@@ -70,6 +81,7 @@ struct RouteInfo {
 
 class PeerConnections;
 class OpenConnections;
+struct StreamThreads;
 
 class TlsAcceptor;
 
@@ -90,6 +102,11 @@ class Server {
   void delAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
   void putAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
   void postAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
+  /// A GET answered 200 with a body in chunks as `handler`'s producer makes them (stream.hpp:
+  /// HTTP/1.1 only, at most one chunk waiting for the client besides the one being made). The
+  /// access log's line and the metrics come when the body ends. While draining, a stream stops
+  /// at its next chunk, cut off like a failed one: the client sees the answer incomplete.
+  void getStreamed(const std::string& route, StreamHandler handler, RouteDoc doc = {});
 
   /// The most path segments below a prefix that anyBelowAsync routes (see there).
   static constexpr std::size_t kMaxSegmentsBelow = 32;
@@ -138,6 +155,7 @@ class Server {
   std::shared_ptr<Responder::Lifecycle> lifecycle_;
   std::shared_ptr<PeerConnections> connections_;
   std::shared_ptr<OpenConnections> open_connections_;
+  std::shared_ptr<StreamThreads> streams_;
   std::unique_ptr<Pistache::Http::Endpoint> endpoint_;
   std::unique_ptr<TlsAcceptor> tls_acceptor_;  // with TLS: owns the public listening socket
   int listening_fd_ = -1;

@@ -46,7 +46,8 @@ std::set<std::string> controlPlaneRouteTable() {
   crypto::Sealer sealer(crypto::readPublicKeyPem(testDataPath("test-broker-public.pem")));
   cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, {});
-  cp::Services services{auth, identity, connections, webhook_endpoints, revocation};
+  cp::AuditEventService audit(pool);
+  cp::Services services{auth, identity, connections, webhook_endpoints, revocation, audit};
   http::ServerOptions options;
   http::Server server(options);
   cp::addRoutes(server, services);
