@@ -64,6 +64,10 @@ Config Config::forServe() {
       "HYDRA_MAX_CONNECTIONS_PER_PEER", config::env("HYDRA_MAX_CONNECTIONS_PER_PEER").value_or("64"), 1, 100000));
   c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");
   c.webhooks = webhookSettings();
+  c.exports_max = static_cast<int>(
+      config::parseInteger("HYDRA_EXPORTS_MAX", config::env("HYDRA_EXPORTS_MAX").value_or("4"), 1, 64));
+  c.export_stall = std::chrono::seconds(config::parseInteger(
+      "HYDRA_EXPORT_STALL_SECONDS", config::env("HYDRA_EXPORT_STALL_SECONDS").value_or("60"), 1, 3600));
   return c;
 }
 

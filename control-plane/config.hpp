@@ -28,6 +28,8 @@ struct Config {
   int max_connections_per_peer = 64;       // HYDRA_MAX_CONNECTIONS_PER_PEER
   std::vector<net::Cidr> trusted_proxies;  // HYDRA_TRUSTED_PROXIES
   webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
+  int exports_max = 4;                     // HYDRA_EXPORTS_MAX: audit exports streamed at once
+  std::chrono::seconds export_stall{60};   // HYDRA_EXPORT_STALL_SECONDS: an export's client reading nothing
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
   static Config forServe();

@@ -50,6 +50,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_MAX_CONNECTIONS_PER_PEER  open connections one address may hold (default 64)\n"
     "  HYDRA_TRUSTED_PROXIES    comma-separated CIDRs of proxies whose X-Forwarded-For is believed by the\n"
     "                           authentication throttle (default none)\n"
+    "  HYDRA_EXPORTS_MAX        audit exports streamed at once, each on a thread of its own (default 4; more: 503)\n"
+    "  HYDRA_EXPORT_STALL_SECONDS  an audit export whose client takes in nothing this long is cut off (default 60)\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
     "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
     "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
@@ -115,6 +117,8 @@ int serve() {
   server_options.threads = config.threads;
   server_options.tls = config.tls;
   server_options.max_connections_per_peer = static_cast<std::size_t>(config.max_connections_per_peer);
+  server_options.max_streams = static_cast<std::size_t>(config.exports_max);
+  server_options.stream_stall_timeout = config.export_stall;
   // Pistache's header timeout also runs while an answer waits out B (it would send a 408
   // instead): the request's own time plus B.
   server_options.header_timeout += config.authz_staleness;

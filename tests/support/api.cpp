@@ -28,6 +28,8 @@ std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const Pa
       {"GET", customer + "/instances", ""},
       {"PATCH", customer + "/instances/" + ids.instance, R"({"disabled":true})"},
       {"DELETE", customer + "/instances/" + ids.instance, ""},
+      {"GET", customer + "/audit-events", ""},
+      {"GET", customer + "/audit-events/export?since=2026-01-01T00:00:00Z", ""},
       {"GET", customer + "/connections", ""},
       {"POST", customer + "/connections", connectionBody("gmail", "intruder")},
       {"GET", connection, ""},
