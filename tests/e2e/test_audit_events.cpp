@@ -299,11 +299,12 @@ TEST_CASE("audit events: bad filter values are FastAPI 422s naming each, before 
                                   R"(["query","since"] datetime_parsing)",
                                   R"(["query","until"] datetime_parsing)",
                               });
-  for (const auto& bad : {"since=2026-03-01", "since=2026-03-01 00:00:00Z", "since=2026-03-01T00:00:00",
+  for (const auto& bad : {"since=2026-03-01", "since=2026-03-01%2000:00:00Z", "since=2026-03-01T00:00:00",
                           "since=2026-03-01T24:00:00Z", "since=2026-03-01T00:00:00%2B24:00", "since=0000-01-01T00:00:00Z",
                           "since=2026-03-01T00:00:00.Z", "until=2026-03-01T00:00:00z", "since=%00"}) {
-    CAPTURE(bad);
-    const auto bad_time = s.as(t, "GET", t.path() + "/audit-events?" + bad);
+    const std::string query = bad;
+    CAPTURE(query);
+    const auto bad_time = s.as(t, "GET", t.path() + "/audit-events?" + query);
     CHECK(bad_time.status == 422);
     CHECK(problemLocTypes(bad_time).size() == 1);
   }
@@ -445,9 +446,9 @@ TEST_CASE("audit events: a database failure in the middle of an export ends it w
   const auto lines = jsonLines(out.body);  // whole lines only, each valid
   CHECK(lines.size() < 30000);
   CHECK(lines.size() % 1000 == 0);
-  CHECK(idsOf(lines) == std::vector<long long>(oracle(s.db, a.id, "true", true).begin(),
-                                               oracle(s.db, a.id, "true", true).begin() +
-                                                   static_cast<std::ptrdiff_t>(lines.size())));
+  auto first = oracle(s.db, a.id, "true", true);
+  first.resize(lines.size());
+  CHECK(idsOf(lines) == first);
   CHECK(s.server.log().find("streamed answer cut off") != std::string::npos);
   // Nothing leaks: the failure's SQL stays in the log.
   CHECK(out.body.find("permission denied") == std::string::npos);
@@ -464,8 +465,7 @@ TEST_CASE("audit events: a slow reader's export outlives the server's request ti
   const auto out = client.read(std::chrono::seconds(60), 16 * 1024, std::chrono::milliseconds(20));
   CHECK(std::chrono::steady_clock::now() - started > std::chrono::seconds(6));
   CHECK(out.complete);
-  CHECK(jsonLines(out.body).size() == 12000);
-  CHECK(out.body.find("408") == std::string::npos);
+  CHECK(jsonLines(out.body).size() == 12000);  // nothing else in the body (a 408 would be no JSON line)
 }
 
 TEST_CASE("audit events: exports at once are bounded (503), and one whose client reads nothing is cut off") {
