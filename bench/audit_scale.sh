@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# The audit trail at scale (issue 21, listing): seeds AUDIT_SCALE_ROWS audit events (default
+# 100,000,000) over 1,000 customers straight into PostgreSQL (SQL generate_series, in parallel,
+# not through the API), then starts the real control plane and measures, with wrk, p50 and p99
+# of the listing: the first page, deep pages (a random `before`), each filter alone (first and
+# deep pages), time windows and a combination; then the export's throughput. Prints a table,
+# the seeding time and what the trail takes on disk.
+#   bench/audit_scale.sh [SECONDS per run, default 10]
+# Settings (environment):
+#   AUDIT_SCALE_ROWS     events to seed (default 100000000)
+#   AUDIT_SCALE_WEEKS    how far back they reach from now (default 8)
+#   AUDIT_SCALE_JOBS     seeding sessions at once (default: the cores)
+#   AUDIT_SCALE_CLIENTS  wrk connections per run (default 2)
+#   AUDIT_SCALE_KEEP=1   keep the data folder (its path is printed; AUDIT_SCALE_REUSE=DIR
+#                        measures again on a kept one without seeding)
+#   BENCH_EXPLAIN=1      also print PostgreSQL's plan (EXPLAIN ANALYZE, BUFFERS) of one request
+#                        of each kind, as the control plane's own prepared statements ran it
+#   BENCH_SKIP_BUILD=1   use the binaries build-bench holds
+# The data: each customer has 10 connections, 5 instances and a proxy key per instance; events
+# are spread evenly over the customers and over time (ids follow time, as brokers ship in time
+# order, with up to 2 s of jitter), 93 % allowed, 5 % denied, 2 % error, 30 % proxied calls
+# (method, path, upstream status, byte counts, duration), from four brokers' journals (journal
+# ids as brokers make them, sequence numbers increasing). The trail's indexes and constraints
+# are dropped while seeding and built again after it (a build sorts: far faster than keeping
+# them up to date row by row, and the indexes come out compact; ones grown by inserts are about
+# 1.6 times larger), then the table is vacuumed and analyzed, as autovacuum would have.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/pg.sh
+seconds=${1:-10}
+rows=${AUDIT_SCALE_ROWS:-100000000}
+weeks=${AUDIT_SCALE_WEEKS:-8}
+jobs=${AUDIT_SCALE_JOBS:-$(nproc)}
+clients=${AUDIT_SCALE_CLIENTS:-2}
+chunk=1000000
+
+scripts/install-deps.sh
+command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
+if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
+  cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane >/dev/null
+fi
+
+if [ -n "${AUDIT_SCALE_REUSE:-}" ]; then
+  work=$AUDIT_SCALE_REUSE
+else
+  work=$(mktemp -d /tmp/hydracore-audit-scale.XXXXXX)
+fi
+chmod 755 "$work"
+cleanup() {
+  [ -n "${cp_pid:-}" ] && kill "$cp_pid" 2>/dev/null || true
+  pg_stop "$work/pg"
+  if [ -n "${AUDIT_SCALE_KEEP:-}" ] || [ -n "${AUDIT_SCALE_REUSE:-}" ]; then
+    echo "data kept in $work"
+  else
+    rm -rf "$work"
+  fi
+}
+trap cleanup EXIT
+
+# A cluster for a large, read-mostly data set on this machine: memory for the cache, and no
+# durability while seeding (nothing here must survive a crash; measurements are reads).
+mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
+export PG_EXTRA_OPTS="-c shared_buffers=$((mem_kb / 6 / 1024))MB -c effective_cache_size=$((mem_kb * 3 / 4 / 1024))MB
+  -c maintenance_work_mem=1GB -c work_mem=64MB -c max_parallel_maintenance_workers=$jobs
+  -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0
+  -c max_wal_size=4GB -c checkpoint_timeout=30min -c autovacuum=off -c random_page_cost=1.1
+  -c shared_preload_libraries=auto_explain -c log_min_duration_statement=-1 ${PG_EXTRA_OPTS:-}"
+pg_start "$work/pg"
+base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
+q() { psql -qAtX -v ON_ERROR_STOP=1 -d "$base" "$@"; }
+since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.0f", (b - a) / 1e9 }'; }
+
+if [ -z "${AUDIT_SCALE_REUSE:-}" ]; then
+  HYDRA_DATABASE_URL="$base" build-bench/control-plane/hydracore-control-plane migrate 2>/dev/null
+  echo "schema: $(q -c "SELECT string_agg(name, ' ' ORDER BY name) FROM schema_migrations" | tr ' ' '\n' | tail -n 3 | tr '\n' ' ')"
+  echo "audit_events: $(q -c "SELECT CASE relkind WHEN 'p' THEN 'partitioned' ELSE 'one table' END FROM pg_class WHERE oid = 'audit_events'::regclass")"
+  q -v weeks="$weeks" -f bench/audit_scale_setup.sql
+  # The trail must have a partition for every week seeded (schema/0022 creates them ahead of
+  # time from now on; the bench reaches back further).
+  if [ "$(q -c "SELECT relkind FROM pg_class WHERE oid = 'audit_events'::regclass")" = p ]; then
+    q -c "SELECT audit_events_ensure_partitions(bench_start(), now() + interval '1 week')" >/dev/null 2>&1 ||
+      echo "note: no audit_events_ensure_partitions(); the seeding relies on the partitions (or default) 0022 made"
+  fi
+
+  # The trail's indexes and constraints: saved, dropped, built again after seeding.
+  q <<'SQL'
+CREATE TABLE bench_saved_ddl AS
+  SELECT 1 AS phase, c.conname::text AS name,
+         'ALTER TABLE audit_events ADD CONSTRAINT ' || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid) AS ddl
+  FROM pg_constraint c WHERE c.conrelid = 'audit_events'::regclass AND c.contype IN ('p', 'u')
+  UNION ALL
+  SELECT 2, i.indexrelid::regclass::text, replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ')
+  FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass
+    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
+SQL
+  q -c "SELECT 'ALTER TABLE audit_events DROP CONSTRAINT ' || quote_ident(name) FROM bench_saved_ddl WHERE phase = 1
+        UNION ALL SELECT 'DROP INDEX ' || name FROM bench_saved_ddl WHERE phase = 2" | q >/dev/null
+  echo "seeding $rows events over $weeks weeks, 1,000 customers, $jobs sessions ($(q -c "SELECT count(*) FROM bench_saved_ddl") indexes and constraints dropped meanwhile)..."
+  start=$(date +%s%N)
+  seq 1 "$chunk" "$rows" | xargs -P "$jobs" -I{} sh -c \
+    'psql -qAtX -v ON_ERROR_STOP=1 -d "$1" -v lo="$2" -v hi="$(( $2 + $3 > $4 + 1 ? $4 + 1 : $2 + $3 ))" -v total="$4" -v weeks="$5" -f bench/audit_scale_seed.sql' \
+    _ "$base" {} "$chunk" "$rows" "$weeks"
+  seed_s=$(since "$start")
+  q -c "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $rows)" >/dev/null
+  echo "seeded in $seed_s s; building the indexes and constraints again..."
+  start=$(date +%s%N)
+  while IFS=$'\t' read -r name ddl; do
+    t=$(date +%s%N)
+    q -c "$ddl"
+    echo "  $name: $(since "$t") s"
+  done < <(q -F $'\t' -c "SELECT name, ddl FROM bench_saved_ddl ORDER BY phase, name")
+  index_s=$(since "$start")
+  start=$(date +%s%N)
+  q -c "VACUUM (ANALYZE) audit_events"
+  vacuum_s=$(since "$start")
+  q -c "CHECKPOINT"
+  echo "seeding $seed_s s, indexes $index_s s, vacuum and analyze $vacuum_s s: $((seed_s + index_s + vacuum_s)) s in all"
+  echo "$seed_s $index_s $vacuum_s" >"$work/seed-times"
+fi
+
+echo "--- disk"
+q -F ' ' <<'SQL' | awk '{ printf "  %-34s %10.2f GB\n", $1, $2 / 1e9 }'
+WITH leaves AS (SELECT relid FROM pg_partition_tree('audit_events') WHERE isleaf)
+SELECT 'audit_events (heap, ' || count(*) || ' table' || CASE WHEN count(*) > 1 THEN 's' ELSE '' END || ')',
+       sum(pg_table_size(relid)) FROM leaves
+UNION ALL
+SELECT i.indexrelid::regclass::text,
+       (SELECT sum(pg_relation_size(p.relid)) FROM pg_partition_tree(i.indexrelid) p)
+FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass
+UNION ALL
+SELECT 'all indexes', sum((SELECT sum(pg_relation_size(p.relid)) FROM pg_partition_tree(i.indexrelid) p))
+FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass;
+SQL
+echo "  data folder: $(du -sh "$work/pg" | cut -f1), disk free: $(df -h --output=avail "$work" | tail -n 1 | tr -d ' ')"
+total=$(q -c "SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_events'::regclass")
+[ "$total" -le 0 ] && total=$(q -c "SELECT sum(reltuples)::bigint FROM pg_class WHERE oid IN (SELECT relid FROM pg_partition_tree('audit_events') WHERE isleaf)")
+echo "  events: ~$total"
+
+# The control plane, as deployed: 4 threads, a pool of 4; the access log off (warning level).
+port=$((20000 + RANDOM % 40000))
+url="http://127.0.0.1:$port"
+admin=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+HYDRA_DATABASE_URL="$base" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_ADMIN_TOKEN="$admin" HYDRA_LOG_LEVEL=warning \
+HYDRA_BROKER_PUBLIC_KEY=tests/data/test-broker-public.pem \
+  build-bench/control-plane/hydracore-control-plane serve 2>"$work/cp.log" &
+cp_pid=$!
+for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; done
+curl -sf "$url/healthz" >/dev/null || { echo "control plane did not start"; cat "$work/cp.log"; exit 1; }
+
+# An API key per customer, through the API.
+q -c "SELECT no, id FROM bench_customers ORDER BY no" | tr '|' ' ' |
+  xargs -P 4 -n 2 sh -c 'printf "%s %s\n" "$1" "$(curl -sf -X POST "$3/v1/customers/$2/api-keys" -H "Authorization: Bearer $4" \
+    -d "{\"name\":\"bench\"}" | sed "s/.*\"api_key\":\"\([^\"]*\)\".*/\1/")"' _ {} "$url" "$admin" >"$work/keys.txt"
+q -c "DROP TABLE IF EXISTS bench_keys; CREATE TABLE bench_keys (no int PRIMARY KEY, api_key text)"
+q -c "\\copy bench_keys FROM '$work/keys.txt' WITH (DELIMITER ' ')"
+
+# Targets: 20,000 random requests of each kind, "API_KEY PATH". Times: random instants within
+# the trail; a deep page: a random id as `before` (on average half the trail back).
+targets() {  # kind, SQL expression of the query string (c: the customer row, t: a random time, b: a random id)
+  q -c "SELECT k.api_key || ' /v1/customers/' || c.id || '/audit-events?limit=50' || $2
+        FROM (SELECT (random() * 999)::int AS no,
+                     bench_start() + random() * (now() - bench_start()) AS t,
+                     1 + (random() * ($total - 1))::bigint AS b,
+                     (random() * 9)::int AS r
+              FROM generate_series(1, 20000)) x
+        JOIN bench_customers c USING (no) JOIN bench_keys k USING (no)" >"$work/$1.txt"
+}
+ts() { echo "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"; }
+targets first "''"
+targets deep "'&before=' || b"
+targets connection "'&connection_id=' || c.connections[1 + r]"
+targets connection_deep "'&connection_id=' || c.connections[1 + r] || '&before=' || b"
+targets instance "'&instance_id=' || c.instances[1 + r % 5]"
+targets instance_deep "'&instance_id=' || c.instances[1 + r % 5] || '&before=' || b"
+targets allowed "'&outcome=allowed'"
+targets denied "'&outcome=denied'"
+targets denied_deep "'&outcome=denied&before=' || b"
+targets error "'&outcome=error'"
+targets error_deep "'&outcome=error&before=' || b"
+targets since "'&since=' || $(ts t)"
+targets until "'&until=' || $(ts t)"
+targets day "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 day'")"
+targets hour "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 hour'")"
+targets combined "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 week'")"
+targets combined_deep "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts "bench_start()") || '&before=' || b"
+kinds="first deep connection connection_deep instance instance_deep allowed denied denied_deep error error_deep since until day hour combined combined_deep"
+
+if [ -n "${BENCH_EXPLAIN:-}" ]; then
+  echo "--- plans (auto_explain: one request of each kind)"
+  q -c "ALTER SYSTEM SET auto_explain.log_min_duration = 0" -c "ALTER SYSTEM SET auto_explain.log_analyze = on" \
+    -c "ALTER SYSTEM SET auto_explain.log_buffers = on" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+  for kind in $kinds; do
+    read -r key path < <(head -n 1 "$work/$kind.txt")
+    lines=$(wc -l <"$work/pg/server.log")
+    curl -sf -o /dev/null "$url$path" -H "X-Api-Key: $key"
+    sleep 0.3
+    echo "## $kind: ${path#*audit-events}"
+    tail -n +"$((lines + 1))" "$work/pg/server.log" | grep -v 'duration:.*statement:' | sed -n '/Query Text/,$p' | head -n 60
+  done
+  q -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
+  sleep 1
+fi
+
+# Warm-up: what the first runs would otherwise pay alone (the cache is as the seeding left it).
+wrk -t1 -c"$clients" -d5s -s bench/audit_scale.lua "$url" -- "$work/deep.txt" >/dev/null
+
+echo "--- listing: $clients connections, ${seconds} s per kind, 20,000 random targets each (all customers)"
+printf '%-15s %9s %9s %9s %9s %8s\n' kind req/s p50 p90 p99 non-2xx
+for kind in $kinds; do
+  wrk -t1 -c"$clients" -d"${seconds}s" --latency -s bench/audit_scale.lua "$url" -- "$work/$kind.txt" >"$work/$kind.out"
+  awk -v kind="$kind" '
+    /Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 } $1 == "90%" { p90 = $2 } $1 == "99%" { p99 = $2 }
+    /non-2xx/ { errors = $2 }
+    END { printf "%-15s %9.0f %9s %9s %9s %8s\n", kind, rps, p50, p90, p99, (errors == "" ? 0 : errors) }' "$work/$kind.out"
+done
+
+echo "--- export (JSON lines, 1,000 rows per query and chunk): whole trails of random customers, one at a time"
+rss() { awk '/VmRSS/ { print $2 }' "/proc/$cp_pid/status"; }
+printf '%-34s %9s %9s %10s %10s %14s\n' export rows seconds rows/s MB/s "RSS growth KB"
+for filter in "" "&outcome=denied" "&connection_id=" ""; do
+  read -r no id key conn < <(q -F ' ' -c "SELECT c.no, c.id, k.api_key, c.connections[1] FROM bench_customers c
+                                          JOIN bench_keys k USING (no) ORDER BY random() LIMIT 1")
+  query="since=2000-01-01T00:00:00Z${filter}"
+  [ "$filter" = "&connection_id=" ] && query+="$conn"
+  r0=$(rss)
+  start=$(date +%s%N)
+  curl -sf "$url/v1/customers/$id/audit-events/export?$query" -H "X-Api-Key: $key" -o "$work/export.ndjson"
+  took=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+  n=$(wc -l <"$work/export.ndjson")
+  bytes=$(stat -c %s "$work/export.ndjson")
+  label="customer $no${filter:+ ${filter#&}}"
+  printf '%-34s %9d %9.2f %10.0f %10.1f %14d\n' "${label%=}" "$n" "$took" "$(awk -v n="$n" -v t="$took" 'BEGIN { print n / t }')" \
+    "$(awk -v b="$bytes" -v t="$took" 'BEGIN { print b / t / 1e6 }')" "$(($(rss) - r0))"
+done
+rm -f "$work/export.ndjson"
+echo "control plane resident memory: $(rss) KB"
