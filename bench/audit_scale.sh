@@ -61,11 +61,12 @@ trap cleanup EXIT
 # A cluster for a large, read-mostly data set on this machine: memory for the cache, and no
 # durability while seeding (nothing here must survive a crash; measurements are reads).
 mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
-export PG_EXTRA_OPTS="-c shared_buffers=$((mem_kb / 6 / 1024))MB -c effective_cache_size=$((mem_kb * 3 / 4 / 1024))MB
-  -c maintenance_work_mem=1GB -c work_mem=64MB -c max_parallel_maintenance_workers=$jobs
+opts=(-c shared_buffers=$((mem_kb / 6 / 1024))MB -c effective_cache_size=$((mem_kb * 3 / 4 / 1024))MB
+  -c maintenance_work_mem=1GB -c work_mem=64MB -c max_parallel_maintenance_workers="$jobs"
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0
   -c max_wal_size=4GB -c checkpoint_timeout=30min -c autovacuum=off -c random_page_cost=1.1
-  -c shared_preload_libraries=auto_explain -c log_min_duration_statement=-1 ${PG_EXTRA_OPTS:-}"
+  -c shared_preload_libraries=auto_explain)
+export PG_EXTRA_OPTS="${opts[*]} ${PG_EXTRA_OPTS:-}"  # one line: pg_ctl hands it to a shell
 pg_start "$work/pg"
 base="postgresql://postgres@127.0.0.1:$PG_PORT/postgres"
 q() { psql -qAtX -v ON_ERROR_STOP=1 -d "$base" "$@"; }
@@ -94,8 +95,8 @@ CREATE TABLE bench_saved_ddl AS
   FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass
     AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid);
 SQL
-  q -c "SELECT 'ALTER TABLE audit_events DROP CONSTRAINT ' || quote_ident(name) FROM bench_saved_ddl WHERE phase = 1
-        UNION ALL SELECT 'DROP INDEX ' || name FROM bench_saved_ddl WHERE phase = 2" | q >/dev/null
+  q -c "SELECT 'ALTER TABLE audit_events DROP CONSTRAINT ' || quote_ident(name) || ';' FROM bench_saved_ddl WHERE phase = 1
+        UNION ALL SELECT 'DROP INDEX ' || name || ';' FROM bench_saved_ddl WHERE phase = 2" | q >/dev/null
   echo "seeding $rows events over $weeks weeks, 1,000 customers, $jobs sessions ($(q -c "SELECT count(*) FROM bench_saved_ddl") indexes and constraints dropped meanwhile)..."
   start=$(date +%s%N)
   seq 1 "$chunk" "$rows" | xargs -P "$jobs" -I{} sh -c \
@@ -120,17 +121,19 @@ SQL
 fi
 
 echo "--- disk"
-q -F ' ' <<'SQL' | awk '{ printf "  %-34s %10.2f GB\n", $1, $2 / 1e9 }'
-WITH leaves AS (SELECT relid FROM pg_partition_tree('audit_events') WHERE isleaf)
+q -F '|' <<'SQL' | awk -F '|' '{ printf "  %-38s %8.2f GB\n", $1, $2 / 1e9 }'
+-- A relation and its partitions (pg_partition_tree lists nothing for one that is not partitioned).
+CREATE TEMP VIEW bench_parts AS
+  SELECT c.oid AS root, coalesce(t.relid, c.oid) AS relid, coalesce(t.isleaf, true) AS isleaf
+  FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true
+  WHERE c.oid = 'audit_events'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'audit_events'::regclass);
 SELECT 'audit_events (heap, ' || count(*) || ' table' || CASE WHEN count(*) > 1 THEN 's' ELSE '' END || ')',
-       sum(pg_table_size(relid)) FROM leaves
+       sum(pg_table_size(relid)) FROM bench_parts WHERE root = 'audit_events'::regclass AND isleaf
 UNION ALL
-SELECT i.indexrelid::regclass::text,
-       (SELECT sum(pg_relation_size(p.relid)) FROM pg_partition_tree(i.indexrelid) p)
-FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass
+SELECT root::regclass::text, sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass
+GROUP BY root
 UNION ALL
-SELECT 'all indexes', sum((SELECT sum(pg_relation_size(p.relid)) FROM pg_partition_tree(i.indexrelid) p))
-FROM pg_index i WHERE i.indrelid = 'audit_events'::regclass;
+SELECT 'all indexes', sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass;
 SQL
 echo "  data folder: $(du -sh "$work/pg" | cut -f1), disk free: $(df -h --output=avail "$work" | tail -n 1 | tr -d ' ')"
 total=$(q -c "SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_events'::regclass")
@@ -142,6 +145,7 @@ port=$((20000 + RANDOM % 40000))
 url="http://127.0.0.1:$port"
 admin=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 HYDRA_DATABASE_URL="$base" HYDRA_LISTEN="127.0.0.1:$port" HYDRA_ADMIN_TOKEN="$admin" HYDRA_LOG_LEVEL=warning \
+HYDRA_WEBHOOK_WORKERS=0 \
 HYDRA_BROKER_PUBLIC_KEY=tests/data/test-broker-public.pem \
   build-bench/control-plane/hydracore-control-plane serve 2>"$work/cp.log" &
 cp_pid=$!
@@ -149,10 +153,12 @@ for _ in $(seq 50); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.1; d
 curl -sf "$url/healthz" >/dev/null || { echo "control plane did not start"; cat "$work/cp.log"; exit 1; }
 
 # An API key per customer, through the API.
+export BENCH_URL=$url BENCH_ADMIN=$admin
 q -c "SELECT no, id FROM bench_customers ORDER BY no" | tr '|' ' ' |
-  xargs -P 4 -n 2 sh -c 'printf "%s %s\n" "$1" "$(curl -sf -X POST "$3/v1/customers/$2/api-keys" -H "Authorization: Bearer $4" \
-    -d "{\"name\":\"bench\"}" | sed "s/.*\"api_key\":\"\([^\"]*\)\".*/\1/")"' _ {} "$url" "$admin" >"$work/keys.txt"
-q -c "DROP TABLE IF EXISTS bench_keys; CREATE TABLE bench_keys (no int PRIMARY KEY, api_key text)"
+  xargs -P 4 -n 2 sh -c 'printf "%s %s\n" "$1" "$(curl -sf -X POST "$BENCH_URL/v1/customers/$2/api-keys" \
+    -H "Authorization: Bearer $BENCH_ADMIN" -d "{\"name\":\"bench\"}" | sed "s/.*\"api_key\":\"\([^\"]*\)\".*/\1/")"' _ \
+  >"$work/keys.txt"
+q -c "DROP TABLE IF EXISTS bench_keys" -c "CREATE TABLE bench_keys (no int PRIMARY KEY, api_key text)" 2>/dev/null
 q -c "\\copy bench_keys FROM '$work/keys.txt' WITH (DELIMITER ' ')"
 
 # Targets: 20,000 random requests of each kind, "API_KEY PATH". Times: random instants within
@@ -166,7 +172,7 @@ targets() {  # kind, SQL expression of the query string (c: the customer row, t:
               FROM generate_series(1, 20000)) x
         JOIN bench_customers c USING (no) JOIN bench_keys k USING (no)" >"$work/$1.txt"
 }
-ts() { echo "to_char($1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"; }
+ts() { echo "to_char(($1) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"; }
 targets first "''"
 targets deep "'&before=' || b"
 targets connection "'&connection_id=' || c.connections[1 + r]"
@@ -197,7 +203,9 @@ if [ -n "${BENCH_EXPLAIN:-}" ]; then
     curl -sf -o /dev/null "$url$path" -H "X-Api-Key: $key"
     sleep 0.3
     echo "## $kind: ${path#*audit-events}"
-    tail -n +"$((lines + 1))" "$work/pg/server.log" | grep -v 'duration:.*statement:' | sed -n '/Query Text/,$p' | head -n 60
+    # The trail's statement only (the request's API key lookup is logged too).
+    tail -n +"$((lines + 1))" "$work/pg/server.log" |
+      awk '/Query Text:/ { show = /FROM audit_events/ } / LOG: / && !/Query Text/ { next } show' || true
   done
   q -c "ALTER SYSTEM RESET ALL" -c "SELECT pg_reload_conf()" >/dev/null
   sleep 1

@@ -23,35 +23,45 @@ namespace {
   "created_at, updated_at"
 
 // The listing and the export read the same rows: newest first before a cursor, or oldest first
-// after one. Filters are ANDed; the time bounds are always there ('-infinity' and 'infinity'
-// when not given): they cost nothing then, and with the trail partitioned by time they let
-// PostgreSQL skip the partitions outside them. The rare outcomes repeat "outcome <> 'allowed'"
-// so the planner can use the partial index that holds only them (schema/0023) for any of them
-// with the value still a parameter.
+// after one, the filters ANDed. With a time bound, the page's ids are found first from the index
+// alone (each index the trail's reads use holds occurred_at, schema/0023): walking a customer's
+// ids to the window's edge then reads index entries only, not a row each; the page's rows are
+// read after, by primary key (id and occurred_at, so PostgreSQL looks in one partition for
+// each). Without one, the rows are read as the index finds them. The rare outcomes repeat
+// "outcome <> 'allowed'" so the planner can use the partial index that holds only them
+// (schema/0023) with the value still a parameter.
+#define AUDIT_EVENT_COLUMNS(e)                                                                      \
+  e "id, " e "occurred_at, " e "instance_id, " e "proxy_key_id, " e "connection_id, " e "provider, " \
+  e "name, " e "capability, " e "outcome, " e "reason, " e "request_id, " e "peer, " e "method, "    \
+  e "path, " e "upstream_status, " e "request_bytes, " e "response_bytes, " e "duration_us"
 std::string auditEventSql(const AuditEventQuery& q) {
-  std::string sql =
-      "SELECT id, occurred_at, instance_id, proxy_key_id, connection_id, provider, name, capability, "
-      "outcome, reason, request_id, peer, method, path, upstream_status, request_bytes, response_bytes, "
-      "duration_us FROM audit_events "
-      "WHERE customer_id = $1 AND occurred_at >= $2::timestamptz AND occurred_at < $3::timestamptz AND id ";
-  sql += q.oldest_first ? "> $4" : "< $4";
-  int n = 5;
-  if (q.connection) sql += " AND connection_id = $" + std::to_string(++n) + "::uuid";
-  if (q.instance) sql += " AND instance_id = $" + std::to_string(++n) + "::uuid";
-  if (q.outcome == AuditEventQuery::Outcome::kAllowed) sql += " AND outcome = 'allowed'";
-  if (q.outcome == AuditEventQuery::Outcome::kOther) {
-    sql += " AND outcome = $" + std::to_string(++n) + " AND outcome <> 'allowed'";
+  std::string where = q.oldest_first ? "customer_id = $1 AND id > $2" : "customer_id = $1 AND id < $2";
+  int n = 3;
+  if (q.timed) {
+    where += " AND occurred_at >= $4::timestamptz AND occurred_at < $5::timestamptz";
+    n = 5;
   }
-  sql += q.oldest_first ? " ORDER BY id LIMIT $5" : " ORDER BY id DESC LIMIT $5";
-  return sql;
+  if (q.connection) where += " AND connection_id = $" + std::to_string(++n) + "::uuid";
+  if (q.instance) where += " AND instance_id = $" + std::to_string(++n) + "::uuid";
+  if (q.outcome == AuditEventQuery::Outcome::kAllowed) where += " AND outcome = 'allowed'";
+  if (q.outcome == AuditEventQuery::Outcome::kOther) {
+    where += " AND outcome = $" + std::to_string(++n) + " AND outcome <> 'allowed'";
+  }
+  const std::string order = q.oldest_first ? " ORDER BY id" : " ORDER BY id DESC";
+  if (!q.timed) {
+    return "SELECT " AUDIT_EVENT_COLUMNS("") " FROM audit_events WHERE " + where + order + " LIMIT $3";
+  }
+  return "SELECT " AUDIT_EVENT_COLUMNS("e.") " FROM (SELECT id, occurred_at FROM audit_events WHERE " + where + order +
+         " LIMIT $3) page JOIN audit_events e ON e.id = page.id AND e.occurred_at = page.occurred_at" +
+         (q.oldest_first ? " ORDER BY e.id" : " ORDER BY e.id DESC");
 }
 
 }  // namespace
 
 std::string auditEventStatement(const AuditEventQuery& q) {
   static const char* const kOutcome[] = {"", "_allowed", "_outcome"};
-  return std::string(q.oldest_first ? "audit_event_export" : "audit_event_list") + (q.connection ? "_connection" : "") +
-         (q.instance ? "_instance" : "") + kOutcome[static_cast<int>(q.outcome)];
+  return std::string(q.oldest_first ? "audit_event_export" : "audit_event_list") + (q.timed ? "_timed" : "") +
+         (q.connection ? "_connection" : "") + (q.instance ? "_instance" : "") + kOutcome[static_cast<int>(q.outcome)];
 }
 
 void prepareStatements(pqxx::connection& c) {
@@ -100,12 +110,14 @@ void prepareStatements(pqxx::connection& c) {
   // Audit trail (written by the broker): the listing and the export, one statement per set of
   // filters (statements.hpp).
   for (const bool oldest_first : {false, true}) {
-    for (const bool connection : {false, true}) {
-      for (const bool instance : {false, true}) {
-        for (const auto outcome : {AuditEventQuery::Outcome::kAny, AuditEventQuery::Outcome::kAllowed,
-                                   AuditEventQuery::Outcome::kOther}) {
-          const AuditEventQuery query{oldest_first, connection, instance, outcome};
-          c.prepare(auditEventStatement(query), auditEventSql(query));
+    for (const bool timed : {false, true}) {
+      for (const bool connection : {false, true}) {
+        for (const bool instance : {false, true}) {
+          for (const auto outcome : {AuditEventQuery::Outcome::kAny, AuditEventQuery::Outcome::kAllowed,
+                                     AuditEventQuery::Outcome::kOther}) {
+            const AuditEventQuery query{oldest_first, timed, connection, instance, outcome};
+            c.prepare(auditEventStatement(query), auditEventSql(query));
+          }
         }
       }
     }

@@ -12,11 +12,13 @@ void prepareStatements(pqxx::connection& connection);
 
 /// The audit trail's reads take optional filters, and each combination is a statement of its
 /// own (a catch-all "$n IS NULL OR column = $n" would be planned generically, once for all
-/// combinations, and could use no filter's index). Parameters: $1 customer id, $2 since and $3
-/// until (timestamptz; since inclusive, until exclusive), $4 the id cursor, $5 the limit, then
-/// the connection id, the instance id and the outcome, those given, in that order.
+/// combinations, and could use no filter's index). Parameters: $1 customer id, $2 the id
+/// cursor, $3 the limit; when timed, $4 since and $5 until (timestamptz: since inclusive, until
+/// exclusive; pass '-infinity' / 'infinity' for one not given); then the connection id, the
+/// instance id and the outcome, those given, in that order.
 struct AuditEventQuery {
-  bool oldest_first = false;  // the export: ids above $4, ascending; else the listing: below, descending
+  bool oldest_first = false;  // the export: ids above $2, ascending; else the listing: below, descending
+  bool timed = false;         // since or until given
   bool connection = false, instance = false;
   /// The outcome filter: any; "allowed"; another one (the rare outcomes have an index of their own).
   enum class Outcome { kAny, kAllowed, kOther } outcome = Outcome::kAny;

@@ -24,24 +24,26 @@ std::vector<model::AuditEvent> AuditEventService::read(bool oldest_first, const 
                                                        long long limit) {
   db::AuditEventQuery query;
   query.oldest_first = oldest_first;
+  query.timed = filter.since || filter.until;
   query.connection = filter.connection_id.has_value();
   query.instance = filter.instance_id.has_value();
   if (filter.outcome) {
     query.outcome = *filter.outcome == "allowed" ? db::AuditEventQuery::Outcome::kAllowed
                                                  : db::AuditEventQuery::Outcome::kOther;
   }
-  // The filters given, in the statement's order (statements.hpp).
-  std::vector<std::string> filters;
-  if (filter.connection_id) filters.push_back(*filter.connection_id);
-  if (filter.instance_id) filters.push_back(*filter.instance_id);
-  if (query.outcome == db::AuditEventQuery::Outcome::kOther) filters.push_back(*filter.outcome);
-  const auto since = filter.since ? http::formatTimeMicros(*filter.since) : std::string("-infinity");
-  const auto until = filter.until ? http::formatTimeMicros(*filter.until) : std::string("infinity");
+  // The parameters after the first three, in the statement's order (statements.hpp).
+  std::vector<std::string> more;
+  if (query.timed) {
+    more.push_back(filter.since ? http::formatTimeMicros(*filter.since) : "-infinity");
+    more.push_back(filter.until ? http::formatTimeMicros(*filter.until) : "infinity");
+  }
+  if (filter.connection_id) more.push_back(*filter.connection_id);
+  if (filter.instance_id) more.push_back(*filter.instance_id);
+  if (query.outcome == db::AuditEventQuery::Outcome::kOther) more.push_back(*filter.outcome);
   const auto statement = db::auditEventStatement(query);
   return pool_.run([&](pqxx::connection& c) {
     pqxx::nontransaction tx(c);
-    return db::all(tx.exec_prepared(statement, customer_id, since, until, cursor, limit,
-                                    pqxx::prepare::make_dynamic_params(filters)),
+    return db::all(tx.exec_prepared(statement, customer_id, cursor, limit, pqxx::prepare::make_dynamic_params(more)),
                    db::auditEventFrom);
   });
 }
