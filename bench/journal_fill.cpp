@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: hydra-bench-journal DIR SIGNING_KEY_PEM N\n";
     return 2;
   }
+  using namespace hydra::audit;
   using namespace hydra::broker::audit;
   const long n = std::stol(argv[3]);
   JournalOptions options;

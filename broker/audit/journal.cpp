@@ -13,13 +13,16 @@
 
 #include <botan/base64.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/note.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/note.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/log/log.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr auto kAppendWaitTimeout = std::chrono::seconds(10);

@@ -3,7 +3,7 @@
 // writes, and its answer is released only once the record is on disk (fdatasync). Records
 // appended while a sync runs share the next one (group commit), on one writer thread that owns
 // the files and the Merkle tree over them, and signs checkpoints of that tree.
-// See journal_files.hpp for the folder's layout, DESIGN.md for the guarantees.
+// See shared/audit/journal_files.hpp for the folder's layout, DESIGN.md for the guarantees.
 
 #include <chrono>
 #include <condition_variable>
@@ -17,9 +17,9 @@
 
 #include <botan/ed25519.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/merkle.hpp"
-#include "broker/audit/record.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/merkle.hpp"
+#include "shared/audit/record.hpp"
 
 namespace hydra::broker::audit {
 
@@ -49,9 +49,9 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   /// Queues the record, stamped with the current time; `done` is called exactly once.
-  void append(AuditRecord record, Done done);
+  void append(hydra::audit::AuditRecord record, Done done);
   /// Appends and waits; throws http::ApiError 503 if the record could not be made durable.
-  void appendAndWait(AuditRecord record);
+  void appendAndWait(hydra::audit::AuditRecord record);
 
   const std::string& origin() const { return origin_; }
   /// Records 0 .. durableSize()-1 are on disk.
@@ -65,7 +65,7 @@ class Journal {
 
  private:
   struct Pending {
-    AuditRecord record;
+    hydra::audit::AuditRecord record;
     std::int64_t micros;
     Done done;
   };
@@ -93,13 +93,13 @@ class Journal {
   // says where the synced bytes end, so that after a power loss, start-up knows which garbled
   // bytes were never synced (those it cuts) and which were (those it refuses to cut).
   int synced_fd_ = -1;
-  std::optional<SyncedMark> marked_;
+  std::optional<hydra::audit::SyncedMark> marked_;
   bool needs_repair_ = false;
   int checkpoints_fd_ = -1;
   std::uint64_t checkpointed_size_ = 0;
   Clock::time_point last_checkpoint_ = Clock::now();
-  CompactTree tree_;
-  Hasher hasher_;
+  hydra::audit::CompactTree tree_;
+  hydra::audit::Hasher hasher_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <utility>
 
-#include "broker/audit/record.hpp"
+#include "shared/audit/record.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr std::int64_t kStepMicros = std::chrono::duration_cast<std::chrono::microseconds>(kLastUseStep).count();

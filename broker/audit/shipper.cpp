@@ -5,13 +5,16 @@
 
 #include <pqxx/pqxx>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/note.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/note.hpp"
 #include "broker/audit/shipment.hpp"
 #include "broker/db/statements.hpp"
 #include "shared/log/log.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr std::size_t kBatch = 1000;

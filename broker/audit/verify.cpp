@@ -12,13 +12,16 @@
 #include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/merkle.hpp"
-#include "broker/audit/note.hpp"
-#include "broker/audit/record.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/merkle.hpp"
+#include "shared/audit/note.hpp"
+#include "shared/audit/record.hpp"
 #include "shared/json/writer.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 // A check that failed: what() names the first bad record or checkpoint.

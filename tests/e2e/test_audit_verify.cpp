@@ -233,6 +233,7 @@ TEST_CASE("audit verify --database: a proxied call's record verifies from its co
   // A proxied call journaled through the broker's own Journal on the broker's folder and key
   // (the route records it the same way), between the fetches and the next start.
   {
+    using namespace hydra::audit;
     using namespace hydra::broker::audit;
     JournalOptions options;
     options.dir = v.env.at("HYDRA_AUDIT_DIR");

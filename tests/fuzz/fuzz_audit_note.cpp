@@ -1,4 +1,4 @@
-// The signed-note side of `audit verify` (broker/audit/note.cpp): a verifier key file's text, a
+// The signed-note side of `audit verify` (shared/audit/note.cpp): a verifier key file's text, a
 // checkpoint's text and a signed note, opened with the C2SP example key (tests/data/
 // signed-note-ed25519.json). Each either reads back exactly as it was written or throws
 // std::runtime_error saying what is wrong.
@@ -6,10 +6,10 @@
 
 #include <botan/base64.h>
 
-#include "broker/audit/note.hpp"
+#include "shared/audit/note.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
-namespace audit = hydra::broker::audit;
+namespace audit = hydra::audit;
 
 namespace {
 

@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "broker/audit/record.hpp"
 #include "broker/audit/shipment.hpp"
 #include "broker/db/statements.hpp"
+#include "shared/audit/record.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace hydra::test;
+using namespace hydra::audit;
 using namespace hydra::broker::audit;
 
 namespace {

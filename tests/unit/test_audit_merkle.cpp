@@ -4,10 +4,10 @@
 
 #include <botan/hex.h>
 
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 #include "tests/support/json_file.hpp"
 
-using namespace hydra::broker::audit;
+using namespace hydra::audit;
 
 namespace {
 

@@ -13,7 +13,7 @@ namespace Botan {
 class HashFunction;
 }
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 using Hash = std::array<std::uint8_t, 32>;
 
@@ -67,4 +67,4 @@ std::vector<Hash> consistencyProof(const std::vector<Hash>& leaves, std::uint64_
 bool verifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root, const Hash& new_root,
                        const std::vector<Hash>& proof);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

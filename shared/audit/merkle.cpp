@@ -1,10 +1,10 @@
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 
 #include <stdexcept>
 
 #include <botan/hash.h>
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 // The largest power of two smaller than n (n > 1): where RFC 6962 splits a tree.
@@ -197,4 +197,4 @@ bool verifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Has
   return sn == 0 && fr == old_root && sr == new_root;
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

@@ -1,4 +1,4 @@
-#include "broker/audit/journal_files.hpp"
+#include "shared/audit/journal_files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,7 +17,7 @@
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 constexpr const char* kSegmentPrefix = "segment-";
@@ -202,4 +202,4 @@ std::optional<std::string> JournalReader::next() {
   return next();
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

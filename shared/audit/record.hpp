@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 struct AuditRecord {
   std::optional<std::string> customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability;
@@ -50,4 +50,4 @@ std::optional<JournalEntry> readJournalLine(std::string_view line);
 std::string formatMicros(std::int64_t micros);
 std::optional<std::int64_t> parseMicros(std::string_view text);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

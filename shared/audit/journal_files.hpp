@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 struct Segment {
   std::uint64_t first_seq = 0;
@@ -104,4 +104,4 @@ class JournalReader {
   std::uint64_t seq_ = 0;
 };
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit
