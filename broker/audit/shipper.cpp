@@ -44,6 +44,7 @@ struct Shipper::Session {
   std::int64_t shipped_checkpoint = -1;        // largest tree size PostgreSQL holds
   std::optional<CheckpointEntry> waiting;      // read, but covers records not shipped yet
   LastUses last_uses;                          // told to PostgreSQL on this connection
+  Partitions partitions;                       // of audit_events, made on this connection
   std::optional<std::chrono::steady_clock::time_point> last_sent;
 
   Session(const std::string& url, const std::string& origin, const std::string& dir) : connection(url) {
@@ -139,6 +140,7 @@ void Shipper::shipRecords(Session& s, std::uint64_t first_seq, const std::vector
   }
   if (batch.size() == 0) return;
   s.last_sent = std::chrono::steady_clock::now();
+  s.partitions.make(s.connection, batch.weeks());
   try {
     batch.send(s.connection);
     s.last_uses.told(batch.uses());

@@ -16,6 +16,7 @@
 #include "shared/audit/merkle.hpp"
 #include "shared/audit/note.hpp"
 #include "shared/audit/record.hpp"
+#include "shared/audit/stored_record.hpp"
 #include "shared/json/writer.hpp"
 
 namespace hydra::broker::audit {
@@ -94,6 +95,13 @@ class CheckpointChecker {
     checkpoints_.push_back(checkpoint);
   }
 
+  /// Verification starts at `tree` (where retention left the journal, schema/0022): checkpoints
+  /// of fewer records cover records no longer there; one of exactly its size must match.
+  void startAt(CompactTree& tree) {
+    while (next_ < checkpoints_.size() && checkpoints_[next_].size < tree.size()) ++next_;
+    covered(tree);
+  }
+
   /// Called after each record is added to `tree`: the checkpoints of that size must have its root.
   void covered(CompactTree& tree) {
     while (next_ < checkpoints_.size() && checkpoints_[next_].size == tree.size()) {
@@ -136,52 +144,6 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   return *entry;
 }
 
-// What `audit verify --database` reads of a row: columns 2-12 and 15-20 are the record's fields
-// (15-20 a proxied call's, schema/0020), 13 its time in microseconds, 14 the row's id.
-constexpr const char* kRowColumns =
-    "seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
-    " provider, name, capability, outcome, reason, request_id, peer,"
-    " (extract(epoch FROM occurred_at) * 1000000)::bigint, id,"
-    " method, path, upstream_status, request_bytes, response_bytes, duration_us";
-
-struct RowRecord {
-  AuditRecord record;
-  bool complete = true;  // outcome, reason, request_id and peer are NOT NULL in a journal line
-};
-
-RowRecord rowRecord(const pqxx::row& row) {
-  const auto text = [&](int column) -> std::optional<std::string> {
-    if (row[column].is_null()) return std::nullopt;
-    return std::string(row[column].c_str());
-  };
-  const auto number = [&](int column) -> std::optional<std::int64_t> {
-    if (row[column].is_null()) return std::nullopt;
-    return row[column].as<std::int64_t>();
-  };
-  RowRecord out;
-  auto& r = out.record;
-  r.customer_id = text(2);
-  r.instance_id = text(3);
-  r.proxy_key_id = text(4);
-  r.connection_id = text(5);
-  r.provider = text(6);
-  r.name = text(7);
-  r.capability = text(8);
-  const auto outcome = text(9), reason = text(10), request_id = text(11), peer = text(12);
-  out.complete = outcome && reason && request_id && peer;
-  r.outcome = outcome.value_or("");
-  r.reason = reason.value_or("");
-  r.request_id = request_id.value_or("");
-  r.peer = peer.value_or("");
-  r.method = text(15);
-  r.path = text(16);
-  if (!row[17].is_null()) r.upstream_status = row[17].as<int>();
-  r.request_bytes = number(18);
-  r.response_bytes = number(19);
-  r.duration_us = number(20);
-  return out;
-}
-
 bool sameFields(const AuditRecord& a, const AuditRecord& b) {
   return a.customer_id == b.customer_id && a.instance_id == b.instance_id && a.proxy_key_id == b.proxy_key_id &&
          a.connection_id == b.connection_id && a.provider == b.provider && a.name == b.name &&
@@ -189,17 +151,6 @@ bool sameFields(const AuditRecord& a, const AuditRecord& b) {
          a.request_id == b.request_id && a.peer == b.peer && a.method == b.method && a.path == b.path &&
          a.upstream_status == b.upstream_status && a.request_bytes == b.request_bytes &&
          a.response_bytes == b.response_bytes && a.duration_us == b.duration_us;
-}
-
-// The line of a row shipped without it (schema/0018): the journal's line format is canonical,
-// so its columns give back the exact bytes that were hashed; a changed column changes them,
-// and the signed tree tells.
-std::string rebuiltLine(const pqxx::row& row, std::uint64_t seq, const std::string& origin) {
-  const auto columns = rowRecord(row);
-  if (!columns.complete || row[13].is_null()) {
-    throw Failed("journal " + origin + ": record " + std::to_string(seq) + " has neither its line nor the columns to rebuild it");
-  }
-  return journalLine(seq, origin, formatMicros(row[13].as<std::int64_t>()), columns.record);
 }
 
 // Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
@@ -226,6 +177,30 @@ std::map<std::string, std::map<std::uint64_t, Checkpoint>> savedCheckpoints(cons
     }
   }
   return saved;
+}
+
+// Where verification of a journal starts: at 0, or where its latest retention record says the
+// dropped records end, with the tree's frontier there. The frontier is trusted only because
+// the records after it must then give the signed checkpoints' roots (startAt, covered).
+CompactTree treeAfterRetention(pqxx::transaction_base& tx, const std::string& origin, std::ostream& out) {
+  const auto retention = tx.exec_params(
+      "SELECT tree_size, array_to_string(frontier, ' '), retained_at::text, retained_by FROM audit_retention"
+      " WHERE journal_id = $1 ORDER BY tree_size DESC LIMIT 1",
+      origin);
+  if (retention.empty()) return CompactTree();
+  const auto size = retention[0][0].as<std::uint64_t>();
+  std::vector<Hash> frontier;
+  std::istringstream hashes(retention[0][1].c_str());
+  try {
+    for (std::string hash; hashes >> hash;) frontier.push_back(decodeFrontierHash(hash));
+    CompactTree tree(size, std::move(frontier));
+    out << "journal " << origin << ": starts at tree size " << size << " (the records before it were dropped by "
+        << retention[0][3].c_str() << " at " << retention[0][2].c_str() << ")\n";
+    return tree;
+  } catch (const std::exception& e) {
+    throw Failed("journal " + origin + ": its retention record at tree size " + std::to_string(size) +
+                 " is malformed: " + e.what());
+  }
 }
 
 std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
@@ -314,35 +289,45 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
       if (checkpoints.count() == 0) throw Failed("journal " + origin + " has no checkpoint: none of its records is signed");
       static const std::map<std::uint64_t, Checkpoint> kNone;
       const auto& saved_here = saved.count(origin) ? saved.at(origin) : kNone;
-      CompactTree tree;
+      CompactTree tree = treeAfterRetention(tx, origin, out);
+      checkpoints.startAt(tree);
+      const auto start = tree.size();
       Hasher hasher;
       // In pages by sequence number; every row's columns must say what its line says (or
       // rebuild it, for a row shipped without it).
       // (seq, id) pages: a row inserted with a duplicate sequence number is seen too.
       for (std::int64_t after_seq = -1, after_id = 0;;) {
         const auto rows = tx.exec_params(
-            std::string("SELECT ") + kRowColumns +
+            std::string("SELECT ") + kStoredRecordColumns +
                 " FROM audit_events WHERE journal_id = $1 AND (seq, id) > ($2, $3) ORDER BY seq, id LIMIT 10000",
             origin, after_seq, after_id);
         if (rows.empty()) break;
         for (const auto& row : rows) {
-          const auto seq = row[0].as<std::uint64_t>();
+          const auto stored = readStoredRecord(row);
+          const auto seq = stored.seq;
+          if (seq < start) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) +
+                         " is still there, before tree size " + std::to_string(start) + " where retention left it");
+          }
           if (seq != tree.size()) {
             throw Failed("journal " + origin + ": record " + std::to_string(tree.size()) +
                          (seq > tree.size() ? " is missing" : " appears more than once"));
           }
-          const auto line = row[1].is_null() ? rebuiltLine(row, seq, origin) : std::string(row[1].c_str());
-          const auto entry = checkedEntry(line, seq, origin);
-          const auto columns = rowRecord(row);
-          const bool same = columns.complete && sameFields(columns.record, entry.record) &&
-                            row[13].as<std::int64_t>() == parseMicros(entry.time);
+          const auto line = hashedLine(stored, origin);
+          if (!line) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) +
+                         " has neither its line nor the columns to rebuild it");
+          }
+          const auto entry = checkedEntry(*line, seq, origin);
+          const bool same = stored.complete && sameFields(stored.record, entry.record) &&
+                            stored.micros == parseMicros(entry.time);
           if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
-          if (uncovered_before && seq >= checkpoints.latest() && row[13].as<std::int64_t>() < *uncovered_before) {
+          if (uncovered_before && seq >= checkpoints.latest() && *stored.micros < *uncovered_before) {
             throw Failed("journal " + origin + ": record " + std::to_string(seq) + " (" + entry.time +
                          ") is older than " + std::to_string(*expected.max_uncovered_seconds) +
                          " seconds and not covered by any checkpoint");
           }
-          tree.append(hasher.leaf(line));
+          tree.append(hasher.leaf(*line));
           checkpoints.covered(tree);
           const auto kept = saved_here.find(tree.size());
           if (kept != saved_here.end() && kept->second.root != tree.root()) {
@@ -350,7 +335,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
                          " records differ from the saved checkpoint of that size");
           }
           after_seq = static_cast<std::int64_t>(seq);
-          after_id = row[14].as<std::int64_t>();
+          after_id = stored.id;
         }
       }
       checkpoints.finish(tree.size());

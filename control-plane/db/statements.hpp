@@ -8,4 +8,7 @@ namespace hydra::cp::db {
 /// All of the control plane's SQL is in statements.cpp.
 void prepareStatements(pqxx::connection& connection);
 
+/// The statements of `audit-retention` (retention/audit_retention.cpp), run as the schema owner.
+void prepareRetentionStatements(pqxx::connection& connection);
+
 }  // namespace hydra::cp::db
