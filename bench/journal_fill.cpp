@@ -1,5 +1,5 @@
 // Fills an audit journal with N records through the broker's own Journal (group commits of up to
-// a few thousand records), for timing `hydracore-broker audit verify` on a large journal.
+// a few thousand records), for timing `hydracore-audit verify` on a large journal.
 //   hydra-bench-journal DIR SIGNING_KEY_PEM N
 #include <atomic>
 #include <condition_variable>

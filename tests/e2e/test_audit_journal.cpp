@@ -1,6 +1,6 @@
 // The broker's audit journal (issue 7): every decision durable in a local, append-only,
 // verifiable log before anything is released; a crash loses nothing that was answered; every
-// tampering with the journal or with PostgreSQL's copy is found by `audit verify`; a full disk
+// tampering with the journal or with PostgreSQL's copy is found by `hydracore-audit verify`; a full disk
 // refuses (503) and recovers; a database outage delays shipping but loses nothing.
 #include <doctest/doctest.h>
 
@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/audit.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -50,11 +51,11 @@ struct Journaled {
 };
 
 RunResult verifyJournal(const std::string& dir) {
-  return runBroker({"audit", "verify", "--journal", dir, "--verifier-key", testAuditKey().verifier_key}, {});
+  return runAudit({"verify", "--journal", dir, "--verifier-key", testAuditKey().verifier_key});
 }
 
 RunResult verifyDatabase(const TestDatabase& db) {
-  return runBroker({"audit", "verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key}, {});
+  return runAudit({"verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key});
 }
 
 std::string requestIdOf(const std::string& line) {
@@ -263,7 +264,7 @@ TEST_CASE("audit journal: verify names a flipped byte, a deleted line, two lines
   const auto copy = copyOf(j.dir(), work, "foreign-key");
   const auto other_key = work.path("other-verifier.txt");
   REQUIRE(runBroker({"keygen", "--audit-key", work.path("other.pem"), "--verifier-key", other_key}, {}).exit_code == 0);
-  const auto foreign = runBroker({"audit", "verify", "--journal", copy, "--verifier-key", other_key}, {});
+  const auto foreign = runAudit({"verify", "--journal", copy, "--verifier-key", other_key});
   CHECK(foreign.exit_code == 1);
   CHECK(foreign.out.find("checkpoint #1") != std::string::npos);
 }
@@ -340,23 +341,22 @@ TEST_CASE("audit journal: an inclusion proof of a record verifies offline, and a
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(requestId(j.fetch()));
   j.stop();
-  const auto proof = runBroker({"audit", "proof", "--journal", j.dir(), "--seq", "3"}, {});
+  const auto proof = runAudit({"proof", "--journal", j.dir(), "--seq", "3"});
   REQUIRE(proof.exit_code == 0);
   CHECK(proof.out.find(ids[3]) != std::string::npos);
   TempDir work;
   writeAll(work.path("proof.json"), proof.out);
-  const auto verified = runBroker(
-      {"audit", "verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key}, {});
+  const auto verified =
+      runAudit({"verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key});
   CAPTURE(verified.out);
   CHECK(verified.exit_code == 0);
 
   auto changed = proof.out;
   changed.replace(changed.find(ids[3]), ids[3].size(), ids[2]);  // another request's id in the record
   writeAll(work.path("changed.json"), changed);
-  CHECK(runBroker({"audit", "verify", "--proof", work.path("changed.json"), "--verifier-key",
-                   testAuditKey().verifier_key}, {})
+  CHECK(runAudit({"verify", "--proof", work.path("changed.json"), "--verifier-key", testAuditKey().verifier_key})
             .exit_code == 1);
-  CHECK(runBroker({"audit", "proof", "--journal", j.dir(), "--seq", "5"}, {}).exit_code == 1);  // not checkpointed
+  CHECK(runAudit({"proof", "--journal", j.dir(), "--seq", "5"}).exit_code == 1);  // not checkpointed
 }
 
 TEST_CASE("audit journal: a full disk answers 503 and releases nothing, serving resumes once there is room") {

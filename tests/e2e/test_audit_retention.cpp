@@ -18,6 +18,7 @@
 #include "shared/audit/merkle.hpp"
 #include "shared/audit/note.hpp"
 #include "shared/audit/record.hpp"
+#include "tests/support/audit.hpp"
 #include "tests/support/broker.hpp"
 #include "tests/support/control_plane.hpp"
 #include "tests/support/http_client.hpp"
@@ -86,7 +87,7 @@ RunResult retention(const TestDatabase& db, int days, const std::string& role = 
 }
 
 RunResult verify(const TestDatabase& db) {
-  return runBroker({"audit", "verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key}, {});
+  return runAudit({"verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key});
 }
 
 long count(const TestDatabase& db, const std::string& sql) { return db.exec(sql)[0][0].as<long>(); }

@@ -1,5 +1,5 @@
 // A line of an audit journal segment (shared/audit/record.cpp), as the broker's recovery, its
-// shipper and `audit verify` read it: anything in the file, since the file may be damaged or
+// shipper and `hydracore-audit verify` read it: anything in the file, since the file may be damaged or
 // forged. Accepted lines are exactly what journalLine writes, so their bytes (what the Merkle
 // tree hashes) cannot hide anything.
 #include "shared/audit/record.hpp"

@@ -59,7 +59,7 @@ struct Broker {
   }
 };
 
-/// Each stored row's line as `audit verify --database` reads it: the stored one, or the one
+/// Each stored row's line as `hydracore-audit verify --database` reads it: the stored one, or the one
 /// its columns rebuild.
 std::vector<std::string> storedLines(const TestDatabase& db) {
   std::vector<std::string> lines;

@@ -1,7 +1,6 @@
-#include "broker/audit/verify.hpp"
+#include "audit/verify.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -12,6 +11,7 @@
 #include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
+#include "audit/check.hpp"
 #include "shared/audit/journal_files.hpp"
 #include "shared/audit/merkle.hpp"
 #include "shared/audit/note.hpp"
@@ -19,58 +19,10 @@
 #include "shared/audit/stored_record.hpp"
 #include "shared/json/writer.hpp"
 
-namespace hydra::broker::audit {
-// The shared format: records, the tree, notes, the journal folder (shared/audit).
-using namespace hydra::audit;
-
+namespace hydra::audit {
 namespace {
 
-// A check that failed: what() names the first bad record or checkpoint.
-struct Failed : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failed("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-VerifierKey readVerifierKey(const std::string& path) {
-  auto text = readFile(path);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  try {
-    return parseVerifierKey(text);
-  } catch (const std::exception& e) {
-    throw Failed("verifier key " + path + ": " + e.what());
-  }
-}
-
-std::vector<VerifierKey> readVerifierKeys(const VerifierKeyFiles& paths) {
-  std::vector<VerifierKey> keys;
-  for (const auto& path : paths) keys.push_back(readVerifierKey(path));
-  if (keys.empty()) throw Failed("no verifier key");
-  return keys;
-}
-
 std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
-
-// The text of `note` if one of `keys` signed it under `origin` (the key id in the signature line
-// says which key).
-std::string openedNote(const std::string& note, const std::string& origin, const std::vector<VerifierKey>& keys) {
-  std::string first_error;
-  for (const auto& key : keys) {
-    try {
-      return openNote(note, origin, key.public_key);
-    } catch (const std::exception& e) {
-      if (first_error.empty()) first_error = e.what();
-    }
-  }
-  if (keys.size() == 1) throw Failed(first_error);
-  throw Failed("signed by none of the " + std::to_string(keys.size()) + " verifier keys (" + first_error + ")");
-}
 
 // The checkpoints of one journal, signatures checked, in the order they were written.
 class CheckpointChecker {
@@ -210,23 +162,10 @@ std::string summary(const std::string& origin, std::uint64_t records, const Chec
          " not yet covered by a checkpoint)";
 }
 
-template <typename Check>
-int run(std::ostream& out, Check&& check) {
-  try {
-    check();
-    return 0;
-  } catch (const Failed& e) {
-    out << "FAILED: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    out << "FAILED: " << e.what() << "\n";
-  }
-  return 1;
-}
-
 }  // namespace
 
 int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     const auto origin = readOrigin(dir);
     CheckpointChecker checkpoints(origin, key);
@@ -251,7 +190,7 @@ int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_f
 
 int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& verifier_key_files,
                    const DatabaseExpectations& expected, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     // Records older than this must be under a checkpoint (the verifier's clock, not the database's).
     std::optional<std::int64_t> uncovered_before;
@@ -366,7 +305,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
 }
 
 int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto origin = readOrigin(dir);
     std::optional<CheckpointEntry> latest;
     LineReader checkpoint_lines(checkpointsPath(dir));
@@ -398,7 +337,7 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
 }
 
 int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     const auto text = readFile(proof_file);
     rapidjson::Document proof;
@@ -441,4 +380,4 @@ int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_
   });
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit
