@@ -155,6 +155,32 @@ CompactTree treeAfterRetention(pqxx::transaction_base& tx, const std::string& or
   }
 }
 
+// Where a journal folder starts: record 0, or the first segment left by
+// HYDRA_AUDIT_RETAIN_SEGMENTS, from the frontier of the checkpoint of exactly the records before
+// it (the broker signs one at every segment's start). The frontier is trusted only because the
+// tree resumed from it must give that checkpoint's signed root (CheckpointChecker::startAt).
+struct JournalStart {
+  std::uint64_t size = 0;
+  std::vector<Hash> frontier;
+};
+
+JournalStart journalStart(const std::string& dir, std::ostream& out) {
+  const auto segments = listSegments(dir);
+  if (segments.empty() || segments.front().first_seq == 0) return {};
+  const auto first = segments.front().first_seq;
+  LineReader lines(checkpointsPath(dir));
+  while (const auto line = lines.next()) {
+    const auto entry = parseCheckpointLine(*line);
+    if (!entry || unverifiedCheckpoint(entry->note).size != first) continue;
+    JournalStart start{first, {}};
+    for (const auto& hash : entry->frontier) start.frontier.push_back(decodeFrontierHash(hash));
+    out << "the journal starts at tree size " << first << " (its earlier segments were removed)\n";
+    return start;
+  }
+  throw Failed("the journal's first segment starts at record " + std::to_string(first) +
+               ", and no checkpoint of exactly " + std::to_string(first) + " records says where the tree stood");
+}
+
 std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
   return "journal " + origin + ": " + std::to_string(records) + " records in sequence, " +
          std::to_string(checkpoints.count()) + " checkpoints verified, the latest covering " +
@@ -168,6 +194,7 @@ int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_f
   return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     const auto origin = readOrigin(dir);
+    const auto start = journalStart(dir, out);
     CheckpointChecker checkpoints(origin, key);
     LineReader checkpoint_lines(checkpointsPath(dir));
     while (const auto line = checkpoint_lines.next()) {
@@ -175,9 +202,10 @@ int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_f
       if (!entry) throw Failed("checkpoint #" + std::to_string(checkpoints.count() + 1) + ": unreadable line");
       checkpoints.add(entry->note);
     }
-    CompactTree tree;
+    CompactTree tree(start.size, start.frontier);
+    checkpoints.startAt(tree);
     Hasher hasher;
-    JournalReader records(dir, 0);
+    JournalReader records(dir, start.size);
     while (const auto line = records.next()) {
       checkedEntry(*line, tree.size(), origin);
       tree.append(hasher.leaf(*line));
@@ -316,21 +344,27 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
       throw Failed("record " + std::to_string(seq) + " is not covered by the latest checkpoint (" +
                    std::to_string(checkpoint.size) + " records) yet");
     }
-    std::vector<Hash> leaves;
+    std::ostringstream ignored;
+    const auto start = journalStart(dir, ignored);
+    if (seq < start.size) {
+      throw Failed("record " + std::to_string(seq) + " was removed with its segment (the journal starts at record " +
+                   std::to_string(start.size) + ")");
+    }
+    std::vector<Hash> leaves;  // from start.size on
     std::string record;
     Hasher hasher;
-    JournalReader records(dir, 0);
-    while (leaves.size() < checkpoint.size) {
+    JournalReader records(dir, start.size);
+    while (start.size + leaves.size() < checkpoint.size) {
       const auto line = records.next();
       if (!line) throw Failed("the journal has fewer records than its latest checkpoint");
-      if (leaves.size() == seq) record = *line;
+      if (start.size + leaves.size() == seq) record = *line;
       leaves.push_back(hasher.leaf(*line));
     }
     json::Writer w;
     w.beginObject().key("journal").string(origin).key("seq").integer(static_cast<std::int64_t>(seq));
     w.key("record").string(record).key("tree_size").integer(static_cast<std::int64_t>(checkpoint.size));
     w.key("inclusion_path").beginArray();
-    for (const auto& hash : inclusionProof(leaves, seq, checkpoint.size)) w.string(b64(hash));
+    for (const auto& hash : inclusionProof(start.frontier, start.size, leaves, seq, checkpoint.size)) w.string(b64(hash));
     w.endArray().key("checkpoint").string(latest->note).endObject();
     out << w.str() << "\n";
   });

@@ -66,6 +66,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_AUDIT_SIGNING_KEY    PEM Ed25519 key file signing the journal's checkpoints (mode 0600)\n"
     "  HYDRA_AUDIT_CHECKPOINT_SECONDS  how often a checkpoint is signed while records are added (default 10)\n"
     "  HYDRA_AUDIT_SEGMENT_BYTES  journal segment size before rolling over (default 67108864)\n"
+    "  HYDRA_AUDIT_RETAIN_SEGMENTS  keep only this many newest journal segments, removing older ones once\n"
+    "                           PostgreSQL holds them (default 0: keep every segment)\n"
     "  HYDRA_AUTHZ_STALENESS_MS   memory is used only while proven current within this (default 200; the\n"
     "                             control plane must use the same value)\n"
     "  HYDRA_AUTHZ_MEMORY_ENTRIES lookups remembered (default 100000; 0: every fetch asks the database)\n"

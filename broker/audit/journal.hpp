@@ -5,6 +5,7 @@
 // the files and the Merkle tree over them, and signs checkpoints of that tree.
 // See shared/audit/journal_files.hpp for the folder's layout, DESIGN.md for the guarantees.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -28,6 +29,7 @@ struct JournalOptions {
   std::uint64_t segment_bytes = 64 * 1024 * 1024;   // HYDRA_AUDIT_SEGMENT_BYTES: roll over past this
   std::chrono::seconds checkpoint_interval{10};     // HYDRA_AUDIT_CHECKPOINT_SECONDS
   std::size_t max_queued = 100000;                  // appends waiting for the writer, at most
+  std::size_t retain_segments = 0;                  // HYDRA_AUDIT_RETAIN_SEGMENTS: 0 keeps every segment
   /// Told of every batch the writer commits (on its thread, after the sync; keep it cheap):
   /// how many records, whether they are durable, and how long the write and sync took.
   std::function<void(std::size_t records, bool durable, std::chrono::nanoseconds sync)> on_commit;
@@ -62,6 +64,9 @@ class Journal {
   bool writable() const;
   /// Writes what is queued and signs a checkpoint of everything now, and returns after that.
   void checkpointNow();
+  /// PostgreSQL holds records 0 .. `size`-1 and the checkpoints over them (told by the shipper):
+  /// segments of those records may go, under retain_segments.
+  void shipped(std::uint64_t size) { shipped_.store(size); }
 
  private:
   struct Pending {
@@ -78,6 +83,7 @@ class Journal {
   bool rollOver();
   bool markSynced();
   void checkpoint();
+  void retainSegments();
 
   const JournalOptions options_;
   const std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key_;
@@ -109,6 +115,7 @@ class Journal {
   bool writable_ = true;
   bool stopping_ = false;
   std::uint64_t checkpoints_requested_ = 0, checkpoints_done_ = 0;
+  std::atomic<std::uint64_t> shipped_{0};
   std::thread writer_;
 };
 

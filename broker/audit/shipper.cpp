@@ -187,13 +187,21 @@ Shipper::Progress Shipper::shipSome(Session& s) {
   const auto shipped = s.records->nextSeq();
   while (true) {
     if (!s.waiting) {
-      const auto line = s.checkpoints->next();
+      auto line = s.checkpoints->next();
+      if (!line && s.checkpoints->replaced()) {
+        // Journal retention replaced the file: read it again; what is shipped is skipped below.
+        s.checkpoints = std::make_unique<LineReader>(checkpointsPath(dir_));
+        line = s.checkpoints->next();
+      }
       if (!line) break;
       s.waiting = parseCheckpointLine(*line);
       if (!s.waiting) throw std::runtime_error("unreadable line in " + checkpointsPath(dir_));
     }
     const auto checkpoint = unverifiedCheckpoint(s.waiting->note);
-    if (checkpoint.size > shipped) return Progress::kWaitingForTheJournal;
+    if (checkpoint.size > shipped) {
+      journal_.shipped(shipped);
+      return Progress::kWaitingForTheJournal;
+    }
     if (static_cast<std::int64_t>(checkpoint.size) > s.shipped_checkpoint) {
       pqxx::nontransaction(s.connection)
           .exec_prepared("audit_checkpoint_ship", journal_.origin(), checkpoint.size, s.waiting->note);
@@ -201,6 +209,8 @@ Shipper::Progress Shipper::shipSome(Session& s) {
     }
     s.waiting.reset();
   }
+  // Records and the checkpoints over them are in PostgreSQL: their segments may go.
+  journal_.shipped(shipped);
   if (lines.size() == kBatch) return Progress::kMoreWaiting;
   return s.records->nextSeq() < journal_.durableSize() ? Progress::kWaitingForTheJournal : Progress::kCaughtUp;
 }

@@ -59,6 +59,11 @@ Hash treeHash(const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_
 
 /// PATH(index, D[0:size]). Requires index < size <= leaves.size().
 std::vector<Hash> inclusionProof(const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t size);
+/// The same when only the leaves from `first` on are at hand and the tree's frontier at size
+/// `first` stands for those before (a journal whose older segments were removed). Requires
+/// first <= index < size <= first + leaves_from_first.size().
+std::vector<Hash> inclusionProof(const std::vector<Hash>& frontier, std::uint64_t first,
+                                 const std::vector<Hash>& leaves_from_first, std::uint64_t index, std::uint64_t size);
 bool verifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size, const std::vector<Hash>& path,
                      const Hash& root);
 

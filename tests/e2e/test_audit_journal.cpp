@@ -359,6 +359,77 @@ TEST_CASE("audit journal: an inclusion proof of a record verifies offline, and a
   CHECK(runAudit({"proof", "--journal", j.dir(), "--seq", "5"}).exit_code == 1);  // not checkpointed
 }
 
+TEST_CASE("audit journal: HYDRA_AUDIT_RETAIN_SEGMENTS keeps the newest segments once shipped, verify and proof start after them") {
+  Journaled j;
+  j.env["HYDRA_AUDIT_SEGMENT_BYTES"] = "4096";  // about ten records a segment
+  j.env["HYDRA_AUDIT_RETAIN_SEGMENTS"] = "2";
+  j.restart();
+  std::vector<std::string> ids;
+  const auto shipped = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (j.s.db.exec("SELECT count(*) FROM audit_events")[0][0].as<std::size_t>() < ids.size()) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  // Rounds of a segment and a half, each shipped before the next: segments roll over with
+  // older ones in PostgreSQL.
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 15; ++i) ids.push_back(requestId(j.fetch()));
+    shipped();
+  }
+  j.stop();
+  std::vector<std::uint64_t> firsts;
+  for (const auto& entry : fs::directory_iterator(j.dir())) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("segment-", 0) == 0) firsts.push_back(std::stoull(name.substr(8)));
+  }
+  std::sort(firsts.begin(), firsts.end());
+  REQUIRE(!firsts.empty());
+  CAPTURE(firsts.size());
+  CHECK(firsts.size() <= 3);  // two kept, and the one begun since the last removal
+  const auto first = firsts.front();
+  CHECK(first > 0);
+  const auto journal = verifyJournal(j.dir());
+  CAPTURE(journal.out);
+  CHECK(journal.exit_code == 0);
+  CHECK(journal.out.find("starts at tree size " + std::to_string(first)) != std::string::npos);
+  // PostgreSQL still holds every record: the database's copy verifies from 0.
+  const auto database = verifyDatabase(j.s.db);
+  CAPTURE(database.out);
+  CHECK(database.exit_code == 0);
+  CHECK(j.s.db.exec("SELECT count(*) FROM audit_events")[0][0].as<std::size_t>() == ids.size());
+
+  // A record still in the folder has its inclusion proof; one removed has none.
+  const auto seq = ids.size() - 3;
+  const auto proof = runAudit({"proof", "--journal", j.dir(), "--seq", std::to_string(seq)});
+  CAPTURE(proof.out);
+  REQUIRE(proof.exit_code == 0);
+  CHECK(proof.out.find(ids[seq]) != std::string::npos);
+  TempDir work;
+  writeAll(work.path("proof.json"), proof.out);
+  CHECK(runAudit({"verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key})
+            .exit_code == 0);
+  const auto removed = runAudit({"proof", "--journal", j.dir(), "--seq", "0"});
+  CHECK(removed.exit_code == 1);
+  CHECK(removed.out.find("was removed with its segment") != std::string::npos);
+
+  // Without the checkpoint at its first segment's start, the folder does not verify.
+  const auto copy = copyOf(j.dir(), work, "copy");
+  const auto checkpoints = readAll(copy + "/checkpoints.jsonl");
+  writeAll(copy + "/checkpoints.jsonl", checkpoints.substr(checkpoints.find('\n') + 1));
+  const auto unanchored = verifyJournal(copy);
+  CAPTURE(unanchored.out);
+  CHECK(unanchored.exit_code == 1);
+  CHECK(unanchored.out.find("no checkpoint of exactly " + std::to_string(first) + " records") != std::string::npos);
+
+  // The broker starts again on the folder and goes on.
+  j.restart();
+  ids.push_back(requestId(j.fetch()));
+  j.stop();
+  CHECK(verifyJournal(j.dir()).exit_code == 0);
+}
+
 TEST_CASE("audit journal: a full disk answers 503 and releases nothing, serving resumes once there is room") {
   Journaled j;
   REQUIRE(j.fetch().status == 200);
