@@ -90,13 +90,6 @@ void printHelp(const std::string& command) {
   help.format(std::cout);
 }
 
-// "30" -> 30; nullopt for anything but a whole number from 0 to 100 years of days.
-std::optional<int> dayCount(const std::string& text) {
-  if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  const int days = std::stoi(text);
-  return days <= 36500 ? std::optional<int>(days) : std::nullopt;
-}
-
 int migrate() {
   const auto url = config::databaseUrl("HYDRA_DATABASE_URL");
   const int applied = db::migrate(url);
@@ -186,9 +179,10 @@ int main(int argc, char** argv) {
     } else if ((arg == "serve" || arg == "migrate" || arg == "audit-retention") && i == 1) {
       command = arg;
     } else if (command == "audit-retention" && arg == "--older-than" && i + 1 < argc) {
-      older_than_days = dayCount(argv[++i]);
-      if (!older_than_days) {
-        std::cerr << "hydracore-control-plane: --older-than takes a whole number of days, 0 or more\n";
+      try {
+        older_than_days = static_cast<int>(hydra::config::parseInteger("--older-than", argv[++i], 0, 36500));
+      } catch (const hydra::config::ConfigError& e) {
+        std::cerr << "hydracore-control-plane: " << e.what() << "\n";
         return 2;
       }
     } else if (command == "audit-retention" && arg == "--dry-run") {

@@ -218,3 +218,25 @@ TEST_CASE("audit retention: a made-up retention record fails verification, and t
   CHECK(forged.exit_code == 1);
   CHECK(forged.out.find("record 3 is still there, before tree size 6") != std::string::npos);
 }
+
+TEST_CASE("audit retention: --older-than is required and a whole number of days, --dry-run drops nothing") {
+  const TestDatabase db;
+  Environment env{{"HYDRA_DATABASE_URL", db.url()}};
+  CHECK(runControlPlane({"audit-retention"}, env).exit_code == 2);
+  for (const auto* bad : {"", "x", "-1", "7.5", "36501"}) {
+    CAPTURE(bad);
+    const auto refused = runControlPlane({"audit-retention", "--older-than", bad}, env);
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("--older-than") != std::string::npos);
+  }
+  PastJournal journal(db);
+  threeWeeks(journal);
+  journal.checkpoint();
+  const auto weeks_before = partitions(db);
+  const auto dry = runControlPlane({"audit-retention", "--older-than", "30", "--dry-run"}, env);
+  CAPTURE(dry.out);
+  CHECK(dry.exit_code == 0);
+  CHECK(dry.out.find("would drop") != std::string::npos);
+  CHECK(partitions(db) == weeks_before);
+  CHECK(count(db, "SELECT count(*) FROM audit_retention") == 0);
+}
