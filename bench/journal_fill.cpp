@@ -1,5 +1,5 @@
 // Fills an audit journal with N records through the broker's own Journal (group commits of up to
-// a few thousand records), for timing `hydracore-broker audit verify` on a large journal.
+// a few thousand records), for timing `hydracore-audit verify` on a large journal.
 //   hydra-bench-journal DIR SIGNING_KEY_PEM N
 #include <atomic>
 #include <condition_variable>
@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
     std::cerr << "usage: hydra-bench-journal DIR SIGNING_KEY_PEM N\n";
     return 2;
   }
+  using namespace hydra::audit;
   using namespace hydra::broker::audit;
   const long n = std::stol(argv[3]);
   JournalOptions options;

@@ -9,7 +9,7 @@
 #     be the request_id of an "allowed" record in the broker's journal (HYDRA_AUDIT_DIR),
 #   - resident memory growing after warm-up by more than max(32 MiB, 25%) (SOAK_RSS_GROWTH_MIB
 #     sets a fixed bound): the control plane over the whole run, the broker over each of its lives,
-#   - the broker not exiting 0 on SIGTERM, or the journal failing `audit verify` at the end.
+#   - the broker not exiting 0 on SIGTERM, or the journal failing `hydracore-audit verify` at the end.
 #   bench/soak.sh [SECONDS, default 240] [CUSTOMERS, default 200]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ customers=${2:-200}
 scripts/install-deps.sh
 command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
-cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydra-bench-seed >/dev/null
+cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydracore-audit hydra-bench-seed >/dev/null
 
 work=$(mktemp -d /tmp/hydracore-soak.XXXXXX)
 chmod 755 "$work"
@@ -171,7 +171,7 @@ echo "audit: $released credentials released (200), $(wc -l <"$work/allowed.txt")
   "($(cat "$work"/audit/segment-*.jsonl | wc -l) records in all); released without a record: $missing"
 [ "$missing" -eq 0 ] || failures+=("$missing released credentials have no audit record, e.g. $(comm -23 "$work/released.txt" "$work/allowed.txt" | head -3 | tr '\n' ' ')")
 [ "$released" -gt 0 ] || failures+=("no credential was released")
-verify=$(build-bench/broker/hydracore-broker audit verify --journal "$work/audit" --verifier-key "$work/audit-verifier.txt" 2>&1) ||
+verify=$(build-bench/audit/hydracore-audit verify --journal "$work/audit" --verifier-key "$work/audit-verifier.txt" 2>&1) ||
   failures+=("audit verify: $verify")
 echo "audit verify: $verify"
 echo "broker exit codes on SIGTERM: $broker_exit (mid-run), $final_exit (end)"

@@ -92,6 +92,7 @@ Config Config::fromEnvironment(bool serving) {
         "HYDRA_AUDIT_SEGMENT_BYTES", config::env("HYDRA_AUDIT_SEGMENT_BYTES").value_or("67108864"), 4096, 1L << 40));
     c.journal.checkpoint_interval =
         std::chrono::seconds(integerSetting("HYDRA_AUDIT_CHECKPOINT_SECONDS", 10, 1, 86400));
+    c.journal.retain_segments = static_cast<std::size_t>(integerSetting("HYDRA_AUDIT_RETAIN_SEGMENTS", 0, 0, 1000000));
     c.audit_signing_key_path = config::requireEnv("HYDRA_AUDIT_SIGNING_KEY");
     c.authz_staleness = config::authzStaleness();
     c.trusted_proxies = config::cidrs("HYDRA_TRUSTED_PROXIES");

@@ -8,8 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "broker/audit/note.hpp"
 #include "broker/audit/signing_key.hpp"
+#include "shared/audit/note.hpp"
 #include "shared/crypto/private_key_file.hpp"
 #include "shared/crypto/public_key_file.hpp"
 
@@ -56,7 +56,7 @@ void keygen(const std::string& private_key_path, const std::string& public_key_p
 void keygenAudit(const std::string& signing_key_path, const std::string& verifier_key_path, bool force) {
   const auto key = audit::generateSigningKey();
   writeKeyPair(signing_key_path, audit::signingKeyPem(*key), verifier_key_path,
-               audit::verifierKeyText(audit::kVerifierKeyName, key->get_public_key()) + "\n", force);
+               hydra::audit::verifierKeyText(audit::kVerifierKeyName, key->get_public_key()) + "\n", force);
 }
 
 }  // namespace hydra::broker

@@ -3,14 +3,11 @@
 //   hydracore-broker keygen --private-key PATH --public-key PATH [--force]
 //   hydracore-broker keygen --audit-key PATH --verifier-key PATH [--force]
 //   hydracore-broker rewrap                                    re-encrypt to the current key
-//   hydracore-broker audit verify (--journal DIR | --database URL [--expect ORIGIN[:N]]... | --proof FILE)
-//                                 --verifier-key PATH...
-//   hydracore-broker audit proof --journal DIR --seq N
 //   hydracore-broker providers check FILE                      validate a HYDRA_PROVIDERS_FILE, print the registry
+// The audit trail is verified by hydracore-audit (audit/), a binary built apart from this one.
 #include <algorithm>
 #include <csignal>
 #include <iostream>
-#include <limits>
 #include <map>
 #include <set>
 #include <vector>
@@ -21,7 +18,6 @@
 #include "broker/audit/journal.hpp"
 #include "broker/audit/shipper.hpp"
 #include "broker/audit/signing_key.hpp"
-#include "broker/audit/verify.hpp"
 #include "broker/authz/change_listener.hpp"
 #include "broker/config.hpp"
 #include "broker/db/statements.hpp"
@@ -46,17 +42,12 @@ namespace {
 
 using namespace hydra;
 using Poco::Util::Option;
-// Each option's values in the order given: a single-valued option takes its last, a repeatable
-// one (--verifier-key, --expect) all of them.
+// Each option's values in the order given: a single-valued option takes its last.
 struct Options {
   std::map<std::string, std::vector<std::string>> values;
 
   std::size_t count(const std::string& name) const { return values.count(name); }
   const std::string& at(const std::string& name) const { return values.at(name).back(); }
-  std::vector<std::string> all(const std::string& name) const {
-    const auto it = values.find(name);
-    return it == values.end() ? std::vector<std::string>{} : it->second;
-  }
 };
 
 constexpr std::size_t kRefreshPoolSize = 4;
@@ -75,6 +66,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_AUDIT_SIGNING_KEY    PEM Ed25519 key file signing the journal's checkpoints (mode 0600)\n"
     "  HYDRA_AUDIT_CHECKPOINT_SECONDS  how often a checkpoint is signed while records are added (default 10)\n"
     "  HYDRA_AUDIT_SEGMENT_BYTES  journal segment size before rolling over (default 67108864)\n"
+    "  HYDRA_AUDIT_RETAIN_SEGMENTS  keep only this many newest journal segments, removing older ones once\n"
+    "                           PostgreSQL holds them (default 0: keep every segment)\n"
     "  HYDRA_AUTHZ_STALENESS_MS   memory is used only while proven current within this (default 200; the\n"
     "                             control plane must use the same value)\n"
     "  HYDRA_AUTHZ_MEMORY_ENTRIES lookups remembered (default 100000; 0: every fetch asks the database)\n"
@@ -119,10 +112,6 @@ const std::map<std::string, std::map<std::string, bool>> kCommandOptions = {
     {"rewrap", {}},
     {"keygen", {{"--private-key", true}, {"--public-key", true}, {"--audit-key", true}, {"--verifier-key", true},
                 {"--force", false}}},
-    {"audit verify",
-     {{"--journal", true}, {"--database", true}, {"--proof", true}, {"--verifier-key", true}, {"--expect", true},
-      {"--max-uncovered-seconds", true}, {"--allow-unjournaled", false}, {"--checkpoints", true}}},
-    {"audit proof", {{"--journal", true}, {"--seq", true}}},
     {"providers check", {}},
 };
 // Commands that take one operand after their options' names, and what it is called.
@@ -131,8 +120,9 @@ const std::map<std::string, std::string> kCommandOperand = {{"providers check", 
 void printHelp(const std::string& command) {
   Poco::Util::OptionSet options;
   options.addOption(Option("help", "h", "show this help and exit"));
-  std::string usage = "[serve | keygen | rewrap | audit verify | audit proof | providers check] [--help]";
-  std::string header = "The HydraCore Connections broker: runtimes fetch the credentials they were granted.";
+  std::string usage = "[serve | keygen | rewrap | providers check] [--help]";
+  std::string header = "The HydraCore Connections broker: runtimes fetch the credentials they were granted. Its "
+                       "audit trail is verified with hydracore-audit, a binary of its own.";
   if (command == "keygen") {
     options.addOption(Option("private-key", "", "where to write the decryption private key (mode 0600)").argument("PATH"));
     options.addOption(Option("public-key", "", "where to write its public key").argument("PATH"));
@@ -149,40 +139,6 @@ void printHelp(const std::string& command) {
     header = "Re-encrypts every stored credential that is not under the current key (the first of "
              "HYDRA_BROKER_PRIVATE_KEYS), in batches, safe while the services run. Exits 1 if some could "
              "not be re-encrypted. After a clean run, older key files can be removed.";
-  } else if (command == "audit verify") {
-    options.addOption(Option("journal", "", "a journal folder (read only)").argument("DIR"));
-    options.addOption(Option("database", "", "PostgreSQL's copy (libpq URI; read access is enough)").argument("URL"));
-    options.addOption(Option("proof", "", "an inclusion proof printed by `audit proof`").argument("FILE"));
-    options.addOption(Option("verifier-key", "",
-                             "the C2SP verifier key of the audit signing key; repeat it for the keys before a "
-                             "rotation (each checkpoint must verify under one)")
-                          .argument("PATH"));
-    options.addOption(Option("expect", "",
-                             "--database: this journal must be there, its latest checkpoint covering at least "
-                             "MIN_TREE_SIZE records (default 1); repeatable")
-                          .argument("ORIGIN[:MIN_TREE_SIZE]"));
-    options.addOption(Option("checkpoints", "",
-                             "--database: checkpoints saved earlier (lines of a journal's checkpoints.jsonl): "
-                             "their journals must hold records that match them; repeatable")
-                          .argument("FILE"));
-    options.addOption(Option("max-uncovered-seconds", "",
-                             "--database: fail on a record older than N seconds that no checkpoint covers")
-                          .argument("N"));
-    options.addOption(Option("allow-unjournaled", "",
-                             "--database: only report rows with no journal (from before the journal), do not fail"));
-    usage = "audit verify (--journal DIR | --database URL [--expect ORIGIN[:MIN_TREE_SIZE]]... "
-            "[--checkpoints FILE]... [--max-uncovered-seconds N] [--allow-unjournaled] | --proof FILE) --verifier-key PATH...";
-    header = "Checks the audit trail: records in sequence without gaps, every checkpoint's signature, every "
-             "checkpoint's Merkle root against the records it covers (so later checkpoints are consistent with "
-             "earlier ones), and in the database every row against its journal line, every journal with a "
-             "checkpoint, the expected journals present, no rows outside a journal. Exits 0 with the counts, "
-             "else 1 naming the first bad record or checkpoint.";
-  } else if (command == "audit proof") {
-    options.addOption(Option("journal", "", "the journal folder").argument("DIR"));
-    options.addOption(Option("seq", "", "the record's sequence number").argument("N"));
-    usage = "audit proof --journal DIR --seq N";
-    header = "Prints, as JSON, the RFC 6962 inclusion proof of record N in the latest signed checkpoint: "
-             "`audit verify --proof FILE` checks it offline.";
   } else if (command == "providers check") {
     usage = "providers check FILE";
     header = "Validates FILE as serve validates HYDRA_PROVIDERS_FILE (client secret files included, never printed) "
@@ -342,53 +298,6 @@ int keygen(const Options& options) {
   return 0;
 }
 
-int auditVerify(const Options& options) {
-  const auto sources = options.count("--journal") + options.count("--database") + options.count("--proof");
-  if (sources != 1 || options.count("--verifier-key") == 0) {
-    return usageError("audit verify takes one of --journal DIR, --database URL, --proof FILE, and --verifier-key PATH");
-  }
-  const auto database_only = options.count("--expect") + options.count("--checkpoints") +
-                             options.count("--max-uncovered-seconds") + options.count("--allow-unjournaled");
-  if (database_only > 0 && options.count("--database") == 0) {
-    return usageError("--expect, --checkpoints, --max-uncovered-seconds and --allow-unjournaled go with --database");
-  }
-  const auto keys = options.all("--verifier-key");
-  if (options.count("--journal")) return broker::audit::verifyJournal(options.at("--journal"), keys, std::cout);
-  if (options.count("--proof")) return broker::audit::verifyProof(options.at("--proof"), keys, std::cout);
-  broker::audit::DatabaseExpectations expected;
-  for (const auto& expect : options.all("--expect")) {
-    // ORIGIN[:MIN_TREE_SIZE]: a journal origin holds no ':' followed by digits only.
-    auto origin = expect;
-    std::uint64_t min_size = 1;
-    const auto colon = expect.rfind(':');
-    if (colon != std::string::npos && colon + 1 < expect.size() &&
-        expect.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
-      origin = expect.substr(0, colon);
-      min_size = static_cast<std::uint64_t>(
-          config::parseInteger("--expect", expect.substr(colon + 1), 1, std::numeric_limits<long>::max()));
-    }
-    if (origin.empty() || origin.find_first_of(" +\t\r\n") != std::string::npos) {
-      return usageError("--expect takes ORIGIN[:MIN_TREE_SIZE], a journal's origin as in its origin file");
-    }
-    expected.journals[origin] = std::max(expected.journals[origin], min_size);
-  }
-  if (options.count("--max-uncovered-seconds")) {
-    expected.max_uncovered_seconds = config::parseInteger("--max-uncovered-seconds",
-                                                          options.at("--max-uncovered-seconds"), 0, 10L * 365 * 86400);
-  }
-  expected.allow_unjournaled = options.count("--allow-unjournaled") != 0;
-  expected.checkpoint_files = options.all("--checkpoints");
-  return broker::audit::verifyDatabase(options.at("--database"), keys, expected, std::cout);
-}
-
-int auditProof(const Options& options) {
-  if (options.count("--journal") == 0 || options.count("--seq") == 0) {
-    return usageError("audit proof takes --journal DIR and --seq N");
-  }
-  const auto seq = config::parseInteger("--seq", options.at("--seq"), 0, std::numeric_limits<long>::max());
-  return broker::audit::proveInclusion(options.at("--journal"), static_cast<std::uint64_t>(seq), std::cout);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -398,7 +307,9 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     command = argv[1];
     first = 2;
-    if ((command == "audit" || command == "providers") && argc > 2 && argv[2][0] != '-') {
+    // `audit verify|proof` were commands of this binary before hydracore-audit.
+    if (command == "audit") return usageError("audit verify and audit proof moved to hydracore-audit");
+    if (command == "providers" && argc > 2 && argv[2][0] != '-') {
       command += std::string(" ") + argv[2];
       first = 3;
     }
@@ -436,8 +347,6 @@ int main(int argc, char** argv) {
   hydra::log::init("information");
   try {
     if (command == "keygen") return keygen(options);
-    if (command == "audit verify") return auditVerify(options);
-    if (command == "audit proof") return auditProof(options);
     if (command == "providers check") {
       if (options.count("FILE") == 0) return usageError("providers check takes FILE, the providers file to check");
       return broker::providers::checkProvidersFile(options.at("FILE"), std::cout);

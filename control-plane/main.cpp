@@ -1,7 +1,11 @@
 // hydracore-control-plane: the public Connections API.
 //   hydracore-control-plane [serve]   serve the API (default)
 //   hydracore-control-plane migrate   apply schema migrations and exit
+//   hydracore-control-plane audit-retention --older-than DAYS [--dry-run]
+//                                     drop the audit trail's weeks that ended DAYS ago
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/OptionException.h>
@@ -11,6 +15,7 @@
 #include "control-plane/config.hpp"
 #include "control-plane/db/statements.hpp"
 #include "control-plane/openapi.hpp"
+#include "control-plane/retention/audit_retention.hpp"
 #include "control-plane/routes.hpp"
 #include "control-plane/webhooks/dispatcher.hpp"
 #include "shared/crypto/public_key_file.hpp"
@@ -70,10 +75,18 @@ void printHelp(const std::string& command) {
     help.setUsage("migrate [--help]");
     help.setHeader("Applies the schema migrations that are not applied yet, then exits. Safe to run twice, and "
                    "from several processes at once. Needs only HYDRA_DATABASE_URL.");
+  } else if (command == "audit-retention") {
+    help.setUsage("audit-retention --older-than DAYS [--dry-run] [--help]");
+    help.setHeader(
+        "Drops the weeks of the audit trail (audit_events partitions) that ended more than DAYS days ago, "
+        "as the schema owner (HYDRA_DATABASE_URL must log in as the role that ran migrate). For each "
+        "broker journal with records in them, a signed checkpoint must cover those records and match "
+        "them; a retention record then says where `hydracore-audit verify --database` starts. Exits 1, "
+        "dropping nothing, if a check fails; --dry-run says what would be dropped.");
   } else {
-    help.setUsage("[serve | migrate] [--help]");
+    help.setUsage("[serve | migrate | audit-retention] [--help]");
     help.setHeader("The HydraCore Connections control plane: the customer-facing API. 'serve' (the default) "
-                   "serves it; 'migrate' applies schema migrations.");
+                   "serves it; 'migrate' applies schema migrations; 'audit-retention' drops old audit weeks.");
   }
   help.setFooter(kEnvironmentHelp);
   help.format(std::cout);
@@ -84,6 +97,11 @@ int migrate() {
   const int applied = db::migrate(url);
   log::app().information("migrations applied: " + std::to_string(applied));
   return 0;
+}
+
+int auditRetention(const cp::retention::RetentionOptions& options) {
+  const auto url = config::databaseUrl("HYDRA_DATABASE_URL");
+  return cp::retention::dropOldAuditWeeks(url, options, std::cout);
 }
 
 int serve() {
@@ -157,12 +175,23 @@ int main(int argc, char** argv) {
   ops::makeNonDumpable("hydracore-control-plane");
   std::string command = "serve";
   bool help = false;
+  std::optional<int> older_than_days;
+  hydra::cp::retention::RetentionOptions retention;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       help = true;
-    } else if ((arg == "serve" || arg == "migrate") && i == 1) {
+    } else if ((arg == "serve" || arg == "migrate" || arg == "audit-retention") && i == 1) {
       command = arg;
+    } else if (command == "audit-retention" && arg == "--older-than" && i + 1 < argc) {
+      try {
+        older_than_days = static_cast<int>(hydra::config::parseInteger("--older-than", argv[++i], 0, 36500));
+      } catch (const hydra::config::ConfigError& e) {
+        std::cerr << "hydracore-control-plane: " << e.what() << "\n";
+        return 2;
+      }
+    } else if (command == "audit-retention" && arg == "--dry-run") {
+      retention.dry_run = true;
     } else {
       std::cerr << "hydracore-control-plane: unknown argument '" << arg << "' (see --help)\n";
       return 2;
@@ -172,8 +201,16 @@ int main(int argc, char** argv) {
     printHelp(command);
     return 0;
   }
+  if (command == "audit-retention" && !older_than_days) {
+    std::cerr << "hydracore-control-plane: audit-retention needs --older-than DAYS (see --help)\n";
+    return 2;
+  }
   hydra::log::init("information");
   try {
+    if (command == "audit-retention") {
+      retention.older_than_days = *older_than_days;
+      return auditRetention(retention);
+    }
     return command == "migrate" ? migrate() : serve();
   } catch (const hydra::config::ConfigError& e) {
     std::cerr << "hydracore-control-plane: configuration error: " << e.what() << "\n";

@@ -6,7 +6,7 @@
 # Ctrl-C stops everything. The broker runs without runtime identity (no runtime certificates,
 # loopback HTTP), and says so; README.md, "Runtime identity", turns it on.
 # `scripts/run.sh --smoke` starts, walks one credential from customer to runtime, stops, and
-# verifies the audit journal with the verifier key.
+# verifies the audit journal with the verifier key (hydracore-audit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/pg.sh
@@ -18,7 +18,7 @@ BROKER_PORT=${HYDRA_BROKER_PORT:-8081}
 
 scripts/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$(nproc)" --target hydracore-control-plane hydracore-broker
+cmake --build build -j"$(nproc)" --target hydracore-control-plane hydracore-broker hydracore-audit
 
 run=.run
 mkdir -p "$run"
@@ -109,7 +109,7 @@ if $smoke; then
   # A stopped broker has signed a checkpoint of everything: the journal must verify.
   kill "$broker_pid" && wait "$broker_pid" || true
   broker_pid=
-  build/broker/hydracore-broker audit verify --journal "$run/audit" --verifier-key "$run/keys/audit-verifier.txt"
+  build/audit/hydracore-audit verify --journal "$run/audit" --verifier-key "$run/keys/audit-verifier.txt"
   exit 0
 fi
 echo "Press Ctrl-C to stop."

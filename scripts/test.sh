@@ -55,7 +55,7 @@ if [ "$sanitize" = 1 ]; then
   (cmake -S . -B build-sanitize -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG" -DHYDRA_WERROR=ON -DHYDRA_FUZZ=ON &&
     nice -n 10 cmake --build build-sanitize -j"$(nproc)" --target hydracore-control-plane hydracore-broker \
-      hydra_unit_tests hydra_crypto_tests fuzz_targets) >"$pg_dir/sanitizer-build.log" 2>&1 &
+      hydracore-audit hydra_unit_tests hydra_crypto_tests fuzz_targets) >"$pg_dir/sanitizer-build.log" 2>&1 &
   sanitizer_build_pid=$!
 fi
 
@@ -87,6 +87,7 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1:print_
 export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0"
 export HYDRA_TEST_CONTROL_PLANE_BIN="$PWD/build-sanitize/control-plane/hydracore-control-plane"
 export HYDRA_TEST_BROKER_BIN="$PWD/build-sanitize/broker/hydracore-broker"
+export HYDRA_TEST_AUDIT_BIN="$PWD/build-sanitize/audit/hydracore-audit"
 (cd build-sanitize && ctest --output-on-failure -j"$(nproc)" -R '^(unit|crypto):')
 # The end-to-end suite against the sanitized binaries, but for the timed tests: they check
 # deadlines and throughput, which the sanitizers' slowdown distorts, on code the other cases

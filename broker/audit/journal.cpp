@@ -13,13 +13,17 @@
 
 #include <botan/base64.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/note.hpp"
+#include "broker/audit/journal_retention.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/note.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/log/log.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr auto kAppendWaitTimeout = std::chrono::seconds(10);
@@ -335,7 +339,13 @@ void Journal::run() {
 
 void Journal::commit(std::deque<Pending>& batch) {
   bool ok = !needs_repair_ || repair();
-  if (ok && segment_durable_bytes_ >= options_.segment_bytes) ok = rollOver();
+  if (ok && segment_durable_bytes_ >= options_.segment_bytes) {
+    // A checkpoint of exactly the records before the new segment: verification can then start
+    // at any segment once the ones before it are gone (retainSegments).
+    if (tree_.size() > checkpointed_size_) checkpoint();
+    ok = rollOver();
+    if (ok) retainSegments();
+  }
   if (ok) ok = markSynced();  // usually done already, after the last batch
   std::string text;
   std::vector<Hash> leaves;
@@ -417,6 +427,22 @@ bool Journal::markSynced() {
   }
   marked_ = mark;
   return true;
+}
+
+void Journal::retainSegments() {
+  if (options_.retain_segments == 0) return;
+  try {
+    const auto removed = removeOldSegments(options_.dir, options_.retain_segments, shipped_.load());
+    if (removed == 0) return;
+    // The checkpoints file follows: its lines of smaller trees cover records no longer here.
+    close(checkpoints_fd_);
+    checkpoints_fd_ = openForAppend(checkpointsPath(options_.dir), 0);
+    if (checkpoints_fd_ < 0) throw failure("cannot open " + checkpointsPath(options_.dir));
+    log::app().information("audit journal: removed " + std::to_string(removed) + " segment(s) shipped to PostgreSQL (" +
+                           "HYDRA_AUDIT_RETAIN_SEGMENTS=" + std::to_string(options_.retain_segments) + ")");
+  } catch (const std::exception& e) {
+    log::app().error(std::string("audit journal: retention: ") + e.what());
+  }
 }
 
 void Journal::checkpoint() {

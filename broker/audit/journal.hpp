@@ -3,8 +3,9 @@
 // writes, and its answer is released only once the record is on disk (fdatasync). Records
 // appended while a sync runs share the next one (group commit), on one writer thread that owns
 // the files and the Merkle tree over them, and signs checkpoints of that tree.
-// See journal_files.hpp for the folder's layout, DESIGN.md for the guarantees.
+// See shared/audit/journal_files.hpp for the folder's layout, DESIGN.md for the guarantees.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -17,9 +18,9 @@
 
 #include <botan/ed25519.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/merkle.hpp"
-#include "broker/audit/record.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/merkle.hpp"
+#include "shared/audit/record.hpp"
 
 namespace hydra::broker::audit {
 
@@ -28,6 +29,7 @@ struct JournalOptions {
   std::uint64_t segment_bytes = 64 * 1024 * 1024;   // HYDRA_AUDIT_SEGMENT_BYTES: roll over past this
   std::chrono::seconds checkpoint_interval{10};     // HYDRA_AUDIT_CHECKPOINT_SECONDS
   std::size_t max_queued = 100000;                  // appends waiting for the writer, at most
+  std::size_t retain_segments = 0;                  // HYDRA_AUDIT_RETAIN_SEGMENTS: 0 keeps every segment
   /// Told of every batch the writer commits (on its thread, after the sync; keep it cheap):
   /// how many records, whether they are durable, and how long the write and sync took.
   std::function<void(std::size_t records, bool durable, std::chrono::nanoseconds sync)> on_commit;
@@ -49,9 +51,9 @@ class Journal {
   Journal& operator=(const Journal&) = delete;
 
   /// Queues the record, stamped with the current time; `done` is called exactly once.
-  void append(AuditRecord record, Done done);
+  void append(hydra::audit::AuditRecord record, Done done);
   /// Appends and waits; throws http::ApiError 503 if the record could not be made durable.
-  void appendAndWait(AuditRecord record);
+  void appendAndWait(hydra::audit::AuditRecord record);
 
   const std::string& origin() const { return origin_; }
   /// Records 0 .. durableSize()-1 are on disk.
@@ -62,10 +64,13 @@ class Journal {
   bool writable() const;
   /// Writes what is queued and signs a checkpoint of everything now, and returns after that.
   void checkpointNow();
+  /// PostgreSQL holds records 0 .. `size`-1 and the checkpoints over them (told by the shipper):
+  /// segments of those records may go, under retain_segments.
+  void shipped(std::uint64_t size) { shipped_.store(size); }
 
  private:
   struct Pending {
-    AuditRecord record;
+    hydra::audit::AuditRecord record;
     std::int64_t micros;
     Done done;
   };
@@ -78,6 +83,7 @@ class Journal {
   bool rollOver();
   bool markSynced();
   void checkpoint();
+  void retainSegments();
 
   const JournalOptions options_;
   const std::unique_ptr<Botan::Ed25519_PrivateKey> signing_key_;
@@ -93,13 +99,13 @@ class Journal {
   // says where the synced bytes end, so that after a power loss, start-up knows which garbled
   // bytes were never synced (those it cuts) and which were (those it refuses to cut).
   int synced_fd_ = -1;
-  std::optional<SyncedMark> marked_;
+  std::optional<hydra::audit::SyncedMark> marked_;
   bool needs_repair_ = false;
   int checkpoints_fd_ = -1;
   std::uint64_t checkpointed_size_ = 0;
   Clock::time_point last_checkpoint_ = Clock::now();
-  CompactTree tree_;
-  Hasher hasher_;
+  hydra::audit::CompactTree tree_;
+  hydra::audit::Hasher hasher_;
 
   mutable std::mutex mutex_;
   std::condition_variable queued_;
@@ -109,6 +115,7 @@ class Journal {
   bool writable_ = true;
   bool stopping_ = false;
   std::uint64_t checkpoints_requested_ = 0, checkpoints_done_ = 0;
+  std::atomic<std::uint64_t> shipped_{0};
   std::thread writer_;
 };
 

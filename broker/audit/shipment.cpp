@@ -3,12 +3,18 @@
 #include <algorithm>
 #include <utility>
 
-#include "broker/audit/record.hpp"
+#include "shared/audit/record.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr std::int64_t kStepMicros = std::chrono::duration_cast<std::chrono::microseconds>(kLastUseStep).count();
+constexpr std::int64_t kDayMicros = 86400LL * 1000000;
+constexpr std::int64_t kWeekMicros = 7 * kDayMicros;
+constexpr std::int64_t kFirstMonday = 4 * kDayMicros;  // 1970-01-05, the epoch was a Thursday
 
 template <typename Int>
 std::optional<std::string> number(const std::optional<Int>& value) {
@@ -34,6 +40,22 @@ void LastUses::told(const std::map<std::string, std::int64_t>& uses) {
     it = it->second + kStepMicros <= newest_ ? told_.erase(it) : std::next(it);
   }
   prune_at_ = std::max<std::size_t>(4096, 2 * told_.size());
+}
+
+std::int64_t Partitions::weekOf(std::int64_t micros) {
+  const auto since = micros - kFirstMonday;
+  const auto weeks = since / kWeekMicros - (since % kWeekMicros < 0 ? 1 : 0);  // floor, before 1970 too
+  return kFirstMonday + weeks * kWeekMicros;
+}
+
+void Partitions::make(pqxx::connection& connection, const std::set<std::int64_t>& weeks) {
+  for (const auto week : weeks) {
+    for (const auto start : {week, week + kWeekMicros}) {
+      if (made_.count(start)) continue;
+      pqxx::nontransaction(connection).exec_prepared("audit_partition_create", formatMicros(start));
+      made_.insert(start);
+    }
+  }
 }
 
 Shipment::Shipment(std::string origin) : origin_(std::move(origin)) {}
@@ -69,6 +91,7 @@ bool Shipment::add(const std::string& line, const LastUses& last_uses) {
   duration_us_.addOrNull(number(r.duration_us));
   ++records_;
   const auto micros = parseMicros(entry->time);
+  if (micros) weeks_.insert(Partitions::weekOf(*micros));
   if (r.outcome == "allowed" && r.connection_id && micros && last_uses.due(*r.connection_id, *micros)) {
     auto& latest = uses_[*r.connection_id];
     latest = std::max(latest, *micros);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 
@@ -38,6 +39,20 @@ class LastUses {
   std::size_t prune_at_ = 4096;
 };
 
+/// The weeks of audit_events that have a partition (schema/0022: weeks start on Monday 00:00
+/// UTC), as far as this database session made sure: a record of any other week is shipped
+/// only after "audit_partition_create" made its week, and the week after it, ahead of need.
+class Partitions {
+ public:
+  /// The start of the week of `micros` (since the epoch), in micros.
+  static std::int64_t weekOf(std::int64_t micros);
+  /// Makes the partitions of `weeks` (week starts) that this session has not made yet.
+  void make(pqxx::connection& connection, const std::set<std::int64_t>& weeks);
+
+ private:
+  std::set<std::int64_t> made_;
+};
+
 class Shipment {
  public:
   /// The records of journal `origin`.
@@ -50,6 +65,8 @@ class Shipment {
   void send(pqxx::connection& connection) const;
   /// The uses sent, for LastUses::told once PostgreSQL has them.
   const std::map<std::string, std::int64_t>& uses() const { return uses_; }
+  /// The weeks its records fall in (Partitions::weekOf).
+  const std::set<std::int64_t>& weeks() const { return weeks_; }
 
  private:
   std::string origin_;
@@ -59,6 +76,7 @@ class Shipment {
   // A proxied call's fields (NULL on other records).
   db::ArrayParam method_, path_, upstream_status_, request_bytes_, response_bytes_, duration_us_;
   std::map<std::string, std::int64_t> uses_;  // connection id -> latest allowed use, micros
+  std::set<std::int64_t> weeks_;
 };
 
 }  // namespace hydra::broker::audit

@@ -5,13 +5,16 @@
 
 #include <pqxx/pqxx>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/note.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/note.hpp"
 #include "broker/audit/shipment.hpp"
 #include "broker/db/statements.hpp"
 #include "shared/log/log.hpp"
 
 namespace hydra::broker::audit {
+// The shared format: records, the tree, notes, the journal folder (shared/audit).
+using namespace hydra::audit;
+
 namespace {
 
 constexpr std::size_t kBatch = 1000;
@@ -41,6 +44,7 @@ struct Shipper::Session {
   std::int64_t shipped_checkpoint = -1;        // largest tree size PostgreSQL holds
   std::optional<CheckpointEntry> waiting;      // read, but covers records not shipped yet
   LastUses last_uses;                          // told to PostgreSQL on this connection
+  Partitions partitions;                       // of audit_events, made on this connection
   std::optional<std::chrono::steady_clock::time_point> last_sent;
 
   Session(const std::string& url, const std::string& origin, const std::string& dir) : connection(url) {
@@ -136,6 +140,7 @@ void Shipper::shipRecords(Session& s, std::uint64_t first_seq, const std::vector
   }
   if (batch.size() == 0) return;
   s.last_sent = std::chrono::steady_clock::now();
+  s.partitions.make(s.connection, batch.weeks());
   try {
     batch.send(s.connection);
     s.last_uses.told(batch.uses());
@@ -182,13 +187,21 @@ Shipper::Progress Shipper::shipSome(Session& s) {
   const auto shipped = s.records->nextSeq();
   while (true) {
     if (!s.waiting) {
-      const auto line = s.checkpoints->next();
+      auto line = s.checkpoints->next();
+      if (!line && s.checkpoints->replaced()) {
+        // Journal retention replaced the file: read it again; what is shipped is skipped below.
+        s.checkpoints = std::make_unique<LineReader>(checkpointsPath(dir_));
+        line = s.checkpoints->next();
+      }
       if (!line) break;
       s.waiting = parseCheckpointLine(*line);
       if (!s.waiting) throw std::runtime_error("unreadable line in " + checkpointsPath(dir_));
     }
     const auto checkpoint = unverifiedCheckpoint(s.waiting->note);
-    if (checkpoint.size > shipped) return Progress::kWaitingForTheJournal;
+    if (checkpoint.size > shipped) {
+      journal_.shipped(shipped);
+      return Progress::kWaitingForTheJournal;
+    }
     if (static_cast<std::int64_t>(checkpoint.size) > s.shipped_checkpoint) {
       pqxx::nontransaction(s.connection)
           .exec_prepared("audit_checkpoint_ship", journal_.origin(), checkpoint.size, s.waiting->note);
@@ -196,6 +209,8 @@ Shipper::Progress Shipper::shipSome(Session& s) {
     }
     s.waiting.reset();
   }
+  // Records and the checkpoints over them are in PostgreSQL: their segments may go.
+  journal_.shipped(shipped);
   if (lines.size() == kBatch) return Progress::kMoreWaiting;
   return s.records->nextSeq() < journal_.durableSize() ? Progress::kWaitingForTheJournal : Progress::kCaughtUp;
 }

@@ -22,7 +22,7 @@ std::unique_ptr<Botan::Ed25519_PrivateKey> generateSigningKey();
 std::string signingKeyPem(const Botan::Ed25519_PrivateKey& key);
 
 /// The name keygen gives the verifier key. Checkpoints are signed under each journal's origin;
-/// `audit verify` accepts every origin signed by the verifier key's public key.
+/// `hydracore-audit verify` accepts every origin signed by the verifier key's public key.
 constexpr const char* kVerifierKeyName = "hydracore-broker-audit";
 
 }  // namespace hydra::broker::audit

@@ -33,9 +33,13 @@ void prepareStatements(pqxx::connection& c) {
             "  ORDER BY c.name LIMIT 20) m ON true");
 
   // Audit shipping (audit/shipper.cpp): where it stands for journal $1 ...
+  // (the first record PostgreSQL neither holds nor dropped by retention, schema/0022) ...
   c.prepare("audit_shipped_position",
-            "SELECT (SELECT coalesce(max(seq) + 1, 0) FROM audit_events WHERE journal_id = $1),"
+            "SELECT greatest((SELECT coalesce(max(seq) + 1, 0) FROM audit_events WHERE journal_id = $1),"
+            "                (SELECT coalesce(max(tree_size), 0) FROM audit_retention WHERE journal_id = $1)),"
             "       (SELECT coalesce(max(tree_size), -1) FROM audit_checkpoints WHERE journal_id = $1)");
+  // ... the week's partition of audit_events for a record of time $1 (made if missing) ...
+  c.prepare("audit_partition_create", "SELECT audit_events_create_partition($1::timestamptz)");
   // ... journal records, one typed array per column ($2 ..., in journal order, parsed by the
   // broker: no JSON for PostgreSQL to read; `line` NULL where the columns rebuild it, see
   // schema/0018; a proxied call's fields $16..$21, schema/0020), and the last use of the
@@ -52,7 +56,7 @@ void prepareStatements(pqxx::connection& c) {
             "  SELECT $1, r.* FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[], $6::uuid[],"
             "   $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
             "   $15::text[], $16::text[], $17::text[], $18::integer[], $19::bigint[], $20::bigint[], $21::bigint[]) AS r"
-            "  ON CONFLICT (journal_id, seq) DO NOTHING)"
+            "  ON CONFLICT (journal_id, seq, occurred_at) DO NOTHING)"
             " UPDATE connections c SET last_used_at = u.used_at"
             " FROM unnest($22::uuid[], $23::timestamptz[]) AS u(id, used_at)"
             " WHERE c.id = u.id AND (c.last_used_at IS NULL OR c.last_used_at < u.used_at - interval '30 seconds')");

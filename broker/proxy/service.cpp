@@ -76,7 +76,7 @@ std::string accessToken(const std::string& credentials_json) {
 struct ProxyService::Call {
   ProxyRequest request;
   std::function<void(http::Reply)> done;
-  audit::AuditRecord record;
+  hydra::audit::AuditRecord record;
   Authorized access;
   const providers::ProxySettings* settings = nullptr;
   providers::Upstream upstream;
@@ -115,7 +115,7 @@ void ProxyService::call(ProxyRequest request, std::function<void(http::Reply)> d
   call->done = std::move(done);
   auto access = call->request.access;
   fetch_.authorize(std::move(access), [this, call](std::variant<Authorized, http::ApiError> result,
-                                                   std::optional<audit::AuditRecord> record) {
+                                                   std::optional<hydra::audit::AuditRecord> record) {
     if (!record) {  // throttled: unaudited
       call->done(http::errorReply(std::get<http::ApiError>(result)));
       return ended();

@@ -81,7 +81,7 @@ struct FetchService::Work {
   FetchRequest request;
   FetchDone done;            // a fetch
   AuthorizeDone authorized;  // or an authorization (the proxy)
-  audit::AuditRecord record;
+  hydra::audit::AuditRecord record;
   std::vector<std::uint8_t> key_hash;
   std::string key_text;  // key_hash as the throttle's key
   std::string memory_key;

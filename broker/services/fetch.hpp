@@ -54,7 +54,7 @@ struct Authorized {
 /// appends. No record: a refusal given before any lookup (a throttled key or address), which
 /// is not audited, as for the fetch.
 using AuthorizeDone =
-    std::function<void(std::variant<Authorized, http::ApiError>, std::optional<audit::AuditRecord>)>;
+    std::function<void(std::variant<Authorized, http::ApiError>, std::optional<hydra::audit::AuditRecord>)>;
 
 class FetchService {
  public:

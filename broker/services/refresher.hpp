@@ -54,7 +54,7 @@ struct RefreshCounters {
 /// The connection a refresh is for, and who asked (for the audit trail).
 struct RefreshTarget {
   std::string connection_id, customer_id, provider;
-  audit::AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
+  hydra::audit::AuditRecord context;  // instance, proxy key, request id and peer of the fetch, if any
   /// A provider refused this access token (a proxied call's 401): refreshed while the stored
   /// token is still this one, however long it would otherwise stay valid.
   std::optional<std::string> rejected_access_token;

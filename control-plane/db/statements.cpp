@@ -1,5 +1,9 @@
 #include "control-plane/db/statements.hpp"
 
+#include <string>
+
+#include "shared/audit/stored_record.hpp"
+
 namespace hydra::cp::db {
 namespace {
 
@@ -297,6 +301,38 @@ void prepareStatements(pqxx::connection& c) {
             " SELECT m.id FROM webhook_messages m WHERE m.created_at < now() - interval '30 days'"
             " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.state = 'pending')"
             " LIMIT 1000)");
+}
+
+void prepareRetentionStatements(pqxx::connection& c) {
+  // The weeks of audit_events (schema/0022) that ended $1 days ago or earlier, by their end: a
+  // partition's upper bound, read from its definition ("FOR VALUES FROM (...) TO ('...')").
+  c.prepare("retention_weeks",
+            "SELECT p.relname, w.until::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
+            " CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
+            "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS until) w"
+            " WHERE i.inhparent = 'audit_events'::regclass AND w.until <= now() - make_interval(days => $1)"
+            " ORDER BY w.until");
+  // Their records per journal ($1: the end of the last of them; partition pruning keeps these
+  // to the weeks being dropped).
+  c.prepare("retention_journals",
+            "SELECT journal_id, min(seq), max(seq), count(*) FROM audit_events"
+            " WHERE occurred_at < $1::timestamptz AND journal_id IS NOT NULL GROUP BY journal_id ORDER BY journal_id");
+  c.prepare("retention_unjournaled",
+            "SELECT count(*) FROM audit_events WHERE occurred_at < $1::timestamptz AND journal_id IS NULL");
+  c.prepare("retention_kept_before",
+            "SELECT count(*) FROM audit_events WHERE journal_id = $1 AND seq <= $2 AND occurred_at >= $3::timestamptz");
+  c.prepare("retention_last",
+            "SELECT tree_size, array_to_string(frontier, ' ') FROM audit_retention WHERE journal_id = $1"
+            " ORDER BY tree_size DESC LIMIT 1");
+  c.prepare("retention_covering_checkpoint",
+            "SELECT note, tree_size FROM audit_checkpoints WHERE journal_id = $1 AND tree_size > $2"
+            " ORDER BY tree_size LIMIT 1");
+  c.prepare("retention_records",
+            std::string("SELECT ") + audit::kStoredRecordColumns +
+                " FROM audit_events WHERE journal_id = $1 AND seq >= $2 AND seq < $3 ORDER BY seq, id LIMIT $4");
+  c.prepare("retention_record",
+            "INSERT INTO audit_retention (journal_id, tree_size, frontier, covering_tree_size, dropped_before, partitions)"
+            " VALUES ($1, $2, $3::text[], $4, $5::timestamptz, $6::text[])");
 }
 
 }  // namespace hydra::cp::db

@@ -26,4 +26,7 @@ struct AuditEventQuery {
 /// The name of the statement for `query`.
 std::string auditEventStatement(const AuditEventQuery& query);
 
+/// The statements of `audit-retention` (retention/audit_retention.cpp), run as the schema owner.
+void prepareRetentionStatements(pqxx::connection& connection);
+
 }  // namespace hydra::cp::db

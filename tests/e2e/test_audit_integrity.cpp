@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "tests/support/audit.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -71,8 +72,8 @@ TEST_CASE("audit integrity: an X-Forwarded-For entry that is not an address is m
   const auto after_restart = p.fetchSome(2);
   awaitShipped(p.s.db, after_restart);
   p.broker.reset();
-  const auto verified = runBroker(
-      {"audit", "verify", "--journal", p.env.at("HYDRA_AUDIT_DIR"), "--verifier-key", testAuditKey().verifier_key}, {});
+  const auto verified =
+      runAudit({"verify", "--journal", p.env.at("HYDRA_AUDIT_DIR"), "--verifier-key", testAuditKey().verifier_key});
   CAPTURE(verified.out);
   CHECK(verified.exit_code == 0);
 }

@@ -1,6 +1,6 @@
 // The broker's audit journal (issue 7): every decision durable in a local, append-only,
 // verifiable log before anything is released; a crash loses nothing that was answered; every
-// tampering with the journal or with PostgreSQL's copy is found by `audit verify`; a full disk
+// tampering with the journal or with PostgreSQL's copy is found by `hydracore-audit verify`; a full disk
 // refuses (503) and recovers; a database outage delays shipping but loses nothing.
 #include <doctest/doctest.h>
 
@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/audit.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -50,11 +51,11 @@ struct Journaled {
 };
 
 RunResult verifyJournal(const std::string& dir) {
-  return runBroker({"audit", "verify", "--journal", dir, "--verifier-key", testAuditKey().verifier_key}, {});
+  return runAudit({"verify", "--journal", dir, "--verifier-key", testAuditKey().verifier_key});
 }
 
 RunResult verifyDatabase(const TestDatabase& db) {
-  return runBroker({"audit", "verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key}, {});
+  return runAudit({"verify", "--database", db.url(), "--verifier-key", testAuditKey().verifier_key});
 }
 
 std::string requestIdOf(const std::string& line) {
@@ -263,7 +264,7 @@ TEST_CASE("audit journal: verify names a flipped byte, a deleted line, two lines
   const auto copy = copyOf(j.dir(), work, "foreign-key");
   const auto other_key = work.path("other-verifier.txt");
   REQUIRE(runBroker({"keygen", "--audit-key", work.path("other.pem"), "--verifier-key", other_key}, {}).exit_code == 0);
-  const auto foreign = runBroker({"audit", "verify", "--journal", copy, "--verifier-key", other_key}, {});
+  const auto foreign = runAudit({"verify", "--journal", copy, "--verifier-key", other_key});
   CHECK(foreign.exit_code == 1);
   CHECK(foreign.out.find("checkpoint #1") != std::string::npos);
 }
@@ -340,23 +341,93 @@ TEST_CASE("audit journal: an inclusion proof of a record verifies offline, and a
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(requestId(j.fetch()));
   j.stop();
-  const auto proof = runBroker({"audit", "proof", "--journal", j.dir(), "--seq", "3"}, {});
+  const auto proof = runAudit({"proof", "--journal", j.dir(), "--seq", "3"});
   REQUIRE(proof.exit_code == 0);
   CHECK(proof.out.find(ids[3]) != std::string::npos);
   TempDir work;
   writeAll(work.path("proof.json"), proof.out);
-  const auto verified = runBroker(
-      {"audit", "verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key}, {});
+  const auto verified =
+      runAudit({"verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key});
   CAPTURE(verified.out);
   CHECK(verified.exit_code == 0);
 
   auto changed = proof.out;
   changed.replace(changed.find(ids[3]), ids[3].size(), ids[2]);  // another request's id in the record
   writeAll(work.path("changed.json"), changed);
-  CHECK(runBroker({"audit", "verify", "--proof", work.path("changed.json"), "--verifier-key",
-                   testAuditKey().verifier_key}, {})
+  CHECK(runAudit({"verify", "--proof", work.path("changed.json"), "--verifier-key", testAuditKey().verifier_key})
             .exit_code == 1);
-  CHECK(runBroker({"audit", "proof", "--journal", j.dir(), "--seq", "5"}, {}).exit_code == 1);  // not checkpointed
+  CHECK(runAudit({"proof", "--journal", j.dir(), "--seq", "5"}).exit_code == 1);  // not checkpointed
+}
+
+TEST_CASE("audit journal: HYDRA_AUDIT_RETAIN_SEGMENTS keeps the newest segments once shipped, verify and proof start after them") {
+  Journaled j;
+  j.env["HYDRA_AUDIT_SEGMENT_BYTES"] = "4096";  // about ten records a segment
+  j.env["HYDRA_AUDIT_RETAIN_SEGMENTS"] = "2";
+  j.restart();
+  std::vector<std::string> ids;
+  const auto shipped = [&] {
+    const auto deadline = std::chrono::steady_clock::now() + 15s;
+    while (j.s.db.exec("SELECT count(*) FROM audit_events")[0][0].as<std::size_t>() < ids.size()) {
+      REQUIRE(std::chrono::steady_clock::now() < deadline);
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  // Rounds of a segment and a half, each shipped before the next: segments roll over with
+  // older ones in PostgreSQL.
+  for (int round = 0; round < 6; ++round) {
+    for (int i = 0; i < 15; ++i) ids.push_back(requestId(j.fetch()));
+    shipped();
+  }
+  j.stop();
+  std::vector<std::uint64_t> firsts;
+  for (const auto& entry : fs::directory_iterator(j.dir())) {
+    const auto name = entry.path().filename().string();
+    if (name.rfind("segment-", 0) == 0) firsts.push_back(std::stoull(name.substr(8)));
+  }
+  std::sort(firsts.begin(), firsts.end());
+  REQUIRE(!firsts.empty());
+  CAPTURE(firsts.size());
+  CHECK(firsts.size() <= 3);  // two kept, and the one begun since the last removal
+  const auto first = firsts.front();
+  CHECK(first > 0);
+  const auto journal = verifyJournal(j.dir());
+  CAPTURE(journal.out);
+  CHECK(journal.exit_code == 0);
+  CHECK(journal.out.find("starts at tree size " + std::to_string(first)) != std::string::npos);
+  // PostgreSQL still holds every record: the database's copy verifies from 0.
+  const auto database = verifyDatabase(j.s.db);
+  CAPTURE(database.out);
+  CHECK(database.exit_code == 0);
+  CHECK(j.s.db.exec("SELECT count(*) FROM audit_events")[0][0].as<std::size_t>() == ids.size());
+
+  // A record still in the folder has its inclusion proof; one removed has none.
+  const auto seq = ids.size() - 3;
+  const auto proof = runAudit({"proof", "--journal", j.dir(), "--seq", std::to_string(seq)});
+  CAPTURE(proof.out);
+  REQUIRE(proof.exit_code == 0);
+  CHECK(proof.out.find(ids[seq]) != std::string::npos);
+  TempDir work;
+  writeAll(work.path("proof.json"), proof.out);
+  CHECK(runAudit({"verify", "--proof", work.path("proof.json"), "--verifier-key", testAuditKey().verifier_key})
+            .exit_code == 0);
+  const auto removed = runAudit({"proof", "--journal", j.dir(), "--seq", "0"});
+  CHECK(removed.exit_code == 1);
+  CHECK(removed.out.find("was removed with its segment") != std::string::npos);
+
+  // Without the checkpoint at its first segment's start, the folder does not verify.
+  const auto copy = copyOf(j.dir(), work, "copy");
+  const auto checkpoints = readAll(copy + "/checkpoints.jsonl");
+  writeAll(copy + "/checkpoints.jsonl", checkpoints.substr(checkpoints.find('\n') + 1));
+  const auto unanchored = verifyJournal(copy);
+  CAPTURE(unanchored.out);
+  CHECK(unanchored.exit_code == 1);
+  CHECK(unanchored.out.find("no checkpoint of exactly " + std::to_string(first) + " records") != std::string::npos);
+
+  // The broker starts again on the folder and goes on.
+  j.restart();
+  ids.push_back(requestId(j.fetch()));
+  j.stop();
+  CHECK(verifyJournal(j.dir()).exit_code == 0);
 }
 
 TEST_CASE("audit journal: a full disk answers 503 and releases nothing, serving resumes once there is room") {

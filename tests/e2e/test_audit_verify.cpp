@@ -1,4 +1,4 @@
-// `audit verify --database` against a database that lies about its own journals (issue 18,
+// `hydracore-audit verify --database` against a database that lies about its own journals (issue 18,
 // point 8): a journal fabricated without checkpoints, an expected journal deleted, rows outside
 // every journal shown to customers, records left uncovered by checkpoints, and checkpoints
 // signed under two keys after a signing key rotation. A proxied call's record (issue 19)
@@ -12,6 +12,7 @@
 
 #include "broker/audit/journal.hpp"
 #include "broker/audit/signing_key.hpp"
+#include "tests/support/audit.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -62,13 +63,13 @@ struct Verified {
   }
   RunResult verify(const std::vector<std::string>& extra,
                    const std::vector<std::string>& verifier_keys = {testAuditKey().verifier_key}) const {
-    std::vector<std::string> args{"audit", "verify", "--database", s.db.url()};
+    std::vector<std::string> args{"verify", "--database", s.db.url()};
     for (const auto& key : verifier_keys) {
       args.push_back("--verifier-key");
       args.push_back(key);
     }
     args.insert(args.end(), extra.begin(), extra.end());
-    return runBroker(args, {});
+    return runAudit(args);
   }
 };
 
@@ -182,9 +183,9 @@ TEST_CASE("audit verify: after a signing key rotation, both verifier keys verify
 
   const std::vector<std::string> both{testAuditKey().verifier_key, new_verifier};
   const auto journal = [&](const std::vector<std::string>& keys) {
-    std::vector<std::string> args{"audit", "verify", "--journal", v.env.at("HYDRA_AUDIT_DIR")};
+    std::vector<std::string> args{"verify", "--journal", v.env.at("HYDRA_AUDIT_DIR")};
     for (const auto& key : keys) args.insert(args.end(), {"--verifier-key", key});
-    return runBroker(args, {});
+    return runAudit(args);
   };
   const auto database = v.verify({}, both);
   CAPTURE(database.out);
@@ -233,6 +234,7 @@ TEST_CASE("audit verify --database: a proxied call's record verifies from its co
   // A proxied call journaled through the broker's own Journal on the broker's folder and key
   // (the route records it the same way), between the fetches and the next start.
   {
+    using namespace hydra::audit;
     using namespace hydra::broker::audit;
     JournalOptions options;
     options.dir = v.env.at("HYDRA_AUDIT_DIR");

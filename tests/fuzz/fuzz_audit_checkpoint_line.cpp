@@ -1,15 +1,15 @@
-// A line of checkpoints.jsonl (broker/audit/journal_files.cpp) and what the broker's recovery
+// A line of checkpoints.jsonl (shared/audit/journal_files.cpp) and what the broker's recovery
 // (broker/audit/journal.cpp) does with the last one: the checkpoint its note carries, read
 // without its signature, and the Merkle tree resumed from the frontier. A damaged or forged file
 // may make recovery refuse (std::runtime_error, std::invalid_argument), never crash.
 #include <stdexcept>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/merkle.hpp"
-#include "broker/audit/note.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/merkle.hpp"
+#include "shared/audit/note.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
-namespace audit = hydra::broker::audit;
+namespace audit = hydra::audit;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto line = hydra::fuzz::text(data, size);

@@ -1,4 +1,4 @@
-// The signed-note side of `audit verify` (broker/audit/note.cpp): a verifier key file's text, a
+// The signed-note side of `hydracore-audit verify` (shared/audit/note.cpp): a verifier key file's text, a
 // checkpoint's text and a signed note, opened with the C2SP example key (tests/data/
 // signed-note-ed25519.json). Each either reads back exactly as it was written or throws
 // std::runtime_error saying what is wrong.
@@ -6,10 +6,10 @@
 
 #include <botan/base64.h>
 
-#include "broker/audit/note.hpp"
+#include "shared/audit/note.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
-namespace audit = hydra::broker::audit;
+namespace audit = hydra::audit;
 
 namespace {
 
@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const auto opened = audit::openNote(text, kName, publicKey());
     FUZZ_CHECK(text.rfind(opened, 0) == 0 && opened.size() < text.size());
-    // What `audit verify` does next with a checkpoint's note.
+    // What `hydracore-audit verify` does next with a checkpoint's note.
     try {
       audit::parseCheckpointText(opened);
     } catch (const std::runtime_error&) {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-#include "broker/audit/record.hpp"
+#include "shared/audit/record.hpp"
 #include "shared/oauth/token_fields.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
@@ -95,11 +95,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   }
 
-  if (const auto micros = hydra::broker::audit::parseMicros(text)) {
+  if (const auto micros = hydra::audit::parseMicros(text)) {
     const auto reading = rfc3339(text);
     FUZZ_CHECK(reading.has_value() && reading->has_fraction);
     FUZZ_CHECK(*micros / 1000000 == reading->seconds || (*micros < 0 && *micros / 1000000 - 1 == reading->seconds));
-    FUZZ_CHECK(hydra::broker::audit::formatMicros(*micros) == text);
+    FUZZ_CHECK(hydra::audit::formatMicros(*micros) == text);
   }
   return 0;
 }

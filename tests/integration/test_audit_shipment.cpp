@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "broker/audit/record.hpp"
 #include "broker/audit/shipment.hpp"
 #include "broker/db/statements.hpp"
+#include "shared/audit/record.hpp"
+#include "shared/audit/stored_record.hpp"
 #include "tests/support/pg.hpp"
 
 using namespace hydra::test;
+using namespace hydra::audit;
 using namespace hydra::broker::audit;
 
 namespace {
@@ -44,59 +46,27 @@ AuditRecord allowed(const std::string& request_id) {
 struct Broker {
   pqxx::connection connection;
   LastUses last_uses;
+  Partitions partitions;
   explicit Broker(const TestDatabase& db) : connection(db.urlAs("hydracore_broker")) {
     hydra::broker::db::prepareStatements(connection);
   }
   void ship(const std::vector<std::string>& lines) {
     Shipment batch(kOrigin);
     for (const auto& line : lines) REQUIRE(batch.add(line, last_uses));
+    partitions.make(connection, batch.weeks());
     batch.send(connection);
     last_uses.told(batch.uses());
   }
 };
 
-/// Each stored row's line as `audit verify --database` reads it: the stored one, or the one
+/// Each stored row's line as `hydracore-audit verify --database` reads it: the stored one, or the one
 /// its columns rebuild.
 std::vector<std::string> storedLines(const TestDatabase& db) {
   std::vector<std::string> lines;
-  for (const auto& row : db.exec(
-           "SELECT seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
-           " provider, name, capability, outcome, reason, request_id, peer,"
-           " (extract(epoch FROM occurred_at) * 1000000)::bigint,"
-           " method, path, upstream_status, request_bytes, response_bytes, duration_us"
-           " FROM audit_events WHERE journal_id = $1 ORDER BY seq",
-           kOrigin)) {
-    if (!row[1].is_null()) {
-      lines.push_back(row[1].c_str());
-      continue;
-    }
-    const auto text = [&](int column) -> std::optional<std::string> {
-      if (row[column].is_null()) return std::nullopt;
-      return std::string(row[column].c_str());
-    };
-    const auto number = [&](int column) -> std::optional<std::int64_t> {
-      if (row[column].is_null()) return std::nullopt;
-      return row[column].as<std::int64_t>();
-    };
-    AuditRecord r;
-    r.customer_id = text(2);
-    r.instance_id = text(3);
-    r.proxy_key_id = text(4);
-    r.connection_id = text(5);
-    r.provider = text(6);
-    r.name = text(7);
-    r.capability = text(8);
-    r.outcome = *text(9);
-    r.reason = *text(10);
-    r.request_id = *text(11);
-    r.peer = *text(12);
-    r.method = text(14);
-    r.path = text(15);
-    if (const auto status = number(16)) r.upstream_status = static_cast<int>(*status);
-    r.request_bytes = number(17);
-    r.response_bytes = number(18);
-    r.duration_us = number(19);
-    lines.push_back(journalLine(row[0].as<std::uint64_t>(), kOrigin, formatMicros(row[13].as<std::int64_t>()), r));
+  for (const auto& row : db.exec(std::string("SELECT ") + kStoredRecordColumns +
+                                 " FROM audit_events WHERE journal_id = $1 ORDER BY seq",
+                                 kOrigin)) {
+    lines.push_back(hashedLine(readStoredRecord(row), kOrigin).value_or("(neither line nor columns)"));
   }
   return lines;
 }
@@ -187,6 +157,39 @@ TEST_CASE("audit shipment: a batch shipped twice, or overlapping, stores each re
   CHECK(db.exec("SELECT count(*), count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
   CHECK(db.exec("SELECT count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
   CHECK(storedLines(db) == lines);
+}
+
+TEST_CASE("audit shipment: a record of a week without a partition gets its week's, and the next week's, made ahead") {
+  TestDatabase db;
+  seed(db);
+  Broker broker(db);
+  // Sunday night and Monday morning (UTC) of a week years ahead: two weeks, two partitions.
+  const std::vector<std::string> lines{
+      journalLine(0, kOrigin, "2031-03-09T23:59:59.999999Z", allowed("sunday")),
+      journalLine(1, kOrigin, "2031-03-10T00:00:00.000000Z", allowed("monday"))};
+  broker.ship(lines);
+  broker.ship(lines);  // twice: stored once
+  const auto where = db.exec("SELECT request_id, tableoid::regclass::text FROM audit_events ORDER BY seq");
+  REQUIRE(where.size() == 2);
+  CHECK(std::string(where[0][1].c_str()) == "audit_events_20310303");
+  CHECK(std::string(where[1][1].c_str()) == "audit_events_20310310");
+  CHECK(db.exec("SELECT to_regclass('audit_events_20310317') IS NOT NULL")[0][0].as<bool>());  // ahead
+  CHECK(storedLines(db) == lines);
+  // Every partition is append-only, also when named directly, and the superuser's too.
+  for (const auto* sql : {"DELETE FROM audit_events_20310303", "UPDATE audit_events_20310310 SET reason = 'x'",
+                          "TRUNCATE audit_events_20310303"}) {
+    CAPTURE(sql);
+    CHECK_THROWS_AS(db.exec(sql), pqxx::insufficient_privilege);
+  }
+  CHECK(db.exec("SELECT count(*) FROM audit_events")[0][0].as<int>() == 2);
+}
+
+TEST_CASE("audit shipment: the week a record falls in starts on Monday 00:00 UTC, before 1970 too") {
+  const auto micros = [](const std::string& time) { return *parseMicros(time); };
+  CHECK(formatMicros(Partitions::weekOf(micros("2026-12-06T23:59:59.999999Z"))) == "2026-11-30T00:00:00.000000Z");
+  CHECK(formatMicros(Partitions::weekOf(micros("2026-12-07T00:00:00.000000Z"))) == "2026-12-07T00:00:00.000000Z");
+  CHECK(formatMicros(Partitions::weekOf(micros("1970-01-01T00:00:00.000000Z"))) == "1969-12-29T00:00:00.000000Z");
+  CHECK(formatMicros(Partitions::weekOf(micros("1969-12-29T00:00:00.000000Z"))) == "1969-12-29T00:00:00.000000Z");
 }
 
 TEST_CASE("audit shipment: last_used_at is correct to the minute without a row update per release") {

@@ -216,6 +216,39 @@ TEST_CASE("privileges: no role, not even the superuser, updates, deletes or trun
         1);
 }
 
+TEST_CASE("privileges: the audit trail's partitions are the owner's alone, and the broker may only have a week's made") {
+  const TestDatabase db;
+  seed(db);
+  db.exec("SELECT audit_events_create_partition('2031-03-05T12:00:00Z')");
+  const std::vector<std::string> partitions{
+      "audit_events_20310303", db.exec("SELECT tableoid::regclass::text FROM audit_events")[0][0].c_str()};
+  for (const auto* role : {"hydracore_control_plane", "hydracore_broker"}) {
+    CAPTURE(role);
+    Session session(db, role);
+    for (const auto& partition : partitions) {
+      // Only through audit_events: nothing on a partition itself, and no dropping or detaching.
+      checkAll(session,
+               {"SELECT count(*) FROM " + partition, "INSERT INTO " + partition +
+                    " (customer_id, outcome, reason, request_id) VALUES (" + kCustomer + ", 'allowed', 'x', 'y')",
+                "TRUNCATE " + partition, "ALTER TABLE audit_events DETACH PARTITION " + partition},
+               "permission denied");
+      CHECK(session.run("DROP TABLE " + partition) == "permission denied");  // must be owner
+    }
+    CHECK(session.run("DELETE FROM audit_retention") == "permission denied");
+    CHECK(session.run("INSERT INTO audit_retention (journal_id, tree_size, frontier, covering_tree_size, dropped_before,"
+                      " partitions) VALUES ('j', 1, '{}', 1, now(), '{}')") == "permission denied");
+  }
+  Session broker(db, "hydracore_broker");
+  CHECK(broker.run("SELECT audit_events_create_partition('2031-04-09T12:00:00Z')") == "ok");
+  CHECK(broker.run("SELECT journal_id, tree_size FROM audit_retention") == "ok");
+  CHECK(broker.run("SELECT frontier FROM audit_retention") == "permission denied");
+  Session control_plane(db, "hydracore_control_plane");
+  CHECK(control_plane.run("SELECT audit_events_create_partition('2031-05-07T12:00:00Z')") == "permission denied");
+  CHECK(control_plane.run("SELECT * FROM audit_retention") == "ok");
+  CHECK(db.exec("SELECT to_regclass('audit_events_20310407') IS NOT NULL AND to_regclass('audit_events_20310505') IS NULL")
+            [0][0].as<bool>());
+}
+
 namespace {
 
 const std::string kEndpoint = "'66666666-6666-4666-8666-666666666666'";

@@ -26,8 +26,8 @@ using Environment = std::map<std::string, std::string>;
 Environment withSettings(Environment env, const Environment& settings);
 
 /// The binary under test and the test keys (tests/data, test-only, committed). The binaries
-/// are those built beside the tests unless HYDRA_TEST_CONTROL_PLANE_BIN / HYDRA_TEST_BROKER_BIN
-/// name others: scripts/test.sh runs the end-to-end suite again against the sanitizer build's.
+/// are those built beside the tests unless HYDRA_TEST_CONTROL_PLANE_BIN / HYDRA_TEST_BROKER_BIN /
+/// HYDRA_TEST_AUDIT_BIN name others: scripts/test.sh runs the end-to-end suite again against the sanitizer build's.
 std::string binaryUnderTest(const char* variable, const char* built);
 std::string controlPlaneBinary();
 std::string testDataPath(const std::string& file);

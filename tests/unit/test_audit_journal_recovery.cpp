@@ -11,9 +11,10 @@
 #include <future>
 
 #include "broker/audit/journal.hpp"
-#include "broker/audit/journal_files.hpp"
 #include "broker/audit/signing_key.hpp"
+#include "shared/audit/journal_files.hpp"
 
+using namespace hydra::audit;
 using namespace hydra::broker::audit;
 namespace fs = std::filesystem;
 

@@ -4,10 +4,10 @@
 
 #include <botan/hex.h>
 
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 #include "tests/support/json_file.hpp"
 
-using namespace hydra::broker::audit;
+using namespace hydra::audit;
 
 namespace {
 
@@ -79,6 +79,27 @@ TEST_CASE("audit merkle: inclusion paths are the published ones and verify, a wr
     for (std::uint64_t index = 0; index < size; ++index) {
       CHECK(verifyInclusion(v.leaves[index], index, size, inclusionProof(v.leaves, index, size),
                             treeHash(v.leaves, 0, size)));
+    }
+  }
+}
+
+TEST_CASE("audit merkle: an inclusion path from the leaves after a frontier equals the path from every leaf") {
+  // 70 leaves: sizes past several powers of two, every frontier size before each index.
+  std::vector<Hash> leaves;
+  Hasher hasher;
+  for (int i = 0; i < 70; ++i) leaves.push_back(hasher.leaf("record " + std::to_string(i)));
+  for (std::uint64_t size = 1; size <= leaves.size(); size += 3) {
+    for (std::uint64_t first = 0; first < size; ++first) {
+      CompactTree before;
+      for (std::uint64_t i = 0; i < first; ++i) before.append(leaves[i]);
+      const std::vector<Hash> after(leaves.begin() + static_cast<long>(first), leaves.end());
+      for (std::uint64_t index = first; index < size; ++index) {
+        CAPTURE(size);
+        CAPTURE(first);
+        CAPTURE(index);
+        CHECK(inclusionProof(before.frontier(), first, after, index, size) == inclusionProof(leaves, index, size));
+      }
+      if (first > 0) CHECK_THROWS_AS(inclusionProof(before.frontier(), first, after, first - 1, size), std::invalid_argument);
     }
   }
 }

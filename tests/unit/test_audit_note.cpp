@@ -5,10 +5,10 @@
 #include <botan/base64.h>
 #include <botan/ed25519.h>
 
-#include "broker/audit/note.hpp"
+#include "shared/audit/note.hpp"
 #include "tests/support/json_file.hpp"
 
-using namespace hydra::broker::audit;
+using namespace hydra::audit;
 
 namespace {
 

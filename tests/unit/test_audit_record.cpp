@@ -6,11 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/record.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/record.hpp"
 #include "shared/json/reader.hpp"
 
-using namespace hydra::broker::audit;
+using namespace hydra::audit;
 
 namespace {
 

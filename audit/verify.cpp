@@ -1,7 +1,6 @@
-#include "broker/audit/verify.hpp"
+#include "audit/verify.hpp"
 
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -12,61 +11,18 @@
 #include <pqxx/pqxx>
 #include <rapidjson/document.h>
 
-#include "broker/audit/journal_files.hpp"
-#include "broker/audit/merkle.hpp"
-#include "broker/audit/note.hpp"
-#include "broker/audit/record.hpp"
+#include "audit/check.hpp"
+#include "shared/audit/journal_files.hpp"
+#include "shared/audit/merkle.hpp"
+#include "shared/audit/note.hpp"
+#include "shared/audit/record.hpp"
+#include "shared/audit/stored_record.hpp"
 #include "shared/json/writer.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
-// A check that failed: what() names the first bad record or checkpoint.
-struct Failed : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Failed("cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-VerifierKey readVerifierKey(const std::string& path) {
-  auto text = readFile(path);
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
-  try {
-    return parseVerifierKey(text);
-  } catch (const std::exception& e) {
-    throw Failed("verifier key " + path + ": " + e.what());
-  }
-}
-
-std::vector<VerifierKey> readVerifierKeys(const VerifierKeyFiles& paths) {
-  std::vector<VerifierKey> keys;
-  for (const auto& path : paths) keys.push_back(readVerifierKey(path));
-  if (keys.empty()) throw Failed("no verifier key");
-  return keys;
-}
-
 std::string b64(const Hash& hash) { return Botan::base64_encode(hash.data(), hash.size()); }
-
-// The text of `note` if one of `keys` signed it under `origin` (the key id in the signature line
-// says which key).
-std::string openedNote(const std::string& note, const std::string& origin, const std::vector<VerifierKey>& keys) {
-  std::string first_error;
-  for (const auto& key : keys) {
-    try {
-      return openNote(note, origin, key.public_key);
-    } catch (const std::exception& e) {
-      if (first_error.empty()) first_error = e.what();
-    }
-  }
-  if (keys.size() == 1) throw Failed(first_error);
-  throw Failed("signed by none of the " + std::to_string(keys.size()) + " verifier keys (" + first_error + ")");
-}
 
 // The checkpoints of one journal, signatures checked, in the order they were written.
 class CheckpointChecker {
@@ -89,6 +45,13 @@ class CheckpointChecker {
                    " records) comes after one of " + std::to_string(checkpoints_.back().size));
     }
     checkpoints_.push_back(checkpoint);
+  }
+
+  /// Verification starts at `tree` (where retention left the journal, schema/0022): checkpoints
+  /// of fewer records cover records no longer there; one of exactly its size must match.
+  void startAt(CompactTree& tree) {
+    while (next_ < checkpoints_.size() && checkpoints_[next_].size < tree.size()) ++next_;
+    covered(tree);
   }
 
   /// Called after each record is added to `tree`: the checkpoints of that size must have its root.
@@ -133,52 +96,6 @@ JournalEntry checkedEntry(const std::string& line, std::uint64_t expected_seq, c
   return *entry;
 }
 
-// What `audit verify --database` reads of a row: columns 2-12 and 15-20 are the record's fields
-// (15-20 a proxied call's, schema/0020), 13 its time in microseconds, 14 the row's id.
-constexpr const char* kRowColumns =
-    "seq, line, customer_id::text, instance_id::text, proxy_key_id::text, connection_id::text,"
-    " provider, name, capability, outcome, reason, request_id, peer,"
-    " (extract(epoch FROM occurred_at) * 1000000)::bigint, id,"
-    " method, path, upstream_status, request_bytes, response_bytes, duration_us";
-
-struct RowRecord {
-  AuditRecord record;
-  bool complete = true;  // outcome, reason, request_id and peer are NOT NULL in a journal line
-};
-
-RowRecord rowRecord(const pqxx::row& row) {
-  const auto text = [&](int column) -> std::optional<std::string> {
-    if (row[column].is_null()) return std::nullopt;
-    return std::string(row[column].c_str());
-  };
-  const auto number = [&](int column) -> std::optional<std::int64_t> {
-    if (row[column].is_null()) return std::nullopt;
-    return row[column].as<std::int64_t>();
-  };
-  RowRecord out;
-  auto& r = out.record;
-  r.customer_id = text(2);
-  r.instance_id = text(3);
-  r.proxy_key_id = text(4);
-  r.connection_id = text(5);
-  r.provider = text(6);
-  r.name = text(7);
-  r.capability = text(8);
-  const auto outcome = text(9), reason = text(10), request_id = text(11), peer = text(12);
-  out.complete = outcome && reason && request_id && peer;
-  r.outcome = outcome.value_or("");
-  r.reason = reason.value_or("");
-  r.request_id = request_id.value_or("");
-  r.peer = peer.value_or("");
-  r.method = text(15);
-  r.path = text(16);
-  if (!row[17].is_null()) r.upstream_status = row[17].as<int>();
-  r.request_bytes = number(18);
-  r.response_bytes = number(19);
-  r.duration_us = number(20);
-  return out;
-}
-
 bool sameFields(const AuditRecord& a, const AuditRecord& b) {
   return a.customer_id == b.customer_id && a.instance_id == b.instance_id && a.proxy_key_id == b.proxy_key_id &&
          a.connection_id == b.connection_id && a.provider == b.provider && a.name == b.name &&
@@ -186,17 +103,6 @@ bool sameFields(const AuditRecord& a, const AuditRecord& b) {
          a.request_id == b.request_id && a.peer == b.peer && a.method == b.method && a.path == b.path &&
          a.upstream_status == b.upstream_status && a.request_bytes == b.request_bytes &&
          a.response_bytes == b.response_bytes && a.duration_us == b.duration_us;
-}
-
-// The line of a row shipped without it (schema/0018): the journal's line format is canonical,
-// so its columns give back the exact bytes that were hashed; a changed column changes them,
-// and the signed tree tells.
-std::string rebuiltLine(const pqxx::row& row, std::uint64_t seq, const std::string& origin) {
-  const auto columns = rowRecord(row);
-  if (!columns.complete || row[13].is_null()) {
-    throw Failed("journal " + origin + ": record " + std::to_string(seq) + " has neither its line nor the columns to rebuild it");
-  }
-  return journalLine(seq, origin, formatMicros(row[13].as<std::int64_t>()), columns.record);
 }
 
 // Checkpoints the security team kept (lines of a journal's checkpoints.jsonl), signatures
@@ -225,6 +131,56 @@ std::map<std::string, std::map<std::uint64_t, Checkpoint>> savedCheckpoints(cons
   return saved;
 }
 
+// Where verification of a journal starts: at 0, or where its latest retention record says the
+// dropped records end, with the tree's frontier there. The frontier is trusted only because
+// the records after it must then give the signed checkpoints' roots (startAt, covered).
+CompactTree treeAfterRetention(pqxx::transaction_base& tx, const std::string& origin, std::ostream& out) {
+  const auto retention = tx.exec_params(
+      "SELECT tree_size, array_to_string(frontier, ' '), retained_at::text, retained_by FROM audit_retention"
+      " WHERE journal_id = $1 ORDER BY tree_size DESC LIMIT 1",
+      origin);
+  if (retention.empty()) return CompactTree();
+  const auto size = retention[0][0].as<std::uint64_t>();
+  std::vector<Hash> frontier;
+  std::istringstream hashes(retention[0][1].c_str());
+  try {
+    for (std::string hash; hashes >> hash;) frontier.push_back(decodeFrontierHash(hash));
+    CompactTree tree(size, std::move(frontier));
+    out << "journal " << origin << ": starts at tree size " << size << " (the records before it were dropped by "
+        << retention[0][3].c_str() << " at " << retention[0][2].c_str() << ")\n";
+    return tree;
+  } catch (const std::exception& e) {
+    throw Failed("journal " + origin + ": its retention record at tree size " + std::to_string(size) +
+                 " is malformed: " + e.what());
+  }
+}
+
+// Where a journal folder starts: record 0, or the first segment left by
+// HYDRA_AUDIT_RETAIN_SEGMENTS, from the frontier of the checkpoint of exactly the records before
+// it (the broker signs one at every segment's start). The frontier is trusted only because the
+// tree resumed from it must give that checkpoint's signed root (CheckpointChecker::startAt).
+struct JournalStart {
+  std::uint64_t size = 0;
+  std::vector<Hash> frontier;
+};
+
+JournalStart journalStart(const std::string& dir, std::ostream& out) {
+  const auto segments = listSegments(dir);
+  if (segments.empty() || segments.front().first_seq == 0) return {};
+  const auto first = segments.front().first_seq;
+  LineReader lines(checkpointsPath(dir));
+  while (const auto line = lines.next()) {
+    const auto entry = parseCheckpointLine(*line);
+    if (!entry || unverifiedCheckpoint(entry->note).size != first) continue;
+    JournalStart start{first, {}};
+    for (const auto& hash : entry->frontier) start.frontier.push_back(decodeFrontierHash(hash));
+    out << "the journal starts at tree size " << first << " (its earlier segments were removed)\n";
+    return start;
+  }
+  throw Failed("the journal's first segment starts at record " + std::to_string(first) +
+               ", and no checkpoint of exactly " + std::to_string(first) + " records says where the tree stood");
+}
+
 std::string summary(const std::string& origin, std::uint64_t records, const CheckpointChecker& checkpoints) {
   return "journal " + origin + ": " + std::to_string(records) + " records in sequence, " +
          std::to_string(checkpoints.count()) + " checkpoints verified, the latest covering " +
@@ -232,25 +188,13 @@ std::string summary(const std::string& origin, std::uint64_t records, const Chec
          " not yet covered by a checkpoint)";
 }
 
-template <typename Check>
-int run(std::ostream& out, Check&& check) {
-  try {
-    check();
-    return 0;
-  } catch (const Failed& e) {
-    out << "FAILED: " << e.what() << "\n";
-  } catch (const std::exception& e) {
-    out << "FAILED: " << e.what() << "\n";
-  }
-  return 1;
-}
-
 }  // namespace
 
 int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     const auto origin = readOrigin(dir);
+    const auto start = journalStart(dir, out);
     CheckpointChecker checkpoints(origin, key);
     LineReader checkpoint_lines(checkpointsPath(dir));
     while (const auto line = checkpoint_lines.next()) {
@@ -258,9 +202,10 @@ int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_f
       if (!entry) throw Failed("checkpoint #" + std::to_string(checkpoints.count() + 1) + ": unreadable line");
       checkpoints.add(entry->note);
     }
-    CompactTree tree;
+    CompactTree tree(start.size, start.frontier);
+    checkpoints.startAt(tree);
     Hasher hasher;
-    JournalReader records(dir, 0);
+    JournalReader records(dir, start.size);
     while (const auto line = records.next()) {
       checkedEntry(*line, tree.size(), origin);
       tree.append(hasher.leaf(*line));
@@ -273,7 +218,7 @@ int verifyJournal(const std::string& dir, const VerifierKeyFiles& verifier_key_f
 
 int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& verifier_key_files,
                    const DatabaseExpectations& expected, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     // Records older than this must be under a checkpoint (the verifier's clock, not the database's).
     std::optional<std::int64_t> uncovered_before;
@@ -311,35 +256,45 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
       if (checkpoints.count() == 0) throw Failed("journal " + origin + " has no checkpoint: none of its records is signed");
       static const std::map<std::uint64_t, Checkpoint> kNone;
       const auto& saved_here = saved.count(origin) ? saved.at(origin) : kNone;
-      CompactTree tree;
+      CompactTree tree = treeAfterRetention(tx, origin, out);
+      checkpoints.startAt(tree);
+      const auto start = tree.size();
       Hasher hasher;
       // In pages by sequence number; every row's columns must say what its line says (or
       // rebuild it, for a row shipped without it).
       // (seq, id) pages: a row inserted with a duplicate sequence number is seen too.
       for (std::int64_t after_seq = -1, after_id = 0;;) {
         const auto rows = tx.exec_params(
-            std::string("SELECT ") + kRowColumns +
+            std::string("SELECT ") + kStoredRecordColumns +
                 " FROM audit_events WHERE journal_id = $1 AND (seq, id) > ($2, $3) ORDER BY seq, id LIMIT 10000",
             origin, after_seq, after_id);
         if (rows.empty()) break;
         for (const auto& row : rows) {
-          const auto seq = row[0].as<std::uint64_t>();
+          const auto stored = readStoredRecord(row);
+          const auto seq = stored.seq;
+          if (seq < start) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) +
+                         " is still there, before tree size " + std::to_string(start) + " where retention left it");
+          }
           if (seq != tree.size()) {
             throw Failed("journal " + origin + ": record " + std::to_string(tree.size()) +
                          (seq > tree.size() ? " is missing" : " appears more than once"));
           }
-          const auto line = row[1].is_null() ? rebuiltLine(row, seq, origin) : std::string(row[1].c_str());
-          const auto entry = checkedEntry(line, seq, origin);
-          const auto columns = rowRecord(row);
-          const bool same = columns.complete && sameFields(columns.record, entry.record) &&
-                            row[13].as<std::int64_t>() == parseMicros(entry.time);
+          const auto line = hashedLine(stored, origin);
+          if (!line) {
+            throw Failed("journal " + origin + ": record " + std::to_string(seq) +
+                         " has neither its line nor the columns to rebuild it");
+          }
+          const auto entry = checkedEntry(*line, seq, origin);
+          const bool same = stored.complete && sameFields(stored.record, entry.record) &&
+                            stored.micros == parseMicros(entry.time);
           if (!same) throw Failed("journal " + origin + ": record " + std::to_string(seq) + ": its columns differ from its line");
-          if (uncovered_before && seq >= checkpoints.latest() && row[13].as<std::int64_t>() < *uncovered_before) {
+          if (uncovered_before && seq >= checkpoints.latest() && *stored.micros < *uncovered_before) {
             throw Failed("journal " + origin + ": record " + std::to_string(seq) + " (" + entry.time +
                          ") is older than " + std::to_string(*expected.max_uncovered_seconds) +
                          " seconds and not covered by any checkpoint");
           }
-          tree.append(hasher.leaf(line));
+          tree.append(hasher.leaf(*line));
           checkpoints.covered(tree);
           const auto kept = saved_here.find(tree.size());
           if (kept != saved_here.end() && kept->second.root != tree.root()) {
@@ -347,7 +302,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
                          " records differ from the saved checkpoint of that size");
           }
           after_seq = static_cast<std::int64_t>(seq);
-          after_id = row[14].as<std::int64_t>();
+          after_id = stored.id;
         }
       }
       checkpoints.finish(tree.size());
@@ -378,7 +333,7 @@ int verifyDatabase(const std::string& database_url, const VerifierKeyFiles& veri
 }
 
 int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto origin = readOrigin(dir);
     std::optional<CheckpointEntry> latest;
     LineReader checkpoint_lines(checkpointsPath(dir));
@@ -389,28 +344,34 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
       throw Failed("record " + std::to_string(seq) + " is not covered by the latest checkpoint (" +
                    std::to_string(checkpoint.size) + " records) yet");
     }
-    std::vector<Hash> leaves;
+    std::ostringstream ignored;
+    const auto start = journalStart(dir, ignored);
+    if (seq < start.size) {
+      throw Failed("record " + std::to_string(seq) + " was removed with its segment (the journal starts at record " +
+                   std::to_string(start.size) + ")");
+    }
+    std::vector<Hash> leaves;  // from start.size on
     std::string record;
     Hasher hasher;
-    JournalReader records(dir, 0);
-    while (leaves.size() < checkpoint.size) {
+    JournalReader records(dir, start.size);
+    while (start.size + leaves.size() < checkpoint.size) {
       const auto line = records.next();
       if (!line) throw Failed("the journal has fewer records than its latest checkpoint");
-      if (leaves.size() == seq) record = *line;
+      if (start.size + leaves.size() == seq) record = *line;
       leaves.push_back(hasher.leaf(*line));
     }
     json::Writer w;
     w.beginObject().key("journal").string(origin).key("seq").integer(static_cast<std::int64_t>(seq));
     w.key("record").string(record).key("tree_size").integer(static_cast<std::int64_t>(checkpoint.size));
     w.key("inclusion_path").beginArray();
-    for (const auto& hash : inclusionProof(leaves, seq, checkpoint.size)) w.string(b64(hash));
+    for (const auto& hash : inclusionProof(start.frontier, start.size, leaves, seq, checkpoint.size)) w.string(b64(hash));
     w.endArray().key("checkpoint").string(latest->note).endObject();
     out << w.str() << "\n";
   });
 }
 
 int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_key_files, std::ostream& out) {
-  return run(out, [&] {
+  return runCheck(out, [&] {
     const auto key = readVerifierKeys(verifier_key_files);
     const auto text = readFile(proof_file);
     rapidjson::Document proof;
@@ -453,4 +414,4 @@ int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_
   });
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

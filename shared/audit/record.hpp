@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 struct AuditRecord {
   std::optional<std::string> customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability;
@@ -42,7 +42,7 @@ inline std::string journalLine(const JournalEntry& e) { return journalLine(e.seq
 std::optional<JournalEntry> parseJournalLine(std::string_view line);
 /// Also reads a line an earlier broker wrote, whose fields held what a client sent as it was
 /// (invalid UTF-8, NUL): exactly that shape, the fields it returns made storable. For reading
-/// journals (start-up, `audit verify`); their bytes are hashed as they are. Such a line is
+/// journals (start-up, `hydracore-audit verify`); their bytes are hashed as they are. Such a line is
 /// never a proxied call's (those came later), so that shape is read only as journalLine writes it.
 std::optional<JournalEntry> readJournalLine(std::string_view line);
 
@@ -50,4 +50,4 @@ std::optional<JournalEntry> readJournalLine(std::string_view line);
 std::string formatMicros(std::int64_t micros);
 std::optional<std::int64_t> parseMicros(std::string_view text);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

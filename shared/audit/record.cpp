@@ -1,4 +1,4 @@
-#include "broker/audit/record.hpp"
+#include "shared/audit/record.hpp"
 
 #include <array>
 #include <limits>
@@ -11,7 +11,7 @@
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 constexpr const char* kOptionalFields[] = {"customer_id", "instance_id", "proxy_key_id", "connection_id",
@@ -236,4 +236,4 @@ std::optional<std::int64_t> parseMicros(std::string_view text) {
   return micros_total;
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

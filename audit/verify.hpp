@@ -1,6 +1,6 @@
 #pragma once
 // What a security team runs, with the verifier key and read access only (no decryption key,
-// no write access): `hydracore-broker audit verify|proof`. Each returns the process exit code
+// no write access): `hydracore-audit verify|proof`. Each returns the process exit code
 // (0: verified) after printing what it checked, or the first bad record or checkpoint.
 
 #include <cstdint>
@@ -10,11 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace hydra::broker::audit {
+#include "audit/check.hpp"
 
-// Verifier keys: several after a signing key rotation (each checkpoint must verify under one of
-// them, since a journal's older checkpoints stay signed by the old key).
-using VerifierKeyFiles = std::vector<std::string>;
+namespace hydra::audit {
 
 /// A journal folder: sequence continuity, every checkpoint's signature, every checkpoint's root
 /// against the records it covers (so later checkpoints are consistent with earlier ones).
@@ -42,4 +40,4 @@ int proveInclusion(const std::string& dir, std::uint64_t seq, std::ostream& out)
 /// Checks a proof printed by proveInclusion, offline.
 int verifyProof(const std::string& proof_file, const VerifierKeyFiles& verifier_key_files, std::ostream& out);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

@@ -13,7 +13,7 @@ namespace Botan {
 class HashFunction;
 }
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 using Hash = std::array<std::uint8_t, 32>;
 
@@ -59,6 +59,11 @@ Hash treeHash(const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_
 
 /// PATH(index, D[0:size]). Requires index < size <= leaves.size().
 std::vector<Hash> inclusionProof(const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t size);
+/// The same when only the leaves from `first` on are at hand and the tree's frontier at size
+/// `first` stands for those before (a journal whose older segments were removed). Requires
+/// first <= index < size <= first + leaves_from_first.size().
+std::vector<Hash> inclusionProof(const std::vector<Hash>& frontier, std::uint64_t first,
+                                 const std::vector<Hash>& leaves_from_first, std::uint64_t index, std::uint64_t size);
 bool verifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size, const std::vector<Hash>& path,
                      const Hash& root);
 
@@ -67,4 +72,4 @@ std::vector<Hash> consistencyProof(const std::vector<Hash>& leaves, std::uint64_
 bool verifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Hash& old_root, const Hash& new_root,
                        const std::vector<Hash>& proof);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

@@ -1,10 +1,10 @@
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 
 #include <stdexcept>
 
 #include <botan/hash.h>
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 // The largest power of two smaller than n (n > 1): where RFC 6962 splits a tree.
@@ -24,19 +24,33 @@ Hash treeHash(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t beg
   return hasher.node(treeHash(hasher, leaves, begin, begin + k), treeHash(hasher, leaves, begin + k, end));
 }
 
-void path(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t begin,
-          std::uint64_t end, std::vector<Hash>& out) {
-  const auto n = end - begin;
-  if (n <= 1) return;
-  const auto k = split(n);
-  if (index < k) {
-    path(hasher, leaves, index, begin, begin + k, out);
-    out.push_back(treeHash(hasher, leaves, begin + k, end));
-  } else {
-    path(hasher, leaves, index - k, begin + k, end, out);
-    out.push_back(treeHash(hasher, leaves, begin, begin + k));
+// The leaves of a tree of which only those from `first` on are at hand, the ones before known
+// by the roots of their perfect subtrees (a CompactTree's frontier at size `first`).
+struct KnownLeaves {
+  const std::vector<Hash>& frontier;
+  std::uint64_t first;
+  const std::vector<Hash>& leaves;  // leaves[i] is leaf first + i
+
+  // MTH(D[begin:end]), for the subtrees RFC 6962's recursion reaches: one before `first` is
+  // always one of the frontier's (a path to a leaf at or after `first` never splits one).
+  Hash hash(Hasher& hasher, std::uint64_t begin, std::uint64_t end) const {
+    if (begin >= first) return treeHash(hasher, leaves, begin - first, end - first);
+    if (end <= first) {
+      std::uint64_t start = 0;
+      std::size_t i = 0;
+      for (int bit = 63; bit >= 0; --bit) {
+        if (((first >> bit) & 1) == 0) continue;
+        const auto span = std::uint64_t{1} << bit;
+        if (start == begin && start + span == end) return frontier[i];
+        start += span;
+        ++i;
+      }
+      throw std::invalid_argument("inclusion proof: needs records before the frontier");
+    }
+    const auto k = split(end - begin);
+    return hasher.node(hash(hasher, begin, begin + k), hash(hasher, begin + k, end));
   }
-}
+};
 
 void subproof(Hasher& hasher, const std::vector<Hash>& leaves, std::uint64_t m, std::uint64_t begin,
               std::uint64_t end, bool whole, std::vector<Hash>& out) {
@@ -120,11 +134,30 @@ Hash treeHash(const std::vector<Hash>& leaves, std::uint64_t begin, std::uint64_
 }
 
 std::vector<Hash> inclusionProof(const std::vector<Hash>& leaves, std::uint64_t index, std::uint64_t size) {
-  if (index >= size || size > leaves.size()) throw std::invalid_argument("inclusion proof: index or size out of range");
+  return inclusionProof({}, 0, leaves, index, size);
+}
+
+std::vector<Hash> inclusionProof(const std::vector<Hash>& frontier, std::uint64_t first,
+                                 const std::vector<Hash>& leaves_from_first, std::uint64_t index, std::uint64_t size) {
+  if (index < first || index >= size || size > first + leaves_from_first.size() ||
+      frontier.size() != static_cast<std::size_t>(__builtin_popcountll(first))) {
+    throw std::invalid_argument("inclusion proof: index or size out of range");
+  }
+  const KnownLeaves known{frontier, first, leaves_from_first};
   Hasher hasher;
+  // From the root down to the leaf; the path lists the siblings from the leaf up.
   std::vector<Hash> out;
-  path(hasher, leaves, index, 0, size, out);
-  return out;
+  for (std::uint64_t begin = 0, end = size; end - begin > 1;) {
+    const auto k = split(end - begin);
+    if (index < begin + k) {
+      out.push_back(known.hash(hasher, begin + k, end));
+      end = begin + k;
+    } else {
+      out.push_back(known.hash(hasher, begin, begin + k));
+      begin += k;
+    }
+  }
+  return {out.rbegin(), out.rend()};
 }
 
 bool verifyInclusion(const Hash& leaf_hash, std::uint64_t index, std::uint64_t size, const std::vector<Hash>& path,
@@ -197,4 +230,4 @@ bool verifyConsistency(std::uint64_t old_size, std::uint64_t new_size, const Has
   return sn == 0 && fr == old_root && sr == new_root;
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

@@ -9,13 +9,13 @@
 #include <string>
 #include <vector>
 
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 
 namespace Botan {
 class Ed25519_PrivateKey;
 }
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 struct Checkpoint {
   std::string origin;
@@ -50,4 +50,4 @@ std::string openNote(const std::string& note, const std::string& name, const std
 /// back its own files (verifiers use openNote).
 Checkpoint unverifiedCheckpoint(const std::string& note);
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

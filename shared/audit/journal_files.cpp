@@ -1,7 +1,8 @@
-#include "broker/audit/journal_files.hpp"
+#include "shared/audit/journal_files.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +18,7 @@
 #include "shared/json/reader.hpp"
 #include "shared/json/writer.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 constexpr const char* kSegmentPrefix = "segment-";
@@ -137,6 +138,13 @@ LineReader::LineReader(std::string path, std::uint64_t offset)
     : path_(std::move(path)), offset_(offset), read_offset_(offset) {
   fd_ = open(path_.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   if (fd_ < 0) throw std::runtime_error("cannot open " + path_ + ": " + std::strerror(errno));
+  struct stat info {};
+  if (fstat(fd_, &info) == 0) inode_ = info.st_ino;
+}
+
+bool LineReader::replaced() const {
+  struct stat info {};
+  return stat(path_.c_str(), &info) == 0 && info.st_ino != inode_;
 }
 
 LineReader::~LineReader() { close(fd_); }
@@ -185,7 +193,15 @@ std::optional<std::string> JournalReader::next() {
   }
   // The end of this segment so far. The writer starts the next segment only once this one is
   // complete, so if the next one exists, this one has ended.
-  if (index_ + 1 >= segments_.size()) segments_ = listSegments(dir_);
+  if (index_ + 1 >= segments_.size()) {
+    // Segments before this one may have gone meanwhile (HYDRA_AUDIT_RETAIN_SEGMENTS): find it again.
+    const auto current = segments_[index_].first_seq;
+    segments_ = listSegments(dir_);
+    const auto here = std::find_if(segments_.begin(), segments_.end(),
+                                   [&](const Segment& segment) { return segment.first_seq == current; });
+    if (here == segments_.end()) throw std::runtime_error(dir_ + ": the segment being read was removed");
+    index_ = static_cast<std::size_t>(here - segments_.begin());
+  }
   if (index_ + 1 >= segments_.size()) return std::nullopt;
   if (auto line = lines_->next()) {  // written before the next segment appeared
     ++seq_;
@@ -202,4 +218,4 @@ std::optional<std::string> JournalReader::next() {
   return next();
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

@@ -1,4 +1,4 @@
-#include "broker/audit/note.hpp"
+#include "shared/audit/note.hpp"
 
 #include <stdexcept>
 
@@ -9,7 +9,7 @@
 #include <botan/pubkey.h>
 #include <botan/system_rng.h>
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 namespace {
 
 constexpr std::uint8_t kEd25519 = 0x01;
@@ -169,4 +169,4 @@ Checkpoint unverifiedCheckpoint(const std::string& note) {
   return parseCheckpointText(note.substr(0, split + 1));
 }
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit

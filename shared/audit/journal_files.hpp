@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "broker/audit/merkle.hpp"
+#include "shared/audit/merkle.hpp"
 
-namespace hydra::broker::audit {
+namespace hydra::audit {
 
 struct Segment {
   std::uint64_t first_seq = 0;
@@ -70,12 +70,16 @@ class LineReader {
   std::uint64_t offset() const { return offset_; }
   /// Bytes after offset() that are not (yet) a complete line.
   const std::string& pending() const { return buffer_; }
+  /// Whether the path now names another file (checkpoints.jsonl replaced by retention): this
+  /// reader then sees nothing new.
+  bool replaced() const;
 
  private:
   bool fill();
 
   std::string path_;
   int fd_ = -1;
+  std::uint64_t inode_ = 0;
   std::uint64_t offset_ = 0;      // of buffer_'s first byte
   std::uint64_t read_offset_ = 0;  // of the next byte to read
   std::string buffer_;
@@ -104,4 +108,4 @@ class JournalReader {
   std::uint64_t seq_ = 0;
 };
 
-}  // namespace hydra::broker::audit
+}  // namespace hydra::audit
