@@ -39,6 +39,10 @@ struct Ids {
 // denied when g % 7 == 0, else error when g % 11 == 0, else allowed; every fifth a proxied
 // call. `customer_of(g)` is an SQL expression of g naming the customer.
 void seed(const TestDatabase& db, const std::string& customer_of, const Ids& ids, int n) {
+  // The trail is partitioned by week (schema/0022): the weeks seeded need their partitions.
+  db.exec("SELECT audit_events_create_partition(w) FROM generate_series($1::timestamptz, "
+          "$1::timestamptz + ($2 + 1) * interval '1 minute' + interval '1 week', interval '1 week') w",
+          kStart, n);
   db.exec("INSERT INTO audit_events (occurred_at, customer_id, connection_id, instance_id, proxy_key_id, outcome, "
           "reason, request_id, provider, name, capability, peer, method, path, upstream_status, request_bytes, "
           "response_bytes, duration_us) "
