@@ -64,7 +64,7 @@ mem_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
 opts=(-c shared_buffers=$((mem_kb / 6 / 1024))MB -c effective_cache_size=$((mem_kb * 3 / 4 / 1024))MB
   -c maintenance_work_mem=1GB -c work_mem=64MB -c max_parallel_maintenance_workers="$jobs"
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c wal_level=minimal -c max_wal_senders=0
-  -c max_wal_size=4GB -c checkpoint_timeout=30min -c autovacuum=off -c random_page_cost=1.1
+  -c max_wal_size=2GB -c checkpoint_timeout=30min -c autovacuum=off -c random_page_cost=1.1
   -c shared_preload_libraries=auto_explain)
 export PG_EXTRA_OPTS="${opts[*]} ${PG_EXTRA_OPTS:-}"  # one line: pg_ctl hands it to a shell
 pg_start "$work/pg"
@@ -96,10 +96,19 @@ CREATE TABLE bench_saved_ddl AS
 SQL
   q -c "SELECT 'ALTER TABLE audit_events DROP CONSTRAINT ' || quote_ident(name) || ';' FROM bench_saved_ddl WHERE phase = 1
         UNION ALL SELECT 'DROP INDEX ' || name || ';' FROM bench_saved_ddl WHERE phase = 2" | q >/dev/null
+  # What fits: about 610 bytes an event on disk (table and indexes, measured at 2M), plus WAL
+  # and room for the index builds' sorting; fewer events when the disk has no room for more.
+  free_gb=$(df --output=avail -B1G "$work" | tail -n 1 | tr -d ' ')
+  fits=$(( (free_gb - ${AUDIT_SCALE_RESERVE_GB:-8}) * 1000000000 / 610 ))
+  if [ "$fits" -lt "$rows" ]; then
+    echo "note: $free_gb GB free holds about $fits events, not $rows: seeding $fits (AUDIT_SCALE_RESERVE_GB, default 8, is kept free)"
+    rows=$(( fits / chunk * chunk ))
+  fi
   echo "seeding $rows events over $weeks weeks, 1,000 customers, $jobs sessions ($(q -c "SELECT count(*) FROM bench_saved_ddl") indexes and constraints dropped meanwhile)..."
   start=$(date +%s%N)
   seq 1 "$chunk" "$rows" | xargs -P "$jobs" -I{} sh -c \
-    'psql -qAtX -v ON_ERROR_STOP=1 -d "$1" -v lo="$2" -v hi="$(( $2 + $3 > $4 + 1 ? $4 + 1 : $2 + $3 ))" -v total="$4" -v weeks="$5" -f bench/audit_scale_seed.sql' \
+    'psql -qAtX -v ON_ERROR_STOP=1 -d "$1" -v lo="$2" -v hi="$(( $2 + $3 > $4 + 1 ? $4 + 1 : $2 + $3 ))" -v total="$4" -v weeks="$5" -f bench/audit_scale_seed.sql &&
+     if [ $(( ($2 - 1) % 10000000 )) -eq 0 ]; then echo "  $(( ($2 - 1) / 1000000 ))M+ at $(date +%T)"; fi' \
     _ "$base" {} "$chunk" "$rows" "$weeks"
   seed_s=$(since "$start")
   q -c "SELECT setval(pg_get_serial_sequence('audit_events', 'id'), $rows)" >/dev/null
@@ -210,6 +219,7 @@ if [ -n "${BENCH_EXPLAIN:-}" ]; then
   sleep 1
 fi
 
+echo "load average before measuring: $(cut -d ' ' -f 1-3 /proc/loadavg) ($(nproc) cores; other work on the machine shows in p99)"
 # Warm-up: what the first runs would otherwise pay alone (the cache is as the seeding left it).
 wrk -t1 -c"$clients" -d5s -s bench/audit_scale.lua "$url" -- "$work/deep.txt" >/dev/null
 
