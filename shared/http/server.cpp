@@ -318,7 +318,13 @@ void StreamAnswer::run(std::shared_ptr<Responder::State> state, Streamed streame
     return;
   }
   auto& out = *writer;
-  const bool keep_alive = state->keep_alive && !lifecycle->draining.load();
+  // As State::send decides it: kept open unless the client asked to close it, spoke HTTP/1.0 or
+  // the server is draining.
+  bool keep_alive = state->keep_alive;
+  if (const auto connection = state->writer.headers().tryGet<Pistache::Http::Header::Connection>()) {
+    keep_alive = keep_alive || connection->control() == Pistache::Http::ConnectionControl::KeepAlive;
+  }
+  keep_alive = keep_alive && !lifecycle->draining.load();
   const auto write = [&](std::string bytes, bool close) {
     std::shared_lock<std::shared_mutex> lock(lifecycle->sending);
     return !lifecycle->stopped && out.send(std::move(bytes), close);  // never after the endpoint is gone
