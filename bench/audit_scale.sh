@@ -234,13 +234,20 @@ for kind in $kinds; do
     END { printf "%-15s %9.0f %9s %9s %9s %8s\n", kind, rps, p50, p90, p99, (errors == "" ? 0 : errors) }' "$work/$kind.out"
 done
 
-echo "--- export (JSON lines, 1,000 rows per query and chunk): whole trails of random customers, one at a time"
+echo "--- export (JSON lines, 1,000 rows per query and chunk): whole trails, one at a time; the first"
+echo "    customer's twice (the second from a warm cache), then one outcome's and one connection's"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$cp_pid/status"; }
 printf '%-34s %9s %9s %10s %10s %14s\n' export rows seconds rows/s MB/s "RSS growth KB"
-for filter in "" "&outcome=denied" "&connection_id=" ""; do
-  read -r no id key conn < <(q -F ' ' -c "SELECT c.no, c.id, k.api_key, c.connections[1] FROM bench_customers c
-                                          JOIN bench_keys k USING (no) ORDER BY random() LIMIT 1")
-  query="since=2000-01-01T00:00:00Z${filter}"
+read -r first_no < <(q -c "SELECT (random() * 999)::int")
+for run in "$first_no" "$first_no again" "random &outcome=denied" "random &connection_id="; do
+  no=${run%% *}
+  filter=${run#* }
+  [ "$filter" = "$run" ] && filter=""
+  [ "$no" = random ] && no=$(q -c "SELECT (random() * 999)::int")
+  read -r id key conn < <(q -F ' ' -c "SELECT c.id, k.api_key, c.connections[1] FROM bench_customers c
+                                       JOIN bench_keys k USING (no) WHERE no = $no")
+  query="since=2000-01-01T00:00:00Z"
+  case $filter in "&"*) query+="$filter" ;; esac
   [ "$filter" = "&connection_id=" ] && query+="$conn"
   r0=$(rss)
   start=$(date +%s%N)
@@ -248,7 +255,7 @@ for filter in "" "&outcome=denied" "&connection_id=" ""; do
   took=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   n=$(wc -l <"$work/export.ndjson")
   bytes=$(stat -c %s "$work/export.ndjson")
-  label="customer $no${filter:+ ${filter#&}}"
+  label="customer $no ${filter#&}"
   printf '%-34s %9d %9.2f %10.0f %10.1f %14d\n' "${label%=}" "$n" "$took" "$(awk -v n="$n" -v t="$took" 'BEGIN { print n / t }')" \
     "$(awk -v b="$bytes" -v t="$took" 'BEGIN { print b / t / 1e6 }')" "$(($(rss) - r0))"
 done

@@ -502,6 +502,27 @@ TEST_CASE("audit events: exports at once are bounded (503), and one whose client
   CHECK(out.closed);
 }
 
+TEST_CASE("audit events: a client that leaves in the middle of an export frees its thread at once") {
+  Stack s("", {{"HYDRA_EXPORTS_MAX", "1"}});
+  const auto a = s.newTenant("a");
+  seed(s.db, "'" + a.id + "'::uuid", Ids{}, 30000);
+  {
+    ExportClient leaving(s.server.port(), 32 * 1024);
+    leaving.get(exportPath(a, "since=" + at(0)), a.api_key);
+    const auto part = leaving.read(std::chrono::milliseconds(500));
+    CHECK(part.status == 200);
+    CHECK_FALSE(part.complete);
+  }  // closed with the answer unread
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  Response next;
+  do {
+    next = s.as(a, "GET", exportPath(a, "since=" + at(0) + "&until=" + at(10)));
+  } while (next.status == 503 && std::chrono::steady_clock::now() < deadline);
+  CHECK(next.status == 200);
+  CHECK(jsonLines(next.body).size() == 9);
+  CHECK(s.server.log().find("the client left") != std::string::npos);
+}
+
 TEST_CASE("audit events: the broker's own records, filtered by connection, in the listing and the export alike") {
   BrokerStack s;
   const auto t = s.newTenant();
