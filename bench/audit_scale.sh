@@ -198,7 +198,9 @@ targets day "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 day'")"
 targets hour "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 hour'")"
 targets combined "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 week'")"
 targets combined_deep "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts "bench_start()") || '&before=' || b"
-kinds="first deep connection connection_deep instance instance_deep allowed denied denied_deep error error_deep since until day hour combined combined_deep"
+targets denied_connection "'&outcome=denied&connection_id=' || c.connections[1 + r]"
+targets connection_instance "'&connection_id=' || c.connections[1 + r] || '&instance_id=' || c.instances[1 + r % 5]"
+kinds="first deep connection connection_deep instance instance_deep allowed denied denied_deep error error_deep since until day hour combined combined_deep denied_connection connection_instance"
 
 if [ -n "${BENCH_EXPLAIN:-}" ]; then
   echo "--- plans (auto_explain: one request of each kind)"
