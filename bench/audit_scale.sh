@@ -198,7 +198,9 @@ targets day "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 day'")"
 targets hour "'&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 hour'")"
 targets combined "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts t) || '&until=' || $(ts "t + interval '1 week'")"
 targets combined_deep "'&connection_id=' || c.connections[1 + r] || '&outcome=denied&since=' || $(ts "bench_start()") || '&before=' || b"
-kinds="first deep connection connection_deep instance instance_deep allowed denied denied_deep error error_deep since until day hour combined combined_deep"
+targets denied_connection "'&outcome=denied&connection_id=' || c.connections[1 + r]"
+targets connection_instance "'&connection_id=' || c.connections[1 + r] || '&instance_id=' || c.instances[1 + r % 5]"
+kinds="first deep connection connection_deep instance instance_deep allowed denied denied_deep error error_deep since until day hour combined combined_deep denied_connection connection_instance"
 
 if [ -n "${BENCH_EXPLAIN:-}" ]; then
   echo "--- plans (auto_explain: one request of each kind)"
@@ -234,13 +236,20 @@ for kind in $kinds; do
     END { printf "%-15s %9.0f %9s %9s %9s %8s\n", kind, rps, p50, p90, p99, (errors == "" ? 0 : errors) }' "$work/$kind.out"
 done
 
-echo "--- export (JSON lines, 1,000 rows per query and chunk): whole trails of random customers, one at a time"
+echo "--- export (JSON lines, 1,000 rows per query and chunk): whole trails, one at a time; the first"
+echo "    customer's twice (the second from a warm cache), then one outcome's and one connection's"
 rss() { awk '/VmRSS/ { print $2 }' "/proc/$cp_pid/status"; }
 printf '%-34s %9s %9s %10s %10s %14s\n' export rows seconds rows/s MB/s "RSS growth KB"
-for filter in "" "&outcome=denied" "&connection_id=" ""; do
-  read -r no id key conn < <(q -F ' ' -c "SELECT c.no, c.id, k.api_key, c.connections[1] FROM bench_customers c
-                                          JOIN bench_keys k USING (no) ORDER BY random() LIMIT 1")
-  query="since=2000-01-01T00:00:00Z${filter}"
+read -r first_no < <(q -c "SELECT (random() * 999)::int")
+for run in "$first_no" "$first_no again" "random &outcome=denied" "random &connection_id="; do
+  no=${run%% *}
+  filter=${run#* }
+  [ "$filter" = "$run" ] && filter=""
+  [ "$no" = random ] && no=$(q -c "SELECT (random() * 999)::int")
+  read -r id key conn < <(q -F ' ' -c "SELECT c.id, k.api_key, c.connections[1] FROM bench_customers c
+                                       JOIN bench_keys k USING (no) WHERE no = $no")
+  query="since=2000-01-01T00:00:00Z"
+  case $filter in "&"*) query+="$filter" ;; esac
   [ "$filter" = "&connection_id=" ] && query+="$conn"
   r0=$(rss)
   start=$(date +%s%N)
@@ -248,7 +257,7 @@ for filter in "" "&outcome=denied" "&connection_id=" ""; do
   took=$(awk -v a="$start" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   n=$(wc -l <"$work/export.ndjson")
   bytes=$(stat -c %s "$work/export.ndjson")
-  label="customer $no${filter:+ ${filter#&}}"
+  label="customer $no ${filter#&}"
   printf '%-34s %9d %9.2f %10.0f %10.1f %14d\n' "${label%=}" "$n" "$took" "$(awk -v n="$n" -v t="$took" 'BEGIN { print n / t }')" \
     "$(awk -v b="$bytes" -v t="$took" 'BEGIN { print b / t / 1e6 }')" "$(($(rss) - r0))"
 done

@@ -16,6 +16,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -170,7 +171,8 @@ class ExportClient {
   /// Reads (at most `per_read` bytes a read, `pause` between reads) until the answer ends, the
   /// connection closes or `timeout` passes.
   Exported read(std::chrono::milliseconds timeout = std::chrono::seconds(30), std::size_t per_read = 1 << 16,
-                std::chrono::milliseconds pause = std::chrono::milliseconds(0)) {
+                std::chrono::milliseconds pause = std::chrono::milliseconds(0),
+                std::size_t stop_after = std::numeric_limits<std::size_t>::max()) {
     Exported out;
     std::string raw;
     std::size_t at = 0;  // parsed up to here
@@ -210,7 +212,7 @@ class ExportClient {
         at = line_end + 2 + size + 2;
         progress = true;
       }
-      if (out.complete) return out;
+      if (out.complete || raw.size() >= stop_after) return out;
       if (in_body && out.head.find("Transfer-Encoding: chunked") == std::string::npos &&
           out.head.find("Content-Length") != std::string::npos) {
         const auto length = std::stoul(out.head.substr(out.head.find("Content-Length: ") + 16));
@@ -500,6 +502,27 @@ TEST_CASE("audit events: exports at once are bounded (503), and one whose client
   const auto out = stalled.read(std::chrono::seconds(40));
   CHECK_FALSE(out.complete);
   CHECK(out.closed);
+}
+
+TEST_CASE("audit events: a client that leaves in the middle of an export frees its thread at once") {
+  Stack s("", {{"HYDRA_EXPORTS_MAX", "1"}});
+  const auto a = s.newTenant("a");
+  seed(s.db, "'" + a.id + "'::uuid", Ids{}, 30000);
+  {
+    ExportClient leaving(s.server.port(), 32 * 1024);
+    leaving.get(exportPath(a, "since=" + at(0)), a.api_key);
+    const auto part = leaving.read(std::chrono::seconds(10), 1 << 16, std::chrono::milliseconds(0), 100000);
+    CHECK(part.status == 200);
+    CHECK_FALSE(part.complete);
+  }  // closed with the answer unread
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  Response next;
+  do {
+    next = s.as(a, "GET", exportPath(a, "since=" + at(0) + "&until=" + at(10)));
+  } while (next.status == 503 && std::chrono::steady_clock::now() < deadline);
+  CHECK(next.status == 200);
+  CHECK(jsonLines(next.body).size() == 9);
+  CHECK(s.server.log().find("the client left") != std::string::npos);
 }
 
 TEST_CASE("audit events: the broker's own records, filtered by connection, in the listing and the export alike") {
