@@ -271,7 +271,11 @@ void StreamAnswer::start(const Responder& respond, Streamed streamed, const std:
                  threads]() mutable {
       // run() owns the request's state and the producer, which hold the services: both are
       // gone before the server may stop (Server::stop waits for every stream thread).
-      run(std::move(state), std::move(streamed), connection_thread, stall);
+      try {
+        run(std::move(state), std::move(streamed), connection_thread, stall);
+      } catch (const std::exception& e) {  // memory ran out: the answer is dropped, not the process
+        log::http().error(std::string("streamed answer failed: ") + e.what());
+      }
       threads->finished();
     }).detach();
   } catch (...) {
@@ -343,6 +347,7 @@ void StreamAnswer::run(std::shared_ptr<Responder::State> state, Streamed streame
   // The head and the first chunk (or the end of an empty body) in one write; then each chunk
   // once the one before is in the socket, the next one made meanwhile.
   std::string failure;
+  bool writable = true;  // false once a write was not taken in: nothing more can follow it
   std::uint64_t body_bytes = 0;
   const std::vector<std::pair<std::string, std::string>> headers{
       {"Server", "hydracore"}, {"X-Request-Id", state->request_id}, {"Cache-Control", "no-store"}};
@@ -362,7 +367,10 @@ void StreamAnswer::run(std::shared_ptr<Responder::State> state, Streamed streame
       failure = "a non-standard exception";
     }
     if (failure.empty() && lifecycle->draining.load()) failure = "the server is shutting down";
-    if (failure.empty()) failure = waited(out.waitWritten(stall, stopped));
+    if (failure.empty()) {
+      failure = waited(out.waitWritten(stall, stopped));
+      writable = failure.empty();
+    }
     if (!failure.empty()) break;
     body_bytes += piece->size();
     piece = std::move(next);
@@ -370,10 +378,10 @@ void StreamAnswer::run(std::shared_ptr<Responder::State> state, Streamed streame
   }
   if (failure.empty()) {
     failure = waited(out.waitWritten(stall, stopped));  // the last chunk, before the timers are back
-  } else {
+  } else if (writable) {
     // Cut off: no last chunk. The connection is closed once what is queued is written, so the
     // client sees the body end early (a client waiting for the next chunk would otherwise wait
-    // for Pistache's keep-alive timer).
+    // for Pistache's keep-alive timer, which closes a connection not taken in from either way).
     if (write("", true)) out.waitWritten(stall, stopped);
   }
   // Pistache's timers again: the connection counts as idle (its keep-alive timeout closes it

@@ -520,9 +520,9 @@ TEST_CASE("audit events: a client that leaves in the middle of an export frees i
   do {
     next = s.as(a, "GET", exportPath(a, "since=" + at(0) + "&until=" + at(10)));
   } while (next.status == 503 && std::chrono::steady_clock::now() < deadline);
-  CHECK(next.status == 200);
+  REQUIRE_MESSAGE(next.status == 200, s.server.log());
   CHECK(jsonLines(next.body).size() == 9);
-  CHECK(s.server.log().find("the client left") != std::string::npos);
+  CHECK_MESSAGE(s.server.log().find("the client left") != std::string::npos, s.server.log());
 }
 
 TEST_CASE("audit events: the broker's own records, filtered by connection, in the listing and the export alike") {
