@@ -4,7 +4,8 @@
 # not through the API), then starts the real control plane and measures, with wrk, p50 and p99
 # of the listing: the first page, deep pages (a random `before`), each filter alone (first and
 # deep pages), time windows and a combination; then the export's throughput. Prints a table,
-# the seeding time and what the trail takes on disk.
+# the seeding time and what the trail takes on disk; last, PostgreSQL's CPU per record shipped
+# into a trail of this size (hydra-bench-audit-ingest).
 #   bench/audit_scale.sh [SECONDS per run, default 10]
 # Settings (environment):
 #   AUDIT_SCALE_ROWS     events to seed (default 100000000)
@@ -38,7 +39,7 @@ scripts/install-deps.sh
 command -v wrk >/dev/null || { sudo_=(); [ "$(id -u)" -ne 0 ] && sudo_=(sudo); "${sudo_[@]}" apt-get install -y -qq wrk >/dev/null; }
 if [ -z "${BENCH_SKIP_BUILD:-}" ]; then
   cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DHYDRA_BUILD_TESTS=OFF >/dev/null
-  cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane >/dev/null
+  cmake --build build-bench -j"$(nproc)" --target hydracore-control-plane hydra-bench-audit-ingest >/dev/null
 fi
 
 if [ -n "${AUDIT_SCALE_REUSE:-}" ]; then
@@ -263,3 +264,11 @@ for run in "$first_no" "$first_no again" "random &outcome=denied" "random &conne
 done
 rm -f "$work/export.ndjson"
 echo "control plane resident memory: $(rss) KB"
+
+# Ingest into a trail of this size: the indexes are as large as the seeded trail made them, so
+# each insert's index work is what it would be on a deployment holding this much.
+echo "--- ingest: PostgreSQL's backend CPU per record the broker's own statement ships into this trail"
+echo "    (as hydracore_broker; a new journal of 100,000 records of now, by batch size)"
+for batch in 1000 100 10; do
+  build-bench/bench/hydra-bench-audit-ingest "postgresql://hydracore_broker@127.0.0.1:$PG_PORT/postgres" 100000 "$batch"
+done
