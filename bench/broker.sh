@@ -95,12 +95,12 @@ pg_ticks() {
 # whichever run is then going): each reads proxy_keys by its index. Part of PostgreSQL's CPU
 # per fetch is theirs, not the audit shipping's. (Statistics reach the view within a second.)
 lookups() { psql -qAt -d "$base" -c "SELECT coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'proxy_keys'"; }
-# The broker's shipping session (the backend whose last statement inserted audit records), in
-# clock ticks: how much of PostgreSQL's CPU the shipping statements themselves take (the rest:
-# WAL writer, checkpointer, autovacuum, the broker's other sessions).
+# The broker's shipping session (application_name 'hydracore-broker audit shipper'), in clock
+# ticks: how much of PostgreSQL's CPU the shipping statements themselves take (the rest: WAL
+# writer, checkpointer, autovacuum, the broker's other sessions).
 shipper_ticks() {
   local pid
-  pid=$(psql -qAt -d "$base" -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hydracore_broker' AND query LIKE '%INTO audit_%' AND pid <> pg_backend_pid() LIMIT 1")
+  pid=$(psql -qAt -d "$base" -c "SELECT pid FROM pg_stat_activity WHERE usename = 'hydracore_broker' AND application_name = 'hydracore-broker audit shipper' LIMIT 1")
   # Printed with its pid: a reading of another session than the one before is none.
   [ -n "$pid" ] && awk -v pid="$pid" '{ sub(/^.*\) /, ""); print pid ":" $12 + $13 }' "/proc/$pid/stat" 2>/dev/null || echo "none:0"
 }

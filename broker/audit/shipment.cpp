@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "shared/audit/record.hpp"
+#include "shared/db/array.hpp"
 
 namespace hydra::broker::audit {
 // The shared format: records, the tree, notes, the journal folder (shared/audit).
@@ -20,6 +20,14 @@ template <typename Int>
 std::optional<std::string> number(const std::optional<Int>& value) {
   return value ? std::optional<std::string>(std::to_string(*value)) : std::nullopt;
 }
+
+// A COPY field: libpqxx 6.4 writes a null pointer as NULL (and has no std::optional of its own).
+const char* orNull(const std::optional<std::string>& value) { return value ? value->c_str() : nullptr; }
+
+const std::vector<std::string> kColumns{"journal_id", "seq", "line", "occurred_at", "customer_id", "instance_id",
+                                        "proxy_key_id", "connection_id", "provider", "name", "capability",
+                                        "outcome", "reason", "request_id", "peer", "method", "path",
+                                        "upstream_status", "request_bytes", "response_bytes", "duration_us"};
 
 }  // namespace
 
@@ -68,49 +76,44 @@ bool Shipment::add(const std::string& line, const LastUses& last_uses) {
   const bool rebuildable = entry && entry->journal == origin_ && parseMicros(entry->time);
   if (!entry) entry = readJournalLine(line);
   if (!entry) return false;
-  const auto& r = entry->record;
-  seq_.add(std::to_string(entry->seq));
-  line_.addOrNull(rebuildable ? std::nullopt : std::optional<std::string>(line));
-  time_.add(entry->time);
-  customer_id_.addOrNull(r.customer_id);
-  instance_id_.addOrNull(r.instance_id);
-  proxy_key_id_.addOrNull(r.proxy_key_id);
-  connection_id_.addOrNull(r.connection_id);
-  provider_.addOrNull(r.provider);
-  name_.addOrNull(r.name);
-  capability_.addOrNull(r.capability);
-  outcome_.add(r.outcome);
-  reason_.add(r.reason);
-  request_id_.add(r.request_id);
-  peer_.add(r.peer);
-  method_.addOrNull(r.method);
-  path_.addOrNull(r.path);
-  upstream_status_.addOrNull(number(r.upstream_status));
-  request_bytes_.addOrNull(number(r.request_bytes));
-  response_bytes_.addOrNull(number(r.response_bytes));
-  duration_us_.addOrNull(number(r.duration_us));
-  ++records_;
   const auto micros = parseMicros(entry->time);
   if (micros) weeks_.insert(Partitions::weekOf(*micros));
+  const auto& r = entry->record;
   if (r.outcome == "allowed" && r.connection_id && micros && last_uses.due(*r.connection_id, *micros)) {
     auto& latest = uses_[*r.connection_id];
     latest = std::max(latest, *micros);
   }
+  rows_.push_back({std::move(*entry), rebuildable ? std::nullopt : std::optional<std::string>(line)});
   return true;
 }
 
 void Shipment::send(pqxx::connection& connection) const {
-  db::ArrayParam used_id, used_at;
-  for (const auto& [id, micros] : uses_) {
-    used_id.add(id);
-    used_at.add(formatMicros(micros));
+  pqxx::work tx(connection);
+  // COPY, not INSERT: PostgreSQL neither parses a statement's arrays nor runs a row through the
+  // executor for each record, and writes the table a page at a time (bench/audit_ingest.cpp).
+  pqxx::stream_to copy(tx, "audit_events", kColumns);
+  for (const auto& row : rows_) {
+    const auto& r = row.entry.record;
+    const auto seq = std::to_string(row.entry.seq);
+    const auto status = number(r.upstream_status), request_bytes = number(r.request_bytes),
+               response_bytes = number(r.response_bytes), duration_us = number(r.duration_us);
+    copy << std::make_tuple(origin_.c_str(), seq.c_str(), orNull(row.line), row.entry.time.c_str(),
+                            orNull(r.customer_id), orNull(r.instance_id), orNull(r.proxy_key_id),
+                            orNull(r.connection_id), orNull(r.provider), orNull(r.name), orNull(r.capability),
+                            r.outcome.c_str(), r.reason.c_str(), r.request_id.c_str(), r.peer.c_str(),
+                            orNull(r.method), orNull(r.path), orNull(status), orNull(request_bytes),
+                            orNull(response_bytes), orNull(duration_us));
   }
-  pqxx::nontransaction(connection)
-      .exec_prepared("audit_event_ship_batch", origin_, seq_.text(), line_.text(), time_.text(), customer_id_.text(),
-                     instance_id_.text(), proxy_key_id_.text(), connection_id_.text(), provider_.text(),
-                     name_.text(), capability_.text(), outcome_.text(), reason_.text(), request_id_.text(),
-                     peer_.text(), method_.text(), path_.text(), upstream_status_.text(), request_bytes_.text(),
-                     response_bytes_.text(), duration_us_.text(), used_id.text(), used_at.text());
+  copy.complete();
+  if (!uses_.empty()) {
+    db::ArrayParam used_id, used_at;
+    for (const auto& [id, micros] : uses_) {
+      used_id.add(id);
+      used_at.add(formatMicros(micros));
+    }
+    tx.exec_prepared("connection_last_used", used_id.text(), used_at.text());
+  }
+  tx.commit();
 }
 
 }  // namespace hydra::broker::audit

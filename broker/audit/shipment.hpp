@@ -1,8 +1,8 @@
 #pragma once
-// A batch of journal records as PostgreSQL stores them ("audit_event_ship_batch"): each
-// record's columns, parsed here rather than by PostgreSQL, as one typed array per column; the
-// line itself only where the columns cannot rebuild its exact bytes; and the last use of the
-// connections that PostgreSQL has not heard of for a while.
+// A batch of journal records as PostgreSQL stores them: each record's columns, parsed here
+// rather than by PostgreSQL, in one COPY into audit_events; the line itself only where the
+// columns cannot rebuild its exact bytes; and the last use of the connections that PostgreSQL
+// has not heard of for a while ("connection_last_used"), in the same transaction.
 
 #include <chrono>
 #include <cstdint>
@@ -10,10 +10,11 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include <pqxx/pqxx>
 
-#include "shared/db/array.hpp"
+#include "shared/audit/record.hpp"
 
 namespace hydra::broker::audit {
 
@@ -60,8 +61,10 @@ class Shipment {
   /// Adds one line unless it is not a journal record at all (false: PostgreSQL could not store
   /// it; it stays in the journal).
   bool add(const std::string& line, const LastUses& last_uses);
-  std::size_t size() const { return records_; }
-  /// In one autocommit statement; shipping a record PostgreSQL already holds changes nothing.
+  std::size_t size() const { return rows_.size(); }
+  /// In one transaction. A record PostgreSQL already holds makes it fail with unique_violation
+  /// (the journal key): only another session shipping the same journal at the same time does
+  /// that, since a session starts where PostgreSQL's records stop.
   void send(pqxx::connection& connection) const;
   /// The uses sent, for LastUses::told once PostgreSQL has them.
   const std::map<std::string, std::int64_t>& uses() const { return uses_; }
@@ -69,12 +72,12 @@ class Shipment {
   const std::set<std::int64_t>& weeks() const { return weeks_; }
 
  private:
+  struct Row {
+    hydra::audit::JournalEntry entry;
+    std::optional<std::string> line;  // only where the columns cannot rebuild it
+  };
   std::string origin_;
-  std::size_t records_ = 0;
-  db::ArrayParam seq_, line_, time_, customer_id_, instance_id_, proxy_key_id_, connection_id_, provider_, name_,
-      capability_, outcome_, reason_, request_id_, peer_;
-  // A proxied call's fields (NULL on other records).
-  db::ArrayParam method_, path_, upstream_status_, request_bytes_, response_bytes_, duration_us_;
+  std::vector<Row> rows_;
   std::map<std::string, std::int64_t> uses_;  // connection id -> latest allowed use, micros
   std::set<std::int64_t> weeks_;
 };

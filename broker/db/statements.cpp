@@ -40,25 +40,14 @@ void prepareStatements(pqxx::connection& c) {
             "       (SELECT coalesce(max(tree_size), -1) FROM audit_checkpoints WHERE journal_id = $1)");
   // ... the week's partition of audit_events for a record of time $1 (made if missing) ...
   c.prepare("audit_partition_create", "SELECT audit_events_create_partition($1::timestamptz)");
-  // ... journal records, one typed array per column ($2 ..., in journal order, parsed by the
-  // broker: no JSON for PostgreSQL to read; `line` NULL where the columns rebuild it, see
-  // schema/0018; a proxied call's fields $16..$21, schema/0020), and the last use of the
-  // connections they released ($22, $23), in one autocommit statement. Shipping a record twice
-  // changes nothing. last_used_at moves only when it is more than 30 seconds
-  // (audit::kLastUseStep) older than a use, and the broker sends each connection's use at most
-  // once per 30 seconds: correct to the minute, without rewriting (and firing the triggers of)
-  // a connections row for nearly every fetch.
-  c.prepare("audit_event_ship_batch",
-            "WITH shipped AS ("
-            "  INSERT INTO audit_events (journal_id, seq, line, occurred_at, customer_id, instance_id, proxy_key_id,"
-            "   connection_id, provider, name, capability, outcome, reason, request_id, peer,"
-            "   method, path, upstream_status, request_bytes, response_bytes, duration_us)"
-            "  SELECT $1, r.* FROM unnest($2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[], $6::uuid[],"
-            "   $7::uuid[], $8::uuid[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[],"
-            "   $15::text[], $16::text[], $17::text[], $18::integer[], $19::bigint[], $20::bigint[], $21::bigint[]) AS r"
-            "  ON CONFLICT (journal_id, seq, occurred_at) DO NOTHING)"
-            " UPDATE connections c SET last_used_at = u.used_at"
-            " FROM unnest($22::uuid[], $23::timestamptz[]) AS u(id, used_at)"
+  // ... the last use of the connections a batch of journal records released (the records
+  // themselves go in by COPY, audit/shipment.cpp), in the batch's transaction. last_used_at
+  // moves only when it is more than 30 seconds (audit::kLastUseStep) older than a use, and the
+  // broker sends each connection's use at most once per 30 seconds: correct to the minute,
+  // without rewriting (and firing the triggers of) a connections row for nearly every fetch.
+  c.prepare("connection_last_used",
+            "UPDATE connections c SET last_used_at = u.used_at"
+            " FROM unnest($1::uuid[], $2::timestamptz[]) AS u(id, used_at)"
             " WHERE c.id = u.id AND (c.last_used_at IS NULL OR c.last_used_at < u.used_at - interval '30 seconds')");
   c.prepare("audit_checkpoint_ship",
             "INSERT INTO audit_checkpoints (journal_id, tree_size, note) VALUES ($1, $2, $3)"

@@ -1,7 +1,8 @@
-// Shipping audit records (issue 21, ingest): the broker's own Shipment and prepared statement,
-// run as hydracore_broker on a migrated database. The columns are stored typed and the line
-// only where they cannot rebuild it; the rebuilt line is the journal's bytes exactly, whatever
-// the fields hold; a batch shipped twice changes nothing; last_used_at moves to the minute.
+// Shipping audit records (issue 21, ingest): the broker's own Shipment (COPY) and prepared
+// statements, run as hydracore_broker on a migrated database. The columns are stored typed and
+// the line only where they cannot rebuild it; the rebuilt line is the journal's bytes exactly,
+// whatever the fields hold; records PostgreSQL holds are refused, not stored twice;
+// last_used_at moves to the minute, without firing the change notification.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -140,7 +141,7 @@ TEST_CASE("audit shipment: a line the columns cannot rebuild is stored as it is"
   CHECK(state.rfind("22", 0) == 0);
 }
 
-TEST_CASE("audit shipment: a batch shipped twice, or overlapping, stores each record once") {
+TEST_CASE("audit shipment: records PostgreSQL holds are refused whole, and shipping goes on from where its records stop") {
   TestDatabase db;
   seed(db);
   Broker broker(db);
@@ -149,13 +150,19 @@ TEST_CASE("audit shipment: a batch shipped twice, or overlapping, stores each re
     lines.push_back(journalLine(i, kOrigin, "2026-12-06T04:00:0" + std::to_string(i) + ".000000Z",
                                 allowed("r-" + std::to_string(i))));
   }
+  // Another session (a broker's statement PostgreSQL finished after the broker gave up on it)
+  // shipped the first three; this one, started before, ships them again with the rest.
   broker.ship({lines.begin(), lines.begin() + 3});
   const auto before = db.exec("SELECT id, seq FROM audit_events ORDER BY id");
-  broker.ship({lines.begin(), lines.begin() + 3});
+  Broker late(db);
+  CHECK_THROWS_AS(late.ship(lines), pqxx::unique_violation);
   CHECK(db.exec("SELECT id, seq FROM audit_events ORDER BY id") == before);
-  broker.ship(lines);
+  // The shipper then starts a new session, which starts where PostgreSQL's records stop.
+  Broker next(db);
+  const auto position = pqxx::nontransaction(next.connection).exec_prepared1("audit_shipped_position", kOrigin);
+  REQUIRE(position[0].as<int>() == 3);
+  next.ship({lines.begin() + 3, lines.end()});
   CHECK(db.exec("SELECT count(*), count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
-  CHECK(db.exec("SELECT count(DISTINCT seq) FROM audit_events")[0][0].as<int>() == 5);
   CHECK(storedLines(db) == lines);
 }
 
@@ -168,7 +175,6 @@ TEST_CASE("audit shipment: a record of a week without a partition gets its week'
       journalLine(0, kOrigin, "2031-03-09T23:59:59.999999Z", allowed("sunday")),
       journalLine(1, kOrigin, "2031-03-10T00:00:00.000000Z", allowed("monday"))};
   broker.ship(lines);
-  broker.ship(lines);  // twice: stored once
   const auto where = db.exec("SELECT request_id, tableoid::regclass::text FROM audit_events ORDER BY seq");
   REQUIRE(where.size() == 2);
   CHECK(std::string(where[0][1].c_str()) == "audit_events_20310303");

@@ -177,3 +177,40 @@ TEST_CASE("the migrated schema refuses a grant joining two customers' objects") 
                           a),
                   pqxx::unique_violation);
 }
+
+TEST_CASE("a change to any column of connections but last_used_at notifies the brokers, and last_used_at alone does not") {
+  TestDatabase db;
+  // schema/0024 lists the columns by name: every one but last_used_at, a column added later too.
+  const auto listed = db.exec(
+      "SELECT coalesce(string_agg(a.attname, ',' ORDER BY a.attname), '') FROM pg_trigger t"
+      " CROSS JOIN unnest(t.tgattr::int2[]) AS k(attnum)"
+      " JOIN pg_attribute a ON a.attrelid = t.tgrelid AND a.attnum = k.attnum"
+      " WHERE t.tgrelid = 'connections'::regclass AND t.tgname = 'connections_notify_update'")[0][0];
+  const auto columns = db.exec(
+      "SELECT string_agg(attname, ',' ORDER BY attname) FROM pg_attribute WHERE attrelid = 'connections'::regclass"
+      " AND attnum > 0 AND NOT attisdropped AND attname <> 'last_used_at'")[0][0];
+  CHECK(listed.as<std::string>() == columns.as<std::string>());
+
+  const auto customer = db.exec("INSERT INTO customers (name) VALUES ('a') RETURNING id")[0][0].as<std::string>();
+  const auto connection = db.exec("INSERT INTO connections (customer_id, provider, name, auth_type) "
+                                  "VALUES ($1, 'gmail', 'x', 'oauth2') RETURNING id",
+                                  customer)[0][0]
+                              .as<std::string>();
+  pqxx::connection listener(db.url());
+  int heard = 0;
+  struct Counter : pqxx::notification_receiver {
+    int& count;
+    Counter(pqxx::connection& c, int& n) : pqxx::notification_receiver(c, "hydra_authz"), count(n) {}
+    void operator()(const std::string&, int) override { ++count; }
+  } counter(listener, heard);
+  const auto heardAfter = [&](const std::string& sql) {
+    heard = 0;
+    db.exec(sql, connection);
+    listener.await_notification(1, 0);
+    return heard;
+  };
+  CHECK(heardAfter("UPDATE connections SET last_used_at = now() WHERE id = $1") == 0);
+  CHECK(heardAfter("UPDATE connections SET last_used_at = now(), status = 'expired' WHERE id = $1") == 1);
+  CHECK(heardAfter("UPDATE connections SET metadata_json = '{\"a\": 1}' WHERE id = $1") == 1);
+  CHECK(heardAfter("UPDATE connections SET metadata_json = '{\"a\": 1}' WHERE id = $1") == 0);  // unchanged
+}
