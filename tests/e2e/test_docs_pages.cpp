@@ -114,7 +114,8 @@ void checkPagesOf(const HttpClient& http) {
     }
   }
   // Both vendored bundles, their style sheet and their licences are linked.
-  for (const auto& [stem, file] : vendored) {
+  for (const auto& entry : vendored) {
+    const auto& stem = entry.first;  // not a structured binding: lambdas capture those only in C++20
     CAPTURE(stem);
     CHECK(std::any_of(served.begin(), served.end(), [&](const std::string& n) { return n.rfind(stem + ".", 0) == 0; }));
   }
