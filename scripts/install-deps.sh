@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   # build
-  cmake g++ make pkg-config
+  cmake g++ make ninja-build pkg-config
   libpistache-dev libpoco-dev libpqxx-dev libpq-dev libbotan-2-dev rapidjson-dev doctest-dev libssl-dev
   prometheus-cpp-dev  # metrics: the core library (Registry, text format)
   # run and test: a throwaway PostgreSQL, key generation, the curl walk-through

@@ -26,7 +26,7 @@ std::string readFile(const std::string& path) {
   return content.str();
 }
 
-unsigned modeOf(const std::string& path) {
+unsigned fileMode(const std::string& path) {
   struct stat info {};
   REQUIRE(stat(path.c_str(), &info) == 0);
   return info.st_mode & 07777;
@@ -94,8 +94,8 @@ TEST_CASE("broker cli: an unknown subcommand or argument exits non-zero") {
 TEST_CASE("broker cli: keygen writes a 0600 private key, never overwrites it silently, and --force replaces it") {
   const TempDir dir;
   const auto keys = newKeyFiles(dir, "k");
-  CHECK(modeOf(keys.private_key) == 0600u);
-  CHECK((modeOf(keys.public_key) & 0022u) == 0u);  // nobody but us may change what the control plane seals to
+  CHECK(fileMode(keys.private_key) == 0600u);
+  CHECK((fileMode(keys.public_key) & 0022u) == 0u);  // nobody but us may change what the control plane seals to
   const auto private_pem = readFile(keys.private_key);
   const auto public_pem = readFile(keys.public_key);
   CHECK(private_pem.rfind("-----BEGIN PRIVATE KEY-----\n", 0) == 0);
@@ -118,7 +118,7 @@ TEST_CASE("broker cli: keygen writes a 0600 private key, never overwrites it sil
   REQUIRE(runBroker(forced, {}).exit_code == 0);
   CHECK(readFile(keys.private_key) != private_pem);
   CHECK(readFile(keys.public_key) != public_pem);
-  CHECK(modeOf(keys.private_key) == 0600u);
+  CHECK(fileMode(keys.private_key) == 0600u);
 }
 
 TEST_CASE("broker cli: keygen's pair is what openssl, the control plane and the broker accept") {

@@ -19,7 +19,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kToken = "ya29.PROXY-TOKEN-CANARY";
+const std::string kProviderToken = "ya29.PROXY-TOKEN-CANARY";
 
 /// gmail's registry entry with its calls going to the mock; the rest built in.
 std::string gmailToMock(const TempDir& dir, const MockProvider& provider) {
@@ -35,7 +35,7 @@ Environment proxySettings(const TempDir& dir, const MockProvider& provider, cons
                       extra);
 }
 
-std::string oauthConnection(const std::string& name, const std::string& token = kToken) {
+std::string oauthConnection(const std::string& name, const std::string& token = kProviderToken) {
   return R"({"provider":"gmail","name":")" + name + R"(","auth_type":"oauth2","credentials":{"access_token":")" +
          token + R"(","token_type":"Bearer","expires_at":4102444800}})";
 }
@@ -88,7 +88,7 @@ TEST_CASE("proxy: an allowed call reaches the provider with the connection's tok
   CHECK_FALSE(r.header("Set-Cookie"));
   CHECK_FALSE(r.header("X-Internal"));
   CHECK(r.header("Hydra-Capability").value_or("") == "send_mail");
-  CHECK(r.body.find(kToken) == std::string::npos);
+  CHECK(r.body.find(kProviderToken) == std::string::npos);
 
   const auto seen = p.provider.requests();
   REQUIRE(seen.size() == 1);
@@ -97,7 +97,7 @@ TEST_CASE("proxy: an allowed call reaches the provider with the connection's tok
   // The query exactly as the runtime wrote it: order and repeated names kept.
   CHECK(request.target == "/gmail/v1/users/me/messages/send?alt=json&labelIds=B&labelIds=A");
   CHECK(request.body == R"({"raw":"UmF3"})");
-  CHECK(request.header("Authorization") == "Bearer " + kToken);  // never the proxy key
+  CHECK(request.header("Authorization") == "Bearer " + kProviderToken);  // never the proxy key
   CHECK(request.header("Content-Type") == "application/json");
   CHECK(request.header("Accept") == "application/json");
   CHECK(request.count("Cookie") == 0);
@@ -140,7 +140,7 @@ TEST_CASE("proxy: a proxy-only grant's credentials are never released, but its c
   ProxyStack p(R"(["send_mail"])", R"(,"proxy_only":true)");
   const auto fetch = p.s.fetch(p.runtime, "provider=gmail");
   CHECK(fetch.status == 403);
-  CHECK(fetch.body.find(kToken) == std::string::npos);
+  CHECK(fetch.body.find(kProviderToken) == std::string::npos);
   p.provider.configure(R"({"default":{"status":200,"body":"{}"}})");
   CHECK(p.call("POST", "/gmail/v1/users/me/messages/send", "{}").status == 200);
 }
@@ -246,7 +246,7 @@ TEST_CASE("proxy: a provider that cannot be reached is a 502 naming the provider
   const auto r = p.call("GET", "/gmail/v1/users/me/labels");
   CHECK(r.status == 502);
   CHECK(errorDetail(r).rfind("gmail: ", 0) == 0);
-  CHECK(r.body.find(kToken) == std::string::npos);
+  CHECK(r.body.find(kProviderToken) == std::string::npos);
 }
 
 TEST_CASE("proxy: without the operator's range, a provider on loopback is refused before connecting") {

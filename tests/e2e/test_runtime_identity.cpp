@@ -71,7 +71,7 @@ CertOptions fromOtherCa() {
 }
 
 /// Runs each test case twice: once with runtime identity off, once with it on.
-RuntimeIdentity eachMode() {
+RuntimeIdentity eachIdentityMode() {
   RuntimeIdentity mode = RuntimeIdentity::Off;
   SUBCASE("identity off") {}
   SUBCASE("identity on") { mode = RuntimeIdentity::On; }
@@ -470,7 +470,7 @@ struct Breach : Customers {
 }  // namespace
 
 TEST_CASE("identity: a compromised control plane's planted proxy key for customer A's instance releases nothing with identity on") {
-  Breach x(eachMode());
+  Breach x(eachIdentityMode());
   const auto key = x.plantKey(x.a.id, x.a_instance);
   waitOutStaleness();
   if (!x.on()) {
@@ -490,7 +490,7 @@ TEST_CASE("identity: a compromised control plane's planted proxy key for custome
 }
 
 TEST_CASE("identity: a compromised control plane cannot grant customer A's connection to customer B's instance") {
-  Breach x(eachMode());
+  Breach x(eachIdentityMode());
   // The grants' composite foreign keys refuse it whichever customer the row names (finding: the
   // schema, not the broker, stops this one; identity on or off).
   CHECK_THROWS_AS(x.grant(x.a.id, x.connection, x.b_instance), pqxx::foreign_key_violation);
@@ -506,7 +506,7 @@ TEST_CASE("identity: a compromised control plane cannot grant customer A's conne
 }
 
 TEST_CASE("identity: a compromised control plane moving customer B's instance to customer A releases A's credentials only without identity") {
-  Breach x(eachMode());
+  Breach x(eachIdentityMode());
   // Moving it as it is fails: B's proxy keys reference (customer B, instance) (finding: the
   // attacker must first delete them, which the role may).
   CHECK_THROWS_AS(x.asControlPlane("UPDATE instances SET customer_id = $1 WHERE id = $2", x.a.id, x.b_instance),
@@ -528,7 +528,7 @@ TEST_CASE("identity: a compromised control plane moving customer B's instance to
 }
 
 TEST_CASE("identity: a compromised control plane moving customer A's connection to customer B releases nothing") {
-  Breach x(eachMode());
+  Breach x(eachIdentityMode());
   // Moving it as it is fails: A's grant references (customer A, connection) (finding: the
   // attacker must first delete the grants, which the role may).
   CHECK_THROWS_AS(x.asControlPlane("UPDATE connections SET customer_id = $1 WHERE id = $2", x.b.id, x.connection),
@@ -555,7 +555,7 @@ TEST_CASE("identity: a compromised control plane moving customer A's connection 
 }
 
 TEST_CASE("identity: a compromised control plane's new instance of customer A with a grant and a planted key releases nothing with identity on") {
-  Breach x(eachMode());
+  Breach x(eachIdentityMode());
   const auto rows =
       x.asControlPlane("INSERT INTO instances (customer_id, name) VALUES ($1, 'planted') RETURNING id", x.a.id);
   const std::string planted = rows[0][0].c_str();
