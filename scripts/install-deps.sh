@@ -61,6 +61,10 @@ if [ "$browser" = 1 ]; then
   installed=tests/browser/node_modules/.package-lock.json
   if [ ! -f "$installed" ] || [ tests/browser/package-lock.json -nt "$installed" ]; then
     echo "install-deps: npm ci in tests/browser"
-    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+    # With the system's trusted CAs besides node's own, as apt and curl use them (a machine
+    # behind a TLS-inspecting proxy trusts its CA there).
+    ca_bundle=/etc/ssl/certs/ca-certificates.crt
+    (cd tests/browser && if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$ca_bundle" ]; then export NODE_EXTRA_CA_CERTS=$ca_bundle; fi &&
+      npm ci --no-audit --no-fund --loglevel=error)
   fi
 fi
