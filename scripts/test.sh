@@ -19,7 +19,10 @@ phase_start=$(date +%s)
 phase_done() { phases+=("$(printf '%-44s %5d s' "$1" $(($(date +%s) - phase_start)))"); phase_start=$(date +%s); }
 report() { [ ${#phases[@]} -eq 0 ] || { echo "test.sh: time per phase"; printf '  %s\n' "${phases[@]}"; }; }
 
-if [ "$sanitize" = 1 ]; then scripts/install-deps.sh --fuzz; else scripts/install-deps.sh; fi
+if [ "$sanitize" = 1 ]; then scripts/install-deps.sh --fuzz --browser; else scripts/install-deps.sh --browser; fi
+# Chromium, node and tests/browser's packages are installed now: a browser test that finds
+# none fails instead of skipping (tests/support/browser.hpp).
+export HYDRA_REQUIRE_BROWSER=1
 phase_done "install packages"
 # -O2 without debug information: a third less compile time than RelWithDebInfo, and a
 # failing test's report names the test case and its assertion, not a stack.

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "shared/db/migrate.hpp"
+#include "shared/docs/routes.hpp"
 #include "shared/http/errors.hpp"
 #include "shared/http/openapi.hpp"
 #include "shared/metrics/metrics.hpp"
@@ -49,6 +50,7 @@ void addOperationsRoutes(http::Server& server, OperationsRoutes routes) {
                return http::json(200, document->second);
              },
              {"This document", "operations", "", {}, "", {{200, "OpenAPIDocument"}}});
+  docs::addDocsRoutes(server, routes.title);
 }
 
 std::unique_ptr<http::Server> metricsServer(const config::ListenAddress& address) {

@@ -2,7 +2,8 @@
 // What both binaries serve for operators, beside their API: GET /healthz (liveness: the
 // process answers), GET /readyz (readiness: http/readiness.hpp), GET /metrics (Prometheus
 // text format, unless HYDRA_METRICS_LISTEN moves it to a listener of its own) and
-// GET /openapi.json (the document of exactly the routes served, built from the route table).
+// GET /openapi.json (the document of exactly the routes served, built from the route table),
+// and over it GET /docs (Swagger UI) and GET /redoc (shared/docs).
 
 #include <memory>
 #include <optional>

@@ -243,6 +243,7 @@ TEST_CASE("openapi: the broker documents exactly the routes it serves") {
   const auto r = s.runtime.request("GET", "/openapi.json");
   REQUIRE(r.status == 200);
   std::set<std::string> served{"GET /healthz", "GET /readyz", "GET /metrics", "GET /openapi.json",
+                               "GET /docs", "GET /redoc", "GET /docs/assets/{name}",
                                "GET /internal/v1/instances/{instance_id}/connections"};
   for (const char* method : {"GET", "POST", "PUT", "PATCH", "DELETE"}) {
     served.insert(std::string(method) + " /internal/v1/instances/{instance_id}/proxy/{provider}/{path}");
