@@ -83,6 +83,11 @@ std::string origin(std::string_view url) {
   return parts->scheme + "://" + parts->authority;
 }
 
+std::string cookiePath(std::string_view public_url) {
+  const auto parts = split(public_url);
+  return (parts ? std::string(public_url.substr(parts->rest)) : std::string()) + "/connect";
+}
+
 std::string percentEncode(std::string_view text) {
   static const char* const kHex = "0123456789ABCDEF";
   std::string out;

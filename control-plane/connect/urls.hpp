@@ -30,6 +30,10 @@ std::string origin(std::string_view url);
 /// percent-encoded (RFC 3986: all but unreserved characters), before any fragment.
 std::string withQuery(std::string url, const std::vector<std::pair<std::string, std::string>>& params);
 
+/// The path of the connect pages' cookie for HYDRA_PUBLIC_URL `public_url`: its own path (a
+/// proxy's prefix, if any) + "/connect".
+std::string cookiePath(std::string_view public_url);
+
 /// RFC 3986 percent-encoding of everything but ALPHA / DIGIT / "-" / "." / "_" / "~".
 std::string percentEncode(std::string_view text);
 

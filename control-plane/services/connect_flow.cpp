@@ -54,11 +54,7 @@ void insertGrant(pqxx::work& tx, const std::string& customer_id, const std::stri
 
 }  // namespace
 
-std::string ConnectFlow::cookiePath() const {
-  const auto scheme = public_url_.find("://");
-  const auto path = scheme == std::string::npos ? std::string::npos : public_url_.find('/', scheme + 3);
-  return (path == std::string::npos ? std::string() : public_url_.substr(path)) + "/connect";
-}
+std::string ConnectFlow::cookiePath() const { return connect::cookiePath(public_url_); }
 
 LinkPage ConnectFlow::view(const std::string& token) {
   return pool_.run([&](pqxx::connection& c) {

@@ -397,8 +397,12 @@ TEST_CASE("connect pages: the control plane's role reads no client secret, code 
   CHECK(seen.find("shared-gmail-client") != std::string::npos);  // it did read the rows
   CHECK(seen.find(text(created.json, "id")) != std::string::npos);
   const auto hexOf = [](const std::string& s) { return Botan::hex_encode(reinterpret_cast<const std::uint8_t*>(s.data()), s.size(), false); };
-  for (const auto& plaintext : {secret, code, verifier, c.cookie, c.state}) {
+  const auto token = linkPath(created).substr(9);
+  for (const auto& plaintext : {secret, code, verifier, c.cookie, c.state, token}) {
     CHECK(seen.find(plaintext) == std::string::npos);
     CHECK(seen.find(hexOf(plaintext)) == std::string::npos);
+    // Nor in the control plane's log (the access log names route templates, never paths).
+    CHECK(f.s.server.log().find(plaintext) == std::string::npos);
   }
+  CHECK(f.s.server.log().find("/connect/callback") != std::string::npos);  // the log did see the flow
 }

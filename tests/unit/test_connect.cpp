@@ -75,6 +75,8 @@ TEST_CASE("connect: PKCE: S256 as RFC 7636 appendix B, the verifier derived from
 TEST_CASE("connect: the cookie is HttpOnly and SameSite=Lax, Secure on https, and cleared with Max-Age=0") {
   CHECK(connect::cookieHeader("v", "/connect", true) == "hydra_connect=v; Path=/connect; HttpOnly; SameSite=Lax; Secure");
   CHECK(connect::cookieHeader("v", "/p/connect", false) == "hydra_connect=v; Path=/p/connect; HttpOnly; SameSite=Lax");
+  CHECK(connect::cookiePath("https://connect.example.com") == "/connect");
+  CHECK(connect::cookiePath("https://example.com/hydra") == "/hydra/connect");
   CHECK(connect::cookieHeader("", "/connect", true) ==
         "hydra_connect=; Path=/connect; HttpOnly; SameSite=Lax; Max-Age=0; Secure");
 }
