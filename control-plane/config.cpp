@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "control-plane/connect/urls.hpp"
 #include "shared/ops/operations.hpp"
 
 namespace hydra::cp {
@@ -68,6 +69,9 @@ Config Config::forServe() {
       config::parseInteger("HYDRA_EXPORTS_MAX", config::env("HYDRA_EXPORTS_MAX").value_or("4"), 1, 64));
   c.export_stall = std::chrono::seconds(config::parseInteger(
       "HYDRA_EXPORT_STALL_SECONDS", config::env("HYDRA_EXPORT_STALL_SECONDS").value_or("60"), 1, 3600));
+  c.public_url = connect::publicUrl("HYDRA_PUBLIC_URL", config::env("HYDRA_PUBLIC_URL"));
+  c.connect_session_lifetime = std::chrono::seconds(config::parseInteger(
+      "HYDRA_CONNECT_SESSION_SECONDS", config::env("HYDRA_CONNECT_SESSION_SECONDS").value_or("1800"), 60, 86400));
   return c;
 }
 

@@ -30,6 +30,10 @@ struct Config {
   webhooks::Settings webhooks;         // HYDRA_WEBHOOK_*
   int exports_max = 4;                     // HYDRA_EXPORTS_MAX: audit exports streamed at once
   std::chrono::seconds export_stall{60};   // HYDRA_EXPORT_STALL_SECONDS: an export's client reading nothing
+  /// HYDRA_PUBLIC_URL: where browsers reach this control plane (scheme, host, optional port and
+  /// path prefix; no trailing slash). Empty: the connect flow is off (sessions answer 501).
+  std::string public_url;
+  std::chrono::seconds connect_session_lifetime{1800};  // HYDRA_CONNECT_SESSION_SECONDS
 
   /// What `serve` needs. Throws config::ConfigError naming the first bad variable.
   static Config forServe();

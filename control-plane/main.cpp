@@ -57,6 +57,9 @@ constexpr const char* kEnvironmentHelp =
     "                           authentication throttle (default none)\n"
     "  HYDRA_EXPORTS_MAX        audit exports streamed at once, each on a thread of its own (default 4; more: 503)\n"
     "  HYDRA_EXPORT_STALL_SECONDS  an audit export whose client takes in nothing this long is cut off (default 60)\n"
+    "  HYDRA_PUBLIC_URL         where browsers reach this service (https; http only to loopback), for the\n"
+    "                           connect flow's links and its redirect URI <url>/connect/callback (default: off)\n"
+    "  HYDRA_CONNECT_SESSION_SECONDS  how long a connect link lives (default 1800, 60..86400)\n"
     "  HYDRA_WEBHOOK_WORKERS    webhook deliveries in flight at once (default 4; 0: this process does not deliver)\n"
     "  HYDRA_WEBHOOK_RETRY_SCHEDULE   seconds before each attempt, comma-separated, the first 0\n"
     "                           (default 0,5,300,1800,7200,18000,36000,50400,72000,86400)\n"
@@ -125,7 +128,11 @@ int serve() {
   cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, config.webhooks.url_rules);
   cp::AuditEventService audit(pool);
-  cp::Services services{auth, identity, connections, webhook_endpoints, revocation, audit};
+  cp::OAuthClientService oauth_clients(pool, sealer);
+  cp::ConnectSessionService connect_sessions(pool, {config.public_url, config.connect_session_lifetime});
+  cp::ConnectFlow connect_flow(pool, sealer, config.public_url);
+  cp::Services services{auth,  identity,      connections,      webhook_endpoints,
+                        revocation, audit, oauth_clients, connect_sessions, connect_flow};
 
   http::blockTerminationSignals();
   // Delivery has a database pool of its own, so a slow receiver never holds the API's.

@@ -47,6 +47,66 @@ std::vector<QueryParameter> auditFilterParameters(bool for_export) {
 
 const char* schemas() {
   return R"json({
+  "OAuthClientCreate": {"title": "OAuthClientCreate", "type": "object", "required": ["client_id", "client_secret", "provider"],
+    "properties": {"provider": {"type": "string", "minLength": 1, "maxLength": 50},
+                   "client_id": {"type": "string", "minLength": 1, "maxLength": 1024},
+                   "client_secret": {"type": "string", "minLength": 1, "maxLength": 4096, "writeOnly": true,
+                                     "description": "Sealed to the broker's key at once; never returned"},
+                   "scopes": {"type": "array", "items": {"type": "string"}, "maxItems": 100, "default": [],
+                              "description": "The client's default scopes for connect sessions"},
+                   "authorization_params": {"type": ["object", "null"], "additionalProperties": {"type": "string"},
+                                            "maxProperties": 20,
+                                            "description": "More authorization request parameters (e.g. access_type, prompt); not response_type, client_id, redirect_uri, scope, state, code_challenge, code_challenge_method"}}},
+  "OAuthClient": {"title": "OAuthClient", "type": "object",
+    "required": ["authorization_params", "client_id", "created_at", "id", "provider", "scopes"],
+    "properties": {"authorization_params": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+                   "client_id": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"}, "provider": {"type": "string"},
+                   "scopes": {"type": "array", "items": {"type": "string"}}}},
+  "OAuthClientList": {"type": "object", "required": ["oauth_clients", "total"],
+    "properties": {"oauth_clients": {"type": "array", "items": {"$ref": "#/components/schemas/OAuthClient"}},
+                   "total": {"type": "integer"}}},
+  "ConnectSettingsUpdate": {"type": "object", "required": ["allowed_redirect_urls"],
+    "properties": {"allowed_redirect_urls": {"type": "array", "maxItems": 20,
+                                             "items": {"type": "string", "maxLength": 2048},
+                                             "description": "Absolute http(s) URLs, no fragment: the only success_url / error_url values sessions may give (exact match)"}}},
+  "ConnectSettings": {"type": "object", "required": ["allowed_redirect_urls", "updated_at"],
+    "properties": {"allowed_redirect_urls": {"type": "array", "items": {"type": "string"}},
+                   "updated_at": {"type": ["string", "null"], "format": "date-time"}}},
+  "ConnectSessionCreate": {"title": "ConnectSessionCreate", "type": "object", "required": ["provider"],
+    "properties": {"provider": {"type": "string", "minLength": 1, "maxLength": 50,
+                                "description": "A provider the brokers' registry offers for the connect flow"},
+                   "name": {"type": "string", "minLength": 1, "maxLength": 255,
+                            "description": "The new connection's name; not with connection_id"},
+                   "connection_id": {"type": "string", "format": "uuid",
+                                     "description": "An oauth2 connection of this provider to re-authorise; not with name"},
+                   "oauth_client_id": {"type": "string", "format": "uuid",
+                                       "description": "This customer's OAuth client; absent: the provider's shared client"},
+                   "scopes": {"type": "array", "items": {"type": "string"}, "maxItems": 100,
+                              "description": "Default: the client's scopes, else the provider's default scopes"},
+                   "metadata_json": {"type": ["object", "null"]},
+                   "grants": {"type": "array", "maxItems": 20, "items": {"$ref": "#/components/schemas/GrantCreate"},
+                              "description": "Grants the new connection gets when the user returns from the provider"},
+                   "success_url": {"type": "string", "maxLength": 2048,
+                                   "description": "Where the browser goes once connected (with ?connection_id=); must be in connect-settings"},
+                   "error_url": {"type": "string", "maxLength": 2048,
+                                 "description": "Where the browser goes on failure or cancel (with ?error=); must be in connect-settings"}}},
+  "ConnectSession": {"title": "ConnectSession", "type": "object",
+    "required": ["connection_id", "created_at", "error", "expires_at", "id", "provider", "status", "updated_at"],
+    "properties": {"connect_url": {"type": "string", "description": "Only when created: the single-use link for the end user"},
+                   "connection_id": {"type": ["string", "null"], "format": "uuid"},
+                   "created_at": {"type": "string", "format": "date-time"},
+                   "error": {"type": ["string", "null"]},
+                   "expires_at": {"type": "string", "format": "date-time"},
+                   "id": {"type": "string", "format": "uuid"}, "provider": {"type": "string"},
+                   "status": {"type": "string",
+                              "enum": ["pending", "authorizing", "exchanging", "connected", "failed", "expired"]},
+                   "updated_at": {"type": "string", "format": "date-time"}}},
+  "ConnectStatus": {"type": "object", "required": ["connection_id", "error", "location", "status"],
+    "properties": {"connection_id": {"type": ["string", "null"], "format": "uuid"},
+                   "error": {"type": ["string", "null"]},
+                   "location": {"type": ["string", "null"], "description": "Where the waiting page sends the browser once ended"},
+                   "status": {"type": "string"}}},
   "CustomerCreate": {"title": "CustomerCreate", "type": "object", "required": ["name"],
     "properties": {"name": {"title": "Name", "type": "string", "minLength": 1, "maxLength": 255}}},
   "Customer": {"title": "Customer", "type": "object", "required": ["created_at", "id", "name"],
@@ -279,7 +339,7 @@ RouteDoc exportAuditEvents() {
 RouteDoc listConnections() {
   return customerRoute("List Connections", "connections", {{200, "ConnectionList"}}, "",
                        {{"provider", false, R"({"type":"string","maxLength":50})", ""},
-                        {"status", false, R"({"type":"string","enum":["active","expired","error"]})", ""},
+                        {"status", false, R"({"type":"string","enum":["pending","active","expired","error"]})", ""},
                         {"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
                         {"offset", false, R"({"type":"integer","minimum":0,"default":0})", ""}});
 }
@@ -327,6 +387,80 @@ RouteDoc rotateWebhookSecret() {
 RouteDoc listWebhookDeliveries() {
   return customerRoute("An endpoint's deliveries, newest first", "webhooks", {{200, "WebhookDeliveryList"}}, "",
                        pageParameters());
+}
+
+
+RouteDoc createOAuthClient() {
+  return customerRoute("Create an OAuth client (its secret is sealed to the broker and never returned)", "connect",
+                       {{201, "OAuthClient"}}, "OAuthClientCreate");
+}
+RouteDoc listOAuthClients() {
+  return customerRoute("List OAuth clients", "connect", {{200, "OAuthClientList"}}, "",
+                       {{"provider", false, R"({"type":"string","maxLength":50})", ""},
+                        {"limit", false, R"({"type":"integer","minimum":1,"maximum":500,"default":50})", ""},
+                        {"offset", false, R"({"type":"integer","minimum":0,"default":0})", ""}});
+}
+RouteDoc getOAuthClient() { return customerRoute("Get an OAuth client", "connect", {{200, "OAuthClient"}}); }
+RouteDoc deleteOAuthClient() {
+  return customerRoute("Delete an OAuth client (connect sessions not yet past the provider that use it fail)", "connect",
+                       {{204, ""}});
+}
+RouteDoc getConnectSettings() {
+  return customerRoute("Get the connect settings (the redirect allow-list)", "connect", {{200, "ConnectSettings"}});
+}
+RouteDoc putConnectSettings() {
+  return customerRoute("Replace the connect settings", "connect", {{200, "ConnectSettings"}}, "ConnectSettingsUpdate");
+}
+RouteDoc createConnectSession() {
+  auto doc = customerRoute("Create a connect session: a single-use link for an end user to authorise a provider",
+                           "connect", {{201, "ConnectSession"}}, "ConnectSessionCreate");
+  doc.responses.emplace_back(409, "");
+  doc.responses.emplace_back(501, "");
+  return doc;
+}
+RouteDoc getConnectSession() {
+  return customerRoute("Get a connect session's status", "connect", {{200, "ConnectSession"}});
+}
+
+namespace {
+// The pages: no API key (the link's token or the browser's cookie is the credential), HTML.
+RouteDoc pageRoute(std::string summary, std::vector<std::pair<int, std::string>> responses, bool token) {
+  RouteDoc doc{std::move(summary), "connect-pages", "", {}, "", std::move(responses), "text/html"};
+  if (token) doc.path = {{"token", R"({"type":"string"})", "The link's token (from connect_url)"}};
+  return doc;
+}
+}  // namespace
+
+RouteDoc connectLinkPage() {
+  return pageRoute("The connect link's page: who asks, for which provider, what access", {{200, "string"}, {404, "string"}, {410, "string"}},
+                   true);
+}
+RouteDoc connectContinue() {
+  return pageRoute("Continue: sets the browser's cookie and redirects to the provider",
+                   {{302, ""}, {404, "string"}, {409, "string"}, {410, "string"}}, true);
+}
+RouteDoc connectCancel() {
+  return pageRoute("Cancel: the session fails (access_denied); redirects to error_url or says so",
+                   {{200, "string"}, {302, ""}, {404, "string"}, {410, "string"}}, true);
+}
+RouteDoc connectCallback() {
+  auto doc = pageRoute("The provider's redirect (the redirect URI to register: HYDRA_PUBLIC_URL/connect/callback)",
+                       {{200, "string"}, {302, ""}, {400, "string"}, {409, "string"}, {410, "string"}}, false);
+  doc.query = {{"code", false, R"({"type":"string"})", ""},
+               {"state", false, R"({"type":"string"})", ""},
+               {"error", false, R"({"type":"string"})", ""},
+               {"error_description", false, R"({"type":"string"})", ""}};
+  return doc;
+}
+RouteDoc connectStatus() {
+  RouteDoc doc{"The waiting page's poll (the browser's cookie authenticates it)", "connect-pages", "", {}, "",
+               {{200, "ConnectStatus"}, {404, ""}}};
+  return doc;
+}
+RouteDoc connectAsset() {
+  RouteDoc doc{"A style sheet or script of the connect pages", "connect-pages", "", {}, "", {{200, "string"}, {404, ""}}, "*/*"};
+  doc.path = {{"name", R"({"type":"string"})", "The asset's name as the pages link it (with its content's hash)"}};
+  return doc;
 }
 
 }  // namespace hydra::cp::docs

@@ -39,5 +39,19 @@ http::RouteDoc updateWebhookEndpoint();
 http::RouteDoc deleteWebhookEndpoint();
 http::RouteDoc rotateWebhookSecret();
 http::RouteDoc listWebhookDeliveries();
+http::RouteDoc createOAuthClient();
+http::RouteDoc listOAuthClients();
+http::RouteDoc getOAuthClient();
+http::RouteDoc deleteOAuthClient();
+http::RouteDoc getConnectSettings();
+http::RouteDoc putConnectSettings();
+http::RouteDoc createConnectSession();
+http::RouteDoc getConnectSession();
+http::RouteDoc connectLinkPage();
+http::RouteDoc connectContinue();
+http::RouteDoc connectCancel();
+http::RouteDoc connectCallback();
+http::RouteDoc connectStatus();
+http::RouteDoc connectAsset();
 
 }  // namespace hydra::cp::docs

@@ -54,6 +54,23 @@ void addRoutes(http::Server& server, Services& s) {
   server.del(webhook_endpoint, bind(handlers::deleteWebhookEndpoint), docs::deleteWebhookEndpoint());
   server.post(webhook_endpoint + "/rotate-secret", bind(handlers::rotateWebhookSecret), docs::rotateWebhookSecret());
   server.get(webhook_endpoint + "/deliveries", bind(handlers::listWebhookDeliveries), docs::listWebhookDeliveries());
+
+  // The connect flow (issue 20): the API side ...
+  server.post(customer + "/oauth-clients", bind(handlers::createOAuthClient), docs::createOAuthClient());
+  server.get(customer + "/oauth-clients", bind(handlers::listOAuthClients), docs::listOAuthClients());
+  server.get(customer + "/oauth-clients/:oauth_client_id", bind(handlers::getOAuthClient), docs::getOAuthClient());
+  server.del(customer + "/oauth-clients/:oauth_client_id", bind(handlers::deleteOAuthClient), docs::deleteOAuthClient());
+  server.get(customer + "/connect-settings", bind(handlers::getConnectSettings), docs::getConnectSettings());
+  server.put(customer + "/connect-settings", bind(handlers::putConnectSettings), docs::putConnectSettings());
+  server.post(customer + "/connect-sessions", bind(handlers::createConnectSession), docs::createConnectSession());
+  server.get(customer + "/connect-sessions/:session_id", bind(handlers::getConnectSession), docs::getConnectSession());
+  // ... and the browser's (no API key).
+  server.get("/connect/callback", bind(handlers::connectCallback), docs::connectCallback());
+  server.get("/connect/assets/:name", bind(handlers::connectAsset), docs::connectAsset());
+  server.get("/connect/sessions/:session_id/status", bind(handlers::connectStatus), docs::connectStatus());
+  server.get("/connect/:token", bind(handlers::connectLinkPage), docs::connectLinkPage());
+  server.post("/connect/:token/continue", bind(handlers::connectContinue), docs::connectContinue());
+  server.post("/connect/:token/cancel", bind(handlers::connectCancel), docs::connectCancel());
 }
 
 }  // namespace hydra::cp

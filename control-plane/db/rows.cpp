@@ -131,4 +131,22 @@ model::WebhookDelivery webhookDeliveryFrom(const pqxx::row& row) {
   return d;
 }
 
+model::OAuthClient oauthClientFrom(const pqxx::row& row) {
+  return {row["id"].c_str(), row["provider"].c_str(), row["client_id"].c_str(), row["scopes"].c_str(),
+          textOrNull(row["authorization_params"]), rfc3339(row["created_at"])};
+}
+
+model::ConnectSession connectSessionFrom(const pqxx::row& row) {
+  model::ConnectSession s;
+  s.id = row["id"].c_str();
+  s.provider = row["provider"].c_str();
+  s.status = row["status"].c_str();
+  s.connection_id = textOrNull(row["connection_id"]);
+  s.error = textOrNull(row["error"]);
+  s.expires_at = rfc3339(row["expires_at"]);
+  s.created_at = rfc3339(row["created_at"]);
+  s.updated_at = rfc3339(row["updated_at"]);
+  return s;
+}
+
 }  // namespace hydra::cp::db

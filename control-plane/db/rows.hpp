@@ -5,7 +5,7 @@
 
 #include <pqxx/pqxx>
 
-#include "control-plane/model/resources.hpp"
+#include "control-plane/model/connect.hpp"
 
 namespace hydra::cp::db {
 
@@ -27,5 +27,7 @@ model::Grant grantFrom(const pqxx::row& row);
 model::Connection connectionFrom(const pqxx::row& row);
 model::WebhookEndpoint webhookEndpointFrom(const pqxx::row& row);
 model::WebhookDelivery webhookDeliveryFrom(const pqxx::row& row);
+model::OAuthClient oauthClientFrom(const pqxx::row& row);
+model::ConnectSession connectSessionFrom(const pqxx::row& row);
 
 }  // namespace hydra::cp::db

@@ -71,6 +71,101 @@ std::string auditEventSql(const AuditEventQuery& q) {
          " AND id >= (SELECT min(id) FROM page) AND id <= (SELECT max(id) FROM page)" + order;
 }
 
+
+// The connect flow (schema/0025). The control plane's role may not read oauth_clients'
+// secret_ciphertext nor connect_sessions' code_ciphertext: no statement here names them
+// outside INSERT or SET.
+#define OAUTH_CLIENT_COLUMNS \
+  "id, provider, client_id, scopes::text AS scopes, authorization_params::text AS authorization_params, created_at"
+// "expired" is no stored status: a pending or authorizing session past its end.
+#define SESSION_STATUS(s) \
+  "CASE WHEN " s "status IN ('pending', 'authorizing') AND " s "expires_at <= now() THEN 'expired' ELSE " s "status END"
+#define SESSION_COLUMNS \
+  "id, provider, " SESSION_STATUS("") " AS status, connection_id, error, expires_at, created_at, updated_at"
+void prepareConnectStatements(pqxx::connection& c) {
+  c.prepare("connect_provider_get",
+            "SELECT provider, authorization_url, pkce, shared_client_id, default_scopes::text AS default_scopes "
+            "FROM connect_providers WHERE provider = $1");
+
+  // The id first: it is part of the secret's associated data (crypto::oauthClientAad).
+  c.prepare("oauth_client_new_id", "SELECT gen_random_uuid()::text");
+  c.prepare("oauth_client_insert",
+            "INSERT INTO oauth_clients (id, customer_id, provider, client_id, secret_key_id, secret_ciphertext, scopes,"
+            " authorization_params) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb) RETURNING " OAUTH_CLIENT_COLUMNS);
+  c.prepare("oauth_client_get",
+            "SELECT " OAUTH_CLIENT_COLUMNS " FROM oauth_clients WHERE customer_id = $1 AND id = $2");
+  c.prepare("oauth_client_list",
+            "SELECT " OAUTH_CLIENT_COLUMNS " FROM oauth_clients WHERE customer_id = $1"
+            " AND ($2::text IS NULL OR provider = $2) ORDER BY created_at, id LIMIT $3 OFFSET $4");
+  c.prepare("oauth_client_count",
+            "SELECT count(*) FROM oauth_clients WHERE customer_id = $1 AND ($2::text IS NULL OR provider = $2)");
+  c.prepare("oauth_client_delete", "DELETE FROM oauth_clients WHERE customer_id = $1 AND id = $2 RETURNING id");
+  // The sessions a deleted client leaves: without this the schema's ON DELETE SET NULL would
+  // send their browsers to the provider with the operator's shared client instead.
+  c.prepare("connect_session_fail_by_client",
+            "UPDATE connect_sessions SET status = 'failed', error = 'oauth_client_deleted', updated_at = now()"
+            " WHERE customer_id = $1 AND oauth_client_id = $2 AND status IN ('pending', 'authorizing')");
+
+  c.prepare("connect_settings_get",
+            "SELECT allowed_redirect_urls::text AS allowed_redirect_urls, updated_at FROM connect_settings"
+            " WHERE customer_id = $1");
+  c.prepare("connect_settings_put",
+            "INSERT INTO connect_settings (customer_id, allowed_redirect_urls) VALUES ($1, $2::jsonb)"
+            " ON CONFLICT (customer_id) DO UPDATE SET allowed_redirect_urls = EXCLUDED.allowed_redirect_urls,"
+            " updated_at = now() RETURNING allowed_redirect_urls::text AS allowed_redirect_urls, updated_at");
+
+  c.prepare("connection_name_taken",
+            "SELECT 1 FROM connections WHERE customer_id = $1 AND provider = $2 AND name = $3");
+  c.prepare("connect_session_insert",
+            "INSERT INTO connect_sessions (customer_id, token_hash, provider, connection_name, connection_id,"
+            " oauth_client_id, scopes, metadata_json, grants, success_url, error_url, expires_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9::jsonb, $10, $11,"
+            " now() + make_interval(secs => $12::bigint)) RETURNING " SESSION_COLUMNS);
+  c.prepare("connect_session_get",
+            "SELECT " SESSION_COLUMNS " FROM connect_sessions WHERE customer_id = $1 AND id = $2");
+
+  // The link's page and its Continue: the session by its token, with what the page shows and
+  // what the redirect to the provider needs (the client: the customer's own, or the shared one).
+  c.prepare("connect_session_by_token",
+            "SELECT s.id, s.customer_id, cu.name AS customer_name, s.provider, s.scopes::text AS scopes,"
+            " " SESSION_STATUS("s.") " AS status, s.success_url, s.error_url, s.oauth_client_id,"
+            " o.client_id AS own_client_id, o.authorization_params::text AS authorization_params,"
+            " p.authorization_url, p.pkce, p.shared_client_id, p.scope_descriptions::text AS scope_descriptions "
+            "FROM connect_sessions s JOIN customers cu ON cu.id = s.customer_id"
+            " LEFT JOIN oauth_clients o ON o.customer_id = s.customer_id AND o.id = s.oauth_client_id"
+            " LEFT JOIN connect_providers p ON p.provider = s.provider WHERE s.token_hash = $1");
+  // Continue and Cancel: each only from pending, before the end, once (whoever comes second
+  // changes nothing).
+  c.prepare("connect_session_begin",
+            "UPDATE connect_sessions SET status = 'authorizing', state_hash = $2, browser_hash = $3, updated_at = now()"
+            " WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING id");
+  c.prepare("connect_session_cancel",
+            "UPDATE connect_sessions SET status = 'failed', error = 'access_denied', updated_at = now()"
+            " WHERE id = $1 AND status = 'pending' AND expires_at > now() RETURNING id");
+
+  // The callback: the session by its state, locked until the code is stored or refused.
+  c.prepare("connect_session_by_state",
+            "SELECT s.id, s.customer_id, s.provider, s.connection_name, s.connection_id, s.scopes::text AS scopes,"
+            " s.metadata_json::text AS metadata_json, s.grants::text AS grants, s.success_url, s.error_url,"
+            " s.status, s.browser_hash, s.expires_at <= now() AS expired, coalesce(p.pkce, false) AS pkce "
+            "FROM connect_sessions s LEFT JOIN connect_providers p ON p.provider = s.provider"
+            " WHERE s.state_hash = $1 FOR UPDATE OF s");
+  c.prepare("connect_session_fail",
+            "UPDATE connect_sessions SET status = 'failed', error = $2, updated_at = now()"
+            " WHERE id = $1 AND status IN ('pending', 'authorizing')");
+  c.prepare("connect_session_exchange",
+            "UPDATE connect_sessions SET status = 'exchanging', code_key_id = $2, code_ciphertext = $3,"
+            " connection_id = coalesce($4, connection_id), updated_at = now() WHERE id = $1");
+  // A connection the flow makes: pending (nothing releases it) until the broker has its tokens.
+  c.prepare("connection_insert_pending",
+            "INSERT INTO connections (customer_id, provider, name, auth_type, scopes, metadata_json, status)"
+            " VALUES ($1, $2, $3, 'oauth2', $4::jsonb, $5::jsonb, 'pending') RETURNING " CONNECTION_COLUMNS);
+
+  // The waiting page's poll (authenticated by the browser's cookie, compared by the caller).
+  c.prepare("connect_session_status",
+            "SELECT id, " SESSION_STATUS("") " AS status, browser_hash, connection_id, error, success_url, error_url"
+            " FROM connect_sessions WHERE id = $1");
+}
 }  // namespace
 
 std::string auditEventStatement(const AuditEventQuery& q) {
@@ -312,6 +407,8 @@ void prepareStatements(pqxx::connection& c) {
             " SELECT m.id FROM webhook_messages m WHERE m.created_at < now() - interval '30 days'"
             " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.message_id = m.id AND d.state = 'pending')"
             " LIMIT 1000)");
+
+  prepareConnectStatements(c);
 }
 
 void prepareRetentionStatements(pqxx::connection& c) {

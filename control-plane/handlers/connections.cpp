@@ -10,7 +10,7 @@ Reply listConnections(Services& s, const Request& req) {
   const auto customer_id = http::pathUuid(req, "customer_id", problems);
   ConnectionFilter filter;
   filter.provider = http::queryString(req, "provider", false, 50, problems);
-  filter.status = http::queryOneOf(req, "status", {"active", "expired", "error"}, problems);
+  filter.status = http::queryOneOf(req, "status", {"pending", "active", "expired", "error"}, problems);
   filter.limit = http::queryInteger(req, "limit", 50, 1, 500, problems);
   filter.offset = http::queryInteger(req, "offset", 0, 0, std::numeric_limits<std::int32_t>::max(), problems);
   problems.throwIfAny();

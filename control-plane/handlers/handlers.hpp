@@ -7,7 +7,10 @@
 
 #include "control-plane/services/audit_events.hpp"
 #include "control-plane/services/auth.hpp"
+#include "control-plane/services/connect_flow.hpp"
+#include "control-plane/services/connect_sessions.hpp"
 #include "control-plane/services/connections.hpp"
+#include "control-plane/services/oauth_clients.hpp"
 #include "control-plane/services/identity.hpp"
 #include "control-plane/services/revocation.hpp"
 #include "control-plane/services/webhook_endpoints.hpp"
@@ -23,6 +26,9 @@ struct Services {
   WebhookEndpointService& webhooks;
   RevocationDelay& revocation;
   AuditEventService& audit;
+  OAuthClientService& oauth_clients;
+  ConnectSessionService& connect_sessions;
+  ConnectFlow& connect_flow;
 };
 
 namespace handlers {
@@ -77,6 +83,26 @@ Reply updateWebhookEndpoint(Services& s, const Request& req);
 Reply deleteWebhookEndpoint(Services& s, const Request& req);
 Reply rotateWebhookSecret(Services& s, const Request& req);
 Reply listWebhookDeliveries(Services& s, const Request& req);
+
+// oauth_clients.cpp
+Reply createOAuthClient(Services& s, const Request& req);
+Reply listOAuthClients(Services& s, const Request& req);
+Reply getOAuthClient(Services& s, const Request& req);
+Reply deleteOAuthClient(Services& s, const Request& req);
+
+// connect_sessions.cpp (the API side: settings and sessions)
+Reply getConnectSettings(Services& s, const Request& req);
+Reply putConnectSettings(Services& s, const Request& req);
+Reply createConnectSession(Services& s, const Request& req);
+Reply getConnectSession(Services& s, const Request& req);
+
+// connect_pages.cpp (the browser side: no API key, the link or the cookie is the credential)
+Reply connectLinkPage(Services& s, const Request& req);
+Reply connectContinue(Services& s, const Request& req);
+Reply connectCancel(Services& s, const Request& req);
+Reply connectCallback(Services& s, const Request& req);
+Reply connectStatus(Services& s, const Request& req);
+Reply connectAsset(Services& s, const Request& req);
 
 }  // namespace handlers
 }  // namespace hydra::cp

@@ -155,16 +155,22 @@ ProxyKeyCreate ProxyKeyCreate::fromJson(const rapidjson::Document& body) {
 namespace {
 
 // expires_at (RFC 3339, in the future) or expires_in_seconds; records problems.
-GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems) {
+// `loc`: where the grant object is ({"body"}, or {"body", "grants", i} in a connect session).
+std::vector<http::LocPart> locAt(std::vector<http::LocPart> loc, const char* key) {
+  loc.emplace_back(std::string(key));
+  return loc;
+}
+
+GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems, const std::vector<http::LocPart>& loc) {
   GrantExpiry expiry;
   expiry.in_seconds = in.integer("expires_in_seconds", false, 60, kOneYear);
   expiry.at = in.string("expires_at", false, 1, 64);
   if (expiry.at) {
     const auto at = oauth::parseTime(*expiry.at);
     if (!at) {
-      problems.add({"body", "expires_at"}, "Input should be a valid datetime (RFC 3339)", "datetime_parsing");
+      problems.add(locAt(loc, "expires_at"), "Input should be a valid datetime (RFC 3339)", "datetime_parsing");
     } else if (*at <= std::time(nullptr)) {
-      problems.add({"body", "expires_at"}, "Input should be in the future", "datetime_future");
+      problems.add(locAt(loc, "expires_at"), "Input should be in the future", "datetime_future");
     } else {
       // PostgreSQL gets the instant in UTC: it refuses offsets beyond 15:59, which RFC 3339
       // allows (they were a 500). Whole seconds: a grant ends up to a second earlier, never later.
@@ -172,17 +178,18 @@ GrantExpiry readExpiry(json::ObjectReader& in, http::Problems& problems) {
     }
   }
   if (expiry.at && expiry.in_seconds) {
-    problems.add({"body"}, "Value error, give expires_at or expires_in_seconds, not both", "value_error");
+    problems.add(loc, "Value error, give expires_at or expires_in_seconds, not both", "value_error");
   }
   return expiry;
 }
 
 // "rate_limit": {"requests": 1..1,000,000, "per_seconds": 1..86,400}, both required, nothing
 // else (a misspelt "burst" must not pass for a setting that does nothing); null or absent: none.
-std::optional<RateLimit> readRateLimit(json::ObjectReader& in, http::Problems& problems) {
+std::optional<RateLimit> readRateLimit(json::ObjectReader& in, http::Problems& problems,
+                                      const std::vector<http::LocPart>& loc) {
   const auto* value = in.object("rate_limit", false);
   if (value == nullptr) return std::nullopt;
-  json::ObjectReader limit(*value, {"body", "rate_limit"}, problems);
+  json::ObjectReader limit(*value, locAt(loc, "rate_limit"), problems);
   const auto per_seconds = limit.integer("per_seconds", true, 1, kMaxRatePeriod);
   const auto requests = limit.integer("requests", true, 1, kMaxRateRequests);
   limit.forbidOthers({"per_seconds", "requests"});
@@ -194,14 +201,25 @@ std::optional<RateLimit> readRateLimit(json::ObjectReader& in, http::Problems& p
 
 GrantCreate GrantCreate::fromJson(const rapidjson::Document& body) {
   http::Problems problems;
-  json::ObjectReader in(body, {"body"}, problems);
+  auto grant = read(body, {"body"}, problems);
+  problems.throwIfAny();
+  return std::move(*grant);
+}
+
+std::optional<GrantCreate> GrantCreate::read(const rapidjson::Value& object, std::vector<http::LocPart> loc,
+                                             http::Problems& problems) {
+  http::Problems mine;
+  json::ObjectReader in(object, loc, mine);
   const auto capabilities = in.stringArray("capabilities", true);
   const auto instance_id = in.uuid("instance_id", true);
-  const auto expiry = readExpiry(in, problems);
+  const auto expiry = readExpiry(in, mine, loc);
   const auto proxy_only = in.boolean("proxy_only", false);
-  const auto rate_limit = readRateLimit(in, problems);
-  problems.throwIfAny();
-  return {*instance_id, stringsToJson(*capabilities), expiry, proxy_only.value_or(false), rate_limit};
+  const auto rate_limit = readRateLimit(in, mine, loc);
+  if (!mine.empty()) {
+    mine.moveInto(problems);
+    return std::nullopt;
+  }
+  return GrantCreate{*instance_id, stringsToJson(*capabilities), expiry, proxy_only.value_or(false), rate_limit};
 }
 
 GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
@@ -211,11 +229,11 @@ GrantUpdate GrantUpdate::fromJson(const rapidjson::Document& body) {
   if (const auto capabilities = in.stringArray("capabilities", false)) out.capabilities_json = stringsToJson(*capabilities);
   // "expires_at": null removes the expiry; absent leaves it as it is.
   out.change_expiry = in.has("expires_at") || in.has("expires_in_seconds");
-  out.expiry = readExpiry(in, problems);
+  out.expiry = readExpiry(in, problems, {"body"});
   // "proxy_only": null leaves it as it is, like the other fields; "rate_limit": null removes it.
   out.proxy_only = in.boolean("proxy_only", false);
   out.change_rate_limit = in.has("rate_limit");
-  out.rate_limit = readRateLimit(in, problems);
+  out.rate_limit = readRateLimit(in, problems, {"body"});
   problems.throwIfAny();
   return out;
 }

@@ -11,6 +11,7 @@
 #include <rapidjson/document.h>
 
 #include "control-plane/webhooks/endpoint_url.hpp"
+#include "shared/http/errors.hpp"
 
 namespace hydra::cp::model {
 
@@ -139,6 +140,10 @@ struct GrantCreate {
   bool proxy_only = false;
   std::optional<RateLimit> rate_limit;
   static GrantCreate fromJson(const rapidjson::Document& body);
+  /// One grant object at `loc` (a connect session's "grants" item); nullopt after adding its
+  /// problems to `problems`.
+  static std::optional<GrantCreate> read(const rapidjson::Value& object, std::vector<http::LocPart> loc,
+                                         http::Problems& problems);
 };
 
 struct GrantUpdate {

@@ -5,15 +5,6 @@
 namespace hydra::docs {
 namespace {
 
-using Headers = std::vector<std::pair<std::string, std::string>>;
-
-// What every docs answer carries, pages, assets and 404s alike.
-Headers securityHeaders(const std::string& policy, const std::string& cache_control) {
-  return {{"Content-Security-Policy", policy},
-          {"Referrer-Policy", "no-referrer"},
-          {"X-Content-Type-Options", "nosniff"},
-          {"Cache-Control", cache_control}};
-}
 
 // An asset is no document: nothing in it may load anything, nor may it be framed.
 const std::string kAssetPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -57,6 +48,14 @@ http::Reply page(std::string html, const std::string& policy) {
 
 }  // namespace
 
+std::vector<std::pair<std::string, std::string>> securityHeaders(const std::string& policy,
+                                                                 const std::string& cache_control) {
+  return {{"Content-Security-Policy", policy},
+          {"Referrer-Policy", "no-referrer"},
+          {"X-Content-Type-Options", "nosniff"},
+          {"Cache-Control", cache_control}};
+}
+
 std::string escapeHtml(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -73,10 +72,11 @@ std::string escapeHtml(std::string_view text) {
   return out;
 }
 
-std::string pagePolicy(const std::string& extra_style_sources, const std::string& extra_directives) {
+std::string pagePolicy(const std::string& extra_style_sources, const std::string& extra_directives,
+                       const std::string& form_action) {
   return "default-src 'none'; script-src 'self'; style-src 'self'" + extra_style_sources +
          "; img-src 'self' data:; connect-src 'self'; " + extra_directives +
-         "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+         "frame-ancestors 'none'; base-uri 'none'; form-action " + form_action;
 }
 
 http::Reply swaggerUiPage(const std::string& title) {

@@ -6,6 +6,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "shared/http/response.hpp"
 
@@ -28,8 +30,15 @@ http::Reply assetReply(std::string_view served_name);
 
 /// The policy of a page: scripts, styles and images from this origin, fetches to it, nothing
 /// else; `extra_style_sources` (" 'sha256-...'") are appended to style-src, `extra_directives`
-/// ("worker-src blob:; ") inserted whole.
-std::string pagePolicy(const std::string& extra_style_sources, const std::string& extra_directives);
+/// ("worker-src blob:; ") inserted whole; `form_action`: where its forms may submit (and
+/// redirect: browsers check a form's redirects too), "'none'" for a page without forms.
+std::string pagePolicy(const std::string& extra_style_sources, const std::string& extra_directives,
+                       const std::string& form_action = "'none'");
+
+/// What every page and asset answer carries: the policy, Referrer-Policy no-referrer,
+/// X-Content-Type-Options nosniff and `cache_control`.
+std::vector<std::pair<std::string, std::string>> securityHeaders(const std::string& policy,
+                                                                 const std::string& cache_control);
 
 /// &, <, >, " and ' as character references.
 std::string escapeHtml(std::string_view text);

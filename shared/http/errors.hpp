@@ -55,6 +55,11 @@ class Problems {
     list_.push_back({std::move(loc), std::move(msg), std::move(type)});
   }
   bool empty() const { return list_.empty(); }
+  /// Appends this list's problems to `other` (a part read on its own, then merged).
+  void moveInto(Problems& other) {
+    for (auto& p : list_) other.list_.push_back(std::move(p));
+    list_.clear();
+  }
   /// Throws ValidationError when any problem was added.
   void throwIfAny() {
     if (!list_.empty()) throw ValidationError(std::move(list_));

@@ -180,7 +180,8 @@ std::string openApiDocument(const std::string& title, const std::string& version
       if (body_schema.empty() && status >= 400) body_schema = "HTTPError";
       if (!body_schema.empty()) {
         Value content(rapidjson::kObjectType), media(rapidjson::kObjectType);
-        const bool plain = status < 300 && r.doc.media_type != "application/json";
+        // A page route's refusals are pages too: an error status whose schema is "string".
+        const bool plain = r.doc.media_type != "application/json" && (status < 300 || body_schema == "string");
         media.AddMember("schema", body_schema == "string" ? parsed(R"({"type":"string"})", a, "string") : ref(body_schema, a), a);
         content.AddMember(str(plain ? r.doc.media_type : "application/json", a), media, a);
         response.AddMember("content", content, a);

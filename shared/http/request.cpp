@@ -51,6 +51,28 @@ std::optional<std::string> header(const Pistache::Rest::Request& req, const char
   return raw->value();
 }
 
+std::optional<std::string> cookie(const Pistache::Rest::Request& req, std::string_view name) {
+  // The framing screen hands Cookie over renamed (framing.hpp), its lines joined with "; ".
+  const auto raw = req.headers().tryGetRaw(std::string(kScreenedPrefix) + "Cookie");
+  if (!raw) return std::nullopt;
+  const std::string& line = raw->value();
+  std::size_t at = 0;
+  while (at <= line.size()) {
+    auto end = line.find(';', at);
+    if (end == std::string::npos) end = line.size();
+    auto pair = std::string_view(line).substr(at, end - at);
+    while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t')) pair.remove_prefix(1);
+    const auto eq = pair.find('=');
+    if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+      auto value = pair.substr(eq + 1);
+      while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+      return std::string(value);
+    }
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 std::vector<std::pair<std::string, std::string>> requestHeaders(const Pistache::Rest::Request& req) {
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, raw] : req.headers().rawList()) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -75,6 +76,9 @@ std::string rawQuery(const Pistache::Rest::Request& req);
 /// paths with a segment below the prefix there). Pistache's own splats are no substitute: they
 /// come from a copy of the path with runs of slashes collapsed and a trailing one dropped.
 std::string pathBelow(const Pistache::Rest::Request& req, const std::string& route_prefix);
+
+/// The value of the cookie `name` the client sent (the first, should it send several), if any.
+std::optional<std::string> cookie(const Pistache::Rest::Request& req, std::string_view name);
 
 /// The token of "Authorization: Bearer <token>", if that is what the header holds.
 std::optional<std::string> bearerToken(const Pistache::Rest::Request& req);

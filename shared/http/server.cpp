@@ -517,6 +517,9 @@ void Server::patch(const std::string& route, Handler handler, RouteDoc doc) {
 void Server::del(const std::string& route, Handler handler, RouteDoc doc) {
   add("DELETE", route, answering(std::move(handler)), std::move(doc));
 }
+void Server::put(const std::string& route, Handler handler, RouteDoc doc) {
+  add("PUT", route, answering(std::move(handler)), std::move(doc));
+}
 void Server::getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc) {
   add("GET", route, std::move(handler), std::move(doc));
 }

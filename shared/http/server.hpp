@@ -96,6 +96,7 @@ class Server {
   void post(const std::string& route, Handler handler, RouteDoc doc = {});
   void patch(const std::string& route, Handler handler, RouteDoc doc = {});
   void del(const std::string& route, Handler handler, RouteDoc doc = {});
+  void put(const std::string& route, Handler handler, RouteDoc doc = {});
   /// A GET whose handler answers through the Responder, possibly later and from another thread.
   void getAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});
   void patchAsync(const std::string& route, AsyncHandler handler, RouteDoc doc = {});

@@ -47,7 +47,11 @@ std::set<std::string> controlPlaneRouteTable() {
   cp::ConnectionService connections(pool, sealer);
   cp::WebhookEndpointService webhook_endpoints(pool, {});
   cp::AuditEventService audit(pool);
-  cp::Services services{auth, identity, connections, webhook_endpoints, revocation, audit};
+  cp::OAuthClientService oauth_clients(pool, sealer);
+  cp::ConnectSessionService connect_sessions(pool, {});
+  cp::ConnectFlow connect_flow(pool, sealer, "");
+  cp::Services services{auth, identity, connections, webhook_endpoints, revocation, audit, oauth_clients, connect_sessions,
+                        connect_flow};
   http::ServerOptions options;
   http::Server server(options);
   cp::addRoutes(server, services);

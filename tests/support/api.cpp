@@ -46,6 +46,15 @@ std::vector<Endpoint> customerEndpoints(const std::string& customer_id, const Pa
       {"DELETE", webhook_endpoint, ""},
       {"POST", webhook_endpoint + "/rotate-secret", ""},
       {"GET", webhook_endpoint + "/deliveries", ""},
+      // The connect flow's (issue 20): every check here comes before the id is looked up.
+      {"POST", customer + "/oauth-clients", R"({"provider":"gmail","client_id":"c","client_secret":"s"})"},
+      {"GET", customer + "/oauth-clients", ""},
+      {"GET", customer + "/oauth-clients/" + randomUuid(), ""},
+      {"DELETE", customer + "/oauth-clients/" + randomUuid(), ""},
+      {"GET", customer + "/connect-settings", ""},
+      {"PUT", customer + "/connect-settings", R"({"allowed_redirect_urls":["https://example.com/done"]})"},
+      {"POST", customer + "/connect-sessions", R"({"provider":"gmail","name":"intruder"})"},
+      {"GET", customer + "/connect-sessions/" + randomUuid(), ""},
   };
 }
 
