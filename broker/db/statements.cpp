@@ -10,8 +10,9 @@ void prepareStatements(pqxx::connection& c) {
   // switch are returned, not filtered: the broker decides them at each request
   // (services/decision.cpp), whether the answer comes from here or from memory. A ciphertext is returned only when exactly one
   // connection matches: an ambiguous fetch is refused and moves no ciphertext. A connection the
-  // connect flow made is 'pending' and has no secret row until the broker exchanged its code:
-  // it is found, so that the decision can say so (409) rather than "not granted".
+  // connect flow made is 'pending' and has no secret row until the broker exchanged its code (and
+  // never gets one if the exchange failed: 'error'): it is found, so that the decision can say
+  // so (409) rather than "not granted"; an active connection is never without its secret.
   c.prepare("fetch_lookup",
             "WITH key AS ("
             "  SELECT k.id, k.instance_id, k.customer_id, k.expires_at, k.allowed_cidrs, i.disabled FROM proxy_keys k"
@@ -31,7 +32,7 @@ void prepareStatements(pqxx::connection& c) {
             "  JOIN connections c ON c.id = g.connection_id AND c.customer_id = g.customer_id"
             "  LEFT JOIN connection_secrets s ON s.connection_id = c.id"
             "  WHERE k.instance_id = $2 AND g.instance_id = k.instance_id AND g.customer_id = k.customer_id"
-            "    AND (s.connection_id IS NOT NULL OR c.status = 'pending')"
+            "    AND (s.connection_id IS NOT NULL OR c.status <> 'active')"
             "    AND c.provider = $3 AND ($4::text IS NULL OR c.name = $4)"
             "  ORDER BY c.name LIMIT 20) m ON true");
 

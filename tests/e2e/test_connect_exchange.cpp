@@ -189,7 +189,9 @@ TEST_CASE("connect exchange: the code (with its PKCE verifier) becomes the conne
   const auto events = s.auditEvents(s.tenant, "outcome=connected");
   const auto& event = eventFor(events, "connect-" + id);
   CHECK(text(event, "provider") == kMockProvider);
-  CHECK(text(event, "customer_id") == s.tenant.id);
+  CHECK(text(event, "connection_id") == flow.connection_id);
+  CHECK(std::string(s.db.exec("SELECT customer_id FROM audit_events WHERE request_id = $1", "connect-" + id)[0][0].c_str()) ==
+        s.tenant.id);
   CHECK(events.body.find(verifier) == std::string::npos);
   CHECK(events.body.find("code-1") == std::string::npos);
   CHECK(events.body.find(issued[0]) == std::string::npos);
