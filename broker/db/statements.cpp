@@ -107,6 +107,10 @@ void prepareStatements(pqxx::connection& c) {
   // The connection the tokens go to, locked: a concurrent refresh or exchange of it waits.
   c.prepare("connection_lock_for_exchange",
             "SELECT provider, status FROM connections WHERE id = $1 AND customer_id = $2 FOR UPDATE");
+  // A re-authorised connection's secret row, locked before the provider is asked: a refresh of
+  // it under way ends first (a lock that does not come in time leaves the code unused for the
+  // next look), and one that starts meanwhile waits for the new tokens.
+  c.prepare("secret_lock_for_exchange", "SELECT 1 FROM connection_secrets WHERE connection_id = $1 FOR UPDATE");
   // A connection the flow made has no secret row yet; a re-authorised one has.
   c.prepare("secret_store_exchanged",
             "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3)"

@@ -122,11 +122,19 @@ void ConnectExchange::run() {
   auto retry_wait = kFirstRetryWait;
   bool failing = false;
   while (!stopping()) {
+    bool listened = false;
     try {
-      listen();
+      listen(listened);
     } catch (const std::exception& e) {
-      // Without a listening connection the poll still finds every session, only later.
-      if (!failing) log::app().warning(std::string("connect exchange: ") + e.what() + "; looking for sessions by polling");
+      // Without a listening connection the poll still finds every session, only later. A lost
+      // connection that had been listening is news; failed reconnections in a row are quiet.
+      if (listened) {
+        failing = false;
+        retry_wait = kFirstRetryWait;
+      }
+      if (!failing) {
+        log::app().warning(std::string("connect exchange: ") + log::escape(e.what()) + "; looking for sessions by polling");
+      }
       failing = true;
     }
     drain();
@@ -137,7 +145,7 @@ void ConnectExchange::run() {
   }
 }
 
-void ConnectExchange::listen() {
+void ConnectExchange::listen(bool& listened) {
   pqxx::connection connection(url_);
   bool notified = false;
   // The payload is a session id; any session waiting is claimed, so only the wake-up counts.
@@ -149,6 +157,7 @@ void ConnectExchange::listen() {
    private:
     bool& notified_;
   } receiver(connection, notified);
+  listened = true;
   publishOnce();
   log::app().information("connect exchange: listening on " + std::string(kChannel));
   auto next_poll = std::chrono::steady_clock::now();
@@ -177,17 +186,34 @@ void ConnectExchange::drain() {
     publishOnce();
     while (!stopping()) {
       const auto outcome = exchangeOne();
+      draining_failed_ = false;
       if (!outcome) return;
       record(*outcome);
     }
   } catch (const std::exception& e) {
     // The database is away (or refused a statement): the session stays exchanging, and the
-    // next look tries again.
-    log::app().warning(std::string("connect exchange: ") + log::escape(e.what()));
+    // next look tries again. Said once per run of failures, not at every look.
+    if (!draining_failed_) log::app().warning(std::string("connect exchange: ") + log::escape(e.what()));
+    draining_failed_ = true;
   }
 }
 
 std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeOne() {
+  bool granted = false;  // the provider issued tokens for the session's code
+  std::string session_id;
+  try {
+    return exchangeLocked(granted, session_id);
+  } catch (const std::exception& e) {
+    if (granted) {
+      // The code is used up: the next look fails the session, and the user must connect again.
+      log::app().error("ALARM: connect session " + session_id + ": the provider issued tokens but storing them failed (" +
+                       log::escape(e.what()) + "); the end user will have to connect again");
+    }
+    throw;
+  }
+}
+
+std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeLocked(bool& granted, std::string& session_id) {
   return pool_.run([&](pqxx::connection& c) -> std::optional<Outcome> {
     pqxx::work tx(c);
     // The provider is called inside this transaction, which holds the session's row: every
@@ -203,6 +229,7 @@ std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeOne() {
     const auto& session = rows[0];
     Outcome out;
     out.session_id = session["id"].c_str();
+    session_id = out.session_id;
     out.customer_id = session["customer_id"].c_str();
     out.provider = session["provider"].c_str();
     if (!session["connection_id"].is_null()) out.connection_id = session["connection_id"].c_str();
@@ -235,6 +262,7 @@ std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeOne() {
       const auto connection = tx.exec_prepared("connection_lock_for_exchange", *out.connection_id, out.customer_id);
       if (connection.empty()) throw Failed("the session's connection no longer exists");
       if (out.provider != connection[0]["provider"].c_str()) throw Failed("the session's connection is of another provider");
+      tx.exec_prepared("secret_lock_for_exchange", *out.connection_id);
 
       oauth::TokenGrant grant;
       auto backoff = settings_.first_backoff;
@@ -242,6 +270,7 @@ std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeOne() {
         try {
           grant = oauth::requestAuthorizationCode(*provider, client, code.code, code.code_verifier, code.redirect_uri,
                                                   settings_.exchange_timeout);
+          granted = true;
           break;
         } catch (const oauth::RefreshRejected& e) {
           throw Failed(std::string("the provider refused the authorization code: ") + e.what());

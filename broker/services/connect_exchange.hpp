@@ -49,12 +49,15 @@ class ConnectExchange {
     std::optional<std::string> connection_id;
   };
   void run();
-  /// One LISTEN connection's life: returns when stopping, throws when it fails.
-  void listen();
+  /// One LISTEN connection's life: returns when stopping, throws when it fails; `listened` is
+  /// set once it listens.
+  void listen(bool& listened);
   /// Exchanges every session waiting, one at a time; database failures are logged.
   void drain();
   /// Claims and exchanges one session; nullopt when none is waiting (or all are taken).
   std::optional<Outcome> exchangeOne();
+  /// The claim and exchange in one transaction; sets `granted` once the provider issued tokens.
+  std::optional<Outcome> exchangeLocked(bool& granted, std::string& session_id);
   void record(const Outcome& outcome);
   void publishOnce();
   bool stopping();
@@ -66,7 +69,8 @@ class ConnectExchange {
   const providers::ProviderRegistry& providers_;
   audit::Journal& journal_;
   const ConnectExchangeSettings settings_;
-  bool published_ = false;  // the thread's own
+  bool published_ = false;        // the thread's own
+  bool draining_failed_ = false;  // the thread's own: the last look failed
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;

@@ -5,6 +5,7 @@
 
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <Poco/Base64Encoder.h>
 #include <Poco/SHA2Engine.h>
@@ -243,6 +244,21 @@ TEST_CASE("connect exchange: a refused code fails the session and the pending co
   REQUIRE(eventually([&] { return s.auditCount("connect_failed", flow.connection_id) == 1; }, 15s));
 }
 
+TEST_CASE("connect exchange: the provider's error is escaped and bounded before it reaches the session and the connection") {
+  OAuthStack s(quietLoop(), {connectProvider()});
+  const Flow flow(s, "escaped");
+  // A line break and a control character would forge log lines; a long text would flood them.
+  s.mock.configure(R"({"mode":"invalid_grant","error_description":"forged\nline\u0001)" + std::string(3000, 'x') + "\"}");
+  const auto id = flow.session("code-e", "");
+  REQUIRE(flow.ended(id));
+  const auto error = flow.sessionField(id, "error");
+  CHECK(error.find("invalid_grant: forged\\x0aline\\x01x") != std::string::npos);
+  CHECK(error.find('\n') == std::string::npos);
+  CHECK(error.size() <= 1024);
+  CHECK(error.substr(error.size() - 3) == "...");
+  CHECK(flow.connectionField("error_message") == error);
+}
+
 TEST_CASE("connect exchange: a failed re-authorisation leaves the connection working, and a good one replaces its tokens") {
   OAuthStack s(quietLoop(), {connectProvider()});
   const auto existing = s.createConnection(
@@ -316,4 +332,24 @@ TEST_CASE("connect exchange: with two brokers every session is exchanged exactly
   }
   CHECK(s.mock.counter("code_calls") == kSessions);
   CHECK(s.mock.counter("codes_exchanged") == kSessions);
+}
+
+TEST_CASE("connect exchange: a broker started while PostgreSQL is unreachable serves, then publishes and exchanges once it is back") {
+  OAuthStack s(quietLoop(), {connectProvider()});
+  const Flow flow(s, "late");
+  s.broker.stop();  // nobody exchanges the session below until the second broker
+  s.db.exec("DELETE FROM connect_providers");
+  s.mock.addCode("code-late", kRedirect);
+  const auto id = flow.session("code-late", "");
+  execAdmin("ALTER DATABASE " + s.db.name() + " ALLOW_CONNECTIONS false");
+  execAdmin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + s.db.name() + "'");
+  Broker late(s.brokerEnvironment());
+  CHECK(HttpClient(late.port()).request("GET", "/healthz").status == 200);  // serving did not wait
+  std::this_thread::sleep_for(2s);
+  execAdmin("ALTER DATABASE " + s.db.name() + " ALLOW_CONNECTIONS true");
+  CHECK(eventually([&] { return !s.db.exec("SELECT 1 FROM connect_providers WHERE provider = $1", kMockProvider).empty(); },
+                   20s));
+  REQUIRE(flow.ended(id));
+  CHECK(flow.sessionField(id, "status") == "connected");
+  CHECK(s.mock.counter("codes_exchanged") == 1);
 }

@@ -31,7 +31,7 @@
 //   POST /admin/config          any subset of {"expires_in": s, "rotate": bool,
 //                               "client_auth": "none"|"basic"|"post", "client_id", "client_secret",
 //                               "mode": "normal"|"slow"|"drip"|"500"|"429"|"invalid_grant",
-//                               "delay_ms": ms (slow), "mode_calls": K (the mode applies to the
+//                               "delay_ms": ms (slow), "error_description" (of invalid_grant), "mode_calls": K (the mode applies to the
 //                               next K calls, then "normal"; 0 = until changed), "token_type"}
 //   POST /admin/refresh-tokens  {"tokens": [...]} adds valid refresh tokens
 //   POST /admin/codes           {"codes": [{"code", "redirect_uri", "code_challenge"?}]} adds
@@ -88,6 +88,7 @@ struct Config {
   long long delay_ms = 0;
   long long mode_calls = 0;  // 0: the mode stays until changed
   std::string token_type = "Bearer";
+  std::string error_description = "the mock refuses every grant";  // of the invalid_grant mode
 };
 
 struct Answer {
@@ -327,7 +328,7 @@ Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
     answer.headers.emplace_back("Retry-After", "1");
     return answer;
   }
-  if (mode == "invalid_grant") return oauthError(400, "invalid_grant", "the mock refuses every grant");
+  if (mode == "invalid_grant") return oauthError(400, "invalid_grant", config_.error_description);
   if (mode == "drip") {
     Answer answer;
     answer.drip_ms = std::max<long long>(1, delay.count());
@@ -491,7 +492,7 @@ Answer Mock::configure(const std::string& body) {
       if (!v.IsBool()) return bad();
       next.rotate = v.GetBool();
     } else if (key == "client_auth" || key == "client_id" || key == "client_secret" || key == "mode" ||
-               key == "token_type") {
+               key == "token_type" || key == "error_description") {
       if (!v.IsString()) return bad();
       const std::string s = v.GetString();
       if (key == "client_auth") {
@@ -500,6 +501,8 @@ Answer Mock::configure(const std::string& body) {
       } else if (key == "mode") {
         if (s != "normal" && s != "slow" && s != "drip" && s != "500" && s != "429" && s != "invalid_grant") return bad();
         next.mode = s;
+      } else if (key == "error_description") {
+        next.error_description = s;
       } else {
         (key == "client_id" ? next.client_id : key == "client_secret" ? next.client_secret : next.token_type) = s;
       }
