@@ -396,6 +396,15 @@ TEST_CASE("privileges: connect flow: the broker reads a session's sealed code an
                " code_ciphertext = NULL, updated_at = now() WHERE id = " + kSession,
            },
            "ok");
+  // The exchange's audit records (schema/0026), and nothing but the known outcomes.
+  for (const auto* outcome : {"connected", "connect_failed"}) {
+    CHECK(broker.run("INSERT INTO audit_events (customer_id, connection_id, provider, outcome, reason, request_id)"
+                     " VALUES (" + kCustomer + ", " + kBareConnection + ", 'gmail', '" + outcome +
+                     "', 'authorization code exchanged', 'connect-x')") == "ok");
+  }
+  CHECK(broker.run("INSERT INTO audit_events (customer_id, outcome, reason, request_id) VALUES (" + kCustomer +
+                   ", 'connecting', 'x', 'connect-y')")
+            .find("audit_events_outcome_check") != std::string::npos);
   CHECK(db.exec("SELECT code_ciphertext IS NULL FROM connect_sessions")[0][0].as<bool>());
   CHECK(db.exec("SELECT shared_client_id FROM connect_providers")[0][0].as<std::string>() == "shared");
 }
