@@ -14,6 +14,7 @@
 #include "shared/crypto/seal.hpp"
 #include "shared/db/bytea.hpp"
 #include "tests/support/oauth_fixture.hpp"
+#include "tests/support/proxy_fixture.hpp"
 
 using namespace hydra::test;
 using namespace std::chrono_literals;
@@ -352,4 +353,33 @@ TEST_CASE("connect exchange: a broker started while PostgreSQL is unreachable se
   REQUIRE(flow.ended(id));
   CHECK(flow.sessionField(id, "status") == "connected");
   CHECK(s.mock.counter("codes_exchanged") == 1);
+}
+
+TEST_CASE("connect exchange: a pending connection is never used for a proxied call, and works once connected") {
+  MockProviderOptions plain;
+  plain.tls = false;
+  const MockProvider api(plain);
+  auto entry = connectProvider();
+  entry.extra += R"(,"proxy":{"base_url":")" + api.baseUrl("127.0.0.1") +
+                 R"("},"capabilities":{"read":{"allow":["GET /items"]}})";
+  OAuthStack s(withSettings(quietLoop(), {{"HYDRA_PROXY_ALLOWED_CIDRS", "127.0.0.0/8"}}), {entry});
+  const Flow flow(s, "proxied");
+  s.db.exec("UPDATE grants SET capabilities = '[\"read\"]' WHERE connection_id = $1", flow.connection_id);
+  const auto call = [&] {
+    return s.runtime.request("GET", "/internal/v1/instances/" + flow.runtime.instance_id + "/proxy/" + kMockProvider + "/items",
+                             "", {{"Authorization", "Bearer " + flow.runtime.proxy_key}});
+  };
+  const auto pending = call();
+  CHECK(refusal(pending, 409) == "");
+  CHECK(pending.body.find("pending") != std::string::npos);
+  CHECK(api.requests().empty());  // the provider was never called
+
+  s.mock.addCode("code-p", kRedirect);
+  const auto id = flow.session("code-p", "");
+  REQUIRE(flow.ended(id));
+  waitOutStaleness();
+  CHECK(call().status == 200);
+  const auto received = api.await(1);
+  REQUIRE(received.size() == 1);
+  CHECK(received[0].header("Authorization") == "Bearer " + s.mock.list("issued_access_tokens").at(0));
 }
