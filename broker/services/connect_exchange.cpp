@@ -4,22 +4,19 @@
 #include <stdexcept>
 
 #include <pqxx/pqxx>
-#include <rapidjson/document.h>
 
 #include "broker/oauth/token_client.hpp"
 #include "broker/providers/publish.hpp"
+#include "broker/services/connect_payload.hpp"
 #include "shared/db/bytea.hpp"
-#include "shared/json/reader.hpp"
-#include "shared/json/writer.hpp"
 #include "shared/log/log.hpp"
-#include "shared/oauth/token_fields.hpp"
 
 namespace hydra::broker {
 namespace {
 
 constexpr const char* kChannel = "hydra_connect";
 constexpr auto kMaxRetryWait = std::chrono::seconds(2);
-constexpr std::size_t kMaxError = 1024;  // connect_sessions.error's CHECK
+constexpr std::size_t kMaxLoggedError = 1024;
 
 // Why a session failed, in words the customer reads (the session's error, the connection's
 // error_message): ours, or the provider's escaped and bounded by the token client. Never a
@@ -27,15 +24,6 @@ constexpr std::size_t kMaxError = 1024;  // connect_sessions.error's CHECK
 struct Failed : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-// Escaped text is valid UTF-8: cut at a character boundary, marked as token_client marks cuts.
-std::string bounded(std::string text) {
-  if (text.size() <= kMaxError) return text;
-  std::size_t cut = kMaxError - 3;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  text.resize(cut);
-  return text + "...";
-}
 
 crypto::SealedSecret sealedOf(const pqxx::field& key_id, const pqxx::field& ciphertext) {
   crypto::SealedSecret sealed;
@@ -57,42 +45,12 @@ std::string openText(const crypto::Opener& opener, const crypto::SealedSecret& s
   }
 }
 
-// The code, verifier and redirect URI the control plane sealed at the callback (interface 3).
-struct SealedCode {
-  std::string code, redirect_uri;
-  std::optional<std::string> code_verifier;
-};
-
 SealedCode parseCode(const std::string& text) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag>(text.c_str(), text.size());
-  if (doc.HasParseError() || !doc.IsObject()) throw Failed("the session's sealed code is not a JSON object");
-  SealedCode out{json::stringMember(doc, "code"), json::stringMember(doc, "redirect_uri"), std::nullopt};
-  if (out.code.empty() || out.redirect_uri.empty()) throw Failed("the session's sealed code lacks code or redirect_uri");
-  if (auto verifier = json::stringMember(doc, "code_verifier"); !verifier.empty()) out.code_verifier = std::move(verifier);
-  return out;
-}
-
-// The credentials JSON an oauth2 connection made through the API holds (README, "oauth2
-// credentials"), so the refresher and the fetch read it as any other: with the customer's own
-// client, its id and secret too (the refresher then uses that client; a fetch never releases
-// the secret or the refresh token).
-std::string credentialsOf(const oauth::TokenGrant& grant, const std::optional<oauth::ClientCredentials>& own_client,
-                          std::optional<std::string>& expires_at) {
-  rapidjson::Document doc;
-  doc.SetObject();
-  json::setStringMember(doc, "access_token", grant.access_token);
-  if (!grant.token_type.empty()) json::setStringMember(doc, "token_type", grant.token_type);
-  if (grant.refresh_token) json::setStringMember(doc, "refresh_token", *grant.refresh_token);
-  if (grant.expires_in) {
-    expires_at = hydra::oauth::formatTime(std::time(nullptr) + static_cast<std::time_t>(*grant.expires_in));
-    json::setStringMember(doc, "expires_at", *expires_at);
+  try {
+    return parseSealedCode(text);
+  } catch (const std::invalid_argument& e) {
+    throw Failed(e.what());
   }
-  if (own_client) {
-    json::setStringMember(doc, "client_id", own_client->client_id);
-    json::setStringMember(doc, "client_secret", own_client->client_secret);
-  }
-  return json::toString(doc);
 }
 
 }  // namespace
@@ -288,7 +246,7 @@ std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeLocked(bool& gr
         }
       }
       std::optional<std::string> expires_at;
-      const auto credentials = credentialsOf(grant, own_client, expires_at);
+      const auto credentials = exchangedCredentials(grant, own_client, std::time(nullptr), expires_at);
       const auto sealed = sealer_.seal(credentials, crypto::connectionAad(out.customer_id, *out.connection_id));
       tx.exec_prepared("secret_store_exchanged", *out.connection_id, sealed.key_id, hydra::db::byteaParam(sealed.ciphertext));
       tx.exec_prepared("connection_mark_connected", *out.connection_id, expires_at);
@@ -296,7 +254,7 @@ std::optional<ConnectExchange::Outcome> ConnectExchange::exchangeLocked(bool& gr
       out.connected = true;
       out.reason = std::string("authorization code exchanged") + (own_client ? " with the customer's OAuth client" : "");
     } catch (const Failed& e) {
-      out.reason = bounded(e.what());
+      out.reason = boundedSessionError(e.what());
       tx.exec_prepared("connect_session_end", out.session_id, "failed", out.reason);
       if (out.connection_id) tx.exec_prepared("connection_mark_connect_failed", *out.connection_id, out.reason);
     }
@@ -316,7 +274,7 @@ void ConnectExchange::record(const Outcome& outcome) {
   if (outcome.connected) {
     log::app().information("connect session " + outcome.session_id + ": connection " + *outcome.connection_id + " connected");
   } else {
-    log::app().warning("connect session " + outcome.session_id + " failed: " + log::escape(outcome.reason, kMaxError));
+    log::app().warning("connect session " + outcome.session_id + " failed: " + log::escape(outcome.reason, kMaxLoggedError));
   }
   try {
     journal_.appendAndWait(record);
