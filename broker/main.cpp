@@ -28,6 +28,7 @@
 #include "broker/providers/check.hpp"
 #include "broker/proxy/service.hpp"
 #include "broker/routes.hpp"
+#include "broker/services/connect_exchange.hpp"
 #include "broker/services/refresh_loop.hpp"
 #include "broker/services/rewrap.hpp"
 #include "shared/crypto/open.hpp"
@@ -51,6 +52,7 @@ struct Options {
 };
 
 constexpr std::size_t kRefreshPoolSize = 4;
+constexpr std::size_t kConnectPoolSize = 1;
 constexpr std::size_t kMaxQueuedLookups = 10000;
 // Two refresh waits (HYDRA_REFRESH_FETCH_WAIT_MS, at most 4 s each) and the journal.
 constexpr auto kProxyAnswerMargin = std::chrono::seconds(10);
@@ -79,7 +81,8 @@ constexpr const char* kEnvironmentHelp =
     "  HYDRA_DB_POOL_SIZE         PostgreSQL connections and database workers (default 16)\n"
     "  HYDRA_OPEN_CACHE_ENTRIES   derived-key cache size (default 10000, 0 disables)\n"
     "  HYDRA_PROVIDERS_FILE       JSON file extending the built-in providers (token_url, client_auth,\n"
-    "                             client_id, client_secret_file, rotates_refresh_tokens, proxy, capabilities);\n"
+    "                             client_id, client_secret_file, rotates_refresh_tokens, proxy, capabilities,\n"
+    "                             authorization_url, pkce, default_scopes, scope_descriptions);\n"
     "                             see README; `providers check FILE` validates one\n"
     "  HYDRA_REFRESH_SKEW_SECONDS    a fetch refreshes a token expiring within this (default 120)\n"
     "  HYDRA_REFRESH_AHEAD_SECONDS   the background loop refreshes tokens expiring within this (default 900)\n"
@@ -202,6 +205,10 @@ int serve() {
     throw config::ConfigError("HYDRA_PROXY_CA_FILE: cannot be loaded: " + e.displayText());
   }
   const broker::RefreshLoop refresh_loop(refresh_pool, refresher, providers.names(), config.refresh_interval);
+  // The connect flow's code exchanges (issue 20) hold a connection while the provider answers,
+  // one at a time: a pool of their own, so they never take one from fetches or refreshes.
+  db::Pool connect_pool(config.database_url, kConnectPoolSize, broker::db::prepareStatements);
+  const broker::ConnectExchange connect_exchange(config.database_url, connect_pool, opener, sealer, providers, *journal);
 
   http::ServerOptions server_options;
   server_options.listen = config.listen;
@@ -220,6 +227,7 @@ int serve() {
   broker::addRoutes(server, fetch, *proxy, config.trusted_proxies, runtime_identity);
   ops::exportPoolMetrics(pool, "main");
   ops::exportPoolMetrics(refresh_pool, "refresh");
+  ops::exportPoolMetrics(connect_pool, "connect");
   broker::metrics::exportRefreshMetrics(refresher);
   broker::metrics::registerDecisionMetrics();
   auto checks = ops::databaseChecks(config.database_url);

@@ -30,9 +30,9 @@ std::vector<QueryParameter> auditFilterParameters(bool for_export) {
       {"connection_id", false, R"({"type":"string","format":"uuid"})", "Only events about this connection"},
       {"instance_id", false, R"({"type":"string","format":"uuid"})",
        "Only events of this instance (agent runtime)"},
-      {"outcome", false, R"({"type":"string","enum":["allowed","denied","error","refreshed","refresh_failed"]})",
-       "Only events with this outcome: a fetch's or a proxied call's (allowed, denied, error) or a token "
-       "refresh's (refreshed, refresh_failed)"},
+      {"outcome", false, R"({"type":"string","enum":["allowed","denied","error","refreshed","refresh_failed","connected","connect_failed"]})",
+       "Only events with this outcome: a fetch's or a proxied call's (allowed, denied, error), a token "
+       "refresh's (refreshed, refresh_failed) or a connect flow's code exchange (connected, connect_failed)"},
       {"since", for_export, time,
        std::string("Only events that occurred at or after this time (occurred_at, inclusive): RFC 3339, e.g. "
                    "2026-05-01T00:00:00Z; an offset's + written %2B") +

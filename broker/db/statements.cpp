@@ -9,7 +9,10 @@ void prepareStatements(pqxx::connection& c) {
   // is of another instance, or nothing is granted. Expiries, networks and the instance's kill
   // switch are returned, not filtered: the broker decides them at each request
   // (services/decision.cpp), whether the answer comes from here or from memory. A ciphertext is returned only when exactly one
-  // connection matches: an ambiguous fetch is refused and moves no ciphertext.
+  // connection matches: an ambiguous fetch is refused and moves no ciphertext. A connection the
+  // connect flow made is 'pending' and has no secret row until the broker exchanged its code (and
+  // never gets one if the exchange failed: 'error'): it is found, so that the decision can say
+  // so (409) rather than "not granted"; an active connection is never without its secret.
   c.prepare("fetch_lookup",
             "WITH key AS ("
             "  SELECT k.id, k.instance_id, k.customer_id, k.expires_at, k.allowed_cidrs, i.disabled FROM proxy_keys k"
@@ -27,8 +30,9 @@ void prepareStatements(pqxx::connection& c) {
             "         CASE WHEN count(*) OVER () = 1 THEN s.ciphertext END AS ciphertext"
             "  FROM grants g"
             "  JOIN connections c ON c.id = g.connection_id AND c.customer_id = g.customer_id"
-            "  JOIN connection_secrets s ON s.connection_id = c.id"
+            "  LEFT JOIN connection_secrets s ON s.connection_id = c.id"
             "  WHERE k.instance_id = $2 AND g.instance_id = k.instance_id AND g.customer_id = k.customer_id"
+            "    AND (s.connection_id IS NOT NULL OR c.status <> 'active')"
             "    AND c.provider = $3 AND ($4::text IS NULL OR c.name = $4)"
             "  ORDER BY c.name LIMIT 20) m ON true");
 
@@ -80,6 +84,50 @@ void prepareStatements(pqxx::connection& c) {
             "  WHERE auth_type = 'oauth2' AND status = 'active' AND expires_at < now() + make_interval(secs => $1::bigint)"
             "  AND provider = ANY($3::text[]) AND NOT (id = ANY($4::uuid[]))) due"
             " WHERE turn <= $5 ORDER BY turn, expires_at LIMIT $2");
+
+  // The connect flow (issue 20). At start-up each broker publishes what its registry says of
+  // the providers the flow can use (providers/publish.cpp); the control plane only reads it.
+  c.prepare("connect_provider_upsert",
+            "INSERT INTO connect_providers"
+            " (provider, authorization_url, pkce, shared_client_id, default_scopes, scope_descriptions, updated_at)"
+            " VALUES ($1, $2, $3, $4, $5::jsonb, $6::jsonb, now())"
+            " ON CONFLICT (provider) DO UPDATE SET authorization_url = EXCLUDED.authorization_url,"
+            "  pkce = EXCLUDED.pkce, shared_client_id = EXCLUDED.shared_client_id,"
+            "  default_scopes = EXCLUDED.default_scopes, scope_descriptions = EXCLUDED.scope_descriptions,"
+            "  updated_at = now()");
+  // The code exchange (services/connect_exchange.cpp): one session to exchange, locked for the
+  // whole exchange; a session another broker holds is skipped, so each is exchanged once.
+  c.prepare("connect_session_claim",
+            "SELECT id, customer_id, provider, connection_id, oauth_client_id, code_key_id, code_ciphertext"
+            " FROM connect_sessions WHERE status = 'exchanging'"
+            " ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED");
+  c.prepare("oauth_client_for_exchange",
+            "SELECT provider, client_id, secret_key_id, secret_ciphertext FROM oauth_clients"
+            " WHERE id = $1 AND customer_id = $2");
+  // The connection the tokens go to, locked: a concurrent refresh or exchange of it waits.
+  c.prepare("connection_lock_for_exchange",
+            "SELECT provider, status FROM connections WHERE id = $1 AND customer_id = $2 FOR UPDATE");
+  // A re-authorised connection's secret row, locked before the provider is asked: a refresh of
+  // it under way ends first (a lock that does not come in time leaves the code unused for the
+  // next look), and one that starts meanwhile waits for the new tokens.
+  c.prepare("secret_lock_for_exchange", "SELECT 1 FROM connection_secrets WHERE connection_id = $1 FOR UPDATE");
+  // A connection the flow made has no secret row yet; a re-authorised one has.
+  c.prepare("secret_store_exchanged",
+            "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES ($1, $2, $3)"
+            " ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id, ciphertext = EXCLUDED.ciphertext,"
+            "  updated_at = now()");
+  c.prepare("connection_mark_connected",
+            "UPDATE connections SET status = 'active', error_message = NULL, expires_at = $2::timestamptz,"
+            " updated_at = now() WHERE id = $1");
+  // Only a connection the flow made and still waits for its tokens: a re-authorised one keeps
+  // working with what it had.
+  c.prepare("connection_mark_connect_failed",
+            "UPDATE connections SET status = 'error', error_message = $2, updated_at = now()"
+            " WHERE id = $1 AND status = 'pending'");
+  // Ends a session; the sealed code is erased either way.
+  c.prepare("connect_session_end",
+            "UPDATE connect_sessions SET status = $2, error = $3, code_key_id = NULL, code_ciphertext = NULL,"
+            " updated_at = now() WHERE id = $1");
 
   // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
   c.prepare("secret_list_to_rewrap",

@@ -4,6 +4,8 @@
 #include <csignal>
 #include <memory>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTMLForm.h>
@@ -65,8 +67,13 @@ void initializeTls() {
   Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, context);
 }
 
-TokenGrant requestRefresh(const providers::Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
-                          std::chrono::milliseconds timeout) {
+namespace {
+
+// One POST of `fields` (grant_type first) to the provider's token endpoint, with the client's
+// authentication as the registry says: the request both grants share, so refreshes and code
+// exchanges cannot differ in TLS, timeouts, size limits or error classes.
+TokenGrant postGrant(const providers::Provider& provider, const ClientCredentials& client,
+                     const std::vector<std::pair<std::string, std::string>>& fields, std::chrono::milliseconds timeout) {
   const Poco::URI uri(provider.token_url);
   // Socket timeouts bound each operation; the watchdog bounds the whole exchange (a provider
   // that drips one byte at a time would otherwise keep us, and the row we lock, for ever).
@@ -84,8 +91,7 @@ TokenGrant requestRefresh(const providers::Provider& provider, const ClientCrede
   Poco::Net::HTTPRequest request(Poco::Net::HTTPRequest::HTTP_POST, uri.getPathAndQuery(), Poco::Net::HTTPMessage::HTTP_1_1);
   request.set("Accept", "application/json");
   Poco::Net::HTMLForm form;
-  form.add("grant_type", "refresh_token");
-  form.add("refresh_token", refresh_token);
+  for (const auto& [name, value] : fields) form.add(name, value);
   if (provider.client_auth == providers::Provider::ClientAuth::kBasic) {
     // RFC 6749 section 2.3.1: form-urlencoded before they go into Basic.
     Poco::Net::HTTPBasicCredentials(formEncoded(client.client_id), formEncoded(client.client_secret)).authenticate(request);
@@ -115,6 +121,25 @@ TokenGrant requestRefresh(const providers::Provider& provider, const ClientCrede
   }
 
   return tokenGrantFromResponse(static_cast<int>(response.getStatus()), body);
+}
+
+}  // namespace
+
+TokenGrant requestRefresh(const providers::Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
+                          std::chrono::milliseconds timeout) {
+  return postGrant(provider, client, {{"grant_type", "refresh_token"}, {"refresh_token", refresh_token}}, timeout);
+}
+
+TokenGrant requestAuthorizationCode(const providers::Provider& provider, const ClientCredentials& client,
+                                    const std::string& code, const std::optional<std::string>& code_verifier,
+                                    const std::string& redirect_uri, std::chrono::milliseconds timeout) {
+  // RFC 6749 section 4.1.3; RFC 7636 section 4.5 for the verifier. client_id goes in the form
+  // with "post" client authentication (above); with "basic" it is in the header, which is
+  // what section 4.1.3 asks of a confidential client.
+  std::vector<std::pair<std::string, std::string>> fields{
+      {"grant_type", "authorization_code"}, {"code", code}, {"redirect_uri", redirect_uri}};
+  if (code_verifier) fields.emplace_back("code_verifier", *code_verifier);
+  return postGrant(provider, client, fields, timeout);
 }
 
 TokenGrant tokenGrantFromResponse(int status, const std::string& body) {

@@ -1,5 +1,6 @@
 #pragma once
-// One refresh at a provider's token endpoint (RFC 6749 section 6), with timeouts.
+// A provider's token endpoint, with timeouts: a refresh (RFC 6749 section 6) and an
+// authorization code's exchange (section 4.1.3, the connect flow of issue 20).
 
 #include <chrono>
 #include <optional>
@@ -52,6 +53,14 @@ void initializeTls();
 /// go to logs and to the connection's error_message.
 TokenGrant requestRefresh(const providers::Provider& provider, const ClientCredentials& client, const std::string& refresh_token,
                           std::chrono::milliseconds timeout);
+
+/// Posts grant_type=authorization_code (code, redirect_uri, code_verifier when given) with the
+/// same request, rules and exceptions as requestRefresh: an invalid_grant (code used, expired,
+/// or its verifier or redirect_uri wrong) is RefreshRejected, a refused client ClientRejected,
+/// anything worth another try RefreshUnavailable.
+TokenGrant requestAuthorizationCode(const providers::Provider& provider, const ClientCredentials& client,
+                                    const std::string& code, const std::optional<std::string>& code_verifier,
+                                    const std::string& redirect_uri, std::chrono::milliseconds timeout);
 
 /// What a token endpoint's answer means: the grant for a 200 with a JSON object holding a
 /// non-empty access_token; otherwise throws RefreshRejected or ClientRejected (400, 401) or

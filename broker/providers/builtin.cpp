@@ -24,6 +24,16 @@
 //   /my/*, /supervise/*. The install's host (https://<install>.<geo>.deputy.com) comes from the
 //   connection's metadata and must end in .deputy.com. Permanent tokens (api_key connections) go in
 //   "Authorization: OAuth <token>" as Deputy documents; OAuth 2.0 connections use Bearer.
+//
+// The connect flow's fields (issue 20): authorization endpoints as each provider documents them,
+// PKCE where the provider documents S256 for web apps with a secret (Google's "OAuth 2.0 for Web
+// Server Applications", Microsoft identity platform's authorization code flow, Xero's
+// "Authorization code flow with PKCE"). Deputy documents https://once.deputy.com/my/oauth/login and
+// the longlife_refresh_token scope, and no PKCE. Its token answer names the install the user
+// picked ("endpoint"): the broker does not carry that into metadata_json.install_host, so a
+// connection made by the flow is fetched, but proxied only once its metadata names the install.
+// Google gives a refresh token only with access_type=offline (an OAuth client's
+// authorization_params); default scopes are the least the built-in capabilities need.
 #include "broker/providers/registry.hpp"
 
 namespace hydra::broker::providers {
@@ -31,12 +41,26 @@ namespace hydra::broker::providers {
 std::string_view builtInProvidersJson() {
   return R"json({"providers": {
   "google": {"token_url": "https://oauth2.googleapis.com/token", "client_auth": "post",
-             "rotates_refresh_tokens": false},
+             "rotates_refresh_tokens": false,
+             "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth", "pkce": true,
+             "default_scopes": ["openid", "email"],
+             "scope_descriptions": {"openid": "Confirm who you are",
+                                    "email": "See your email address"}},
   "microsoft": {"token_url": "https://login.microsoftonline.com/common/oauth2/v2.0/token", "client_auth": "post",
-                "rotates_refresh_tokens": true},
+                "rotates_refresh_tokens": true,
+                "authorization_url": "https://login.microsoftonline.com/common/oauth2/v2.0/authorize", "pkce": true,
+                "default_scopes": ["offline_access", "User.Read"],
+                "scope_descriptions": {"offline_access": "Keep access when you are not using the app",
+                                       "User.Read": "Sign you in and read your profile"}},
 
   "gmail": {
     "token_url": "https://oauth2.googleapis.com/token", "client_auth": "post", "rotates_refresh_tokens": false,
+    "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth", "pkce": true,
+    "default_scopes": ["https://www.googleapis.com/auth/gmail.modify"],
+    "scope_descriptions": {
+      "https://www.googleapis.com/auth/gmail.modify": "Read, compose, send and organise your email (not delete it permanently)",
+      "https://www.googleapis.com/auth/gmail.readonly": "Read your email and its settings",
+      "https://www.googleapis.com/auth/gmail.send": "Send email on your behalf"},
     "proxy": {"base_url": "https://www.googleapis.com"},
     "capabilities": {
       "send_mail": {"allow": [
@@ -82,6 +106,12 @@ std::string_view builtInProvidersJson() {
 
   "google_calendar": {
     "token_url": "https://oauth2.googleapis.com/token", "client_auth": "post", "rotates_refresh_tokens": false,
+    "authorization_url": "https://accounts.google.com/o/oauth2/v2/auth", "pkce": true,
+    "default_scopes": ["https://www.googleapis.com/auth/calendar.events",
+                       "https://www.googleapis.com/auth/calendar.readonly"],
+    "scope_descriptions": {
+      "https://www.googleapis.com/auth/calendar.events": "See and edit events on all your calendars",
+      "https://www.googleapis.com/auth/calendar.readonly": "See your calendars and their events"},
     "proxy": {"base_url": "https://www.googleapis.com"},
     "capabilities": {
       "read_events": {"allow": [
@@ -108,6 +138,13 @@ std::string_view builtInProvidersJson() {
 
   "xero": {
     "token_url": "https://identity.xero.com/connect/token", "client_auth": "basic", "rotates_refresh_tokens": true,
+    "authorization_url": "https://login.xero.com/identity/connect/authorize", "pkce": true,
+    "default_scopes": ["offline_access", "accounting.transactions", "accounting.contacts", "accounting.settings"],
+    "scope_descriptions": {
+      "offline_access": "Keep access when you are not using the app",
+      "accounting.transactions": "See and change your invoices, bills, payments and bank transactions",
+      "accounting.contacts": "See and change your contacts",
+      "accounting.settings": "See and change your organisation's settings (accounts, tax rates, currencies)"},
     "proxy": {
       "base_url": "https://api.xero.com",
       "header_from_metadata": {"field": "tenant_id", "header": "Xero-Tenant-Id"},
@@ -127,6 +164,9 @@ std::string_view builtInProvidersJson() {
 
   "deputy": {
     "token_url": "https://once.deputy.com/my/oauth/access_token", "client_auth": "post", "rotates_refresh_tokens": true,
+    "authorization_url": "https://once.deputy.com/my/oauth/login", "pkce": false,
+    "default_scopes": ["longlife_refresh_token"],
+    "scope_descriptions": {"longlife_refresh_token": "Keep access to your Deputy install when you are not using the app"},
     "proxy": {
       "base_url": "https://{host}",
       "host_from_metadata": {"field": "install_host", "suffix": ".deputy.com"},

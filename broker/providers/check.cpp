@@ -45,6 +45,14 @@ void describe(const ProviderRegistry& registry, std::ostream& out) {
         << (p.client_id.empty() ? "-" : p.client_id) << ", client secret "
         << (p.client_secret.empty() ? "none" : "from its file") << ", rotates refresh tokens "
         << (p.rotates_refresh_tokens ? "yes" : "no") << ")\n";
+    if (p.authorization_url.empty()) {
+      out << "  connect flow: none (no authorization_url)\n";
+    } else {
+      out << "  connect flow: " << p.authorization_url << " (PKCE " << (p.pkce ? "S256" : "no") << ", shared client "
+          << (p.client_secret.empty() ? "none: customers bring their own" : p.client_id) << ")\n";
+      out << "    default scopes: " << joined(p.default_scopes) << "\n";
+      for (const auto& [scope, words] : p.scope_descriptions) out << "    scope " << scope << ": " << words << "\n";
+    }
     if (!p.proxy) {
       out << "  proxy: none (calls through the broker are refused)\n";
     } else {

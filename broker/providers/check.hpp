@@ -8,7 +8,7 @@
 
 namespace hydra::broker::providers {
 
-/// Writes every provider of `registry`: token endpoint, base URL rule, credential placement,
+/// Writes every provider of `registry`: token endpoint, connect flow, base URL rule, credential placement,
 /// headers passed, and each capability's allow and deny rules. Never a client secret.
 void describe(const ProviderRegistry& registry, std::ostream& out);
 

@@ -72,6 +72,7 @@ class Loader {
         refuse(e.what());
       }
     }
+    applyConnect(p, name, entry);
     if (const auto rotates = entry.FindMember("rotates_refresh_tokens"); rotates != entry.MemberEnd()) {
       if (!rotates->value.IsBool()) refuse("providers." + name + ".rotates_refresh_tokens must be true or false");
       p.rotates_refresh_tokens = rotates->value.GetBool();
@@ -91,6 +92,42 @@ class Loader {
       }
     } catch (const SettingsError& e) {
       refuse("providers." + name + "." + e.what());
+    }
+  }
+
+  // The connect flow's fields: each replaces the provider's as a whole when given.
+  void applyConnect(Provider& p, const std::string& name, const rapidjson::Value& entry) const {
+    const auto field = [&](const char* key) { return "providers." + name + "." + key; };
+    if (const auto url = entry.FindMember("authorization_url"); url != entry.MemberEnd()) {
+      // The control plane sends browsers there: the same rule as the token endpoint.
+      const auto text = stringField(entry, name, "authorization_url");
+      if (!isAllowedTokenUrl(text)) {
+        refuse(field("authorization_url") + " must be https (plain http only to a loopback address)");
+      }
+      p.authorization_url = text;
+    }
+    if (const auto pkce = entry.FindMember("pkce"); pkce != entry.MemberEnd()) {
+      if (!pkce->value.IsBool()) refuse(field("pkce") + " must be true or false");
+      p.pkce = pkce->value.GetBool();
+    }
+    if (const auto scopes = entry.FindMember("default_scopes"); scopes != entry.MemberEnd()) {
+      if (!scopes->value.IsArray()) refuse(field("default_scopes") + " must be an array of scopes");
+      p.default_scopes.clear();
+      for (const auto& scope : scopes->value.GetArray()) {
+        if (!scope.IsString() || scope.GetStringLength() == 0) refuse(field("default_scopes") + " must hold non-empty strings");
+        p.default_scopes.emplace_back(scope.GetString(), scope.GetStringLength());
+      }
+    }
+    if (const auto words = entry.FindMember("scope_descriptions"); words != entry.MemberEnd()) {
+      if (!words->value.IsObject()) refuse(field("scope_descriptions") + " must be an object of scope -> words");
+      p.scope_descriptions.clear();
+      for (const auto& m : words->value.GetObject()) {
+        const std::string scope(m.name.GetString(), m.name.GetStringLength());
+        if (!m.value.IsString()) refuse(field("scope_descriptions") + "." + scope + " must be a string");
+        if (!p.scope_descriptions.emplace(scope, std::string(m.value.GetString(), m.value.GetStringLength())).second) {
+          refuse(field("scope_descriptions") + "." + scope + " is given twice");
+        }
+      }
     }
   }
 

@@ -24,6 +24,12 @@ struct Provider {
   bool rotates_refresh_tokens = false;
   std::optional<ProxySettings> proxy;  // none: the provider cannot be proxied
   proxy::CapabilityTable capabilities;
+  // The connect flow (issue 20): where the control plane sends an end user's browser, published
+  // into connect_providers at start-up (providers/publish.cpp). Empty: no connect flow.
+  std::string authorization_url;
+  bool pkce = false;                                    // the provider takes S256 challenges
+  std::vector<std::string> default_scopes;              // asked for when a session names none
+  std::map<std::string, std::string> scope_descriptions;  // scope -> what it allows, in words
 };
 
 class ProviderRegistry {
@@ -31,8 +37,9 @@ class ProviderRegistry {
   /// The built-in providers (google, gmail, google_calendar, microsoft, xero, deputy),
   /// extended or overridden by the JSON file `path` when given. Throws config::ConfigError
   /// naming HYDRA_PROVIDERS_FILE (and the provider, field, capability and rule) for an
-  /// unreadable file, a bad entry, a client secret file others may read, a token_url or
-  /// base_url that is not https (plain http only to loopback), or a rule parseRule refuses.
+  /// unreadable file, a bad entry, a client secret file others may read, a token_url,
+  /// authorization_url or base_url that is not https (plain http only to loopback), or a rule
+  /// parseRule refuses.
   static ProviderRegistry load(const std::optional<std::string>& path);
   /// The same from the file's text; `source` names it in errors (tests, `providers check`).
   static ProviderRegistry fromText(std::string_view file_json, const std::string& source);

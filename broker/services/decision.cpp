@@ -65,6 +65,13 @@ Decision decide(const Lookup& lookup, const FetchQuery& query, const Circumstanc
     return {409, "Connection is in error: " + connection.error_message.value_or("unknown error")};
   }
   if (connection.status == "expired") return {409, "Connection credentials have expired"};
+  // Made by the connect flow at the callback (schema/0025): its tokens are not in yet.
+  if (connection.status == "pending") {
+    return {409, "Connection is pending: the end user's authorisation has not been exchanged for tokens yet "
+                 "(its connect session is still exchanging, or failed)"};
+  }
+  // A status this broker does not know is not a working connection.
+  if (connection.status != "active") return {409, "Connection is " + connection.status};
   return {200, "granted", &connection};
 }
 

@@ -16,8 +16,8 @@ AuditEventFilter filterQuery(const Request& req, bool since_required, http::Prob
   AuditEventFilter filter;
   filter.connection_id = http::queryUuid(req, "connection_id", problems);
   filter.instance_id = http::queryUuid(req, "instance_id", problems);
-  filter.outcome =
-      http::queryOneOf(req, "outcome", {"allowed", "denied", "error", "refreshed", "refresh_failed"}, problems);
+  filter.outcome = http::queryOneOf(
+      req, "outcome", {"allowed", "denied", "error", "refreshed", "refresh_failed", "connected", "connect_failed"}, problems);
   filter.since = http::queryTime(req, "since", problems);
   filter.until = http::queryTime(req, "until", problems);
   if (since_required && !http::query(req, "since")) problems.add({"query", "since"}, "Field required", "missing");

@@ -1,6 +1,7 @@
 #pragma once
 // One audit record: a decision of the broker (allowed, denied, error) on a fetch or a proxied
-// call, or a token refresh (refreshed, refresh_failed). In the journal it is one line of JSON
+// call, a token refresh (refreshed, refresh_failed), or a connect flow's code exchange
+// (connected, connect_failed). In the journal it is one line of JSON
 // with, first, its sequence number, the journal's origin and the time; the line's bytes are what
 // the Merkle tree hashes.
 
@@ -13,7 +14,7 @@ namespace hydra::audit {
 
 struct AuditRecord {
   std::optional<std::string> customer_id, instance_id, proxy_key_id, connection_id, provider, name, capability;
-  std::string outcome;  // allowed | denied | error | refreshed | refresh_failed
+  std::string outcome;  // allowed | denied | error | refreshed | refresh_failed | connected | connect_failed
   std::string reason, request_id, peer;
   // A proxied call (issue 19) only: a record with a method is one. Its line holds these six
   // after `peer`; any other record's line has none of them, so it reads exactly as before.

@@ -85,6 +85,8 @@ std::vector<Case> filterCases(const Ids& ids) {
       {"outcome=denied", "outcome = 'denied'"},
       {"outcome=error", "outcome = 'error'"},
       {"outcome=refresh_failed", "outcome = 'refresh_failed'"},  // none
+      {"outcome=connected", "outcome = 'connected'"},            // none: accepted (schema/0026)
+      {"outcome=connect_failed", "outcome = 'connect_failed'"},  // none
       {"since=" + at(100), "occurred_at >= '" + at(100) + "'"},
       // A fraction below a microsecond still excludes the event at the whole minute.
       {"since=" + at(100, ".0000001"), "occurred_at > '" + at(100) + "'"},

@@ -382,7 +382,9 @@ std::vector<int> listenerBackends(const TestDatabase& db) {
   std::vector<int> pids;
   for (const auto& row : db.exec("SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
                                  " AND usename = 'hydracore_broker'"
-                                 " AND (query LIKE 'SELECT pg_notify(%' OR query LIKE 'LISTEN %')")) {
+                                 " AND (query LIKE 'SELECT pg_notify(%' OR query LIKE 'LISTEN %')"
+                                 // The connect flow's exchange listens on a connection of its own.
+                                 " AND query NOT LIKE '%hydra_connect%'")) {
     pids.push_back(row[0].as<int>());
   }
   return pids;

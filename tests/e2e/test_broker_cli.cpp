@@ -192,6 +192,8 @@ TEST_CASE("broker cli: providers check prints every provider, built-ins merged w
   writeFile(file, R"({"providers": {
       "acme": {"token_url": "https://auth.acme.example/token", "client_id": "hydra", "client_secret_file": ")" +
                       secret_file + R"(",
+               "authorization_url": "https://auth.acme.example/authorize", "pkce": true,
+               "default_scopes": ["things.read"], "scope_descriptions": {"things.read": "Read your things"},
                "proxy": {"base_url": "https://api.acme.example/v2", "api_key": {"header": "X-Api-Key"},
                          "response_headers": ["X-RateLimit-Remaining"]},
                "capabilities": {"read_things": {"allow": ["GET /things", "GET /things/*"],
@@ -216,7 +218,13 @@ TEST_CASE("broker cli: providers check prints every provider, built-ins merged w
         ".deputy.com\n",
         "    header Xero-Tenant-Id: the connection's metadata_json.tenant_id\n", "  capability write_accounting\n",
         "  capability read_events\n", "  capability write_workforce\n", "client secret from its file",
-        "7 providers (built-ins and "}) {
+        "7 providers (built-ins and ",
+        // The connect flow's fields (issue 20): the file's, and the built-ins'.
+        "  connect flow: https://auth.acme.example/authorize (PKCE S256, shared client hydra)\n"
+        "    default scopes: things.read\n    scope things.read: Read your things\n",
+        "  connect flow: https://accounts.google.com/o/oauth2/v2/auth (PKCE S256, shared client none: customers bring "
+        "their own)\n",
+        "  connect flow: https://once.deputy.com/my/oauth/login (PKCE no,"}) {
     CAPTURE(expected);
     CHECK(out.find(expected) != std::string::npos);
   }

@@ -141,8 +141,6 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "INSERT INTO connections (customer_id, provider, name, auth_type) VALUES (" + kCustomer +
                    ", 'slack', 'x', 'oauth2')",
                "DELETE FROM connections",
-               "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kBareConnection +
-                   ", 'k', '\\x01')",
                "DELETE FROM connection_secrets",
                "DELETE FROM instances",
                "INSERT INTO instances (customer_id, name) VALUES (" + kCustomer + ", 'rogue')",
@@ -181,10 +179,14 @@ TEST_CASE("privileges: the broker reads what a fetch needs and writes only usage
                "expires_at = now(), updated_at = now() WHERE id = " + kConnection,
                "UPDATE connection_secrets SET key_id = 'key-b', ciphertext = '\\x0203', updated_at = now() "
                "WHERE connection_id = " + kConnection + " AND key_id = 'key-a' AND ciphertext = '\\x0102'",
+               // The connect flow's exchange stores the first secret of a connection it made (schema/0025).
+               "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kBareConnection +
+                   ", 'k', '\\x01')",
            },
            "ok");
   CHECK(db.exec("SELECT count(*) FROM grants")[0][0].as<int>() == 1);
   CHECK(db.exec("SELECT count(*) FROM audit_events")[0][0].as<int>() == 3);
+  CHECK(db.exec("SELECT count(*) FROM connection_secrets")[0][0].as<int>() == 2);
   CHECK(db.exec("SELECT key_id FROM connection_secrets WHERE connection_id = " + kConnection)[0][0].as<std::string>() ==
         "key-b");
 }
@@ -320,4 +322,127 @@ TEST_CASE("privileges: the control plane manages webhook endpoints and delivers,
   // The trigger's helper is the schema's own business.
   CHECK(cp.run("SELECT webhook_connection_json(c) FROM connections c") == "permission denied");
   checkAll(cp, {"DELETE FROM webhook_messages", "DELETE FROM webhook_endpoints WHERE id = " + kEndpoint}, "ok");
+}
+
+namespace {
+
+const std::string kOAuthClient = "'66666666-6666-4666-8666-666666666666'";
+const std::string kSession = "'77777777-7777-4777-8777-777777777777'";
+
+/// The connect flow's rows (schema/0025): a provider, a customer's OAuth client, settings, and a
+/// session the callback left exchanging.
+void seedConnect(const TestDatabase& db) {
+  seed(db);
+  for (const auto& sql : {
+           std::string("INSERT INTO connect_providers (provider, authorization_url, pkce) VALUES ('gmail', "
+                       "'https://accounts.google.com/o/oauth2/v2/auth', true)"),
+           "INSERT INTO oauth_clients (id, customer_id, provider, client_id, secret_key_id, secret_ciphertext) VALUES (" +
+               kOAuthClient + ", " + kCustomer + ", 'gmail', 'app', 'key-a', '\\x0a0b')",
+           "INSERT INTO connect_settings (customer_id, allowed_redirect_urls) VALUES (" + kCustomer +
+               ", '[\"https://app.example/done\"]')",
+           "INSERT INTO connect_sessions (id, customer_id, token_hash, provider, connection_id, oauth_client_id, status,"
+           " state_hash, browser_hash, code_key_id, code_ciphertext, expires_at) VALUES (" + kSession + ", " + kCustomer +
+               ", sha256('link'), 'gmail', " + kBareConnection + ", " + kOAuthClient +
+               ", 'exchanging', sha256('state'), sha256('cookie'), 'key-a', '\\x0c0d', now() + interval '1 hour')",
+       }) {
+    db.exec(sql);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("privileges: connect flow: the broker reads a session's sealed code and client secret, and writes only their end") {
+  const TestDatabase db;
+  seedConnect(db);
+  Session broker(db, "hydracore_broker");
+  checkAll(broker,
+           {
+               // Not the link's, state's or cookie's hashes, where the browser goes, or the grants to make.
+               "SELECT * FROM connect_sessions",
+               "SELECT token_hash FROM connect_sessions",
+               "SELECT state_hash, browser_hash FROM connect_sessions",
+               "SELECT success_url, error_url, grants, metadata_json, connection_name FROM connect_sessions",
+               "INSERT INTO connect_sessions (customer_id, token_hash, provider, connection_name, expires_at) VALUES (" +
+                   kCustomer + ", sha256('x'), 'gmail', 'n', now())",
+               "UPDATE connect_sessions SET connection_id = NULL",
+               "UPDATE connect_sessions SET success_url = 'https://evil.example'",
+               "UPDATE connect_sessions SET oauth_client_id = NULL",
+               "DELETE FROM connect_sessions",
+               // A customer's clients: read to exchange, never changed.
+               "SELECT * FROM oauth_clients",
+               "SELECT authorization_params FROM oauth_clients",
+               "UPDATE oauth_clients SET client_id = 'other'",
+               "INSERT INTO oauth_clients (customer_id, provider, client_id, secret_key_id, secret_ciphertext) VALUES (" +
+                   kCustomer + ", 'gmail', 'x', 'k', '\\x01')",
+               "DELETE FROM oauth_clients",
+               "SELECT * FROM connect_settings",
+               "UPDATE connect_settings SET allowed_redirect_urls = '[]'",
+               "DELETE FROM connect_providers",
+           },
+           "permission denied");
+  checkAll(broker,
+           {
+               "SELECT id, customer_id, provider, connection_id, oauth_client_id, code_key_id, code_ciphertext"
+               " FROM connect_sessions WHERE status = 'exchanging' ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+               "SELECT provider, client_id, secret_key_id, secret_ciphertext, scopes FROM oauth_clients",
+               "SELECT * FROM connect_providers",
+               "INSERT INTO connect_providers (provider, authorization_url, pkce, shared_client_id) VALUES"
+               " ('gmail', 'https://accounts.google.com/o/oauth2/v2/auth', true, 'shared') ON CONFLICT (provider)"
+               " DO UPDATE SET shared_client_id = EXCLUDED.shared_client_id, updated_at = now()",
+               "INSERT INTO connection_secrets (connection_id, key_id, ciphertext) VALUES (" + kBareConnection +
+                   ", 'key-a', '\\x01') ON CONFLICT (connection_id) DO UPDATE SET key_id = EXCLUDED.key_id,"
+                   " ciphertext = EXCLUDED.ciphertext, updated_at = now()",
+               "UPDATE connect_sessions SET status = 'connected', error = NULL, code_key_id = NULL,"
+               " code_ciphertext = NULL, updated_at = now() WHERE id = " + kSession,
+           },
+           "ok");
+  // The exchange's audit records (schema/0026), and nothing but the known outcomes.
+  for (const auto* outcome : {"connected", "connect_failed"}) {
+    CHECK(broker.run("INSERT INTO audit_events (customer_id, connection_id, provider, outcome, reason, request_id)"
+                     " VALUES (" + kCustomer + ", " + kBareConnection + ", 'gmail', '" + outcome +
+                     "', 'authorization code exchanged', 'connect-x')") == "ok");
+  }
+  CHECK(broker.run("INSERT INTO audit_events (customer_id, outcome, reason, request_id) VALUES (" + kCustomer +
+                   ", 'connecting', 'x', 'connect-y')")
+            .find("audit_events_outcome_check") != std::string::npos);
+  CHECK(db.exec("SELECT code_ciphertext IS NULL FROM connect_sessions")[0][0].as<bool>());
+  CHECK(db.exec("SELECT shared_client_id FROM connect_providers")[0][0].as<std::string>() == "shared");
+}
+
+TEST_CASE("privileges: connect flow: the control plane writes sealed codes and client secrets but never reads them") {
+  const TestDatabase db;
+  seedConnect(db);
+  Session cp(db, "hydracore_control_plane");
+  checkAll(cp,
+           {
+               "SELECT * FROM oauth_clients",
+               "SELECT secret_ciphertext FROM oauth_clients",
+               "SELECT id FROM oauth_clients WHERE secret_ciphertext = '\\x0a0b'",
+               "DELETE FROM oauth_clients RETURNING secret_ciphertext",
+               "UPDATE oauth_clients SET client_id = 'other'",
+               "SELECT * FROM connect_sessions",
+               "SELECT code_ciphertext FROM connect_sessions",
+               "SELECT id FROM connect_sessions WHERE code_ciphertext = '\\x0c0d'",
+               "UPDATE connect_sessions SET status = 'exchanging' RETURNING code_ciphertext",
+               "DELETE FROM connect_sessions",
+               // What the brokers publish is theirs to write.
+               "INSERT INTO connect_providers (provider, authorization_url, pkce) VALUES ('evil', 'https://evil.example', false)",
+               "UPDATE connect_providers SET authorization_url = 'https://evil.example'",
+           },
+           "permission denied");
+  checkAll(cp,
+           {
+               "SELECT * FROM connect_providers",
+               "SELECT id, customer_id, provider, client_id, secret_key_id, scopes, authorization_params, created_at"
+               " FROM oauth_clients",
+               "SELECT id, status, error, code_key_id, token_hash, state_hash, browser_hash, grants FROM connect_sessions",
+               "UPDATE connect_sessions SET status = 'exchanging', code_key_id = 'key-b', code_ciphertext = '\\x0e',"
+               " updated_at = now() WHERE id = " + kSession,
+               "INSERT INTO oauth_clients (customer_id, provider, client_id, secret_key_id, secret_ciphertext) VALUES (" +
+                   kCustomer + ", 'gmail', 'app2', 'key-a', '\\x01')",
+               "DELETE FROM oauth_clients WHERE client_id = 'app2'",
+               "SELECT * FROM connect_settings",
+               "UPDATE connect_settings SET allowed_redirect_urls = '[]', updated_at = now()",
+           },
+           "ok");
 }

@@ -9,6 +9,12 @@
 // cut short) with exit code 0.
 //
 // POST /token  grant_type=refresh_token&refresh_token=...  (application/x-www-form-urlencoded)
+//   or grant_type=authorization_code&code=...&redirect_uri=...[&code_verifier=...] (RFC 6749
+//   section 4.1.3, RFC 7636): the code must be one the test added and not used yet (each is
+//   single-use, as at a real provider), redirect_uri the one it was added with and, when it was
+//   added with a code_challenge, base64url(SHA-256(code_verifier)) that challenge (S256); any
+//   mismatch is 400 invalid_grant. A good code answers 200 with a new access and refresh token
+//   (the refresh token is then valid for refreshes).
 //   200 {"access_token","token_type","expires_in","refresh_token"?}: a valid refresh token.
 //       With rotation the old one becomes invalid at once and a new one is returned;
 //       without, the response carries no refresh_token (the client keeps its own).
@@ -25,9 +31,11 @@
 //   POST /admin/config          any subset of {"expires_in": s, "rotate": bool,
 //                               "client_auth": "none"|"basic"|"post", "client_id", "client_secret",
 //                               "mode": "normal"|"slow"|"drip"|"500"|"429"|"invalid_grant",
-//                               "delay_ms": ms (slow), "mode_calls": K (the mode applies to the
+//                               "delay_ms": ms (slow), "error_description" (of invalid_grant), "mode_calls": K (the mode applies to the
 //                               next K calls, then "normal"; 0 = until changed), "token_type"}
 //   POST /admin/refresh-tokens  {"tokens": [...]} adds valid refresh tokens
+//   POST /admin/codes           {"codes": [{"code", "redirect_uri", "code_challenge"?}]} adds
+//                               authorization codes (counters: code_calls, codes_exchanged)
 //   POST /admin/reset           counters and last request back to zero (tokens and config stay)
 #include <signal.h>
 
@@ -46,6 +54,8 @@
 #include <vector>
 
 #include <Poco/Base64Decoder.h>
+#include <Poco/Base64Encoder.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -78,6 +88,7 @@ struct Config {
   long long delay_ms = 0;
   long long mode_calls = 0;  // 0: the mode stays until changed
   std::string token_type = "Bearer";
+  std::string error_description = "the mock refuses every grant";  // of the invalid_grant mode
 };
 
 struct Answer {
@@ -162,12 +173,30 @@ std::string base64Decode(const std::string& in) {
   return out;
 }
 
+// RFC 7636 section 4.2: S256 = BASE64URL-ENCODE(SHA256(ASCII(code_verifier))), no padding.
+std::string s256(const std::string& verifier) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(verifier);
+  const auto& digest = sha.digest();
+  std::ostringstream out;
+  Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
+  encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
+  encoder.close();
+  return out.str();
+}
+
+struct IssuedCode {
+  std::string redirect_uri, code_challenge;  // challenge empty: no PKCE
+  bool used = false;
+};
+
 class Mock {
  public:
   Answer token(const HTTPServerRequest& request, const std::string& body);
   Answer state();
   Answer configure(const std::string& body);
   Answer seed(const std::string& body);
+  Answer addCodes(const std::string& body);
   Answer reset();
 
   /// Waits `delay` unless stopping; false when stopping.
@@ -187,6 +216,7 @@ class Mock {
   std::optional<Answer> checkClient(const std::map<std::string, std::string>& form,
                                     const std::optional<std::string>& authorization);
   Answer issue(const std::string& refresh_token);
+  Answer exchangeCode(const std::map<std::string, std::string>& form);
   std::string newToken(const char* prefix) {
     static const char* digits = "0123456789abcdef";
     std::string out = std::string(prefix) + std::to_string(++serial_) + "-";
@@ -199,6 +229,8 @@ class Mock {
   bool stopping_ = false;
   Config config_;
   std::set<std::string> valid_, retired_;
+  std::map<std::string, IssuedCode> codes_;
+  long long code_calls_ = 0, codes_exchanged_ = 0;
   long long serial_ = 0;
   // Counters and what was last asked.
   long long token_calls_ = 0, refreshed_ = 0, invalid_ = 0, reused_ = 0, client_failures_ = 0;
@@ -296,7 +328,7 @@ Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
     answer.headers.emplace_back("Retry-After", "1");
     return answer;
   }
-  if (mode == "invalid_grant") return oauthError(400, "invalid_grant", "the mock refuses every grant");
+  if (mode == "invalid_grant") return oauthError(400, "invalid_grant", config_.error_description);
   if (mode == "drip") {
     Answer answer;
     answer.drip_ms = std::max<long long>(1, delay.count());
@@ -315,8 +347,9 @@ Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
   if (auto refused = checkClient(*form, authorization)) return *refused;
   const auto grant_type = form->find("grant_type");
   if (grant_type == form->end()) return oauthError(400, "invalid_request", "grant_type is missing");
+  if (grant_type->second == "authorization_code") return exchangeCode(*form);
   if (grant_type->second != "refresh_token") {
-    return oauthError(400, "unsupported_grant_type", "only refresh_token is supported");
+    return oauthError(400, "unsupported_grant_type", "only refresh_token and authorization_code are supported");
   }
   const auto refresh_token = form->find("refresh_token");
   if (refresh_token == form->end() || refresh_token->second.empty()) {
@@ -330,6 +363,65 @@ Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
                       reused ? "refresh token already used (rotated)" : "unknown or revoked refresh token");
   }
   return issue(refresh_token->second);
+}
+
+Answer Mock::exchangeCode(const std::map<std::string, std::string>& form) {
+  ++code_calls_;
+  const auto field = [&](const char* name) {
+    const auto it = form.find(name);
+    return it == form.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  };
+  const auto code = field("code"), redirect_uri = field("redirect_uri"), verifier = field("code_verifier");
+  if (!code || code->empty()) return oauthError(400, "invalid_request", "code is missing");
+  const auto it = codes_.find(*code);
+  if (it == codes_.end()) return oauthError(400, "invalid_grant", "unknown authorization code");
+  if (it->second.used) return oauthError(400, "invalid_grant", "authorization code already used");
+  it->second.used = true;  // used up by any attempt, as RFC 6749 section 4.1.2 asks
+  if (!redirect_uri || *redirect_uri != it->second.redirect_uri) {
+    return oauthError(400, "invalid_grant", "redirect_uri does not match the authorization request");
+  }
+  if (!it->second.code_challenge.empty() && (!verifier || s256(*verifier) != it->second.code_challenge)) {
+    return oauthError(400, "invalid_grant", "code_verifier does not match the code_challenge");
+  }
+  ++codes_exchanged_;
+  const auto refresh = newToken("rt-");
+  valid_.insert(refresh);
+  issued_refresh_.push_back(refresh);
+  const auto access = newToken("at-");
+  issued_access_.push_back(access);
+  rapidjson::StringBuffer out;
+  JsonWriter w(out);
+  w.StartObject();
+  w.Key("access_token");
+  w.String(access);
+  w.Key("token_type");
+  w.String(config_.token_type);
+  w.Key("expires_in");
+  w.Int64(config_.expires_in);
+  w.Key("refresh_token");
+  w.String(refresh);
+  w.EndObject();
+  return jsonAnswer(200, out.GetString());
+}
+
+Answer Mock::addCodes(const std::string& body) {
+  rapidjson::Document doc;
+  if (doc.Parse(body.c_str(), body.size()).HasParseError() || !doc.IsObject() || !doc.HasMember("codes") ||
+      !doc["codes"].IsArray()) {
+    return oauthError(400, "invalid_request", R"({"codes": [...]} is expected)");
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& c : doc["codes"].GetArray()) {
+    if (!c.IsObject() || !c.HasMember("code") || !c["code"].IsString() || !c.HasMember("redirect_uri") ||
+        !c["redirect_uri"].IsString() || (c.HasMember("code_challenge") && !c["code_challenge"].IsString())) {
+      return oauthError(400, "invalid_request", "each code needs code and redirect_uri strings");
+    }
+  }
+  for (const auto& c : doc["codes"].GetArray()) {
+    codes_[c["code"].GetString()] =
+        IssuedCode{c["redirect_uri"].GetString(), c.HasMember("code_challenge") ? c["code_challenge"].GetString() : "", false};
+  }
+  return jsonAnswer(200, "{}");
 }
 
 void writeStrings(JsonWriter& w, const char* key, const std::vector<std::string>& values) {
@@ -357,6 +449,7 @@ Answer Mock::state() {
       {"token_calls", token_calls_},       {"refreshed", refreshed_},
       {"invalid_refresh_tokens", invalid_}, {"reused_refresh_tokens", reused_},
       {"client_auth_failures", client_failures_}, {"max_concurrent_calls", max_in_flight_},
+      {"code_calls", code_calls_}, {"codes_exchanged", codes_exchanged_},
   };
   for (const auto& [key, value] : counters) {
     w.Key(key);
@@ -399,7 +492,7 @@ Answer Mock::configure(const std::string& body) {
       if (!v.IsBool()) return bad();
       next.rotate = v.GetBool();
     } else if (key == "client_auth" || key == "client_id" || key == "client_secret" || key == "mode" ||
-               key == "token_type") {
+               key == "token_type" || key == "error_description") {
       if (!v.IsString()) return bad();
       const std::string s = v.GetString();
       if (key == "client_auth") {
@@ -408,6 +501,8 @@ Answer Mock::configure(const std::string& body) {
       } else if (key == "mode") {
         if (s != "normal" && s != "slow" && s != "drip" && s != "500" && s != "429" && s != "invalid_grant") return bad();
         next.mode = s;
+      } else if (key == "error_description") {
+        next.error_description = s;
       } else {
         (key == "client_id" ? next.client_id : key == "client_secret" ? next.client_secret : next.token_type) = s;
       }
@@ -436,6 +531,7 @@ Answer Mock::seed(const std::string& body) {
 Answer Mock::reset() {
   std::lock_guard<std::mutex> lock(mutex_);
   token_calls_ = refreshed_ = invalid_ = reused_ = client_failures_ = max_in_flight_ = 0;
+  code_calls_ = codes_exchanged_ = 0;
   last_form_.clear();
   last_authorization_.reset();
   last_content_type_.reset();
@@ -463,6 +559,8 @@ class Handler : public Poco::Net::HTTPRequestHandler {
       answer = mock_.configure(body);
     } else if (path == "/admin/refresh-tokens" && method == "POST") {
       answer = mock_.seed(body);
+    } else if (path == "/admin/codes" && method == "POST") {
+      answer = mock_.addCodes(body);
     } else if (path == "/admin/reset" && method == "POST") {
       answer = mock_.reset();
     } else {

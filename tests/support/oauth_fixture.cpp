@@ -79,6 +79,12 @@ void MockOAuth::seed(const std::vector<std::string>& refresh_tokens) const {
                "mock seed");
 }
 
+void MockOAuth::addCode(const std::string& code, const std::string& redirect_uri, const std::string& code_challenge) const {
+  const auto entry = R"({"code":)" + quoted(code) + R"(,"redirect_uri":)" + quoted(redirect_uri) +
+                     (code_challenge.empty() ? "" : R"(,"code_challenge":)" + quoted(code_challenge)) + "}";
+  expectStatus(HttpClient(port_).request("POST", "/admin/codes", R"({"codes":[)" + entry + "]}"), 200, "mock codes");
+}
+
 Response MockOAuth::state() const {
   auto r = HttpClient(port_).request("GET", "/admin/state");
   expectStatus(r, 200, "mock state");
@@ -125,7 +131,8 @@ std::string writeProvidersFile(const TempDir& dir, std::vector<ProviderEntry>& p
                R"(,"client_auth":)" + quoted(p.client_auth) +                                         //
                R"(,"client_id":)" + quoted(p.client_id) +                                             //
                R"(,"client_secret_file":)" + quoted(secret_file) +                                    //
-               R"(,"rotates_refresh_tokens":)" + (p.rotates ? "true" : "false") + "}";
+               R"(,"rotates_refresh_tokens":)" + (p.rotates ? "true" : "false") +               //
+               (p.extra.empty() ? "" : "," + p.extra) + "}";
   }
   const auto path = dir.path("providers.json");
   std::ofstream(path) << R"({"providers":{)" << entries << "}}\n";

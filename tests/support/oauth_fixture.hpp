@@ -32,6 +32,9 @@ class MockOAuth {
   void configure(const std::string& settings) const;
   /// Makes these refresh tokens valid.
   void seed(const std::vector<std::string>& refresh_tokens) const;
+  /// Adds an authorization code the token endpoint exchanges once, for `redirect_uri` and, when
+  /// `code_challenge` is not empty, only with the verifier whose S256 challenge it is.
+  void addCode(const std::string& code, const std::string& redirect_uri, const std::string& code_challenge = "") const;
   /// GET /admin/state.
   Response state() const;
   /// An integer of the state, e.g. "token_calls".
@@ -67,6 +70,7 @@ struct ProviderEntry {
   std::string client_secret;  // empty: a random one
   bool rotates = true;
   std::string token_url;
+  std::string extra;  // more members of the entry, as JSON text (e.g. "authorization_url":...)
 };
 
 /// Writes {"providers": {...}} as <dir>/providers.json and each client secret as a file of

@@ -207,3 +207,16 @@ TEST_CASE("decide lets the proxy use a proxy-only grant, and refuses it what it 
   disabled.instance_disabled = true;
   CHECK(decide(disabled, use, at(kNow)).reason == "Instance disabled");
 }
+
+TEST_CASE("decide refuses a pending connection (the connect flow's, before its tokens) to the fetch and the proxy") {
+  for (const auto use : {FetchQuery::Use::kRelease, FetchQuery::Use::kProxy}) {
+    auto q = query();
+    q.use = use;
+    const auto refused = decide(liveKeyWith({connection("a", "pending")}), q, at(kNow));
+    CHECK(refused.status == 409);
+    CHECK(refused.chosen == nullptr);
+    CHECK(refused.reason.find("pending") != std::string::npos);
+  }
+  // A status this broker does not know is refused too, never released.
+  CHECK(decide(liveKeyWith({connection("a", "suspended")}), query(), at(kNow)).status == 409);
+}

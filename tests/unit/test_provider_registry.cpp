@@ -387,3 +387,48 @@ TEST_CASE("provider registry: the built-ins load, and each rule's path is spelt 
     }
   }
 }
+
+TEST_CASE("provider registry: the connect flow's fields, built in and from a file, and their checks") {
+  const auto builtins = ProviderRegistry::load(std::nullopt);
+  for (const auto* name : {"google", "gmail", "google_calendar"}) {
+    CAPTURE(name);
+    CHECK(builtins.find(name)->authorization_url == "https://accounts.google.com/o/oauth2/v2/auth");
+    CHECK(builtins.find(name)->pkce);
+  }
+  CHECK(builtins.find("microsoft")->authorization_url == "https://login.microsoftonline.com/common/oauth2/v2.0/authorize");
+  CHECK(builtins.find("xero")->authorization_url == "https://login.xero.com/identity/connect/authorize");
+  CHECK(builtins.find("xero")->pkce);
+  CHECK_FALSE(builtins.find("deputy")->pkce);
+  for (const auto& [name, p] : builtins.all()) {
+    CAPTURE(name);
+    // Every default scope is described for the connect page.
+    for (const auto& scope : p.default_scopes) CHECK(p.scope_descriptions.count(scope) == 1);
+  }
+
+  const auto registry = ProviderRegistry::fromText(
+      R"({"providers":{"p":{)" + kToken + R"(,"authorization_url":"http://127.0.0.1:8080/authorize","pkce":true,)"
+      R"("default_scopes":["a","b"],"scope_descriptions":{"a":"Read","b":"Write"}},)"
+      R"("gmail":{"pkce":false,"default_scopes":[]}}})", "test");
+  const auto* p = registry.find("p");
+  CHECK(p->authorization_url == "http://127.0.0.1:8080/authorize");
+  CHECK(p->pkce);
+  CHECK(p->default_scopes == std::vector<std::string>{"a", "b"});
+  CHECK(p->scope_descriptions.at("b") == "Write");
+  // A file entry overrides a built-in's fields one by one.
+  CHECK_FALSE(registry.find("gmail")->pkce);
+  CHECK(registry.find("gmail")->default_scopes.empty());
+  CHECK(registry.find("gmail")->authorization_url == "https://accounts.google.com/o/oauth2/v2/auth");
+
+  const auto entry = [](const std::string& fields) { return R"({"providers":{"p":{)" + kToken + "," + fields + "}}}"; };
+  CHECK(configError(entry(R"("authorization_url":"http://auth.example.com/authorize")")).find(
+            "providers.p.authorization_url must be https") != std::string::npos);
+  CHECK(configError(entry(R"("authorization_url":"ftp://auth.example.com/authorize")")).find("authorization_url must be https") !=
+        std::string::npos);
+  CHECK(configError(entry(R"("pkce":"yes")")).find("providers.p.pkce must be true or false") != std::string::npos);
+  CHECK(configError(entry(R"("default_scopes":"a b")")).find("default_scopes must be an array") != std::string::npos);
+  CHECK(configError(entry(R"("default_scopes":[""])")).find("default_scopes must hold non-empty strings") !=
+        std::string::npos);
+  CHECK(configError(entry(R"("scope_descriptions":{"a":1})")).find("scope_descriptions.a must be a string") !=
+        std::string::npos);
+  CHECK(configError(entry(R"("scope_descriptions":{"a":"x","a":"y"})")).find("is given twice") != std::string::npos);
+}
