@@ -12,72 +12,72 @@
 #include "shared/config/env.hpp"
 #include "shared/json/reader.hpp"
 
-namespace connect = hydra::cp::connect;
+namespace connect_flow = hydra::cp::connect;
 using hydra::config::ConfigError;
 
 TEST_CASE("connect: HYDRA_PUBLIC_URL is https (http only to loopback), without query, fragment or user info") {
-  CHECK(connect::publicUrl("V", std::nullopt).empty());
-  CHECK(connect::publicUrl("V", std::string("")).empty());
-  CHECK(connect::publicUrl("V", std::string("https://connect.example.com/")) == "https://connect.example.com");
-  CHECK(connect::publicUrl("V", std::string("https://example.com/hydra")) == "https://example.com/hydra");
-  CHECK(connect::publicUrl("V", std::string("http://127.0.0.1:8080")) == "http://127.0.0.1:8080");
-  CHECK(connect::publicUrl("V", std::string("http://localhost:8080")) == "http://localhost:8080");
+  CHECK(connect_flow::publicUrl("V", std::nullopt).empty());
+  CHECK(connect_flow::publicUrl("V", std::string("")).empty());
+  CHECK(connect_flow::publicUrl("V", std::string("https://connect.example.com/")) == "https://connect.example.com");
+  CHECK(connect_flow::publicUrl("V", std::string("https://example.com/hydra")) == "https://example.com/hydra");
+  CHECK(connect_flow::publicUrl("V", std::string("http://127.0.0.1:8080")) == "http://127.0.0.1:8080");
+  CHECK(connect_flow::publicUrl("V", std::string("http://localhost:8080")) == "http://localhost:8080");
   for (const char* bad : {"http://example.com", "example.com", "ftp://example.com", "https://example.com/?a=1",
                           "https://example.com/#x", "https://user@example.com", "https://", "https://exa mple.com"}) {
     CAPTURE(bad);
-    CHECK_THROWS_AS(connect::publicUrl("V", std::string(bad)), ConfigError);
+    CHECK_THROWS_AS(connect_flow::publicUrl("V", std::string(bad)), ConfigError);
   }
 }
 
 TEST_CASE("connect: redirect URLs are absolute http(s), printable, without fragment or user info") {
-  CHECK_FALSE(connect::redirectUrlProblem("https://app.example.com/done?x=1"));
-  CHECK_FALSE(connect::redirectUrlProblem("http://localhost:3000/cb"));
+  CHECK_FALSE(connect_flow::redirectUrlProblem("https://app.example.com/done?x=1"));
+  CHECK_FALSE(connect_flow::redirectUrlProblem("http://localhost:3000/cb"));
   for (const char* bad : {"/done", "app.example.com/done", "javascript:alert(1)", "https://a.example/#f",
                           "https://u:p@a.example/", "https://a.example/\xc3\xa9", "https://a.example/a b", "https:///x"}) {
     CAPTURE(bad);
-    CHECK(connect::redirectUrlProblem(bad));
+    CHECK(connect_flow::redirectUrlProblem(bad));
   }
-  CHECK(connect::redirectUrlProblem("https://a.example/" + std::string(2048, 'a')));
+  CHECK(connect_flow::redirectUrlProblem("https://a.example/" + std::string(2048, 'a')));
 }
 
 TEST_CASE("connect: origins for form-action, and nothing that could break out of the header") {
-  CHECK(connect::origin("https://accounts.google.com/o/oauth2/v2/auth?x=1") == "https://accounts.google.com");
-  CHECK(connect::origin("HTTP://127.0.0.1:8443/a") == "http://127.0.0.1:8443");
-  CHECK(connect::origin("https://[::1]:9/a") == "https://[::1]:9");
-  CHECK(connect::origin("https://a.example;script-src*/x").empty());
-  CHECK(connect::origin("https://a.example,b/x").empty());
-  CHECK(connect::origin("not a url").empty());
+  CHECK(connect_flow::origin("https://accounts.google.com/o/oauth2/v2/auth?x=1") == "https://accounts.google.com");
+  CHECK(connect_flow::origin("HTTP://127.0.0.1:8443/a") == "http://127.0.0.1:8443");
+  CHECK(connect_flow::origin("https://[::1]:9/a") == "https://[::1]:9");
+  CHECK(connect_flow::origin("https://a.example;script-src*/x").empty());
+  CHECK(connect_flow::origin("https://a.example,b/x").empty());
+  CHECK(connect_flow::origin("not a url").empty());
 }
 
 TEST_CASE("connect: query parameters are percent-encoded and appended before any fragment") {
-  CHECK(connect::withQuery("https://p.example/auth", {{"scope", "a b/c"}, {"state", "x&y=z"}}) ==
+  CHECK(connect_flow::withQuery("https://p.example/auth", {{"scope", "a b/c"}, {"state", "x&y=z"}}) ==
         "https://p.example/auth?scope=a%20b%2Fc&state=x%26y%3Dz");
-  CHECK(connect::withQuery("https://p.example/auth?hl=en", {{"a", "1"}}) == "https://p.example/auth?hl=en&a=1");
-  CHECK(connect::withQuery("https://p.example/auth?", {{"a", "1"}}) == "https://p.example/auth?a=1");
-  CHECK(connect::withQuery("https://p.example/auth#frag", {{"a", "1"}}) == "https://p.example/auth?a=1#frag");
-  CHECK(connect::percentEncode("AZaz09-._~ \xc3\xa9") == "AZaz09-._~%20%C3%A9");
+  CHECK(connect_flow::withQuery("https://p.example/auth?hl=en", {{"a", "1"}}) == "https://p.example/auth?hl=en&a=1");
+  CHECK(connect_flow::withQuery("https://p.example/auth?", {{"a", "1"}}) == "https://p.example/auth?a=1");
+  CHECK(connect_flow::withQuery("https://p.example/auth#frag", {{"a", "1"}}) == "https://p.example/auth?a=1#frag");
+  CHECK(connect_flow::percentEncode("AZaz09-._~ \xc3\xa9") == "AZaz09-._~%20%C3%A9");
 }
 
 TEST_CASE("connect: PKCE: S256 as RFC 7636 appendix B, the verifier derived from cookie and state") {
-  CHECK(connect::pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
+  CHECK(connect_flow::pkceChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") ==
         "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
-  const auto v = connect::pkceVerifier("cookie-one", "state-one");
+  const auto v = connect_flow::pkceVerifier("cookie-one", "state-one");
   CHECK(v.size() == 43);  // RFC 7636: 43..128 characters of [A-Za-z0-9-._~]
   CHECK(std::all_of(v.begin(), v.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }));
-  CHECK(connect::pkceVerifier("cookie-one", "state-one") == v);
-  CHECK(connect::pkceVerifier("cookie-two", "state-one") != v);
-  CHECK(connect::pkceVerifier("cookie-one", "state-two") != v);
-  const auto a = connect::newRandomValue();
+  CHECK(connect_flow::pkceVerifier("cookie-one", "state-one") == v);
+  CHECK(connect_flow::pkceVerifier("cookie-two", "state-one") != v);
+  CHECK(connect_flow::pkceVerifier("cookie-one", "state-two") != v);
+  const auto a = connect_flow::newRandomValue();
   CHECK(a.size() == 43);
-  CHECK(connect::newRandomValue() != a);
+  CHECK(connect_flow::newRandomValue() != a);
 }
 
 TEST_CASE("connect: the cookie is HttpOnly and SameSite=Lax, Secure on https, and cleared with Max-Age=0") {
-  CHECK(connect::cookieHeader("v", "/connect", true) == "hydra_connect=v; Path=/connect; HttpOnly; SameSite=Lax; Secure");
-  CHECK(connect::cookieHeader("v", "/p/connect", false) == "hydra_connect=v; Path=/p/connect; HttpOnly; SameSite=Lax");
-  CHECK(connect::cookiePath("https://connect.example.com") == "/connect");
-  CHECK(connect::cookiePath("https://example.com/hydra") == "/hydra/connect");
-  CHECK(connect::cookieHeader("", "/connect", true) ==
+  CHECK(connect_flow::cookieHeader("v", "/connect", true) == "hydra_connect=v; Path=/connect; HttpOnly; SameSite=Lax; Secure");
+  CHECK(connect_flow::cookieHeader("v", "/p/connect", false) == "hydra_connect=v; Path=/p/connect; HttpOnly; SameSite=Lax");
+  CHECK(connect_flow::cookiePath("https://connect.example.com") == "/connect");
+  CHECK(connect_flow::cookiePath("https://example.com/hydra") == "/hydra/connect");
+  CHECK(connect_flow::cookieHeader("", "/connect", true) ==
         "hydra_connect=; Path=/connect; HttpOnly; SameSite=Lax; Max-Age=0; Secure");
 }
 
