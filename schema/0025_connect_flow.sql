@@ -101,13 +101,14 @@ CREATE TRIGGER connect_sessions_notify_exchange AFTER INSERT OR UPDATE OF status
 
 -- connect_session.connected / connect_session.failed, whoever ends the session (the broker, or
 -- the control plane for a denial at the provider or a bad state), through the outbox like
--- connection.status_changed (0014): the broker gains no privilege on any webhook table.
+-- connection.status_changed (0014): the broker gains no privilege on any webhook table. The data
+-- is the session as GET .../connect-sessions/{id} shows it (model/connect_encode.cpp).
 CREATE FUNCTION webhook_connect_session_ended() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER AS $$
 BEGIN
   PERFORM webhook_emit(NEW.customer_id, 'connect_session.' || NEW.status, jsonb_build_object(
-    'id', NEW.id, 'customer_id', NEW.customer_id, 'provider', NEW.provider, 'status', NEW.status,
-    'connection_id', NEW.connection_id, 'error', NEW.error, 'metadata_json', NEW.metadata_json,
-    'created_at', webhook_time(NEW.created_at), 'updated_at', webhook_time(NEW.updated_at)));
+    'connection_id', NEW.connection_id, 'created_at', webhook_time(NEW.created_at), 'error', NEW.error,
+    'expires_at', webhook_time(NEW.expires_at), 'id', NEW.id, 'provider', NEW.provider, 'status', NEW.status,
+    'updated_at', webhook_time(NEW.updated_at)));
   RETURN NULL;
 END $$;
 CREATE TRIGGER connect_sessions_webhook_ended AFTER UPDATE OF status ON connect_sessions

@@ -1,7 +1,7 @@
 #pragma once
 // The webhook event types. Each is written to the outbox in the transaction of the change it
-// describes: by the services (services/webhook_outbox.hpp), except connection.status_changed,
-// which a trigger of the schema writes for every status change, the broker's included.
+// describes: by the services (services/webhook_outbox.hpp), except connection.status_changed and
+// connect_session.*, which triggers of the schema write (0014, 0025), the broker's changes included.
 
 #include <string>
 #include <vector>
@@ -19,13 +19,16 @@ constexpr const char* kProxyKeyCreated = "proxy_key.created";
 constexpr const char* kProxyKeyRevoked = "proxy_key.revoked";
 constexpr const char* kInstanceUpdated = "instance.updated";  // name or kill switch (PATCH)
 constexpr const char* kInstanceDeleted = "instance.deleted";
+constexpr const char* kConnectSessionConnected = "connect_session.connected";  // the broker has the tokens
+constexpr const char* kConnectSessionFailed = "connect_session.failed";
 
 /// Every type, in the order the API lists them.
 inline const std::vector<std::string>& all() {
   static const std::vector<std::string> kAll{kConnectionCreated, kConnectionUpdated, kConnectionDeleted,
                                              kConnectionStatusChanged, kGrantCreated, kGrantUpdated,
                                              kGrantDeleted, kProxyKeyCreated, kProxyKeyRevoked,
-                                             kInstanceUpdated, kInstanceDeleted};
+                                             kInstanceUpdated, kInstanceDeleted, kConnectSessionConnected,
+                                             kConnectSessionFailed};
   return kAll;
 }
 

@@ -17,7 +17,8 @@ const std::set<std::string> kEndpointFields{
     "updated_at", "url"};
 const std::string kAllEvents =
     R"(["connection.created","connection.updated","connection.deleted","connection.status_changed","grant.created",)"
-    R"("grant.updated","grant.deleted","proxy_key.created","proxy_key.revoked","instance.updated","instance.deleted"])";
+    R"("grant.updated","grant.deleted","proxy_key.created","proxy_key.revoked","instance.updated","instance.deleted",)"
+    R"("connect_session.connected","connect_session.failed"])";
 
 std::string endpointsPath(const Tenant& t) { return t.path() + "/webhook-endpoints"; }
 

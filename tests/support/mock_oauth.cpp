@@ -34,6 +34,16 @@
 //                               "delay_ms": ms (slow), "error_description" (of invalid_grant), "mode_calls": K (the mode applies to the
 //                               next K calls, then "normal"; 0 = until changed), "token_type"}
 //   POST /admin/refresh-tokens  {"tokens": [...]} adds valid refresh tokens
+// The authorization endpoint, for the connect flow's browser test (RFC 6749 section 4.1, with
+// RFC 7636 S256): a page the user approves or denies on, as a provider's consent screen.
+//   GET /authorize?response_type=code&client_id&redirect_uri&scope&state[&code_challenge&
+//       code_challenge_method=S256]   an HTML page: the client, the scopes, "Approve" and "Deny"
+//       links. A request without code, client_id, redirect_uri or state: 400.
+//   GET /authorize/approve?<the same query>  issues a code for that redirect_uri and challenge
+//       (as POST /admin/codes does) and redirects to redirect_uri?code=...&state=...
+//   GET /authorize/deny?<the same query>     redirects to redirect_uri?error=access_denied&state=...
+//   GET /done...                             200, a page: where a test's success_url/error_url go.
+//
 //   POST /admin/codes           {"codes": [{"code", "redirect_uri", "code_challenge"?}]} adds
 //                               authorization codes (counters: code_calls, codes_exchanged)
 //   POST /admin/reset           counters and last request back to zero (tokens and config stay)
@@ -68,6 +78,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -197,6 +208,8 @@ class Mock {
   Answer configure(const std::string& body);
   Answer seed(const std::string& body);
   Answer addCodes(const std::string& body);
+  /// GET /authorize and its /approve and /deny (`action`: "", "approve", "deny").
+  Answer authorize(const std::string& action, const Poco::URI& uri);
   Answer reset();
 
   /// Waits `delay` unless stopping; false when stopping.
@@ -424,6 +437,55 @@ Answer Mock::addCodes(const std::string& body) {
   return jsonAnswer(200, "{}");
 }
 
+std::string escapeHtml(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+Answer htmlAnswer(int status, const std::string& body) {
+  return Answer{status, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><link rel=\"icon\" href=\"data:,\"><title>mock provider</title></head><body>" +
+                            body + "</body></html>\n",
+                {{"Content-Type", "text/html; charset=utf-8"}}};
+}
+
+Answer redirectTo(const std::string& base, const std::vector<std::pair<std::string, std::string>>& params) {
+  Poco::URI target(base);
+  for (const auto& [name, value] : params) target.addQueryParameter(name, value);
+  return Answer{302, "", {{"Location", target.toString()}}};
+}
+
+Answer Mock::authorize(const std::string& action, const Poco::URI& uri) {
+  std::map<std::string, std::string> query;
+  for (const auto& [name, value] : uri.getQueryParameters()) query[name] = value;
+  for (const char* required : {"response_type", "client_id", "redirect_uri", "state"}) {
+    if (query[required].empty()) return htmlAnswer(400, std::string("<p>missing ") + required + "</p>");
+  }
+  if (query["response_type"] != "code") return htmlAnswer(400, "<p>unsupported response_type</p>");
+  const auto& challenge = query["code_challenge"];
+  if (!challenge.empty() && query["code_challenge_method"] != "S256") return htmlAnswer(400, "<p>S256 only</p>");
+  if (action == "deny") return redirectTo(query["redirect_uri"], {{"error", "access_denied"}, {"state", query["state"]}});
+  if (action == "approve") {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const auto code = newToken("code-");
+    codes_[code] = IssuedCode{query["redirect_uri"], challenge, false};
+    return redirectTo(query["redirect_uri"], {{"code", code}, {"state", query["state"]}});
+  }
+  const auto rawQuery = escapeHtml(uri.getRawQuery());
+  return htmlAnswer(200, "<h1>Mock provider</h1><p id=\"client\">" + escapeHtml(query["client_id"]) +
+                             "</p><p id=\"scope\">" + escapeHtml(query["scope"]) + "</p>"
+                             "<a id=\"approve\" href=\"/authorize/approve?" + rawQuery + "\">Approve</a> "
+                             "<a id=\"deny\" href=\"/authorize/deny?" + rawQuery + "\">Deny</a>");
+}
+
 void writeStrings(JsonWriter& w, const char* key, const std::vector<std::string>& values) {
   w.Key(key);
   w.StartArray();
@@ -551,8 +613,17 @@ class Handler : public Poco::Net::HTTPRequestHandler {
     const auto& path = request.getURI();
     const auto& method = request.getMethod();
     Answer answer;
+    const Poco::URI uri(path);
     if (path == "/token") {
       answer = mock_.token(request, body);
+    } else if (uri.getPath() == "/authorize" && method == "GET") {
+      answer = mock_.authorize("", uri);
+    } else if (uri.getPath() == "/authorize/approve" && method == "GET") {
+      answer = mock_.authorize("approve", uri);
+    } else if (uri.getPath() == "/authorize/deny" && method == "GET") {
+      answer = mock_.authorize("deny", uri);
+    } else if (uri.getPath().rfind("/done", 0) == 0 && method == "GET") {
+      answer = htmlAnswer(200, "<p id=\"done\">done</p>");
     } else if (path == "/admin/state" && method == "GET") {
       answer = mock_.state();
     } else if (path == "/admin/config" && method == "POST") {

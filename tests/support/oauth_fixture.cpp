@@ -121,7 +121,12 @@ TlsFiles selfSignedCertificate(const TempDir& dir) {
 std::string writeProvidersFile(const TempDir& dir, std::vector<ProviderEntry>& providers,
                                const std::string& default_token_url, unsigned secret_mode) {
   std::string entries;
+  // "{mock}" in an entry's extra members: the mock's address (its authorization endpoint).
+  const auto mock_base = default_token_url.substr(0, default_token_url.rfind("/token"));
   for (auto& p : providers) {
+    for (auto at = p.extra.find("{mock}"); at != std::string::npos; at = p.extra.find("{mock}", at)) {
+      p.extra.replace(at, 6, mock_base);
+    }
     if (p.client_secret.empty()) p.client_secret = "registry-secret-" + randomToken(24);
     const auto secret_file = dir.path(p.name + "-client-secret");
     std::ofstream(secret_file) << p.client_secret << "\n";

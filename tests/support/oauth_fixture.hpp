@@ -70,7 +70,7 @@ struct ProviderEntry {
   std::string client_secret;  // empty: a random one
   bool rotates = true;
   std::string token_url;
-  std::string extra;  // more members of the entry, as JSON text (e.g. "authorization_url":...)
+  std::string extra;  // more members of the entry, as JSON text; "{mock}" stands for the mock's address
 };
 
 /// Writes {"providers": {...}} as <dir>/providers.json and each client secret as a file of

@@ -35,19 +35,21 @@ export async function launchBrowser() {
 }
 
 /**
- * A new page that may talk to `origin` only. Every problem is pushed to `problems` (strings):
+ * A new page that may talk to `origin` only (or to each of an array of origins: a flow that
+ * goes through several servers, all on this host). Every problem is pushed to `problems` (strings):
  * requests elsewhere (aborted, so none leaves the host), CSP violations (from the page's own
  * securitypolicyviolation events and Chromium's console reports), page errors, console errors,
  * and 4xx/5xx answers.
  */
 export async function guardedPage(browser, origin, problems) {
+  const allowed = new Set([].concat(origin));
   const page = await browser.newPage();
   await page.setViewport({ width: 1280, height: 800 });
   await page.setRequestInterception(true);
   page.on("request", (request) => {
     const url = request.url();
     // data: and blob: URLs are made inside the page; nothing is fetched for them.
-    if (url.startsWith("data:") || url.startsWith("blob:") || new URL(url).origin === origin) {
+    if (url.startsWith("data:") || url.startsWith("blob:") || allowed.has(new URL(url).origin)) {
       request.continue();
       return;
     }
