@@ -134,14 +134,15 @@ GRANT SELECT (id, customer_id, token_hash, provider, connection_name, connection
 
 -- The broker, and why:
 --  - connect_providers: writes what its registry says (the control plane reads it).
---  - oauth_clients: reads a customer's client, secret included, to exchange a code.
+--  - oauth_clients: reads a customer's client, secret included, to exchange a code; replaces
+--    the sealed secret only (`hydracore-broker rewrap`, key rotation), as it does a connection's.
 --  - connect_sessions: reads a session to exchange, the sealed code included; ends it
 --    (status, error, the connection it made active) and erases the sealed code.
 --  - connection_secrets: INSERT, for a connection the flow made (it has no secret row yet);
 --    UPDATE it has had since 0009, for a re-authorised one.
 GRANT SELECT, INSERT, UPDATE ON connect_providers TO hydracore_broker;
-GRANT SELECT (id, customer_id, provider, client_id, secret_key_id, secret_ciphertext, scopes) ON oauth_clients
-  TO hydracore_broker;
+GRANT SELECT (id, customer_id, provider, client_id, secret_key_id, secret_ciphertext, scopes),
+  UPDATE (secret_key_id, secret_ciphertext) ON oauth_clients TO hydracore_broker;
 GRANT SELECT (id, customer_id, provider, connection_id, oauth_client_id, scopes, status, code_key_id,
               code_ciphertext, expires_at, updated_at),
   UPDATE (status, error, code_key_id, code_ciphertext, updated_at)

@@ -129,16 +129,24 @@ void prepareStatements(pqxx::connection& c) {
             "UPDATE connect_sessions SET status = $2, error = $3, code_key_id = NULL, code_ciphertext = NULL,"
             " updated_at = now() WHERE id = $1");
 
-  // Key rotation: ciphertexts not under the current key ($1), after connection id $2.
+  // Key rotation (services/rewrap.cpp), the same three statements for each sealed column: the
+  // ciphertexts not under the current key ($1), after row id $2 ...
   c.prepare("secret_list_to_rewrap",
-            "SELECT s.connection_id, c.customer_id, s.key_id, s.ciphertext FROM connection_secrets s"
+            "SELECT s.connection_id AS id, c.customer_id, s.key_id, s.ciphertext FROM connection_secrets s"
             " JOIN connections c ON c.id = s.connection_id"
             " WHERE s.key_id <> $1 AND s.connection_id > $2 ORDER BY s.connection_id LIMIT $3");
   c.prepare("secret_count_not_under", "SELECT count(*) FROM connection_secrets WHERE key_id <> $1");
-  // Replaces only if nobody changed the row meanwhile (the control plane may have).
+  // ... replacing one only if nobody changed the row meanwhile (the control plane may have).
   c.prepare("secret_rewrap",
             "UPDATE connection_secrets SET key_id = $2, ciphertext = $3, updated_at = now()"
             " WHERE connection_id = $1 AND key_id = $4 AND ciphertext = $5");
+  c.prepare("oauth_client_list_to_rewrap",
+            "SELECT id, customer_id, secret_key_id AS key_id, secret_ciphertext AS ciphertext FROM oauth_clients"
+            " WHERE secret_key_id <> $1 AND id > $2 ORDER BY id LIMIT $3");
+  c.prepare("oauth_client_count_not_under", "SELECT count(*) FROM oauth_clients WHERE secret_key_id <> $1");
+  c.prepare("oauth_client_rewrap",
+            "UPDATE oauth_clients SET secret_key_id = $2, secret_ciphertext = $3"
+            " WHERE id = $1 AND secret_key_id = $4 AND secret_ciphertext = $5");
 }
 
 }  // namespace hydra::broker::db

@@ -1,5 +1,8 @@
 #pragma once
-// Key rotation: re-encrypts every ciphertext that is not under the current key.
+// Key rotation: re-encrypts every ciphertext that is not under the current key: connections'
+// credentials and customers' OAuth client secrets. (A connect session's sealed code lives
+// seconds, until the broker exchanges it: sessions are not rewrapped; one sealed to a key
+// dropped meanwhile fails.)
 
 #include <string>
 

@@ -6,6 +6,8 @@
 #include <map>
 #include <memory>
 
+#include "shared/crypto/open.hpp"
+#include "shared/crypto/private_key_file.hpp"
 #include "tests/support/broker.hpp"
 
 using namespace hydra::test;
@@ -88,6 +90,10 @@ TEST_CASE("broker: rewrap moves every ciphertext from key A to key B, after whic
   Rotation r;
   CHECK(r.s.broker.currentKeyId() == r.key_a);  // both binaries name a key the same way
   for (const auto* name : {"a1", "a2", "a3"}) r.create(name);
+  // A customer's own OAuth client (the connect flow): its secret is sealed to the broker too.
+  const auto client = r.s.as(r.t, "POST", r.t.path() + "/oauth-clients",
+                             R"({"provider":"gmail","client_id":"own","client_secret":"ROTATION-client-secret"})");
+  const auto client_id = text(expectStatus(client, 201, "create oauth client").json, "id");
   const auto b = newKeyFiles(r.s.key_dir, "b");
   const auto key_b = r.restartControlPlane(b.public_key);
   REQUIRE(key_b != r.key_a);
@@ -102,7 +108,7 @@ TEST_CASE("broker: rewrap moves every ciphertext from key A to key B, after whic
   const auto first = r.rewrap({b.private_key, r.s.keys.private_key});
   CAPTURE(first.err);
   CHECK(first.exit_code == 0);
-  CHECK(first.out == report(3, key_b, 0, 0, 0));
+  CHECK(first.out == report(4, key_b, 0, 0, 0));  // three connections' credentials, the client's secret
 
   const auto after = r.stored();
   for (const auto& entry : after) {
@@ -114,6 +120,17 @@ TEST_CASE("broker: rewrap moves every ciphertext from key A to key B, after whic
     CHECK((secret.ciphertext_hex != before.at(name).ciphertext_hex) == (name[0] == 'a'));
   }
   CHECK(r.s.db.exec("SELECT count(*) FROM connection_secrets WHERE key_id <> $1", key_b)[0][0].as<int>() == 0);
+  // The client's secret opens with B alone, for its row.
+  const auto sealed = r.s.db.exec("SELECT secret_key_id, secret_ciphertext FROM oauth_clients WHERE id = $1", client_id);
+  REQUIRE(sealed.size() == 1);
+  CHECK(std::string(sealed[0][0].c_str()) == key_b);
+  std::vector<Botan::secure_vector<std::uint8_t>> only_b;
+  only_b.push_back(hydra::crypto::readPrivateKeyPem(b.private_key));
+  const pqxx::binarystring ciphertext(sealed[0][1]);
+  const auto secret = hydra::crypto::Opener(std::move(only_b))
+                          .open({key_b, std::vector<std::uint8_t>(ciphertext.begin(), ciphertext.end())},
+                                hydra::crypto::oauthClientAad(r.t.id, client_id));
+  CHECK(std::string(secret.begin(), secret.end()) == "ROTATION-client-secret");
 
   r.checkBrokerOpensAll({b.private_key}, key_b);
 

@@ -368,10 +368,11 @@ TEST_CASE("privileges: connect flow: the broker reads a session's sealed code an
                "UPDATE connect_sessions SET success_url = 'https://evil.example'",
                "UPDATE connect_sessions SET oauth_client_id = NULL",
                "DELETE FROM connect_sessions",
-               // A customer's clients: read to exchange, never changed.
+               // A customer's clients: read to exchange; only their sealed secret rewrapped (below).
                "SELECT * FROM oauth_clients",
                "SELECT authorization_params FROM oauth_clients",
                "UPDATE oauth_clients SET client_id = 'other'",
+               "UPDATE oauth_clients SET scopes = '[]', secret_key_id = secret_key_id",
                "INSERT INTO oauth_clients (customer_id, provider, client_id, secret_key_id, secret_ciphertext) VALUES (" +
                    kCustomer + ", 'gmail', 'x', 'k', '\\x01')",
                "DELETE FROM oauth_clients",
@@ -394,6 +395,8 @@ TEST_CASE("privileges: connect flow: the broker reads a session's sealed code an
                    " ciphertext = EXCLUDED.ciphertext, updated_at = now()",
                "UPDATE connect_sessions SET status = 'connected', error = NULL, code_key_id = NULL,"
                " code_ciphertext = NULL, updated_at = now() WHERE id = " + kSession,
+               // Key rotation (rewrap): the sealed secret, and nothing else of the client.
+               "UPDATE oauth_clients SET secret_key_id = secret_key_id, secret_ciphertext = secret_ciphertext",
            },
            "ok");
   // The exchange's audit records (schema/0026), and nothing but the known outcomes.
