@@ -44,7 +44,7 @@ TEST_CASE("webhook endpoint create: defaults to every event and no description")
   CHECK(input.url == "https://example.com/hooks");
   CHECK(input.description == "");
   CHECK(input.events == webhooks::events::all());
-  CHECK(input.events.size() == 11);
+  CHECK(input.events.size() == 13);
   const auto null_events = hydra::json::parseObject(R"({"url":"https://example.com/hooks","events":null})");
   CHECK(WebhookEndpointCreate::fromJson(*null_events, {}).events == webhooks::events::all());
 }
