@@ -75,8 +75,10 @@ wait_healthy() {  # url pid log
   exit 1
 }
 
+# HYDRA_PUBLIC_URL: connect links and the OAuth redirect URI point at this control plane (the
+# connect flow works from a browser on this machine; set it to reach it from elsewhere).
 HYDRA_DATABASE_URL="$cp_db" HYDRA_ADMIN_TOKEN="$admin_token" HYDRA_LISTEN="127.0.0.1:$CP_PORT" \
-HYDRA_BROKER_PUBLIC_KEY="$PWD/$run/keys/broker-public.pem" \
+HYDRA_BROKER_PUBLIC_KEY="$PWD/$run/keys/broker-public.pem" HYDRA_PUBLIC_URL="${HYDRA_PUBLIC_URL:-$cp_url}" \
   build/control-plane/hydracore-control-plane serve 2>>"$run/control-plane.log" &
 cp_pid=$!
 HYDRA_DATABASE_URL="$broker_db" HYDRA_LISTEN="127.0.0.1:$BROKER_PORT" \
