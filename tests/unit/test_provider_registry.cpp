@@ -399,10 +399,10 @@ TEST_CASE("provider registry: the connect flow's fields, built in and from a fil
   CHECK(builtins.find("xero")->authorization_url == "https://login.xero.com/identity/connect/authorize");
   CHECK(builtins.find("xero")->pkce);
   CHECK_FALSE(builtins.find("deputy")->pkce);
-  for (const auto& [name, p] : builtins.all()) {
-    CAPTURE(name);
+  for (const auto& entry : builtins.all()) {
+    CAPTURE(entry.first);
     // Every default scope is described for the connect page.
-    for (const auto& scope : p.default_scopes) CHECK(p.scope_descriptions.count(scope) == 1);
+    for (const auto& scope : entry.second.default_scopes) CHECK(entry.second.scope_descriptions.count(scope) == 1);
   }
 
   const auto registry = ProviderRegistry::fromText(
