@@ -73,10 +73,11 @@ bool Shipment::add(const std::string& line, const LastUses& last_uses) {
   // journal's, its time one PostgreSQL keeps to the microsecond). A line an earlier broker
   // wrote from invalid UTF-8 is shipped with columns made storable, and the line itself.
   auto entry = parseJournalLine(line);
-  const bool rebuildable = entry && entry->journal == origin_ && parseMicros(entry->time);
+  const bool ours = entry && entry->journal == origin_;
   if (!entry) entry = readJournalLine(line);
   if (!entry) return false;
   const auto micros = parseMicros(entry->time);
+  const bool rebuildable = ours && micros;
   if (micros) weeks_.insert(Partitions::weekOf(*micros));
   const auto& r = entry->record;
   if (r.outcome == "allowed" && r.connection_id && micros && last_uses.due(*r.connection_id, *micros)) {

@@ -4,15 +4,12 @@
 #include <doctest/doctest.h>
 
 #include <set>
-#include <sstream>
 #include <thread>
-
-#include <Poco/Base64Encoder.h>
-#include <Poco/SHA2Engine.h>
 
 #include "shared/crypto/public_key_file.hpp"
 #include "shared/crypto/seal.hpp"
 #include "shared/db/bytea.hpp"
+#include "tests/e2e/connect_support.hpp"  // s256: RFC 7636's S256, computed apart from the broker
 #include "tests/support/oauth_fixture.hpp"
 #include "tests/support/proxy_fixture.hpp"
 
@@ -30,17 +27,6 @@ std::string json(const std::string& s) {
     out += c;
   }
   return out + "\"";
-}
-
-std::string s256(const std::string& verifier) {
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  sha.update(verifier);
-  const auto& digest = sha.digest();
-  std::ostringstream out;
-  Poco::Base64Encoder encoder(out, Poco::BASE64_URL_ENCODING | Poco::BASE64_NO_PADDING);
-  encoder.write(reinterpret_cast<const char*>(digest.data()), static_cast<std::streamsize>(digest.size()));
-  encoder.close();
-  return out.str();
 }
 
 ProviderEntry connectProvider() {

@@ -230,6 +230,8 @@ class Mock {
                                     const std::optional<std::string>& authorization);
   Answer issue(const std::string& refresh_token);
   Answer exchangeCode(const std::map<std::string, std::string>& form);
+  /// 200 {"access_token","token_type","expires_in","refresh_token"?}, as configured.
+  Answer tokenAnswer(const std::string& access, const std::optional<std::string>& refresh) const;
   std::string newToken(const char* prefix) {
     static const char* digits = "0123456789abcdef";
     std::string out = std::string(prefix) + std::to_string(++serial_) + "-";
@@ -292,21 +294,7 @@ Answer Mock::issue(const std::string& refresh_token) {
     valid_.insert(*rotated);
     issued_refresh_.push_back(*rotated);
   }
-  rapidjson::StringBuffer out;
-  JsonWriter w(out);
-  w.StartObject();
-  w.Key("access_token");
-  w.String(access);
-  w.Key("token_type");
-  w.String(config_.token_type);
-  w.Key("expires_in");
-  w.Int64(config_.expires_in);
-  if (rotated) {
-    w.Key("refresh_token");
-    w.String(*rotated);
-  }
-  w.EndObject();
-  return jsonAnswer(200, out.GetString());
+  return tokenAnswer(access, rotated);
 }
 
 Answer Mock::token(const HTTPServerRequest& request, const std::string& body) {
@@ -402,6 +390,10 @@ Answer Mock::exchangeCode(const std::map<std::string, std::string>& form) {
   issued_refresh_.push_back(refresh);
   const auto access = newToken("at-");
   issued_access_.push_back(access);
+  return tokenAnswer(access, refresh);
+}
+
+Answer Mock::tokenAnswer(const std::string& access, const std::optional<std::string>& refresh) const {
   rapidjson::StringBuffer out;
   JsonWriter w(out);
   w.StartObject();
@@ -411,8 +403,10 @@ Answer Mock::exchangeCode(const std::map<std::string, std::string>& form) {
   w.String(config_.token_type);
   w.Key("expires_in");
   w.Int64(config_.expires_in);
-  w.Key("refresh_token");
-  w.String(refresh);
+  if (refresh) {
+    w.Key("refresh_token");
+    w.String(*refresh);
+  }
   w.EndObject();
   return jsonAnswer(200, out.GetString());
 }
