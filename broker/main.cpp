@@ -241,6 +241,13 @@ int serve() {
   if (config.metrics_listen) metrics_server = ops::metricsServer(*config.metrics_listen);
   server.start();
   if (metrics_server) metrics_server->start("HYDRA_METRICS_LISTEN");
+  // Before "listening on": whoever waits for that line (an operator's script, the tests) has
+  // this one too.
+  if (config.plaintext_off_loopback) {
+    log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +
+                       ", not a loopback address (HYDRA_ALLOW_PLAINTEXT=1): keys and credentials cross the "
+                       "network in clear unless TLS ends at a proxy in front");
+  }
   log::app().information("broker listening on " + config.listen.withPort(server.port()) +
                          ", current key " + opener.currentKeyId() + ", " +
                          std::to_string(config.private_key_paths.size()) + " key(s), audit journal " +
@@ -251,11 +258,6 @@ int serve() {
   if (runtime_identity) {
     log::app().information("runtime identity on: runtimes must present a certificate of HYDRA_RUNTIME_CA_FILE "
                            "naming their customer and instance (trust domain " + *config.runtime_trust_domain + ")");
-  }
-  if (config.plaintext_off_loopback) {
-    log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +
-                       ", not a loopback address (HYDRA_ALLOW_PLAINTEXT=1): keys and credentials cross the "
-                       "network in clear unless TLS ends at a proxy in front");
   }
   http::waitForTerminationSignal();
   log::app().information("shutting down: not ready, no new connections, answering those in flight");

@@ -157,15 +157,17 @@ int serve() {
   server.start();
   if (metrics_server) metrics_server->start("HYDRA_METRICS_LISTEN");
   webhook_delivery.start();
-  log::app().information("control plane listening on " + config.listen.withPort(server.port()) +
-                         ", sealing to broker key " + sealer.keyId());
-  if (metrics_server) {
-    log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
-  }
+  // Before "listening on": whoever waits for that line (an operator's script, the tests) has
+  // this one too.
   if (config.plaintext_off_loopback) {
     log::app().warning("serving plain HTTP on " + config.listen.withPort(server.port()) +
                        ", not a loopback address (HYDRA_ALLOW_PLAINTEXT=1): keys and credentials cross the "
                        "network in clear unless TLS ends at a proxy in front");
+  }
+  log::app().information("control plane listening on " + config.listen.withPort(server.port()) +
+                         ", sealing to broker key " + sealer.keyId());
+  if (metrics_server) {
+    log::app().information("metrics listening on " + config.metrics_listen->withPort(metrics_server->port()));
   }
   http::waitForTerminationSignal();
   log::app().information("shutting down: not ready, no new connections, answering those in flight");
