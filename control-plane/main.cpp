@@ -3,6 +3,7 @@
 //   hydracore-control-plane migrate   apply schema migrations and exit
 //   hydracore-control-plane audit-retention --older-than DAYS [--dry-run]
 //                                     drop the audit trail's weeks that ended DAYS ago
+//   hydracore-control-plane audit-index index the audit trail's weeks that have ended
 #include <iostream>
 #include <optional>
 #include <string>
@@ -16,6 +17,7 @@
 #include "control-plane/db/statements.hpp"
 #include "control-plane/openapi.hpp"
 #include "control-plane/retention/audit_retention.hpp"
+#include "control-plane/retention/audit_week_indexes.hpp"
 #include "control-plane/routes.hpp"
 #include "control-plane/webhooks/dispatcher.hpp"
 #include "shared/crypto/public_key_file.hpp"
@@ -86,10 +88,18 @@ void printHelp(const std::string& command) {
         "broker journal with records in them, a signed checkpoint must cover those records and match "
         "them; a retention record then says where `hydracore-audit verify --database` starts. Exits 1, "
         "dropping nothing, if a check fails; --dry-run says what would be dropped.");
+  } else if (command == "audit-index") {
+    help.setUsage("audit-index [--help]");
+    help.setHeader(
+        "Builds the connection and instance indexes of each week of the audit trail (audit_events partition) "
+        "that has ended and lacks them, CONCURRENTLY, as the schema owner (HYDRA_DATABASE_URL must log in as "
+        "the role that ran migrate). The week being written has none, so that shipping pays nothing for them; "
+        "run daily, with audit-retention. Safe to run again after a failure.");
   } else {
-    help.setUsage("[serve | migrate | audit-retention] [--help]");
+    help.setUsage("[serve | migrate | audit-retention | audit-index] [--help]");
     help.setHeader("The HydraCore Connections control plane: the customer-facing API. 'serve' (the default) "
-                   "serves it; 'migrate' applies schema migrations; 'audit-retention' drops old audit weeks.");
+                   "serves it; 'migrate' applies schema migrations; 'audit-retention' drops old audit weeks; "
+                   "'audit-index' indexes the audit weeks that have ended.");
   }
   help.setFooter(kEnvironmentHelp);
   help.format(std::cout);
@@ -190,7 +200,7 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       help = true;
-    } else if ((arg == "serve" || arg == "migrate" || arg == "audit-retention") && i == 1) {
+    } else if ((arg == "serve" || arg == "migrate" || arg == "audit-retention" || arg == "audit-index") && i == 1) {
       command = arg;
     } else if (command == "audit-retention" && arg == "--older-than" && i + 1 < argc) {
       try {
@@ -219,6 +229,9 @@ int main(int argc, char** argv) {
     if (command == "audit-retention") {
       retention.older_than_days = *older_than_days;
       return auditRetention(retention);
+    }
+    if (command == "audit-index") {
+      return hydra::cp::retention::indexEndedAuditWeeks(hydra::config::databaseUrl("HYDRA_DATABASE_URL"), std::cout);
     }
     return command == "migrate" ? migrate() : serve();
   } catch (const hydra::config::ConfigError& e) {

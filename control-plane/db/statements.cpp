@@ -412,6 +412,8 @@ void prepareStatements(pqxx::connection& c) {
 }
 
 void prepareRetentionStatements(pqxx::connection& c) {
+  // The statements that build the listing indexes of the weeks that have ended (schema/0027).
+  c.prepare("audit_week_index_statements", "SELECT audit_events_week_index_statements(true)");
   // The weeks of audit_events (schema/0022) that ended $1 days ago or earlier, by their end: a
   // partition's upper bound, read from its definition ("FOR VALUES FROM (...) TO ('...')").
   c.prepare("retention_weeks",

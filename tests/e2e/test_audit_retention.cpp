@@ -3,7 +3,8 @@
 // signed checkpoint covers their records and matches them, records where verification now
 // starts, and `hydracore-audit verify --database` passes from there. The records are a journal's
 // spread over past weeks, shipped by the broker's own Shipment (which makes each week's
-// partition) and covered by checkpoints signed with the test audit key.
+// partition) and covered by checkpoints signed with the test audit key. Last, `audit-index`,
+// the other command the operator runs daily as the schema owner (schema/0027).
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -239,4 +240,70 @@ TEST_CASE("audit retention: --older-than is required and a whole number of days,
   CHECK(dry.out.find("would drop") != std::string::npos);
   CHECK(partitions(db) == weeks_before);
   CHECK(count(db, "SELECT count(*) FROM audit_retention") == 0);
+}
+
+namespace {
+
+RunResult indexWeeks(const TestDatabase& db, const std::string& role = "") {
+  Environment env{{"HYDRA_DATABASE_URL", role.empty() ? db.url() : db.urlAs(role)}};
+  return runControlPlane({"audit-index"}, env);
+}
+
+// Weeks of audit_events whose connection or instance index is not as schema/0027 wants it:
+// present and valid on each week that has ended, absent from the others.
+long misindexedWeeks(const TestDatabase& db) {
+  return count(db,
+               "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
+               " CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)"
+               " CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
+               "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= now() AS ended) w"
+               " WHERE i.inhparent = 'audit_events'::regclass AND w.ended IS DISTINCT FROM coalesce("
+               "   (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = to_regclass(p.relname || '_' || k.kind || '_idx')),"
+               "   false)");
+}
+
+long endedWeeks(const TestDatabase& db) {
+  return count(db,
+               "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
+               " WHERE i.inhparent = 'audit_events'::regclass AND (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
+               "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= now()");
+}
+
+}  // namespace
+
+TEST_CASE("audit-index: builds the connection and instance indexes of each week that has ended, once, and of no other") {
+  const TestDatabase db;
+  PastJournal journal(db);
+  threeWeeks(journal);
+  journal.record(0);  // the week being written
+  REQUIRE(endedWeeks(db) >= 2);  // forty and twenty-five days ago (yesterday: last week or this)
+  CHECK(misindexedWeeks(db) == endedWeeks(db) * 2);
+
+  for (const auto* role : {"hydracore_control_plane", "hydracore_broker"}) {
+    CAPTURE(role);
+    CHECK(indexWeeks(db, role).exit_code == 1);
+  }
+  const auto indexed = indexWeeks(db);
+  CAPTURE(indexed.out);
+  CAPTURE(indexed.err);
+  CHECK(indexed.exit_code == 0);
+  CHECK(indexed.out.find("CREATE INDEX CONCURRENTLY") != std::string::npos);
+  CHECK(misindexedWeeks(db) == 0);
+  const auto again = indexWeeks(db);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("nothing to index") != std::string::npos);
+
+  // A build CONCURRENTLY that failed midway leaves its index invalid: the next run builds it again.
+  const auto week = db.exec("SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
+                            " WHERE i.inhparent = 'audit_events'::regclass AND to_regclass(p.relname || '_connection_idx')"
+                            " IS NOT NULL LIMIT 1")[0][0].as<std::string>();
+  db.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)", week + "_connection_idx");
+  CHECK(misindexedWeeks(db) == 1);
+  const auto rebuilt = indexWeeks(db);
+  CAPTURE(rebuilt.out);
+  CHECK(rebuilt.exit_code == 0);
+  CHECK(rebuilt.out.find("DROP INDEX CONCURRENTLY " + week + "_connection_idx") != std::string::npos);
+  CHECK(misindexedWeeks(db) == 0);
+  journal.checkpoint();
+  CHECK(verify(db).exit_code == 0);
 }

@@ -1,0 +1,59 @@
+-- The audit trail's connection and instance indexes (0023) only on weeks that have ended
+-- (issue 21, ingest). Every record shipped went into both at a random place (customer_id
+-- leads), and with COPY they were half of PostgreSQL's CPU per shipped record
+-- (hydra-bench-audit-ingest, 1M records: 12.0 us with them, 6.1 us without). The week being
+-- written keeps the journal key, the primary key, the customer index and the rare outcomes'
+-- partial index. A listing filtered by connection or instance reads that week through the
+-- customer index, checking each row (the week most likely in memory, and a page of a filter
+-- that matches one row in ten reads about ten times the page), and the weeks before it through
+-- their own indexes, which `hydracore-control-plane audit-index` builds once a week has ended:
+-- one sorted pass over the week, CONCURRENTLY (shipping and listing go on), run daily by the
+-- operator with audit-retention (compose.yaml's audit-maintenance job). A week not indexed yet
+-- is listed correctly, only more slowly.
+DROP INDEX audit_events_connection_idx;
+DROP INDEX audit_events_instance_idx;
+
+-- The statements that index the weeks that have ended and lack their indexes, for the owner
+-- to run (CREATE INDEX CONCURRENTLY runs neither in a function nor in a transaction). A build
+-- CONCURRENTLY that failed leaves an invalid index behind: it is dropped and built again.
+-- Newest week first: the one most listed.
+CREATE FUNCTION audit_events_week_index_statements(online boolean) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path FROM CURRENT AS $$
+DECLARE
+  how text := CASE WHEN online THEN 'CONCURRENTLY ' ELSE '' END;
+  week record;
+  kind text;
+  index_name text;
+  valid boolean;
+BEGIN
+  FOR week IN
+    SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+    CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),
+                                             'TO \(''([^'']+)''\)'))[1]::timestamptz AS until) w
+    WHERE i.inhparent = 'audit_events'::regclass AND w.until <= now()
+    ORDER BY w.until DESC
+  LOOP
+    FOREACH kind IN ARRAY ARRAY['connection', 'instance'] LOOP
+      index_name := week.relname || '_' || kind || '_idx';
+      valid := (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = to_regclass(index_name));
+      CONTINUE WHEN valid;
+      IF valid IS NOT NULL THEN
+        RETURN NEXT format('DROP INDEX %s%I', how, index_name);
+      END IF;
+      RETURN NEXT format('CREATE INDEX %s%I ON %I (customer_id, %I, id DESC) INCLUDE (occurred_at)',
+                         how, index_name, week.relname, kind || '_id');
+    END LOOP;
+  END LOOP;
+END $$;
+REVOKE ALL ON FUNCTION audit_events_week_index_statements(boolean) FROM PUBLIC;
+
+-- The weeks that have ended already get theirs now (for a large trail this is most of the
+-- migration's time: about a minute per 10M records).
+DO $$
+DECLARE
+  statement text;
+BEGIN
+  FOR statement IN SELECT audit_events_week_index_statements(false) LOOP
+    EXECUTE statement;
+  END LOOP;
+END $$;
