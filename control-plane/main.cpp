@@ -3,7 +3,8 @@
 //   hydracore-control-plane migrate   apply schema migrations and exit
 //   hydracore-control-plane audit-retention --older-than DAYS [--dry-run]
 //                                     drop the audit trail's weeks that ended DAYS ago
-//   hydracore-control-plane audit-index index the audit trail's weeks that have ended
+//   hydracore-control-plane audit-index
+//                                     index the audit trail's weeks that have ended
 #include <iostream>
 #include <optional>
 #include <string>
@@ -115,6 +116,11 @@ int migrate() {
 int auditRetention(const cp::retention::RetentionOptions& options) {
   const auto url = config::databaseUrl("HYDRA_DATABASE_URL");
   return cp::retention::dropOldAuditWeeks(url, options, std::cout);
+}
+
+int auditIndex() {
+  const auto url = config::databaseUrl("HYDRA_DATABASE_URL");
+  return cp::retention::indexEndedAuditWeeks(url, std::cout);
 }
 
 int serve() {
@@ -230,9 +236,7 @@ int main(int argc, char** argv) {
       retention.older_than_days = *older_than_days;
       return auditRetention(retention);
     }
-    if (command == "audit-index") {
-      return hydra::cp::retention::indexEndedAuditWeeks(hydra::config::databaseUrl("HYDRA_DATABASE_URL"), std::cout);
-    }
+    if (command == "audit-index") return auditIndex();
     return command == "migrate" ? migrate() : serve();
   } catch (const hydra::config::ConfigError& e) {
     std::cerr << "hydracore-control-plane: configuration error: " << e.what() << "\n";

@@ -13,6 +13,16 @@
 DROP INDEX audit_events_connection_idx;
 DROP INDEX audit_events_instance_idx;
 
+-- The weeks of audit_events and when each ends: a partition's upper bound, read from its
+-- definition ("FOR VALUES FROM (...) TO ('...')"). audit-retention drops by it too.
+CREATE FUNCTION audit_events_weeks() RETURNS TABLE (partition_name name, until timestamptz)
+LANGUAGE sql STABLE SET search_path FROM CURRENT AS $$
+  SELECT p.relname, (regexp_match(pg_get_expr(p.relpartbound, p.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz
+  FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+  WHERE i.inhparent = 'audit_events'::regclass
+$$;
+REVOKE ALL ON FUNCTION audit_events_weeks() FROM PUBLIC;
+
 -- The statements that index the weeks that have ended and lack their indexes, for the owner
 -- to run (CREATE INDEX CONCURRENTLY runs neither in a function nor in a transaction). A build
 -- CONCURRENTLY that failed leaves an invalid index behind: it is dropped and built again.
@@ -26,22 +36,16 @@ DECLARE
   index_name text;
   valid boolean;
 BEGIN
-  FOR week IN
-    SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
-    CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),
-                                             'TO \(''([^'']+)''\)'))[1]::timestamptz AS until) w
-    WHERE i.inhparent = 'audit_events'::regclass AND w.until <= now()
-    ORDER BY w.until DESC
-  LOOP
+  FOR week IN SELECT w.partition_name FROM audit_events_weeks() w WHERE w.until <= now() ORDER BY w.until DESC LOOP
     FOREACH kind IN ARRAY ARRAY['connection', 'instance'] LOOP
-      index_name := week.relname || '_' || kind || '_idx';
+      index_name := week.partition_name || '_' || kind || '_idx';
       valid := (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = to_regclass(index_name));
       CONTINUE WHEN valid;
       IF valid IS NOT NULL THEN
         RETURN NEXT format('DROP INDEX %s%I', how, index_name);
       END IF;
       RETURN NEXT format('CREATE INDEX %s%I ON %I (customer_id, %I, id DESC) INCLUDE (occurred_at)',
-                         how, index_name, week.relname, kind || '_id');
+                         how, index_name, week.partition_name, kind || '_id');
     END LOOP;
   END LOOP;
 END $$;

@@ -414,14 +414,10 @@ void prepareStatements(pqxx::connection& c) {
 void prepareRetentionStatements(pqxx::connection& c) {
   // The statements that build the listing indexes of the weeks that have ended (schema/0027).
   c.prepare("audit_week_index_statements", "SELECT audit_events_week_index_statements(true)");
-  // The weeks of audit_events (schema/0022) that ended $1 days ago or earlier, by their end: a
-  // partition's upper bound, read from its definition ("FOR VALUES FROM (...) TO ('...')").
+  // The weeks of audit_events (schema/0022, 0027) that ended $1 days ago or earlier, by their end.
   c.prepare("retention_weeks",
-            "SELECT p.relname, w.until::text FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
-            " CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
-            "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS until) w"
-            " WHERE i.inhparent = 'audit_events'::regclass AND w.until <= now() - make_interval(days => $1)"
-            " ORDER BY w.until");
+            "SELECT partition_name, until::text FROM audit_events_weeks()"
+            " WHERE until <= now() - make_interval(days => $1) ORDER BY until");
   // Their records per journal ($1: the end of the last of them; partition pruning keeps these
   // to the weeks being dropped).
   c.prepare("retention_journals",

@@ -253,20 +253,13 @@ RunResult indexWeeks(const TestDatabase& db, const std::string& role = "") {
 // present and valid on each week that has ended, absent from the others.
 long misindexedWeeks(const TestDatabase& db) {
   return count(db,
-               "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
-               " CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)"
-               " CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
-               "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= now() AS ended) w"
-               " WHERE i.inhparent = 'audit_events'::regclass AND w.ended IS DISTINCT FROM coalesce("
-               "   (SELECT x.indisvalid FROM pg_index x WHERE x.indexrelid = to_regclass(p.relname || '_' || k.kind || '_idx')),"
-               "   false)");
+               "SELECT count(*) FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)"
+               " WHERE (w.until <= now()) IS DISTINCT FROM coalesce((SELECT x.indisvalid FROM pg_index x"
+               "   WHERE x.indexrelid = to_regclass(w.partition_name || '_' || k.kind || '_idx')), false)");
 }
 
 long endedWeeks(const TestDatabase& db) {
-  return count(db,
-               "SELECT count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
-               " WHERE i.inhparent = 'audit_events'::regclass AND (regexp_match(pg_get_expr(p.relpartbound, p.oid),"
-               "   'TO \\(''([^'']+)''\\)'))[1]::timestamptz <= now()");
+  return count(db, "SELECT count(*) FROM audit_events_weeks() WHERE until <= now()");
 }
 
 }  // namespace
@@ -294,9 +287,8 @@ TEST_CASE("audit-index: builds the connection and instance indexes of each week 
   CHECK(again.out.find("nothing to index") != std::string::npos);
 
   // A build CONCURRENTLY that failed midway leaves its index invalid: the next run builds it again.
-  const auto week = db.exec("SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid"
-                            " WHERE i.inhparent = 'audit_events'::regclass AND to_regclass(p.relname || '_connection_idx')"
-                            " IS NOT NULL LIMIT 1")[0][0].as<std::string>();
+  const auto week = db.exec("SELECT partition_name FROM audit_events_weeks() WHERE until <= now() LIMIT 1")[0][0]
+                        .as<std::string>();
   db.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = to_regclass($1)", week + "_connection_idx");
   CHECK(misindexedWeeks(db) == 1);
   const auto rebuilt = indexWeeks(db);
