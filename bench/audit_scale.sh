@@ -141,10 +141,8 @@ echo "audit-index: $(since "$start") s"
 # reads a whole week through the customer index, as it does the week being written on its last
 # day (the most the design leaves unindexed, with the daily job running; audit-index restores them).
 if [ -n "${AUDIT_SCALE_FULL_HOT_WEEK:-}" ]; then
-  drop=$(q -c "SELECT format('DROP INDEX %I, %I', p.relname || '_connection_idx', p.relname || '_instance_idx')
-        FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
-        CROSS JOIN LATERAL (SELECT (regexp_match(pg_get_expr(p.relpartbound, p.oid), 'TO \\(''([^'']+)''\\)'))[1]::timestamptz AS until) w
-        WHERE i.inhparent = 'audit_events'::regclass AND w.until <= now() ORDER BY w.until DESC LIMIT 1")
+  drop=$(q -c "SELECT format('DROP INDEX %I, %I', partition_name || '_connection_idx', partition_name || '_instance_idx')
+               FROM audit_events_weeks() WHERE until <= now() ORDER BY until DESC LIMIT 1")
   echo "$drop"
   q -c "$drop"
   echo "(AUDIT_SCALE_FULL_HOT_WEEK: the last week that ended is listed without its connection and instance indexes)"
