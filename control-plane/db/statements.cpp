@@ -28,17 +28,19 @@ namespace {
 
 // The listing and the export read the same rows: newest first before a cursor, or oldest first
 // after one, the filters ANDed, in one of three ways (bench/audit_scale.sh measured each; the
-// indexes are schema/0023's, each holding occurred_at):
-//  - One filter at most and no time bound: the rows as the filter's index finds them.
-//  - A time bound: the page's first and last ids from the index alone (walking a customer's ids
-//    to the window's edge reads index entries, not a row each), then the rows between those two
-//    ids, which the same filters select again: exactly the page (every matching row from the
-//    first id on, up to the limit), and as good as nothing else, since only the time is checked
-//    outside the index and ids follow time closely.
-//  - Two filters or more: the page's ids from the index alone where it holds them all (a rare
-//    outcome's index holds the connection and the instance), then each row by primary key (id
-//    and occurred_at: one partition each). Reading the rows between the ids instead would read
-//    every row of the first filter's in between to check the others.
+// indexes are schema/0023's and 0027's, each holding occurred_at):
+//  - No filter, or an outcome only, and no time bound: the rows as the index finds them.
+//  - A time bound, and no connection or instance: the page's first and last ids from the index
+//    alone (walking a customer's ids to the window's edge reads index entries, not a row each),
+//    then the rows between those two ids, which the same filters select again: exactly the page
+//    (every matching row from the first id on, up to the limit), and as good as nothing else,
+//    since only the time is checked outside the index and ids follow time closely.
+//  - A connection or an instance, with any other filters and time bound: the page's ids from
+//    an index alone (a week that has ended: its connection or instance index; the week being
+//    written, which has neither: the customer index, which holds both; a rare outcome's index
+//    holds both too), then each row by primary key (id and occurred_at: one partition each).
+//    Reading the rows between the ids instead would read every row of the customer's, or of
+//    the first filter's, in between to check the others (schema/0027).
 // The rare outcomes repeat "outcome <> 'allowed'" so the planner can use the partial index that
 // holds only them with the value still a parameter.
 #define AUDIT_EVENT_COLUMNS(e)                                                                     \
@@ -59,8 +61,7 @@ std::string auditEventSql(const AuditEventQuery& q) {
     where += " AND outcome = $" + std::to_string(++n) + " AND outcome <> 'allowed'";
   }
   const std::string order = q.oldest_first ? " ORDER BY id LIMIT $3" : " ORDER BY id DESC LIMIT $3";
-  const int filters = int{q.connection} + int{q.instance} + int{q.outcome != AuditEventQuery::Outcome::kAny};
-  if (filters >= 2) {
+  if (q.connection || q.instance) {
     return "SELECT " AUDIT_EVENT_COLUMNS("e.") " FROM (SELECT id, occurred_at FROM audit_events WHERE " + where +
            order + ") page JOIN audit_events e ON e.id = page.id AND e.occurred_at = page.occurred_at" +
            (q.oldest_first ? " ORDER BY e.id" : " ORDER BY e.id DESC");
