@@ -161,13 +161,13 @@ UNION ALL
 SELECT root::regclass::text, sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass
 GROUP BY root
 UNION ALL
-SELECT 'weeks'' ' || kind || ' indexes (' || count(*) || ')', sum(pg_relation_size(c.oid))
-FROM pg_class c CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)
-WHERE c.relkind = 'i' AND c.relname ~ ('^audit_events_.*_' || kind || '_idx$') GROUP BY kind
+SELECT 'weeks'' ' || kind || ' indexes (' || count(*) || ')', sum(pg_relation_size(to_regclass(w.partition_name || '_' || kind || '_idx')))
+FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)
+WHERE to_regclass(w.partition_name || '_' || kind || '_idx') IS NOT NULL GROUP BY kind
 UNION ALL
 SELECT 'all indexes', (SELECT sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass)
-  + (SELECT coalesce(sum(pg_relation_size(oid)), 0) FROM pg_class
-     WHERE relkind = 'i' AND relname ~ '^audit_events_.*_(connection|instance)_idx$');
+  + (SELECT coalesce(sum(pg_relation_size(to_regclass(w.partition_name || '_' || kind || '_idx'))), 0)
+     FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind));
 SQL
 echo "  data folder: $(du -sh "$work/pg" | cut -f1), disk free: $(df -h --output=avail "$work" | tail -n 1 | tr -d ' ')"
 total=$(q -c "SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_events'::regclass")
