@@ -155,19 +155,21 @@ CREATE TEMP VIEW bench_parts AS
   SELECT c.oid AS root, coalesce(t.relid, c.oid) AS relid, coalesce(t.isleaf, true) AS isleaf
   FROM pg_class c LEFT JOIN LATERAL pg_partition_tree(c.oid) t ON true
   WHERE c.oid = 'audit_events'::regclass OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = 'audit_events'::regclass);
+-- The weeks' own connection and instance indexes (schema/0027), by their names.
+CREATE TEMP VIEW bench_week_indexes AS
+  SELECT kind, to_regclass(w.partition_name || '_' || kind || '_idx') AS relid
+  FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)
+  WHERE to_regclass(w.partition_name || '_' || kind || '_idx') IS NOT NULL;
 SELECT 'audit_events (heap, ' || count(*) || ' table' || CASE WHEN count(*) > 1 THEN 's' ELSE '' END || ')',
        sum(pg_table_size(relid)) FROM bench_parts WHERE root = 'audit_events'::regclass AND isleaf
 UNION ALL
 SELECT root::regclass::text, sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass
 GROUP BY root
 UNION ALL
-SELECT 'weeks'' ' || kind || ' indexes (' || count(*) || ')', sum(pg_relation_size(to_regclass(w.partition_name || '_' || kind || '_idx')))
-FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind)
-WHERE to_regclass(w.partition_name || '_' || kind || '_idx') IS NOT NULL GROUP BY kind
+SELECT 'weeks'' ' || kind || ' indexes (' || count(*) || ')', sum(pg_relation_size(relid)) FROM bench_week_indexes GROUP BY kind
 UNION ALL
 SELECT 'all indexes', (SELECT sum(pg_relation_size(relid)) FROM bench_parts WHERE root <> 'audit_events'::regclass)
-  + (SELECT coalesce(sum(pg_relation_size(to_regclass(w.partition_name || '_' || kind || '_idx'))), 0)
-     FROM audit_events_weeks() w CROSS JOIN (VALUES ('connection'), ('instance')) k(kind));
+  + (SELECT coalesce(sum(pg_relation_size(relid)), 0) FROM bench_week_indexes);
 SQL
 echo "  data folder: $(du -sh "$work/pg" | cut -f1), disk free: $(df -h --output=avail "$work" | tail -n 1 | tr -d ' ')"
 total=$(q -c "SELECT reltuples::bigint FROM pg_class WHERE oid = 'audit_events'::regclass")
