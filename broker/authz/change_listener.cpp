@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "broker/db/listen_retry.hpp"
 #include "shared/crypto/random.hpp"
 #include "shared/log/log.hpp"
 
@@ -78,9 +79,7 @@ bool ChangeListener::stopping() {
 }
 
 void ChangeListener::run() {
-  constexpr auto kFirstRetryWait = std::chrono::milliseconds(100);
-  auto retry_wait = kFirstRetryWait;
-  bool failing = false;
+  db::ListenRetry retry(kMaxRetryWait);
   while (!stopping()) {
     bool listened = false;
     try {
@@ -89,21 +88,13 @@ void ChangeListener::run() {
       // Until a new connection listens, nothing is served from memory.
       memory_.everythingChanged();
       if (changed_) changed_();
-      if (listened) {
-        // A connection that had been listening was lost: a new failure, logged and retried soon
-        // again (only failed reconnections in a row are quiet and back off).
-        failing = false;
-        retry_wait = kFirstRetryWait;
-      }
-      if (!failing) {
+      if (retry.failed(listened)) {
         log::app().warning(std::string("change listener: ") + e.what() +
                            "; fetches are decided from the database until it listens again");
       }
-      failing = true;
     }
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, retry_wait, [&] { return stopping_; });
-    retry_wait = std::min<std::chrono::milliseconds>(retry_wait * 2, kMaxRetryWait);
+    wake_.wait_for(lock, retry.nextWait(), [&] { return stopping_; });
   }
 }
 

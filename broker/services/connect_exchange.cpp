@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include "broker/db/listen_retry.hpp"
 #include "broker/oauth/token_client.hpp"
 #include "broker/providers/publish.hpp"
 #include "broker/services/connect_payload.hpp"
@@ -76,30 +77,20 @@ bool ConnectExchange::stopping() {
 }
 
 void ConnectExchange::run() {
-  constexpr auto kFirstRetryWait = std::chrono::milliseconds(100);
-  auto retry_wait = kFirstRetryWait;
-  bool failing = false;
+  db::ListenRetry retry(std::min<std::chrono::milliseconds>(kMaxRetryWait, settings_.poll));
   while (!stopping()) {
     bool listened = false;
     try {
       listen(listened);
     } catch (const std::exception& e) {
-      // Without a listening connection the poll still finds every session, only later. A lost
-      // connection that had been listening is news; failed reconnections in a row are quiet.
-      if (listened) {
-        failing = false;
-        retry_wait = kFirstRetryWait;
-      }
-      if (!failing) {
+      // Without a listening connection the poll still finds every session, only later.
+      if (retry.failed(listened)) {
         log::app().warning(std::string("connect exchange: ") + log::escape(e.what()) + "; looking for sessions by polling");
       }
-      failing = true;
     }
     drain();
     std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_for(lock, retry_wait, [&] { return stopping_; });
-    retry_wait = std::min<std::chrono::milliseconds>(
-        std::min<std::chrono::milliseconds>(retry_wait * 2, kMaxRetryWait), settings_.poll);
+    wake_.wait_for(lock, retry.nextWait(), [&] { return stopping_; });
   }
 }
 

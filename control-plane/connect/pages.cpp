@@ -2,11 +2,12 @@
 
 #include "shared/docs/assets.hpp"
 #include "shared/docs/pages.hpp"
+#include "shared/text/html_escape.hpp"
 
 namespace hydra::cp::connect {
 namespace {
 
-using docs::escapeHtml;
+using text::escapeHtml;
 
 const char* const kStyle = "connect.css";
 const char* const kWaitScript = "connect-wait.js";

@@ -1,5 +1,5 @@
 #pragma once
-// The connect flow's HTML, server-rendered: every text escaped (docs::escapeHtml), no inline
+// The connect flow's HTML, server-rendered: every text escaped (text::escapeHtml), no inline
 // script or style, nothing loaded from elsewhere (the style sheet and the waiting page's script
 // are shared/docs assets under /connect/assets), and on every answer the strict policy,
 // Referrer-Policy no-referrer (the link's token is in its path), Cache-Control no-store and

@@ -1,10 +1,12 @@
 #include "shared/docs/pages.hpp"
 
 #include "shared/docs/assets.hpp"
+#include "shared/text/html_escape.hpp"
 
 namespace hydra::docs {
 namespace {
 
+using text::escapeHtml;
 
 // An asset is no document: nothing in it may load anything, nor may it be framed.
 const std::string kAssetPolicy = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
@@ -54,22 +56,6 @@ std::vector<std::pair<std::string, std::string>> securityHeaders(const std::stri
           {"Referrer-Policy", "no-referrer"},
           {"X-Content-Type-Options", "nosniff"},
           {"Cache-Control", cache_control}};
-}
-
-std::string escapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 std::string pagePolicy(const std::string& extra_style_sources, const std::string& extra_directives,

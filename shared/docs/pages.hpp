@@ -40,7 +40,4 @@ std::string pagePolicy(const std::string& extra_style_sources, const std::string
 std::vector<std::pair<std::string, std::string>> securityHeaders(const std::string& policy,
                                                                  const std::string& cache_control);
 
-/// &, <, >, " and ' as character references.
-std::string escapeHtml(std::string_view text);
-
 }  // namespace hydra::docs

@@ -83,12 +83,15 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "shared/text/html_escape.hpp"
+
 namespace {
 
 using Poco::Net::HTTPResponse;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
+using hydra::text::escapeHtml;
 
 struct Config {
   long long expires_in = 3600;
@@ -429,20 +432,6 @@ Answer Mock::addCodes(const std::string& body) {
         IssuedCode{c["redirect_uri"].GetString(), c.HasMember("code_challenge") ? c["code_challenge"].GetString() : "", false};
   }
   return jsonAnswer(200, "{}");
-}
-
-std::string escapeHtml(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 Answer htmlAnswer(int status, const std::string& body) {

@@ -1,6 +1,7 @@
 // The connect flow's pure parts: URLs (HYDRA_PUBLIC_URL, redirect allow-list entries, origins for
 // the pages' policy, query building), the PKCE verifier derived from cookie and state (RFC 7636
-// appendix B's S256 vector), the cookie header, and the stored form of a session's grants.
+// appendix B's S256 vector), the cookie header, the stored form of a session's grants, and
+// the pages' HTML escaping.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -11,9 +12,15 @@
 #include "control-plane/model/connect.hpp"
 #include "shared/config/env.hpp"
 #include "shared/json/reader.hpp"
+#include "shared/text/html_escape.hpp"
 
 namespace connect_flow = hydra::cp::connect;
 using hydra::config::ConfigError;
+
+TEST_CASE("connect: page text is escaped for HTML, both quotes included (text::escapeHtml)") {
+  CHECK(hydra::text::escapeHtml("a<b>&\"c'd") == "a&lt;b&gt;&amp;&quot;c&#39;d");
+  CHECK(hydra::text::escapeHtml("plain text") == "plain text");
+}
 
 TEST_CASE("connect: HYDRA_PUBLIC_URL is https (http only to loopback), without query, fragment or user info") {
   CHECK(connect_flow::publicUrl("V", std::nullopt).empty());
